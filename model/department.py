@@ -1,0 +1,91 @@
+"""Central government departments: own policy areas, shift national priorities, answer F&F requests."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from .scenario import DEPARTMENTS
+
+if TYPE_CHECKING:
+    from .model import LPSAModel
+
+FF_GRANTED, FF_REFUSED, FF_BROKEN = range(3)
+
+
+class Department(mesa.Agent):
+    """One of the eight departments whose policies the targets serve (001:65).
+
+    ``engagement`` (0..1) is how well the department resourced and owned the scheme (001:109); it
+    raises the chance that a freedoms-and-flexibilities request is granted.
+    """
+
+    def __init__(self, model: LPSAModel, code: int, engagement: float) -> None:
+        super().__init__(model)
+        self.code = code
+        self.name = DEPARTMENTS[code]
+        self.engagement = engagement
+        self.shifts = 0
+        # Areas this department owns, and how exposed each is to priority shifts (000:357).
+        self.area_codes = [i for i, a in enumerate(model.scenario.areas.values()) if a.department == self.name]
+        self.area_shift_exposure = np.array([a.shift_exposure for a in model.scenario.areas.values() if a.department == self.name])
+
+    def shift_priorities(self) -> None:
+        """Maybe move national priority away from some indicators in the department's areas.
+
+        Car crime to burglary; preventive to punitive truancy and youth-offending policy
+        (000:173-179): affected targets lose ``shift_size`` of their central priority, which pulls
+        partners away and lowers local relevance. Crime is the most exposed (000:357, area
+        ``shift_exposure``). Priority then recovers at ``shift_recovery`` a quarter (in the model step).
+        Reads ``departments.priority_shift_rate, shift_breadth, shift_size``; off with
+        ``mechanisms.priority_shifts``. Draws from the department's own stream whether or not the
+        mechanism is on, so switching it leaves every other random number unchanged.
+        """
+        d, tg = self.model.scenario.departments, self.model.targets
+        rng = self.model.streams["departments"]
+        u_event = rng.random(len(self.area_codes))
+        u_hit = rng.random(tg.shape)
+        if not self.model.scenario.mechanisms.priority_shifts:
+            return
+        for area, exposure, u in zip(self.area_codes, self.area_shift_exposure, u_event):
+            if u < d.priority_shift_rate * exposure:
+                self.shifts += 1
+                hit = (tg.area == area) & (u_hit < d.shift_breadth)
+                tg.central_priority[hit] *= 1.0 - d.shift_size
+
+    def answer_request(self, u_grant: float, u_broken: float) -> int:
+        """Answer one F&F request: grant, refuse, or promise and fail to deliver (001:81, 002:56).
+
+        Reads ``departments.ff_grant_prob, ff_broken_promise_prob``.
+        """
+        d = self.model.scenario.departments
+        if u_grant < d.ff_grant_prob * self.engagement:
+            return FF_GRANTED
+        return FF_BROKEN if u_broken < d.ff_broken_promise_prob else FF_REFUSED
+
+
+def negotiate_freedoms(model: LPSAModel, idx: np.ndarray) -> None:
+    """During negotiation each council asks for freedoms and flexibilities; departments answer.
+
+    Mostly not delivered; a broken promise costs more trust than a refusal (001:81, 002:56); a grant
+    adds a little capacity. Reads ``departments.ff_*``; off with ``mechanisms.freedoms_flexibilities``.
+    """
+    a, d = model.auth, model.scenario.departments
+    rng = model.streams["negotiation"]
+    n_req = rng.poisson(d.ff_requests_mean, size=idx.size)
+    total = int(n_req.sum())
+    who = np.repeat(idx, n_req)
+    to = rng.integers(0, len(model.departments), size=total)
+    u = rng.random((2, total))
+    if not model.scenario.mechanisms.freedoms_flexibilities or total == 0:
+        return
+    answers = np.array([model.departments[j].answer_request(g, b) for j, g, b in zip(to, u[0], u[1])])
+    trust_delta = np.select([answers == FF_GRANTED, answers == FF_BROKEN],
+                            [d.ff_grant_trust, -d.ff_broken_promise_trust], -d.ff_refusal_trust)
+    np.add.at(a.trust, who, trust_delta)
+    np.add.at(a.capacity, who, np.where(answers == FF_GRANTED, d.ff_grant_capacity, 0.0))
+    np.clip(a.trust, 0.0, 1.0, out=a.trust)
+    np.clip(a.capacity, 0.0, 1.0, out=a.capacity)
+    model.ff_answers += np.bincount(answers, minlength=3)

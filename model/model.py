@@ -1,0 +1,170 @@
+"""LPSAModel: the Mesa model that ties councils, departments, partners and the central team together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from . import outputs
+from .authority import (
+    Authority,
+    allocate_ppg,
+    choose_approaches,
+    corporate_drift_and_cuts,
+    decide_continuation,
+    decide_participation,
+    decide_reward_use,
+    draw_authorities,
+    plan_start,
+    reinvest_reward,
+    respond_to_turnover,
+)
+from .central_team import schedule_negotiations, set_stretch
+from .department import Department, negotiate_freedoms
+from .funding import instalment_quarters
+from .lifecycle import FOLLOW_UP, IMPLEMENTATION, PHASES, assess, external_shocks, implement, phase_codes, sustain
+from .partner import attach_partners, partner_effort
+from .scenario import DEPARTMENTS, Scenario, load_scenario
+from .targets import draw_targets
+
+STREAMS = ("population", "targets", "negotiation", "stretch", "approach", "start", "turnover",
+           "departments", "shocks", "post")
+"""Independent random streams spawned from the model's seeded generator, one per purpose, so that
+changing one lever (say PPG) leaves every other draw unchanged: common random numbers."""
+
+
+class LPSAModel(mesa.Model):
+    """Local Public Service Agreements, one quarter per step, from negotiation to 5+ years after.
+
+    Build with ``LPSAModel(scenario, seed=...)`` or ``LPSAModel.from_scenario(path_or_dict, seed=...)``,
+    then ``run()``. Results: ``targets_frame()``, ``quarters_frame()``, ``trajectory_frame()``,
+    ``authorities_frame()`` and ``summary()``.
+    """
+
+    def __init__(self, scenario: Scenario | None = None, seed: int | None = None) -> None:
+        self.scenario = sc = scenario if scenario is not None else Scenario()
+        self.seed_used = int(sc.seed if seed is None else seed)
+        super().__init__(rng=self.seed_used)
+        self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS))))
+        n = sc.scheme.n_authorities
+
+        self.auth = draw_authorities(self.streams["population"], sc, n)
+        self.targets = draw_targets(self.streams["targets"], sc, n)
+        self.authorities = [Authority(self, i) for i in range(n)]
+        engagement = self.streams["population"].beta(
+            sc.departments.engagement_mean * sc.authorities.trait_concentration,
+            (1 - sc.departments.engagement_mean) * sc.authorities.trait_concentration, size=len(DEPARTMENTS))
+        self.departments = [Department(self, j, float(e)) for j, e in enumerate(engagement)]
+        self.partner_index, self.partner_alignment = attach_partners(self)
+
+        self.auth.start = schedule_negotiations(self)
+        self.auth.end = self.auth.start + sc.scheme.implementation_quarters
+        self.n_quarters = int(self.auth.start.max() + sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters)
+        self.instalments = instalment_quarters(self.auth.end, sc.funding)
+
+        self.quarter = 0
+        self.phase_now = phase_codes(self, 0)
+        self.ff_answers = np.zeros(3, dtype=int)
+        self.partner_effort_now = np.ones(self.targets.shape)
+        self.last_effort = np.zeros(self.targets.shape)
+        self.history = np.zeros((self.n_quarters, *self.targets.shape))
+        self.ppg_paid = np.zeros(self.n_quarters)
+        self.reward_paid = np.zeros(self.n_quarters)
+        self.datacollector = mesa.DataCollector(model_reporters=outputs.QUARTER_REPORTERS)
+
+    @classmethod
+    def from_scenario(cls, scenario: str | Path | Mapping[str, Any] | Scenario, seed: int | None = None,
+                      **overrides: Any) -> LPSAModel:
+        """Build from a scenario file path, a shipped scenario name, a mapping or a Scenario.
+
+        Keyword ``overrides`` are nested mappings merged over the scenario, e.g.
+        ``funding={"ppg_share": 0.5}``. Raises ``ScenarioError`` with a readable message.
+        """
+        return cls(load_scenario(scenario, overrides or None), seed=seed)
+
+    # ------------------------------------------------------------------ dynamics
+
+    def phase_codes(self, quarter: int | None = None) -> np.ndarray:
+        """(A,) phase code of every council (see ``lifecycle.PHASES``) at ``quarter`` (default now)."""
+        return phase_codes(self, self.quarter if quarter is None else quarter)
+
+    def phase_of(self, index: int) -> str:
+        return PHASES[int(self.phase_codes()[index])]
+
+    def _conclude_negotiations(self, idx: np.ndarray) -> None:
+        """Councils whose negotiation ends now ask for freedoms, decide to sign, and plan their work."""
+        negotiate_freedoms(self, idx)
+        decide_participation(self, idx)
+        signed = idx[self.auth.signed[idx]]
+        set_stretch(self, signed)
+        choose_approaches(self, signed)
+        allocate_ppg(self, signed)
+        plan_start(self, signed)
+        self.ppg_paid[self.quarter] += self.auth.ppg[signed].sum()
+
+    def _pay_rewards(self) -> None:
+        """Pay reward instalments due this quarter; councils reinvest part of each in the target areas."""
+        due = np.flatnonzero(self.auth.signed & (self.instalments == self.quarter).any(axis=1))
+        if due.size == 0:
+            return
+        amount = self.targets.reward[due].sum(axis=1) / self.scenario.funding.reward_instalments
+        self.reward_paid[self.quarter] += amount.sum()
+        reinvest_reward(self, due, amount)
+
+    def step(self) -> None:
+        """One quarter."""
+        t, a, tg = self.quarter, self.auth, self.targets
+        starting = np.flatnonzero(a.start == t)
+        if starting.size:
+            self._conclude_negotiations(starting)
+        self.phase_now = phase = self.phase_codes(t)
+        for d in self.departments:
+            d.shift_priorities()
+        tg.central_priority += self.scenario.departments.shift_recovery * (1.0 - tg.central_priority)
+        self.partner_effort_now = partner_effort(self)
+        implementing = np.broadcast_to((phase == IMPLEMENTATION)[:, None], tg.shape)
+        respond_to_turnover(self, implementing)
+        implement(self, implementing, t)
+        following = phase == FOLLOW_UP
+        corporate_drift_and_cuts(self, following)
+        sustain(self, np.broadcast_to(following[:, None], tg.shape))
+        external_shocks(self)
+        ending = np.flatnonzero(a.signed & (a.end - 1 == t))
+        if ending.size:
+            assess(self, ending)
+            decide_continuation(self, ending)
+            decide_reward_use(self, ending)
+        self._pay_rewards()
+        self.history[t] = tg.measured
+        self.datacollector.collect(self)
+        self.quarter += 1
+        if self.quarter >= self.n_quarters:
+            self.running = False
+
+    def run(self) -> LPSAModel:
+        """Run to the end of the last council's follow-up; returns self for chaining."""
+        while self.running:
+            self.step()
+        return self
+
+    # ------------------------------------------------------------------ results
+
+    def targets_frame(self) -> pd.DataFrame:
+        return outputs.targets_frame(self)
+
+    def authorities_frame(self) -> pd.DataFrame:
+        return outputs.authorities_frame(self)
+
+    def quarters_frame(self) -> pd.DataFrame:
+        return outputs.quarters_frame(self)
+
+    def trajectory_frame(self) -> pd.DataFrame:
+        return outputs.trajectory_frame(self)
+
+    def summary(self) -> dict[str, float]:
+        return outputs.summarise(self.targets_frame(), self.authorities_frame(), self.scenario.name)

@@ -1,0 +1,179 @@
+"""Tidy results from a finished model: per-target, per-council, per-quarter and aligned-trajectory tables,
+and the scenario summary. Pure functions of model state; no files here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .lifecycle import FOLLOW_UP, IMPLEMENTATION, NOT_SIGNED, PHASES
+from .scenario import APPROACHES, AUTHORITY_TYPES, DEPARTMENTS, PARTNER_TYPES
+from .targets import OUTCOMES, classify_attainment
+
+if TYPE_CHECKING:
+    from .model import LPSAModel
+
+RETAINED_YEARS = (1, 3, 5)
+
+SUMMARY_COLUMNS = [
+    "scenario", "replications", "targets_met_share", "targets_partly_share", "targets_missed_share",
+    "local_met_share", "national_met_share", "ppg_spent", "reward_paid", "reward_paid_share",
+    "retained_gain_1y", "retained_gain_3y", "retained_gain_5y",
+    "participation_rate", "mean_share_of_stretch", "missed_but_improved_share", "partnership_met_share",
+    "single_agency_met_share",
+]
+
+
+def _mean_where(values: np.ndarray, mask: np.ndarray) -> float:
+    n = mask.sum()
+    return float(values[mask].mean()) if n else float("nan")
+
+
+def _signed_targets(m: LPSAModel, phase: int) -> np.ndarray:
+    return ((m.phase_now == phase) & m.auth.signed)[:, None]
+
+
+QUARTER_REPORTERS = {
+    "quarter": lambda m: m.quarter,
+    **{f"councils_{name}": (lambda m, code=code: int((m.phase_now == code).sum())) for code, name in enumerate(PHASES)},
+    "mean_performance_implementing": lambda m: _mean_where(
+        m.targets.measured, np.broadcast_to(_signed_targets(m, IMPLEMENTATION), m.targets.shape)),
+    "mean_performance_follow_up": lambda m: _mean_where(
+        m.targets.measured, np.broadcast_to(_signed_targets(m, FOLLOW_UP), m.targets.shape)),
+    "mean_effort_implementing": lambda m: _mean_where(
+        m.last_effort, np.broadcast_to(_signed_targets(m, IMPLEMENTATION), m.targets.shape)),
+    "mean_trust": lambda m: float(m.auth.trust.mean()),
+    "ppg_paid_gbp": lambda m: float(m.ppg_paid[m.quarter]),
+    "reward_paid_gbp": lambda m: float(m.reward_paid[m.quarter]),
+}
+"""Model-level reporters for Mesa's DataCollector, one row per quarter."""
+
+
+def quarters_frame(m: LPSAModel) -> pd.DataFrame:
+    """One row per quarter: councils in each phase, mean performance, money paid."""
+    return m.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+
+
+def _performance_after_end(m: LPSAModel, years: int) -> np.ndarray:
+    a = m.auth
+    q = np.minimum(a.end - 1 + 4 * years, m.n_quarters - 1)
+    return m.history[q, np.arange(a.end.size)]
+
+
+def targets_frame(m: LPSAModel) -> pd.DataFrame:
+    """One row per target of every council that signed; performance in units of stretch."""
+    a, tg, sc = m.auth, m.targets, m.scenario
+    A, T = tg.shape
+    keep = np.repeat(a.signed, T)
+    area_names = np.array(list(sc.areas))
+    cols = {
+        "authority": np.repeat(np.arange(A), T),
+        "slot": np.tile(np.arange(T), A),
+        "area": area_names[tg.area.ravel()],
+        "department": np.array(DEPARTMENTS)[tg.department.ravel()],
+        "partner_type": np.array(PARTNER_TYPES)[tg.partner_type.ravel()],
+        "national": tg.national.ravel(),
+        "partnership": tg.partnership.ravel(),
+        "cohort": tg.cohort.ravel(),
+        "visible": tg.visible.ravel(),
+        "indicator_quality": tg.quality.ravel(),
+        "tractability": tg.tractability.ravel(),
+        "potential": tg.potential.ravel(),
+        "approach": np.array(APPROACHES + ("none",))[tg.approach.ravel()],
+        "innovation_success": tg.innovation_success.ravel(),
+        "ppg_gbp": tg.ppg.ravel(),
+        "start_delay": tg.delay.ravel(),
+        "authority_rating": np.repeat(a.rating, T),
+        "start_quarter": np.repeat(a.start, T),
+        "end_quarter": np.repeat(a.end, T),
+        "end_core": tg.end_core.ravel(),
+        "share_of_stretch": tg.end_measured.ravel(),
+        "outcome": np.array(OUTCOMES)[classify_attainment(tg.end_measured, sc.funding.payout_floor,
+                                                          sc.funding.payout_cap).ravel()],
+        "reward_gbp": tg.reward.ravel(),
+        "max_reward_gbp": np.repeat(a.max_reward / T, T),
+    }
+    for y in RETAINED_YEARS:
+        cols[f"performance_{y}y"] = _performance_after_end(m, y).ravel()
+    return pd.DataFrame(cols)[keep].reset_index(drop=True)
+
+
+def authorities_frame(m: LPSAModel) -> pd.DataFrame:
+    """One row per council: traits, money, timing and whether it signed."""
+    a = m.auth
+    return pd.DataFrame({
+        "authority": np.arange(a.kind.size),
+        "authority_type": np.array(AUTHORITY_TYPES)[a.kind],
+        "population": a.population, "net_budget_gbp": a.nbr, "budget_climate": a.climate,
+        "capacity": a.capacity, "will": a.will, "leadership": a.leadership, "thinking_time": a.thinking_time,
+        "turnover": a.turnover, "trust": a.trust, "rating": a.rating, "signed": a.signed,
+        "start_quarter": a.start, "end_quarter": a.end,
+        "ppg_gbp": np.where(a.signed, a.ppg, 0.0), "max_reward_gbp": np.where(a.signed, a.max_reward, 0.0),
+        "reward_gbp": m.targets.reward.sum(axis=1),
+    })
+
+
+def trajectory_frame(m: LPSAModel) -> pd.DataFrame:
+    """Mean measured performance by quarter relative to each agreement's start, by approach and overall.
+
+    ``quarter_from_end`` is 0 in the first quarter after the agreement ends, negative before.
+    """
+    a, sc, tg = m.auth, m.scenario, m.targets
+    n_rel = sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters
+    rows = a.start[a.signed][None, :] + np.arange(n_rel)[:, None]  # (K, A_signed)
+    perf = m.history[rows, np.flatnonzero(a.signed)[None, :]]  # (K, A_signed, T)
+    approach = tg.approach[a.signed]
+    frames = []
+    for name, mask in [("all", np.ones_like(approach, dtype=bool))] + [
+            (n, approach == i) for i, n in enumerate(APPROACHES)]:
+        n = mask.sum()
+        mean = (perf * mask).sum(axis=(1, 2)) / n if n else np.full(n_rel, np.nan)
+        frames.append(pd.DataFrame({"quarter_from_start": np.arange(n_rel),
+                                    "quarter_from_end": np.arange(n_rel) - sc.scheme.implementation_quarters,
+                                    "approach": name, "mean_performance": mean, "n_targets": int(n)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarise(targets: pd.DataFrame, authorities: pd.DataFrame, scenario: str) -> dict[str, float]:
+    """Scenario summary over all targets of all replications (shares 0..1, money in GBP per replication).
+
+    ``retained_gain_Ny``: of the improvement measured at the agreement's end (targets that improved),
+    the share still measured N years later (ratio of sums).
+    """
+    reps = targets["replication"].nunique() if "replication" in targets else 1
+    n_reps_auth = authorities["replication"].nunique() if "replication" in authorities else 1
+    outcome = targets["outcome"]
+    met = outcome == "met"
+
+    def share(mask: pd.Series) -> float:
+        return float(mask.mean()) if len(mask) else float("nan")
+
+    improved = targets["share_of_stretch"] > 0
+    base = targets.loc[improved, "share_of_stretch"].sum()
+    out: dict[str, float] = {
+        "scenario": scenario,
+        "replications": int(max(reps, n_reps_auth)),
+        "targets_met_share": share(met),
+        "targets_partly_share": share(outcome == "partly"),
+        "targets_missed_share": share(outcome == "missed"),
+        "local_met_share": share(met[~targets["national"]]),
+        "national_met_share": share(met[targets["national"]]),
+        "ppg_spent": float(authorities["ppg_gbp"].sum() / n_reps_auth),
+        "reward_paid": float(authorities["reward_gbp"].sum() / n_reps_auth),
+        "reward_paid_share": float(authorities["reward_gbp"].sum() / authorities["max_reward_gbp"].sum())
+        if authorities["max_reward_gbp"].sum() > 0 else float("nan"),
+    }
+    for y in RETAINED_YEARS:
+        out[f"retained_gain_{y}y"] = float(targets.loc[improved, f"performance_{y}y"].sum() / base) if base > 0 else float("nan")
+    out["participation_rate"] = float(authorities["signed"].mean())
+    out["mean_share_of_stretch"] = float(targets["share_of_stretch"].mean()) if len(targets) else float("nan")
+    out["missed_but_improved_share"] = share(targets.loc[outcome == "missed", "share_of_stretch"] > 0)
+    out["partnership_met_share"] = share(met[targets["partnership"]])
+    out["single_agency_met_share"] = share(met[~targets["partnership"]])
+    return out
+
+
+__all__ = ["QUARTER_REPORTERS", "SUMMARY_COLUMNS", "targets_frame", "authorities_frame", "quarters_frame",
+           "trajectory_frame", "summarise", "NOT_SIGNED"]

@@ -1,0 +1,66 @@
+"""Partners (police, health, schools, colleges, voluntary sector) on multi-agency targets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from .scenario import PARTNER_TYPES
+
+if TYPE_CHECKING:
+    from .model import LPSAModel
+
+PARENT_DEPARTMENT = {"police": "HomeOffice", "health": "DoH", "schools": "DfES", "colleges": "DfES", "voluntary": "ODPM"}
+"""Whose priorities each partner follows (000:171: partners' priorities shift with central policy)."""
+
+
+class Partner(mesa.Agent):
+    """One local partner body of one council, created only where a partnership target needs it.
+
+    ``alignment`` (0..1) is how far its own priorities match the council's targets (000:126, 000:163).
+    """
+
+    def __init__(self, model: LPSAModel, index: int, authority: int, kind: int, alignment: float) -> None:
+        super().__init__(model)
+        self.index = index
+        self.authority = authority
+        self.kind = PARTNER_TYPES[kind]
+        self.parent_department = PARENT_DEPARTMENT[self.kind]
+        self.alignment = alignment
+
+
+def attach_partners(model: LPSAModel) -> tuple[np.ndarray, np.ndarray]:
+    """Create one Partner per (council, partner type) that some partnership target needs.
+
+    Returns the (A, T) partner index of each target (-1 if single-agency) and the partners'
+    alignment array. Reads ``partners.alignment_mean``, ``authorities.trait_concentration``.
+    """
+    tg = model.targets
+    A, T = tg.shape
+    key = np.where(tg.partnership, np.arange(A)[:, None] * len(PARTNER_TYPES) + tg.partner_type, -1)
+    needed, inverse = np.unique(key[key >= 0], return_inverse=True)
+    pidx = np.full((A, T), -1)
+    pidx[key >= 0] = inverse
+    m, k = model.scenario.partners.alignment_mean, model.scenario.authorities.trait_concentration
+    alignment = model.streams["population"].beta(m * k, (1 - m) * k, size=needed.size)
+    model.partners = [Partner(model, i, int(c // len(PARTNER_TYPES)), int(c % len(PARTNER_TYPES)), float(al))
+                      for i, (c, al) in enumerate(zip(needed, alignment))]
+    return pidx, alignment
+
+
+def partner_effort(model: LPSAModel) -> np.ndarray:
+    """(A, T) effort multiplier from partners: 1 for single-agency targets.
+
+    A partner's effort is its alignment with the council, weighted toward its parent department's
+    current priority on the indicator (000:171-179, 001:105): when central priorities shift, the
+    police move with them. Reads ``partners.follow_department_weight``; off with ``mechanisms.partnerships``.
+    """
+    tg = model.targets
+    if not model.scenario.mechanisms.partnerships or model.partner_alignment.size == 0:
+        return np.ones(tg.shape)
+    w = model.scenario.partners.follow_department_weight
+    align = model.partner_alignment[np.maximum(model.partner_index, 0)]
+    effort = align * ((1.0 - w) + w * tg.central_priority)
+    return np.where(model.partner_index >= 0, effort, 1.0)
