@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .funding import payout_share
-from .partner import partner_effort
 from .targets import MORE_OF_SAME, NEW_WORKING, SYSTEMIC
 
 if TYPE_CHECKING:

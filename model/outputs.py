@@ -176,4 +176,21 @@ def summarise(targets: pd.DataFrame, authorities: pd.DataFrame, scenario: str) -
 
 
 __all__ = ["QUARTER_REPORTERS", "SUMMARY_COLUMNS", "targets_frame", "authorities_frame", "quarters_frame",
-           "trajectory_frame", "summarise", "NOT_SIGNED"]
+           "trajectory_frame", "summarise", "approach_kind", "retained_by_approach", "NOT_SIGNED"]
+
+
+def approach_kind(targets: pd.DataFrame) -> pd.Series:
+    """Approach with systemic split by whether the innovation succeeded (003:739)."""
+    systemic = targets["approach"] == "systemic"
+    kind = targets["approach"].where(~systemic, "systemic_failed")
+    return kind.where(~(systemic & targets["innovation_success"]), "systemic_succeeded")
+
+
+def retained_by_approach(targets: pd.DataFrame) -> pd.DataFrame:
+    """Retained gain 1, 3 and 5 years after the end by approach kind (ratio of sums over improved targets)."""
+    improved = targets[targets["share_of_stretch"] > 0]
+    cols = [f"performance_{y}y" for y in RETAINED_YEARS]
+    sums = improved.groupby(approach_kind(improved))[["share_of_stretch", *cols]].sum()
+    out = sums[cols].div(sums["share_of_stretch"], axis=0)
+    out.columns = [f"retained_gain_{y}y" for y in RETAINED_YEARS]
+    return out

@@ -49,7 +49,7 @@ class SchemeParams(_Section):
     implementation_quarters: int = Field(12, ge=8, le=20, description="agreement length [quarters]; 3 years, some 2 (000:288); LPSA2 allowed longer (000:345)")
     follow_up_quarters: int = Field(20, ge=20, le=60, description="follow-up after the agreement ends [quarters]; at least 5 years")
     n_pilots: int = Field(20, ge=0, le=100_000, description="pilot authorities negotiated first [count] (002)")
-    negotiation_capacity: int = Field(20, ge=1, le=100_000, description="agreements the central team can conclude per quarter [count/quarter]; ~6 at once with pilot staffing (002:88), more with Government Office and LGA help in roll-out")
+    negotiation_capacity: int = Field(20, ge=1, le=100_000, description="agreements the central team can conclude per quarter [count/quarter]; ~6 at once with pilot staffing (002:88), more with GO and LGA help")
     negotiation_quarters: int = Field(1, ge=1, le=4, description="quarters one negotiation takes [quarters]")
     national_share: float = Field(0.5, ge=0.0, le=1.0, description="share of targets that are national (stretch on departmental PSA targets) [0-1]; LPSA1 required a minimum (000:385)")
 
@@ -131,8 +131,8 @@ class StretchParams(_Section):
 class ImplementationParams(_Section):
     """Turning effort into improvement during the agreement."""
 
-    improvement_rate: float = Field(0.22, gt=0, le=1, description="share of the remaining gap to potential closed per quarter at full effort [1/quarter]")
-    potential_mean: float = Field(1.3, gt=0, le=5, description="achievable improvement at full effort relative to a correctly estimated stretch [ratio]")
+    improvement_rate: float = Field(0.3, gt=0, le=1, description="share of the remaining gap to potential closed per quarter at full effort [1/quarter]")
+    potential_mean: float = Field(1.35, gt=0, le=5, description="achievable improvement at full effort relative to a correctly estimated stretch [ratio]")
     catch_up: float = Field(0.15, ge=0, le=1, description="extra potential per star below 4 of the prior rating: more room to improve by best practice (003:389, 001:101) [ratio/star]")
     capacity_half: float = Field(0.45, gt=0, le=5, description="resources (capacity + PPG) giving 63% of full capacity effect [dimensionless]")
     ppg_effect: float = Field(0.6, ge=0, le=5, description="resource added by PPG at the cost reference [dimensionless] (001:91)")
@@ -157,8 +157,8 @@ class ImplementationParams(_Section):
 class ApproachParams(_Section):
     """How an authority chooses an approach per target (000:90-93, 000:133, 000:349). Logit weights."""
 
-    base_systemic: float = Field(-0.6, ge=-5, le=5, description="baseline logit of systemic change [logit]")
-    base_new_working: float = Field(0.2, ge=-5, le=5, description="baseline logit of new working with ongoing costs [logit]")
+    base_systemic: float = Field(-0.9, ge=-5, le=5, description="baseline logit of systemic change [logit]")
+    base_new_working: float = Field(1.1, ge=-5, le=5, description="baseline logit of new working with ongoing costs [logit]")
     base_more_of_same: float = Field(0.0, ge=-5, le=5, description="baseline logit of more of the same [logit]")
     thinking_weight: float = Field(2.0, ge=0, le=10, description="logit of systemic per unit thinking time [logit]")
     risk_weight: float = Field(1.5, ge=0, le=10, description="logit of systemic per unit risk tolerance [logit]")
@@ -254,9 +254,9 @@ class Mechanisms(_Section):
 class ParticipationParams(_Section):
     """Whether an authority signs (001:91: reward was the condition for participation)."""
 
-    base_logit: float = Field(1.6, ge=-10, le=10, description="logit of signing with no money on offer [logit]")
-    reward_weight: float = Field(1.2, ge=0, le=10, description="logit per maximum reward at the reward reference per target [logit]")
-    ppg_weight: float = Field(0.4, ge=0, le=10, description="logit per PPG at the cost reference per target [logit]")
+    base_logit: float = Field(0.5, ge=-10, le=10, description="logit of signing with no money on offer [logit]")
+    reward_weight: float = Field(2.3, ge=0, le=10, description="logit per maximum reward at the reward reference per target [logit]")
+    ppg_weight: float = Field(0.2, ge=0, le=10, description="logit per PPG at the cost reference per target [logit]")
     trust_weight: float = Field(1.0, ge=0, le=10, description="logit per unit of trust above 0.5 [logit]")
 
 

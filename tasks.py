@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Set up and run the project with nothing but Python installed.
+
+    python3 tasks.py run [run.py arguments...]   # create .venv on first use, run the main job
+    python3 tasks.py test [pytest arguments...]  # create .venv on first use, lint and run the tests
+    python3 tasks.py setup                       # only create/update .venv
+
+The virtualenv is rebuilt when pyproject.toml changes (a hash stamp in .venv).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+EXTRAS = "dev"
+
+
+def _stamp() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + EXTRAS.encode()).hexdigest()
+
+
+def setup() -> None:
+    stamp_file = VENV / ".lpsa-stamp"
+    if stamp_file.exists() and stamp_file.read_text() == _stamp() and PY.exists():
+        return
+    if not PY.exists():
+        print("Creating virtualenv in .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("Installing dependencies (first run only) ...", flush=True)
+    subprocess.check_call([str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    subprocess.check_call([str(PY), "-m", "pip", "install", "--quiet", "-e", f".[{EXTRAS}]"], cwd=ROOT)
+    stamp_file.write_text(_stamp())
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("run", "test", "setup"):
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    setup()
+    command, rest = argv[0], argv[1:]
+    if command == "setup":
+        return 0
+    if command == "run":
+        return subprocess.call([str(PY), "run.py", *rest], cwd=ROOT)
+    lint = subprocess.call([str(PY), "-m", "ruff", "check", "."], cwd=ROOT)
+    if lint != 0:
+        print("ruff found problems (above)", file=sys.stderr)
+        return lint
+    return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
