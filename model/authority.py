@@ -174,7 +174,7 @@ def respond_to_turnover(model: LPSAModel, implementing: np.ndarray) -> None:
     """Champions leave at the council's turnover rate; a strong shared story means a handover.
 
     Staff turnover without handover causes failure; a shared story protects progress (001:57, 001:93).
-    Targets without a champion get a new one at ``reappoint_rate``. ``implementing`` is an (A, T)
+    Targets without a champion get a new one at ``reappoint_rate``. ``implementing`` is an (A, 1)
     mask. Reads ``implementation.handover_base, reappoint_rate``; off with ``mechanisms.champions_turnover``.
     """
     a, tg, im = model.auth, model.targets, model.scenario.implementation

@@ -32,25 +32,20 @@ class Department(mesa.Agent):
         self.area_codes = [i for i, a in enumerate(model.scenario.areas.values()) if a.department == self.name]
         self.area_shift_exposure = np.array([a.shift_exposure for a in model.scenario.areas.values() if a.department == self.name])
 
-    def shift_priorities(self) -> None:
+    def shift_priorities(self, u_event: np.ndarray, u_hit: np.ndarray) -> None:
         """Maybe move national priority away from some indicators in the department's areas.
 
         Car crime to burglary; preventive to punitive truancy and youth-offending policy
         (000:173-179): affected targets lose ``shift_size`` of their central priority, which pulls
         partners away and lowers local relevance. Crime is the most exposed (000:357, area
         ``shift_exposure``). Priority then recovers at ``shift_recovery`` a quarter (in the model step).
-        Reads ``departments.priority_shift_rate, shift_breadth, shift_size``; off with
-        ``mechanisms.priority_shifts``. Draws from the department's own stream whether or not the
-        mechanism is on, so switching it leaves every other random number unchanged.
+        ``u_event`` holds one uniform per policy area, ``u_hit`` one per target (drawn by the model
+        whether or not the mechanism is on, so switching it leaves every other random number as it was).
+        Reads ``departments.priority_shift_rate, shift_breadth, shift_size``; off with ``mechanisms.priority_shifts``.
         """
         d, tg = self.model.scenario.departments, self.model.targets
-        rng = self.model.streams["departments"]
-        u_event = rng.random(len(self.area_codes))
-        u_hit = rng.random(tg.shape)
-        if not self.model.scenario.mechanisms.priority_shifts:
-            return
-        for area, exposure, u in zip(self.area_codes, self.area_shift_exposure, u_event):
-            if u < d.priority_shift_rate * exposure:
+        for area, exposure in zip(self.area_codes, self.area_shift_exposure):
+            if u_event[area] < d.priority_shift_rate * exposure:
                 self.shifts += 1
                 hit = (tg.area == area) & (u_hit < d.shift_breadth)
                 tg.central_priority[hit] *= 1.0 - d.shift_size

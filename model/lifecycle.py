@@ -20,67 +20,79 @@ NEGOTIATION, IMPLEMENTATION, FOLLOW_UP, NOT_SIGNED, FINISHED = range(5)
 
 
 def phase_codes(model: LPSAModel, quarter: int) -> np.ndarray:
-    """(A,) phase of every council in ``quarter``."""
+    """(A,) phase of every council in ``quarter`` (codes index ``PHASES``)."""
     a = model.auth
-    signed_phase = np.select(
-        [quarter < a.start, quarter < a.end, quarter < a.end + model.scenario.scheme.follow_up_quarters],
-        [NEGOTIATION, IMPLEMENTATION, FOLLOW_UP], FINISHED)
-    decided = quarter >= a.start
-    return np.where(decided & ~a.signed, NOT_SIGNED, signed_phase)
+    signed_phase = ((quarter >= a.start).astype(int) + (quarter >= a.end)
+                    + (quarter >= a.end + model.scenario.scheme.follow_up_quarters))  # 0..3 in lifecycle order
+    signed_phase[signed_phase == 3] = FINISHED
+    return np.where((quarter >= a.start) & ~a.signed, NOT_SIGNED, signed_phase)
 
 
-def effort(model: LPSAModel) -> np.ndarray:
-    """(A, T) effective effort on each target, 0..1: will x capacity x champion x partners x stretch x priority.
+def plan_effort(model: LPSAModel, idx: np.ndarray) -> None:
+    """Fix the parts of each target's effort that do not change once a council has signed.
 
     - Will, plus a little more bought by reward, scaled by trust (001:87, 001:77; ``will_and_reward``).
     - Capacity: corporate capacity (less in cash-strapped councils, which fire-fight, 000:133) plus
       PPG spent on the target, saturating; dissipated over too many targets (001:89, 001:91;
       ``capacity_constraint``, ``ppg_enables``).
-    - No champion costs effort (001:93; ``champions_turnover``); partners' effort on multi-agency
-      targets (001:105; ``partnerships``); too-hard or too-easy stretch (001:77; set in central_team);
-      lost central priority lowers the council's own effort a little (000:173; ``priority_shifts``).
-    Reads ``implementation.*``, ``funding.*_reference_gbp``, ``departments.shift_local_effect``.
+    - How appropriate the stretch is (001:77; morale set by the central team).
+    Also fixes where each target's potential lies: a systemic change reaches more if the innovation
+    succeeds and only part if it fails (003:739). Reads ``implementation.*``, ``funding.*_reference_gbp``.
     """
     sc, a, tg = model.scenario, model.auth, model.targets
     im, mech, T = sc.implementation, sc.mechanisms, tg.shape[1]
-    will = a.will.copy()
+    will = a.will[idx].copy()
     if mech.will_and_reward:
-        will += im.reward_will_effect * a.max_reward / T / sc.funding.reward_reference_gbp * a.trust
+        will += im.reward_will_effect * a.max_reward[idx] / T / sc.funding.reward_reference_gbp * a.trust[idx]
     will = np.clip(will, 0.0, 1.0)[:, None]
     if mech.capacity_constraint:
-        resources = (a.capacity * (1.0 - im.cash_strapped_capacity_loss * (1.0 - a.climate)))[:, None]
+        resources = (a.capacity[idx] * (1.0 - im.cash_strapped_capacity_loss * (1.0 - a.climate[idx])))[:, None]
         if mech.ppg_enables:
-            resources = resources + im.ppg_effect * tg.ppg / sc.funding.ppg_cost_reference_gbp
+            resources = resources + im.ppg_effect * tg.ppg[idx] / sc.funding.ppg_cost_reference_gbp
         capacity = 1.0 - np.exp(-resources / im.capacity_half)
         capacity = capacity * (im.focus_reference_targets / T) ** im.focus_elasticity
     else:
         capacity = 1.0
-    champion = np.where(tg.champion, 1.0, 1.0 - im.no_champion_penalty) if mech.champions_turnover else 1.0
+    tg.base_effort[idx] = np.clip(will * capacity * tg.morale[idx], 0.0, 1.0)
+    systemic = tg.approach[idx] == SYSTEMIC
+    success = tg.innovation_success[idx]
+    tg.ceiling[idx] = tg.potential[idx] * np.where(
+        systemic, np.where(success, im.systemic_potential, im.innovation_fail_potential), 1.0)
+    tg.work_start[idx] = a.start[idx, None] + tg.delay[idx]
+
+
+def effort(model: LPSAModel) -> np.ndarray:
+    """(A, T) effective effort on each target this quarter, 0..1: the planned effort times
+
+    a champion's presence (001:93; ``champions_turnover``), partners' effort on multi-agency targets
+    (001:105; ``partnerships``) and, for single-agency targets, the council's own sense of the
+    target's relevance, which falls when central priority moves away (000:173; ``priority_shifts``).
+    Reads ``implementation.no_champion_penalty``, ``departments.shift_local_effect``.
+    """
+    sc, tg = model.scenario, model.targets
+    e = tg.base_effort * model.partner_effort_now
+    if sc.mechanisms.champions_turnover:
+        e = np.where(tg.champion, e, e * (1.0 - sc.implementation.no_champion_penalty))
     relevance = 1.0 - sc.departments.shift_local_effect * (1.0 - tg.central_priority)
-    local = np.where(tg.partnership, 1.0, relevance)
-    return np.clip(will * capacity * champion * model.partner_effort_now * tg.morale * local, 0.0, 1.0)
+    return np.where(tg.partnership, e, e * relevance)
 
 
 def implement(model: LPSAModel, implementing: np.ndarray, quarter: int) -> None:
     """Advance the underlying improvement of every target in implementation.
 
     Once real work has started (after the late-start delay, 000:359), each quarter closes a share of
-    the gap to the target's potential proportional to effort. A systemic change first dips, then
-    rises (003:739); a failed innovation reaches only part of its potential, a successful one more.
-    Reads ``implementation.improvement_rate, dip_quarters, dip_depth, systemic_potential,
-    innovation_fail_potential``; the dip is off with ``mechanisms.innovation_risk``.
+    the gap to the target's potential (``plan_effort``) proportional to effort. A systemic change
+    first dips, then rises (003:739). Reads ``implementation.improvement_rate, dip_quarters,
+    dip_depth``; the dip is off with ``mechanisms.innovation_risk``.
     """
-    sc, a, tg = model.scenario, model.auth, model.targets
+    sc, tg = model.scenario, model.targets
     im = sc.implementation
-    worked = quarter - (a.start[:, None] + tg.delay)  # quarters of real work before this one
+    worked = quarter - tg.work_start  # quarters of real work before this one
     active = implementing & (worked >= 0)
-    systemic = tg.approach == SYSTEMIC
-    ceiling = tg.potential * np.where(systemic, np.where(tg.innovation_success, im.systemic_potential,
-                                                         im.innovation_fail_potential), 1.0)
     e = effort(model)
-    gain = im.improvement_rate * e * np.maximum(ceiling - tg.core, 0.0)
+    gain = im.improvement_rate * e * np.maximum(tg.ceiling - tg.core, 0.0)
     if sc.mechanisms.innovation_risk and im.dip_quarters > 0:
-        dipping = systemic & (worked < im.dip_quarters)
+        dipping = (tg.approach == SYSTEMIC) & (worked < im.dip_quarters)
         gain = np.where(dipping, -im.dip_depth / im.dip_quarters, gain)
     tg.core += np.where(active, gain, 0.0)
     model.last_effort = np.where(active, e, 0.0)
@@ -112,34 +124,49 @@ def assess(model: LPSAModel, idx: np.ndarray) -> None:
     tg.reward[idx] = (a.max_reward[idx] / T)[:, None] * payout_share(tg.measured[idx], f)
 
 
-def sustain(model: LPSAModel, following_up: np.ndarray) -> None:
-    """After the end, every target drifts toward a floor set by what was embedded (000:90-93, 000:296-333).
+def plan_sustainability(model: LPSAModel, idx: np.ndarray) -> None:
+    """At the end, fix what each target can keep once the agreement's money and attention stop.
 
-    - Successful systemic change keeps its gain (irreversible, 000:290; ``systemic_persistence``).
-    - New working keeps the share of its ongoing costs still funded (000:92, 000:367).
-    - More of the same keeps only a residual plus what was mainstreamed (000:93, 000:326).
-    - A failed innovation keeps a residual.
-    - Cohort targets lose part of a non-systemic gain with the cohort (000:349; ``cohort_focus``).
-    - Partnership targets lose what partners withdraw after central shifts (000:171, 000:357).
-    - Visible services fall more slowly under raised expectations; small or uninfluential groups do
-      not (000:290, 000:369; ``raised_expectations``).
-    ``following_up`` is an (A, T) mask. Reads ``sustainability.*``.
+    The kept share of the end gain is ``keep_fixed + keep_per_funding * continuation`` (times partner
+    withdrawal, in ``sustain``), by approach (000:90-93, 000:296-333):
+    - successful systemic change keeps everything (irreversible, 000:290; ``systemic_persistence``,
+      off: it needs funding like new working);
+    - new working keeps the share of its ongoing costs still funded (000:92, 000:367);
+    - more of the same keeps a residual plus what was mainstreamed (000:93, 000:326, 000:353);
+    - a failed innovation keeps a residual;
+    - cohort targets lose part of a non-systemic gain with the cohort (000:349; ``cohort_focus``).
+    Decay toward that floor is faster for more of the same; visible services fall more slowly under
+    raised expectations, small or uninfluential groups do not (000:290, 000:369; ``raised_expectations``).
+    Reads ``sustainability.*``.
     """
     sc, tg = model.scenario, model.targets
     s, mech = sc.sustainability, sc.mechanisms
-    systemic_kept = (tg.approach == SYSTEMIC) & tg.innovation_success & mech.systemic_persistence
-    resourced = (tg.approach == NEW_WORKING) | ((tg.approach == SYSTEMIC) & ~systemic_kept & tg.innovation_success)
-    kept = np.select(
-        [systemic_kept, resourced, tg.approach == MORE_OF_SAME],
-        [1.0, tg.continuation,
-         s.more_of_same_residual + (1.0 - s.more_of_same_residual) * s.mainstreaming_share * tg.continuation],
-        s.failed_innovation_residual)
+    approach, success = tg.approach[idx], tg.innovation_success[idx]
+    systemic_kept = (approach == SYSTEMIC) & success & mech.systemic_persistence
+    resourced = (approach == NEW_WORKING) | ((approach == SYSTEMIC) & success & ~systemic_kept)
+    mots = approach == MORE_OF_SAME
+    fixed = np.select([systemic_kept, resourced, mots], [1.0, 0.0, s.more_of_same_residual], s.failed_innovation_residual)
+    per_funding = np.select([resourced, mots], [1.0, (1.0 - s.more_of_same_residual) * s.mainstreaming_share], 0.0)
     if mech.cohort_focus:
-        kept = np.where(tg.cohort & ~systemic_kept, kept * (1.0 - s.cohort_loss), kept)
-    withdrawn = np.minimum(1.0, model.partner_effort_now / tg.end_partner_effort)
-    kept = np.where(tg.partnership & ~systemic_kept, kept * withdrawn, kept)
-    floor = tg.end_core * kept
-    rate = np.where(tg.approach == MORE_OF_SAME, s.decay_rate_more_of_same, s.decay_rate_new_working)
+        cohort_factor = np.where(tg.cohort[idx] & ~systemic_kept, 1.0 - s.cohort_loss, 1.0)
+        fixed, per_funding = fixed * cohort_factor, per_funding * cohort_factor
+    tg.keep_fixed[idx], tg.keep_per_funding[idx] = fixed, per_funding
+    tg.partner_dependent[idx] = tg.partnership[idx] & ~systemic_kept
+    rate = np.where(mots, s.decay_rate_more_of_same, s.decay_rate_new_working)
     if mech.raised_expectations:
-        rate = np.where(tg.visible, rate * (1.0 - s.expectations_strength), rate)
-    tg.core = np.where(following_up, floor + (tg.core - floor) * (1.0 - rate), tg.core)
+        rate = np.where(tg.visible[idx], rate * (1.0 - s.expectations_strength), rate)
+    tg.decay_rate[idx] = rate
+
+
+def sustain(model: LPSAModel, following_up: np.ndarray) -> None:
+    """After the end, every target drifts toward the floor of what it can keep (``plan_sustainability``).
+
+    The floor moves with the council's continuation funding (cut by corporate drift and budget cuts,
+    see authority.py) and, for partnership targets, with partners' withdrawal after central priority
+    shifts (000:171, 000:357). ``following_up`` is an (A, 1) mask.
+    """
+    tg = model.targets
+    kept = tg.keep_fixed + tg.keep_per_funding * tg.continuation
+    withdrawn = np.minimum(1.0, model.partner_effort_now / tg.end_partner_effort)
+    floor = tg.end_core * np.where(tg.partner_dependent, kept * withdrawn, kept)
+    tg.core = np.where(following_up, floor + (tg.core - floor) * (1.0 - tg.decay_rate), tg.core)

@@ -27,7 +27,18 @@ from .authority import (
 from .central_team import schedule_negotiations, set_stretch
 from .department import Department, negotiate_freedoms
 from .funding import instalment_quarters
-from .lifecycle import FOLLOW_UP, IMPLEMENTATION, PHASES, assess, external_shocks, implement, phase_codes, sustain
+from .lifecycle import (
+    FOLLOW_UP,
+    IMPLEMENTATION,
+    PHASES,
+    assess,
+    external_shocks,
+    implement,
+    phase_codes,
+    plan_effort,
+    plan_sustainability,
+    sustain,
+)
 from .partner import attach_partners, partner_effort
 from .scenario import DEPARTMENTS, Scenario, load_scenario
 from .targets import draw_targets
@@ -105,6 +116,7 @@ class LPSAModel(mesa.Model):
         choose_approaches(self, signed)
         allocate_ppg(self, signed)
         plan_start(self, signed)
+        plan_effort(self, signed)
         self.ppg_paid[self.quarter] += self.auth.ppg[signed].sum()
 
     def _pay_rewards(self) -> None:
@@ -123,24 +135,31 @@ class LPSAModel(mesa.Model):
         if starting.size:
             self._conclude_negotiations(starting)
         self.phase_now = phase = self.phase_codes(t)
-        for d in self.departments:
-            d.shift_priorities()
+        u_event = self.streams["departments"].random(len(self.scenario.areas))
+        u_hit = self.streams["departments"].random(tg.shape)
+        if self.scenario.mechanisms.priority_shifts:
+            for d in self.departments:
+                d.shift_priorities(u_event, u_hit)
         tg.central_priority += self.scenario.departments.shift_recovery * (1.0 - tg.central_priority)
         self.partner_effort_now = partner_effort(self)
-        implementing = np.broadcast_to((phase == IMPLEMENTATION)[:, None], tg.shape)
-        respond_to_turnover(self, implementing)
-        implement(self, implementing, t)
+        implementing = phase == IMPLEMENTATION
+        if implementing.any():  # phases depend only on the schedule, so skipping keeps streams aligned
+            respond_to_turnover(self, implementing[:, None])
+            implement(self, implementing[:, None], t)
         following = phase == FOLLOW_UP
-        corporate_drift_and_cuts(self, following)
-        sustain(self, np.broadcast_to(following[:, None], tg.shape))
+        if following.any():
+            corporate_drift_and_cuts(self, following)
+            sustain(self, following[:, None])
         external_shocks(self)
         ending = np.flatnonzero(a.signed & (a.end - 1 == t))
         if ending.size:
             assess(self, ending)
+            plan_sustainability(self, ending)
             decide_continuation(self, ending)
             decide_reward_use(self, ending)
         self._pay_rewards()
         self.history[t] = tg.measured
+        self.stats = outputs.quarter_stats(self)
         self.datacollector.collect(self)
         self.quarter += 1
         if self.quarter >= self.n_quarters:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .lifecycle import FOLLOW_UP, IMPLEMENTATION, NOT_SIGNED, PHASES
+from .lifecycle import FOLLOW_UP, IMPLEMENTATION, PHASES
 from .scenario import APPROACHES, AUTHORITY_TYPES, DEPARTMENTS, PARTNER_TYPES
 from .targets import OUTCOMES, classify_attainment
 
@@ -26,28 +26,25 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def _mean_where(values: np.ndarray, mask: np.ndarray) -> float:
-    n = mask.sum()
-    return float(values[mask].mean()) if n else float("nan")
+def quarter_stats(m: LPSAModel) -> dict[str, float]:
+    """This quarter's model-level figures: councils per phase, mean performance and effort, money."""
+    counts = np.bincount(m.phase_now, minlength=len(PHASES))
+    stats: dict[str, float] = {"quarter": m.quarter}
+    stats.update({f"councils_{name}": int(c) for name, c in zip(PHASES, counts)})
+    for label, code in (("implementing", IMPLEMENTATION), ("follow_up", FOLLOW_UP)):
+        rows = (m.phase_now == code) & m.auth.signed
+        stats[f"mean_performance_{label}"] = float(m.targets.measured[rows].mean()) if rows.any() else float("nan")
+        if code == IMPLEMENTATION:
+            stats["mean_effort_implementing"] = float(m.last_effort[rows].mean()) if rows.any() else float("nan")
+    stats["mean_trust"] = float(m.auth.trust.mean())
+    stats["ppg_paid_gbp"] = float(m.ppg_paid[m.quarter])
+    stats["reward_paid_gbp"] = float(m.reward_paid[m.quarter])
+    return stats
 
 
-def _signed_targets(m: LPSAModel, phase: int) -> np.ndarray:
-    return ((m.phase_now == phase) & m.auth.signed)[:, None]
-
-
-QUARTER_REPORTERS = {
-    "quarter": lambda m: m.quarter,
-    **{f"councils_{name}": (lambda m, code=code: int((m.phase_now == code).sum())) for code, name in enumerate(PHASES)},
-    "mean_performance_implementing": lambda m: _mean_where(
-        m.targets.measured, np.broadcast_to(_signed_targets(m, IMPLEMENTATION), m.targets.shape)),
-    "mean_performance_follow_up": lambda m: _mean_where(
-        m.targets.measured, np.broadcast_to(_signed_targets(m, FOLLOW_UP), m.targets.shape)),
-    "mean_effort_implementing": lambda m: _mean_where(
-        m.last_effort, np.broadcast_to(_signed_targets(m, IMPLEMENTATION), m.targets.shape)),
-    "mean_trust": lambda m: float(m.auth.trust.mean()),
-    "ppg_paid_gbp": lambda m: float(m.ppg_paid[m.quarter]),
-    "reward_paid_gbp": lambda m: float(m.reward_paid[m.quarter]),
-}
+QUARTER_COLUMNS = ["quarter", *(f"councils_{p}" for p in PHASES), "mean_performance_implementing", "mean_effort_implementing",
+                   "mean_performance_follow_up", "mean_trust", "ppg_paid_gbp", "reward_paid_gbp"]
+QUARTER_REPORTERS = {name: (lambda m, name=name: m.stats[name]) for name in QUARTER_COLUMNS}
 """Model-level reporters for Mesa's DataCollector, one row per quarter."""
 
 
@@ -175,8 +172,6 @@ def summarise(targets: pd.DataFrame, authorities: pd.DataFrame, scenario: str) -
     return out
 
 
-__all__ = ["QUARTER_REPORTERS", "SUMMARY_COLUMNS", "targets_frame", "authorities_frame", "quarters_frame",
-           "trajectory_frame", "summarise", "approach_kind", "retained_by_approach", "NOT_SIGNED"]
 
 
 def approach_kind(targets: pd.DataFrame) -> pd.Series:

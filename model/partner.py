@@ -34,8 +34,8 @@ class Partner(mesa.Agent):
 def attach_partners(model: LPSAModel) -> tuple[np.ndarray, np.ndarray]:
     """Create one Partner per (council, partner type) that some partnership target needs.
 
-    Returns the (A, T) partner index of each target (-1 if single-agency) and the partners'
-    alignment array. Reads ``partners.alignment_mean``, ``authorities.trait_concentration``.
+    Returns the (A, T) partner index of each target (-1 if single-agency) and the (A, T) alignment
+    of each target's partner (1 for single-agency targets). Reads ``partners.alignment_mean``, ``authorities.trait_concentration``.
     """
     tg = model.targets
     A, T = tg.shape
@@ -47,7 +47,8 @@ def attach_partners(model: LPSAModel) -> tuple[np.ndarray, np.ndarray]:
     alignment = model.streams["population"].beta(m * k, (1 - m) * k, size=needed.size)
     model.partners = [Partner(model, i, int(c // len(PARTNER_TYPES)), int(c % len(PARTNER_TYPES)), float(al))
                       for i, (c, al) in enumerate(zip(needed, alignment))]
-    return pidx, alignment
+    target_alignment = np.where(pidx >= 0, alignment[np.maximum(pidx, 0)] if alignment.size else 0.0, 1.0)
+    return pidx, target_alignment
 
 
 def partner_effort(model: LPSAModel) -> np.ndarray:
@@ -58,9 +59,7 @@ def partner_effort(model: LPSAModel) -> np.ndarray:
     police move with them. Reads ``partners.follow_department_weight``; off with ``mechanisms.partnerships``.
     """
     tg = model.targets
-    if not model.scenario.mechanisms.partnerships or model.partner_alignment.size == 0:
+    if not model.scenario.mechanisms.partnerships:
         return np.ones(tg.shape)
     w = model.scenario.partners.follow_department_weight
-    align = model.partner_alignment[np.maximum(model.partner_index, 0)]
-    effort = align * ((1.0 - w) + w * tg.central_priority)
-    return np.where(model.partner_index >= 0, effort, 1.0)
+    return np.where(tg.partnership, model.partner_alignment * ((1.0 - w) + w * tg.central_priority), 1.0)

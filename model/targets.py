@@ -52,6 +52,15 @@ class Targets:
     end_partner_effort: np.ndarray  # partner effort at the end, reference for later withdrawal
     continuation: np.ndarray  # share of ongoing costs the authority keeps funding after the end
     reward: np.ndarray  # reward earned by the target [GBP]
+    # Fixed when the council signs (lifecycle.plan_effort):
+    base_effort: np.ndarray  # will x capacity x stretch morale, 0..1
+    ceiling: np.ndarray  # potential of the chosen approach [share of stretch]
+    work_start: np.ndarray  # int: quarter real work starts
+    # Fixed at the end (lifecycle.plan_sustainability):
+    keep_fixed: np.ndarray  # share of the end gain kept whatever the funding
+    keep_per_funding: np.ndarray  # extra share kept per unit of continuation funding
+    partner_dependent: np.ndarray  # bool: floor moves with partners' effort
+    decay_rate: np.ndarray  # share of the gap to the floor lost per quarter
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -111,6 +120,13 @@ def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets
         end_partner_effort=np.ones(shape),
         continuation=zeros.copy(),
         reward=zeros.copy(),
+        base_effort=zeros.copy(),
+        ceiling=zeros.copy(),
+        work_start=np.zeros(shape, dtype=int),
+        keep_fixed=zeros.copy(),
+        keep_per_funding=zeros.copy(),
+        partner_dependent=np.zeros(shape, dtype=bool),
+        decay_rate=zeros.copy(),
     )
 
 
