@@ -1,0 +1,104 @@
+"""The model as a whole: scheme rules for money and attainment, lifecycle, reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import LPSAModel, load_scenario
+from model.funding import payout_share
+from model.lifecycle import FINISHED, NOT_SIGNED, PHASES
+from model.scenario import FundingParams
+from model.targets import classify_attainment
+
+
+def test_same_scenario_and_seed_give_identical_outputs():
+    a = LPSAModel.from_scenario("lpsa1_baseline", seed=42).run()
+    b = LPSAModel.from_scenario("lpsa1_baseline", seed=42).run()
+    assert np.array_equal(a.history, b.history)
+    pd.testing.assert_frame_equal(a.targets_frame(), b.targets_frame())
+    pd.testing.assert_frame_equal(a.quarters_frame(), b.quarters_frame())
+
+
+def test_different_seeds_give_different_runs():
+    a = LPSAModel.from_scenario("lpsa1_baseline", seed=1).run()
+    b = LPSAModel.from_scenario("lpsa1_baseline", seed=2).run()
+    assert not np.array_equal(a.history, b.history)
+
+
+def test_scenarios_share_random_numbers_on_the_same_seed():
+    heavy = LPSAModel.from_scenario("ppg_heavy", seed=9)
+    light = LPSAModel.from_scenario("reward_heavy", seed=9)
+    assert np.array_equal(heavy.auth.population, light.auth.population)
+    assert np.array_equal(heavy.targets.area, light.targets.area)
+    assert np.array_equal(heavy.auth.start, light.auth.start)
+
+
+def test_ppg_is_a_flat_sum_plus_an_amount_per_head_and_reward_a_share_of_budget():
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=3)
+    assert m.auth.ppg == pytest.approx(750_000 + 1.0 * m.auth.population)
+    assert m.auth.max_reward == pytest.approx(0.025 * m.auth.nbr)
+    assert 0.8e6 < m.auth.ppg.mean() < 2.1e6
+
+
+def test_payout_is_pro_rata_capped_and_zero_below_the_floor():
+    f = FundingParams()
+    assert payout_share(np.array([0.59, 0.6, 0.8, 1.0, 1.4]), f) == pytest.approx([0, 0.6, 0.8, 1.0, 1.0])
+
+
+def test_attainment_classes_follow_the_payout_rule():
+    assert list(classify_attainment(np.array([1.2, 1.0, 0.75, 0.6, 0.3, -0.1]), 0.6)) == [0, 0, 1, 1, 2, 2]
+
+
+def test_reward_paid_equals_the_targets_payouts_after_the_end():
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=4).run()
+    t = m.targets_frame()
+    expected = (t["max_reward_gbp"] * payout_share(t["share_of_stretch"].to_numpy(), m.scenario.funding)).sum()
+    assert m.reward_paid.sum() == pytest.approx(expected)
+    first_paid = np.flatnonzero(m.reward_paid)[0]
+    assert first_paid >= m.auth.end[m.auth.signed].min()
+
+
+def test_lifecycle_runs_negotiation_implementation_then_five_years_follow_up():
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=5).run()
+    q = m.quarters_frame()
+    assert q["councils_negotiation"].iloc[0] > 0
+    assert q["councils_implementation"].max() > 0
+    phases = m.phase_codes(m.n_quarters - 1)
+    assert set(np.unique(phases)) <= {PHASES.index("follow_up"), FINISHED, NOT_SIGNED}
+    assert m.n_quarters >= m.auth.start.max() + 12 + 20
+
+
+def test_eight_quarter_agreements_are_allowed():
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=6, scheme={"implementation_quarters": 8}).run()
+    assert (m.auth.end - m.auth.start == 8).all()
+
+
+def test_performance_falls_after_the_end_but_not_to_zero(baseline):
+    traj = baseline.trajectory[baseline.trajectory["approach"] == "all"].groupby("quarter_from_end")["mean_performance"].mean()
+    assert traj.loc[-1] > traj.loc[19] > 0.2
+
+
+def test_summary_has_the_documented_columns(baseline):
+    s = baseline.summary()
+    for col in ["scenario", "replications", "targets_met_share", "targets_partly_share", "targets_missed_share",
+                "local_met_share", "national_met_share", "ppg_spent", "reward_paid", "reward_paid_share",
+                "retained_gain_1y", "retained_gain_3y", "retained_gain_5y"]:
+        assert col in s
+    assert s["targets_met_share"] + s["targets_partly_share"] + s["targets_missed_share"] == pytest.approx(1.0)
+    assert 0 < s["reward_paid_share"] < 1
+
+
+def test_large_populations_scale(tmp_path):
+    m = LPSAModel(load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": 1000}}), seed=1).run()
+    assert m.targets.shape == (1000, 12) and np.isfinite(m.history).all()
+
+
+def test_authority_agents_read_through_to_the_arrays():
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=8)
+    council = m.authorities[3]
+    assert council.population == m.auth.population[3]
+    assert council.authority_type in ("county", "unitary", "metropolitan", "london")
+    assert council.phase == "negotiation"
+    assert len(m.agents) == len(m.authorities) + len(m.departments) + len(m.partners)

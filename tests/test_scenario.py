@@ -1,0 +1,103 @@
+"""Scenario files: inheritance, validation and the messages a user sees when a file is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model import Scenario, ScenarioError, load_scenario
+from model.scenario import SCENARIO_DIR
+
+SHIPPED = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_scenario_loads(name):
+    sc = load_scenario(name)
+    assert sc.name == name
+
+
+def test_required_scenarios_are_shipped():
+    assert {"lpsa1_baseline", "ppg_heavy", "reward_heavy", "lpsa2_local", "turbulent_priorities"} <= set(SHIPPED)
+
+
+def test_ppg_heavy_and_reward_heavy_spend_the_same_money_split_differently():
+    from model import LPSAModel
+
+    heavy = LPSAModel.from_scenario("ppg_heavy", seed=4)
+    light = LPSAModel.from_scenario("reward_heavy", seed=4)
+    assert (heavy.auth.ppg + heavy.auth.max_reward) == pytest.approx(light.auth.ppg + light.auth.max_reward)
+    assert (heavy.auth.ppg > light.auth.ppg).all()
+
+
+def test_extends_overrides_only_what_differs(tmp_path):
+    child = write(tmp_path, "child.yaml", "extends: lpsa1_baseline\nfunding:\n  ppg_share: 0.3\n")
+    sc = load_scenario(child)
+    base = load_scenario("lpsa1_baseline")
+    assert sc.name == "child"
+    assert sc.funding.ppg_share == 0.3
+    assert sc.funding.ppg_flat_gbp == base.funding.ppg_flat_gbp
+    assert sc.scheme == base.scheme
+
+
+def test_unknown_field_is_rejected_naming_file_and_field(tmp_path):
+    p = write(tmp_path, "typo.yaml", "funding:\n  ppg_shar: 0.3\n")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(p)
+    assert str(p) in str(e.value) and "funding.ppg_shar" in str(e.value) and "unknown field" in str(e.value)
+
+
+def test_out_of_range_value_names_the_value_and_the_limit(tmp_path):
+    p = write(tmp_path, "bad.yaml", "funding:\n  payout_floor: 1.7\n")
+    msg = str(pytest.raises(ScenarioError, load_scenario, p).value)
+    assert "funding.payout_floor" in msg and "1.7" in msg and "less than or equal to 1" in msg
+
+
+def test_wrong_type_is_rejected(tmp_path):
+    p = write(tmp_path, "bad.yaml", "scheme:\n  n_authorities: lots\n")
+    msg = str(pytest.raises(ScenarioError, load_scenario, p).value)
+    assert "scheme.n_authorities" in msg and "'lots'" in msg
+
+
+def test_invalid_yaml_reports_line(tmp_path):
+    p = write(tmp_path, "broken.yaml", "funding:\n  ppg_share: [0.3\n")
+    msg = str(pytest.raises(ScenarioError, load_scenario, p).value)
+    assert str(p) in msg and "line" in msg
+
+
+def test_missing_file_lists_shipped_scenarios():
+    msg = str(pytest.raises(ScenarioError, load_scenario, "no_such_scenario").value)
+    assert "not found" in msg and "lpsa1_baseline" in msg
+
+
+def test_circular_extends_is_reported(tmp_path):
+    write(tmp_path, "a.yaml", "extends: b.yaml\n")
+    write(tmp_path, "b.yaml", "extends: a.yaml\n")
+    msg = str(pytest.raises(ScenarioError, load_scenario, tmp_path / "a.yaml").value)
+    assert "circular" in msg
+
+
+def test_inconsistent_population_range_is_rejected():
+    with pytest.raises(ScenarioError, match="population_min"):
+        load_scenario({"authorities": {"population_min": 2e6, "population_max": 1e6}})
+
+
+def test_top_level_must_be_a_mapping(tmp_path):
+    p = write(tmp_path, "list.yaml", "- 1\n- 2\n")
+    with pytest.raises(ScenarioError, match="mapping"):
+        load_scenario(p)
+
+
+def test_defaults_are_the_first_generation_rules():
+    sc = Scenario()
+    assert sc.funding.ppg_flat_gbp == 750_000 and sc.funding.ppg_per_head_gbp == 1.0
+    assert sc.funding.reward_share_of_nbr == 0.025 and sc.funding.payout_floor == 0.6
+    assert sc.scheme.n_authorities == 130 and sc.scheme.targets_per_authority == 12
+    assert sc.scheme.implementation_quarters == 12 and sc.scheme.follow_up_quarters >= 20
