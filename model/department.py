@@ -50,15 +50,16 @@ class Department(mesa.Agent):
                 hit = (tg.area == area) & (u_hit < d.shift_breadth)
                 tg.central_priority[hit] *= 1.0 - d.shift_size
 
-    def answer_request(self, u_grant: float, u_broken: float) -> int:
-        """Answer one F&F request: grant, refuse, or promise and fail to deliver (001:81, 002:56).
+    def answer_requests(self, u_grant: np.ndarray, u_broken: np.ndarray) -> np.ndarray:
+        """Answer F&F requests (one per pair of uniforms): grant, refuse, or promise and fail to deliver.
 
-        Reads ``departments.ff_grant_prob, ff_broken_promise_prob``.
+        Grants are likelier from an engaged department (001:109); many requests were refused and
+        others promised but not delivered (001:81, 002:56). Reads ``departments.ff_grant_prob,
+        ff_broken_promise_prob``.
         """
         d = self.model.scenario.departments
-        if u_grant < d.ff_grant_prob * self.engagement:
-            return FF_GRANTED
-        return FF_BROKEN if u_broken < d.ff_broken_promise_prob else FF_REFUSED
+        refused_or_broken = np.where(u_broken < d.ff_broken_promise_prob, FF_BROKEN, FF_REFUSED)
+        return np.where(u_grant < d.ff_grant_prob * self.engagement, FF_GRANTED, refused_or_broken)
 
 
 def negotiate_freedoms(model: LPSAModel, idx: np.ndarray) -> None:
@@ -76,7 +77,11 @@ def negotiate_freedoms(model: LPSAModel, idx: np.ndarray) -> None:
     u = rng.random((2, total))
     if not model.scenario.mechanisms.freedoms_flexibilities or total == 0:
         return
-    answers = np.array([model.departments[j].answer_request(g, b) for j, g, b in zip(to, u[0], u[1])])
+    answers = np.empty(total, dtype=int)
+    for j, dept in enumerate(model.departments):
+        mine = to == j
+        if mine.any():
+            answers[mine] = dept.answer_requests(u[0][mine], u[1][mine])
     trust_delta = np.select([answers == FF_GRANTED, answers == FF_BROKEN],
                             [d.ff_grant_trust, -d.ff_broken_promise_trust], -d.ff_refusal_trust)
     np.add.at(a.trust, who, trust_delta)

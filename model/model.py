@@ -76,7 +76,8 @@ class LPSAModel(mesa.Model):
         self.auth.start = schedule_negotiations(self)
         self.auth.end = self.auth.start + sc.scheme.implementation_quarters
         self.n_quarters = int(self.auth.start.max() + sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters)
-        self.instalments = instalment_quarters(self.auth.end, sc.funding)
+        instalments = instalment_quarters(self.auth.end, sc.funding)
+        self.instalments_due = {int(q): np.flatnonzero((instalments == q).any(axis=1)) for q in np.unique(instalments)}
 
         self.quarter = 0
         self.phase_now = phase_codes(self, 0)
@@ -121,9 +122,10 @@ class LPSAModel(mesa.Model):
 
     def _pay_rewards(self) -> None:
         """Pay reward instalments due this quarter; councils reinvest part of each in the target areas."""
-        due = np.flatnonzero(self.auth.signed & (self.instalments == self.quarter).any(axis=1))
-        if due.size == 0:
+        due = self.instalments_due.get(self.quarter)
+        if due is None:
             return
+        due = due[self.auth.signed[due]]
         amount = self.targets.reward[due].sum(axis=1) / self.scenario.funding.reward_instalments
         self.reward_paid[self.quarter] += amount.sum()
         reinvest_reward(self, due, amount)

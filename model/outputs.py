@@ -31,11 +31,14 @@ def quarter_stats(m: LPSAModel) -> dict[str, float]:
     counts = np.bincount(m.phase_now, minlength=len(PHASES))
     stats: dict[str, float] = {"quarter": m.quarter}
     stats.update({f"councils_{name}": int(c) for name, c in zip(PHASES, counts)})
+    # Every council has the same number of targets, so the mean over councils' means is the mean over targets.
+    perf, effort = m.targets.measured.mean(axis=1), m.last_effort.mean(axis=1)
     for label, code in (("implementing", IMPLEMENTATION), ("follow_up", FOLLOW_UP)):
         rows = (m.phase_now == code) & m.auth.signed
-        stats[f"mean_performance_{label}"] = float(m.targets.measured[rows].mean()) if rows.any() else float("nan")
+        any_rows = bool(rows.any())
+        stats[f"mean_performance_{label}"] = float(perf[rows].mean()) if any_rows else float("nan")
         if code == IMPLEMENTATION:
-            stats["mean_effort_implementing"] = float(m.last_effort[rows].mean()) if rows.any() else float("nan")
+            stats["mean_effort_implementing"] = float(effort[rows].mean()) if any_rows else float("nan")
     stats["mean_trust"] = float(m.auth.trust.mean())
     stats["ppg_paid_gbp"] = float(m.ppg_paid[m.quarter])
     stats["reward_paid_gbp"] = float(m.reward_paid[m.quarter])

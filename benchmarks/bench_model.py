@@ -1,0 +1,56 @@
+#!/usr/bin/env python
+"""Speed of one model run, in process, on one core.
+
+    python benchmarks/bench_model.py [--repeats N]
+
+Prints the median wall time of a default run (130 councils x 12 targets, negotiation, 12 quarters of
+implementation and 5 years of follow-up) and of runs with 388, 1,000 and 10,000 councils, with the
+cost per target-quarter so that linearity can be read off. Aims (issue 2): <= 25 ms per default run,
+10,000 councils within 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from model import LPSAModel, load_scenario  # noqa: E402
+
+
+def time_runs(n_authorities: int, repeats: int) -> tuple[float, float, int]:
+    # The central team's capacity scales with the scheme so the timeline (and quarters) stay the same.
+    scale = n_authorities / 130
+    sc = load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": n_authorities, "n_pilots": round(20 * scale),
+                                                     "negotiation_capacity": max(1, round(20 * scale))}})
+    LPSAModel(sc, seed=0).run()  # warm-up
+    build, total = [], []
+    for seed in range(repeats):
+        t0 = time.perf_counter()
+        m = LPSAModel(sc, seed=seed)
+        t1 = time.perf_counter()
+        m.run()
+        t2 = time.perf_counter()
+        build.append(t1 - t0)
+        total.append(t2 - t0)
+    return statistics.median(total), statistics.median(build), m.n_quarters
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeats", type=int, default=21)
+    args = p.parse_args()
+    print(f"{'councils':>9} {'targets':>8} {'quarters':>8} {'median run':>11} {'of which build':>15} {'per target-quarter':>19}")
+    for n in (130, 388, 1000, 10_000):
+        reps = args.repeats if n <= 1000 else max(3, args.repeats // 7)
+        total, build, quarters = time_runs(n, reps)
+        per_tq = total / (n * 12 * quarters) * 1e9
+        print(f"{n:>9,} {n * 12:>8,} {quarters:>8} {total * 1e3:>9.1f}ms {build * 1e3:>13.1f}ms {per_tq:>16.0f} ns")
+
+
+if __name__ == "__main__":
+    main()
