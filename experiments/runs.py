@@ -15,7 +15,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from model import LPSAModel, Scenario
-from model.outputs import SUMMARY_COLUMNS, summarise
+from model.counterfactual import attribution_columns, twin_scenario
+from model.outputs import ATTRIBUTION_COLUMNS, SUMMARY_COLUMNS, summarise
 
 
 def replication_seed(master_seed: int, replication: int) -> int:
@@ -42,13 +43,26 @@ def run_one(scenario: Scenario, seed: int) -> LPSAModel:
     return LPSAModel(scenario, seed=seed).run()
 
 
+def targets_with_twin(m: LPSAModel, twin: Scenario | None) -> pd.DataFrame:
+    """The run's targets table, with additionality columns when a twin scenario is given."""
+    targets = m.targets_frame()
+    if twin is None:
+        return targets
+    return pd.concat([targets, attribution_columns(m, run_one(twin, m.seed_used))], axis=1)
+
+
 def run_replications(scenario: Scenario, replications: int, master_seed: int,
-                     progress: tqdm | None = None) -> ScenarioResults:
-    """Run ``replications`` of ``scenario`` in this process and stack their tables."""
+                     progress: tqdm | None = None, twins: bool = False) -> ScenarioResults:
+    """Run ``replications`` of ``scenario`` in this process and stack their tables.
+
+    With ``twins``, each run is paired with its no-agreement twin on the same seed and the targets
+    table gains additionality, deadweight and retained additionality (model/counterfactual.py).
+    """
+    twin = twin_scenario(scenario) if twins else None
     tables: dict[str, list[pd.DataFrame]] = {"targets": [], "authorities": [], "quarters": [], "trajectory": []}
     for r in range(replications):
         m = run_one(scenario, replication_seed(master_seed, r))
-        for name, frame in (("targets", m.targets_frame()), ("authorities", m.authorities_frame()),
+        for name, frame in (("targets", targets_with_twin(m, twin)), ("authorities", m.authorities_frame()),
                             ("quarters", m.quarters_frame()), ("trajectory", m.trajectory_frame())):
             frame.insert(0, "replication", r)
             frame.insert(0, "scenario", scenario.name)
@@ -59,5 +73,7 @@ def run_replications(scenario: Scenario, replications: int, master_seed: int,
 
 
 def summary_table(results: Iterable[ScenarioResults]) -> pd.DataFrame:
-    """One row per scenario with the summary columns, in order."""
-    return pd.DataFrame([r.summary() for r in results], columns=SUMMARY_COLUMNS)
+    """One row per scenario with the summary columns, in order (attribution columns when twins ran)."""
+    rows = [r.summary() for r in results]
+    extra = [c for c in ATTRIBUTION_COLUMNS if any(c in row for row in rows)]
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS + extra)

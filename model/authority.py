@@ -95,6 +95,7 @@ def decide_participation(model: LPSAModel, idx: np.ndarray) -> None:
     ``mechanisms.participation`` (off: every council signs).
     """
     a, sc = model.auth, model.scenario
+    u = model.streams["negotiation"].random(idx.size)  # drawn even when off: keeps streams aligned
     if not sc.mechanisms.participation:
         a.signed[idx] = True
         return
@@ -103,7 +104,6 @@ def decide_participation(model: LPSAModel, idx: np.ndarray) -> None:
              + p.reward_weight * a.max_reward[idx] / T / f.reward_reference_gbp
              + p.ppg_weight * a.ppg[idx] / T / f.ppg_cost_reference_gbp
              + p.trust_weight * (a.trust[idx] - 0.5))
-    u = model.streams["negotiation"].random(idx.size)
     a.signed[idx] = u < 1.0 / (1.0 + np.exp(-logit))
 
 

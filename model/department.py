@@ -69,7 +69,7 @@ def negotiate_freedoms(model: LPSAModel, idx: np.ndarray) -> None:
     adds a little capacity. Reads ``departments.ff_*``; off with ``mechanisms.freedoms_flexibilities``.
     """
     a, d = model.auth, model.scenario.departments
-    rng = model.streams["negotiation"]
+    rng = model.streams["freedoms"]
     n_req = rng.poisson(d.ff_requests_mean, size=idx.size)
     total = int(n_req.sum())
     who = np.repeat(idx, n_req)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .funding import payout_share
+from .gaming import ratchet_factor
 from .targets import MORE_OF_SAME, NEW_WORKING, SYSTEMIC
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ def plan_effort(model: LPSAModel, idx: np.ndarray) -> None:
       ``capacity_constraint``, ``ppg_enables``).
     - How appropriate the stretch is (001:77; morale set by the central team).
     Also fixes where each target's potential lies: a systemic change reaches more if the innovation
-    succeeds and only part if it fails (003:739). Reads ``implementation.*``, ``funding.*_reference_gbp``.
+    succeeds and only part if it fails (003:739). Reads ``implementation.*``, ``funding.*_reference_gbp``,
+    ``attribution.agreement_focus``.
     """
     sc, a, tg = model.scenario, model.auth, model.targets
     im, mech, T = sc.implementation, sc.mechanisms, tg.shape[1]
@@ -53,7 +55,8 @@ def plan_effort(model: LPSAModel, idx: np.ndarray) -> None:
         capacity = capacity * (im.focus_reference_targets / T) ** im.focus_elasticity
     else:
         capacity = 1.0
-    tg.base_effort[idx] = np.clip(will * capacity * tg.morale[idx], 0.0, 1.0)
+    focus = sc.attribution.agreement_focus  # 0 in the counterfactual twin: nobody works on the targets
+    tg.base_effort[idx] = np.clip(will * capacity * tg.morale[idx] * focus, 0.0, 1.0)
     systemic = tg.approach[idx] == SYSTEMIC
     success = tg.innovation_success[idx]
     tg.ceiling[idx] = tg.potential[idx] * np.where(
@@ -66,11 +69,12 @@ def effort(model: LPSAModel) -> np.ndarray:
 
     a champion's presence (001:93; ``champions_turnover``), partners' effort on multi-agency targets
     (001:105; ``partnerships``) and, for single-agency targets, the council's own sense of the
-    target's relevance, which falls when central priority moves away (000:173; ``priority_shifts``).
+    target's relevance, which falls when central priority moves away (000:173; ``priority_shifts``),
+    and the ratchet (holding back once the stretch is met; ``gaming_ratchet``, see gaming.py).
     Reads ``implementation.no_champion_penalty``, ``departments.shift_local_effect``.
     """
     sc, tg = model.scenario, model.targets
-    e = tg.base_effort * model.partner_effort_now
+    e = tg.base_effort * model.partner_effort_now * ratchet_factor(model)
     if sc.mechanisms.champions_turnover:
         e = np.where(tg.champion, e, e * (1.0 - sc.implementation.no_champion_penalty))
     relevance = 1.0 - sc.departments.shift_local_effect * (1.0 - tg.central_priority)
@@ -81,33 +85,40 @@ def implement(model: LPSAModel, implementing: np.ndarray, quarter: int) -> None:
     """Advance the underlying improvement of every target in implementation.
 
     Once real work has started (after the late-start delay, 000:359), each quarter closes a share of
-    the gap to the target's potential (``plan_effort``) proportional to effort. A systemic change
-    first dips, then rises (003:739). Reads ``implementation.improvement_rate, dip_quarters,
-    dip_depth``; the dip is off with ``mechanisms.innovation_risk``.
+    the gap to the target's potential (``plan_effort``) proportional to effort. Improvement that
+    other national policies bring anyway uses up part of that potential (001:133: where other
+    policies push the same way, additionality is hard to show). A systemic change first dips, then
+    rises (003:739), in proportion to the agreement's focus. Reads ``implementation.improvement_rate,
+    dip_quarters, dip_depth``, ``attribution.agreement_focus``; the dip is off with ``mechanisms.innovation_risk``.
     """
     sc, tg = model.scenario, model.targets
     im = sc.implementation
     worked = quarter - tg.work_start  # quarters of real work before this one
     active = implementing & (worked >= 0)
     e = effort(model)
-    gain = im.improvement_rate * e * np.maximum(tg.ceiling - tg.core, 0.0)
+    gain = im.improvement_rate * e * np.maximum(tg.ceiling - tg.core - tg.background, 0.0)
     if sc.mechanisms.innovation_risk and im.dip_quarters > 0:
         dipping = (tg.approach == SYSTEMIC) & (worked < im.dip_quarters)
-        gain = np.where(dipping, -im.dip_depth / im.dip_quarters, gain)
+        gain = np.where(dipping, -im.dip_depth / im.dip_quarters * sc.attribution.agreement_focus, gain)
     tg.core += np.where(active, gain, 0.0)
     model.last_effort = np.where(active, e, 0.0)
 
 
-def external_shocks(model: LPSAModel) -> None:
-    """AR(1) external shocks on every target's measured performance (001:133: external factors, chance).
+def true_outcomes(model: LPSAModel, quarter: int) -> None:
+    """Update every target's true outcome: own improvement + background trend + external shocks.
 
-    Drawn for every target every quarter so that random streams stay aligned across scenarios.
-    Reads ``implementation.shock_sd, shock_persistence``.
+    External shocks are AR(1) and scaled by the area's exposure (001:133: outcomes 'strongly
+    influenced by external factors or chance'); the background trend (other national policies
+    pushing the same way, 001:133; 000:230 'might have happened anyway') accumulates over the
+    agreement period and then stays (the policies of that period). Shocks are drawn for every target every quarter so random streams stay
+    aligned across scenarios. Reads ``implementation.shock_sd, shock_persistence``.
     """
     tg, im = model.targets, model.scenario.implementation
     z = model.streams["shocks"].standard_normal(tg.shape)
     tg.shock = im.shock_persistence * tg.shock + im.shock_sd * np.sqrt(1 - im.shock_persistence**2) * z
-    tg.measured = tg.core + tg.exposure * tg.shock
+    in_period = (quarter >= model.auth.start) & (quarter < model.auth.end)
+    tg.background = np.where(in_period[:, None], tg.background + tg.trend, tg.background)
+    tg.true = tg.core + tg.background + tg.exposure * tg.shock
 
 
 def assess(model: LPSAModel, idx: np.ndarray) -> None:
@@ -119,6 +130,7 @@ def assess(model: LPSAModel, idx: np.ndarray) -> None:
     tg, a, f = model.targets, model.auth, model.scenario.funding
     T = tg.shape[1]
     tg.end_core[idx] = tg.core[idx]
+    tg.end_true[idx] = tg.true[idx]
     tg.end_measured[idx] = tg.measured[idx]
     tg.end_partner_effort[idx] = np.maximum(model.partner_effort_now[idx], 1e-9)
     tg.reward[idx] = (a.max_reward[idx] / T)[:, None] * payout_share(tg.measured[idx], f)

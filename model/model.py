@@ -27,24 +27,25 @@ from .authority import (
 from .central_team import schedule_negotiations, set_stretch
 from .department import Department, negotiate_freedoms
 from .funding import instalment_quarters
+from .gaming import report_figures, set_gaming_strength
 from .lifecycle import (
     FOLLOW_UP,
     IMPLEMENTATION,
     PHASES,
     assess,
-    external_shocks,
     implement,
     phase_codes,
     plan_effort,
     plan_sustainability,
     sustain,
+    true_outcomes,
 )
 from .partner import attach_partners, partner_effort
 from .scenario import DEPARTMENTS, Scenario, load_scenario
 from .targets import draw_targets
 
 STREAMS = ("population", "targets", "negotiation", "stretch", "approach", "start", "turnover",
-           "departments", "shocks", "post")
+           "departments", "shocks", "post", "freedoms", "gaming")
 """Independent random streams spawned from the model's seeded generator, one per purpose, so that
 changing one lever (say PPG) leaves every other draw unchanged: common random numbers."""
 
@@ -84,7 +85,8 @@ class LPSAModel(mesa.Model):
         self.ff_answers = np.zeros(3, dtype=int)
         self.partner_effort_now = np.ones(self.targets.shape)
         self.last_effort = np.zeros(self.targets.shape)
-        self.history = np.zeros((self.n_quarters, *self.targets.shape))
+        self.history = np.zeros((self.n_quarters, *self.targets.shape))  # reported figures
+        self.true_history = np.zeros((self.n_quarters, *self.targets.shape))
         self.ppg_paid = np.zeros(self.n_quarters)
         self.reward_paid = np.zeros(self.n_quarters)
         self.datacollector = mesa.DataCollector(model_reporters=outputs.QUARTER_REPORTERS)
@@ -109,16 +111,21 @@ class LPSAModel(mesa.Model):
         return PHASES[int(self.phase_codes()[index])]
 
     def _conclude_negotiations(self, idx: np.ndarray) -> None:
-        """Councils whose negotiation ends now ask for freedoms, decide to sign, and plan their work."""
+        """Councils whose negotiation ends now ask for freedoms, decide to sign, and plan their work.
+
+        Plans are drawn for every council in the batch, signed or not (a council that declines simply
+        never starts), so that random streams do not depend on who signs: common random numbers hold
+        across funding regimes that change participation.
+        """
         negotiate_freedoms(self, idx)
         decide_participation(self, idx)
-        signed = idx[self.auth.signed[idx]]
-        set_stretch(self, signed)
-        choose_approaches(self, signed)
-        allocate_ppg(self, signed)
-        plan_start(self, signed)
-        plan_effort(self, signed)
-        self.ppg_paid[self.quarter] += self.auth.ppg[signed].sum()
+        set_stretch(self, idx)
+        choose_approaches(self, idx)
+        allocate_ppg(self, idx)
+        plan_start(self, idx)
+        set_gaming_strength(self, idx)
+        plan_effort(self, idx)
+        self.ppg_paid[self.quarter] += self.auth.ppg[idx[self.auth.signed[idx]]].sum()
 
     def _pay_rewards(self) -> None:
         """Pay reward instalments due this quarter; councils reinvest part of each in the target areas."""
@@ -152,15 +159,19 @@ class LPSAModel(mesa.Model):
         if following.any():
             corporate_drift_and_cuts(self, following)
             sustain(self, following[:, None])
-        external_shocks(self)
-        ending = np.flatnonzero(a.signed & (a.end - 1 == t))
-        if ending.size:
+        true_outcomes(self, t)
+        ending_mask = a.signed & (a.end - 1 == t)
+        report_figures(self, implementing[:, None], following[:, None], ending_mask)
+        scheduled_end = np.flatnonzero(a.end - 1 == t)
+        if scheduled_end.size:
+            decide_reward_use(self, scheduled_end)  # drawn for signed or not, as plans are
+            ending = np.flatnonzero(ending_mask)
             assess(self, ending)
             plan_sustainability(self, ending)
             decide_continuation(self, ending)
-            decide_reward_use(self, ending)
         self._pay_rewards()
         self.history[t] = tg.measured
+        self.true_history[t] = tg.true
         self.stats = outputs.quarter_stats(self)
         self.datacollector.collect(self)
         self.quarter += 1

@@ -21,9 +21,12 @@ SUMMARY_COLUMNS = [
     "scenario", "replications", "targets_met_share", "targets_partly_share", "targets_missed_share",
     "local_met_share", "national_met_share", "ppg_spent", "reward_paid", "reward_paid_share",
     "retained_gain_1y", "retained_gain_3y", "retained_gain_5y",
-    "participation_rate", "mean_share_of_stretch", "missed_but_improved_share", "partnership_met_share",
-    "single_agency_met_share",
+    "participation_rate", "mean_share_of_stretch", "true_mean_share_of_stretch", "reporting_gap_mean",
+    "missed_but_improved_share", "partnership_met_share", "single_agency_met_share",
 ]
+ATTRIBUTION_COLUMNS = ["additionality_mean", "deadweight_mean", "deadweight_share",
+                       *(f"additionality_retained_{y}y" for y in RETAINED_YEARS)]
+"""Summary columns added when runs are paired with their counterfactual twins (model/counterfactual.py)."""
 
 
 def quarter_stats(m: LPSAModel) -> dict[str, float]:
@@ -56,10 +59,10 @@ def quarters_frame(m: LPSAModel) -> pd.DataFrame:
     return m.datacollector.get_model_vars_dataframe().reset_index(drop=True)
 
 
-def _performance_after_end(m: LPSAModel, years: int) -> np.ndarray:
+def _performance_after_end(m: LPSAModel, years: int, history: np.ndarray) -> np.ndarray:
     a = m.auth
     q = np.minimum(a.end - 1 + 4 * years, m.n_quarters - 1)
-    return m.history[q, np.arange(a.end.size)]
+    return history[q, np.arange(a.end.size)]
 
 
 def targets_frame(m: LPSAModel) -> pd.DataFrame:
@@ -90,13 +93,18 @@ def targets_frame(m: LPSAModel) -> pd.DataFrame:
         "end_quarter": np.repeat(a.end, T),
         "end_core": tg.end_core.ravel(),
         "share_of_stretch": tg.end_measured.ravel(),
+        "true_share_of_stretch": tg.end_true.ravel(),
+        "reporting_gap": (tg.end_measured - tg.end_true).ravel(),
+        "gaming_strength": tg.gaming.ravel(),
+        "background_gain": tg.background.ravel(),
         "outcome": np.array(OUTCOMES)[classify_attainment(tg.end_measured, sc.funding.payout_floor,
                                                           sc.funding.payout_cap).ravel()],
         "reward_gbp": tg.reward.ravel(),
         "max_reward_gbp": np.repeat(a.max_reward / T, T),
     }
     for y in RETAINED_YEARS:
-        cols[f"performance_{y}y"] = _performance_after_end(m, y).ravel()
+        cols[f"performance_{y}y"] = _performance_after_end(m, y, m.history).ravel()
+        cols[f"true_performance_{y}y"] = _performance_after_end(m, y, m.true_history).ravel()
     return pd.DataFrame(cols)[keep].reset_index(drop=True)
 
 
@@ -169,9 +177,15 @@ def summarise(targets: pd.DataFrame, authorities: pd.DataFrame, scenario: str) -
         out[f"retained_gain_{y}y"] = float(targets.loc[improved, f"performance_{y}y"].sum() / base) if base > 0 else float("nan")
     out["participation_rate"] = float(authorities["signed"].mean())
     out["mean_share_of_stretch"] = float(targets["share_of_stretch"].mean()) if len(targets) else float("nan")
+    out["true_mean_share_of_stretch"] = float(targets["true_share_of_stretch"].mean()) if len(targets) else float("nan")
+    out["reporting_gap_mean"] = float(targets["reporting_gap"].mean()) if len(targets) else float("nan")
     out["missed_but_improved_share"] = share(targets.loc[outcome == "missed", "share_of_stretch"] > 0)
     out["partnership_met_share"] = share(met[targets["partnership"]])
     out["single_agency_met_share"] = share(met[~targets["partnership"]])
+    if "additionality" in targets:
+        from .counterfactual import summarise_attribution
+
+        out.update(summarise_attribution(targets))
     return out
 
 

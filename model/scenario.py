@@ -132,7 +132,7 @@ class ImplementationParams(_Section):
     """Turning effort into improvement during the agreement."""
 
     improvement_rate: float = Field(0.3, gt=0, le=1, description="share of the remaining gap to potential closed per quarter at full effort [1/quarter]")
-    potential_mean: float = Field(1.35, gt=0, le=5, description="achievable improvement at full effort relative to a correctly estimated stretch [ratio]")
+    potential_mean: float = Field(1.25, gt=0, le=5, description="achievable improvement at full effort relative to a correctly estimated stretch [ratio]")
     catch_up: float = Field(0.15, ge=0, le=1, description="extra potential per star below 4 of the prior rating: more room to improve by best practice (003:389, 001:101) [ratio/star]")
     capacity_half: float = Field(0.45, gt=0, le=5, description="resources (capacity + PPG) giving 63% of full capacity effect [dimensionless]")
     ppg_effect: float = Field(0.6, ge=0, le=5, description="resource added by PPG at the cost reference [dimensionless] (001:91)")
@@ -202,27 +202,30 @@ class AreaParams(_Section):
     visibility_prob: float = Field(..., ge=0, le=1, description="chance the service is visible to influential publics [0-1] (000:369)")
     shift_exposure: float = Field(1.0, ge=0, le=5, description="multiplier of the department's priority shift rate [ratio]; crime most exposed (000:357)")
     indicator_quality_mean: float = Field(0.6, ge=0.02, le=0.98, description="mean indicator quality [0-1] (001:75)")
+    background_trend: float = Field(0.0, ge=-0.1, le=0.2, description="improvement per agreement quarter from other national policies, agreement or not [share of stretch/quarter] (001:133); assumption")
 
 
-def _area(weight, dept, partner, tract, expo, pship, cohort, vis, shift=1.0, quality=0.6) -> dict:
+def _area(weight, dept, partner, tract, expo, pship, cohort, vis, shift=1.0, quality=0.6, trend=0.0) -> dict:
     return dict(weight=weight, department=dept, partner=partner, tractability=tract, exposure=expo,
                 partnership_prob=pship, cohort_prob=cohort, visibility_prob=vis, shift_exposure=shift,
-                indicator_quality_mean=quality)
+                indicator_quality_mean=quality, background_trend=trend)
 
 
 DEFAULT_AREAS: dict[str, dict] = {
+    # Columns: weight, department, partner, tractability, exposure, partnership, cohort, visibility,
+    # shift exposure, indicator quality, background trend (national pushes, e.g. waste and schools; assumption).
     # Transport and educational attainment miss most; environment/housing, cost-effectiveness and
     # miscellaneous local targets succeed most (001:131). Crime most exposed to priority shifts (000:357).
-    "education": _area(0.16, "DfES", "schools", 0.78, 0.6, 0.3, 0.8, 0.6, 1.0, 0.6),
-    "transport": _area(0.08, "DfT", "voluntary", 0.72, 0.9, 0.3, 0.0, 0.7, 1.0, 0.5),
-    "crime": _area(0.14, "HomeOffice", "police", 0.95, 1.0, 0.8, 0.1, 0.8, 2.5, 0.55),
-    "social_care": _area(0.12, "DoH", "health", 0.95, 0.5, 0.4, 0.6, 0.2, 1.0, 0.6),
-    "environment": _area(0.10, "DEFRA", "voluntary", 1.2, 0.4, 0.1, 0.0, 0.8, 0.5, 0.7),
-    "housing": _area(0.08, "ODPM", "voluntary", 1.15, 0.4, 0.2, 0.0, 0.5, 0.5, 0.7),
-    "health": _area(0.10, "DoH", "health", 0.9, 0.6, 0.8, 0.2, 0.4, 1.0, 0.55),
-    "employment": _area(0.08, "DWP", "colleges", 0.9, 0.8, 0.6, 0.3, 0.3, 1.0, 0.55),
-    "cost_effectiveness": _area(0.06, "ODPM", "voluntary", 1.15, 0.3, 0.0, 0.0, 0.3, 0.5, 0.7),
-    "culture_local": _area(0.08, "DCMS", "voluntary", 1.15, 0.4, 0.2, 0.0, 0.6, 0.5, 0.6),
+    "education": _area(0.16, "DfES", "schools", 0.78, 0.6, 0.3, 0.8, 0.6, 1.0, 0.6, 0.008),
+    "transport": _area(0.08, "DfT", "voluntary", 0.72, 0.9, 0.3, 0.0, 0.7, 1.0, 0.5, 0.0),
+    "crime": _area(0.14, "HomeOffice", "police", 0.95, 1.0, 0.8, 0.1, 0.8, 2.5, 0.55, 0.008),
+    "social_care": _area(0.12, "DoH", "health", 0.95, 0.5, 0.4, 0.6, 0.2, 1.0, 0.6, 0.005),
+    "environment": _area(0.10, "DEFRA", "voluntary", 1.2, 0.4, 0.1, 0.0, 0.8, 0.5, 0.7, 0.01),
+    "housing": _area(0.08, "ODPM", "voluntary", 1.15, 0.4, 0.2, 0.0, 0.5, 0.5, 0.7, 0.005),
+    "health": _area(0.10, "DoH", "health", 0.9, 0.6, 0.8, 0.2, 0.4, 1.0, 0.55, 0.005),
+    "employment": _area(0.08, "DWP", "colleges", 0.9, 0.8, 0.6, 0.3, 0.3, 1.0, 0.55, 0.005),
+    "cost_effectiveness": _area(0.06, "ODPM", "voluntary", 1.15, 0.3, 0.0, 0.0, 0.3, 0.5, 0.7, 0.0),
+    "culture_local": _area(0.08, "DCMS", "voluntary", 1.15, 0.4, 0.2, 0.0, 0.6, 0.5, 0.6, 0.0),
 }
 
 
@@ -249,6 +252,32 @@ class Mechanisms(_Section):
     negotiation_capacity: bool = Field(True, description="central team concludes a limited number of agreements per quarter (002:88); off = all at once")
     participation: bool = Field(True, description="authorities sign only if the offer attracts them; reward is the main draw (001:91)")
     catch_up: bool = Field(True, description="lower-rated authorities have more room to improve (003:389)")
+    background_trend: bool = Field(True, description="other national policies move indicators whatever the agreement does (001:133, 000:230)")
+    gaming_threshold: bool = Field(True, description="reported figures nudged over the payout floor (000:240: perverse incentives)")
+    gaming_cohort: bool = Field(True, description="cohort focus overstates improvement while the target is measured (000:349, 000:333)")
+    gaming_presentation: bool = Field(True, description="poor indicators presented in a good light (003:683)")
+    gaming_ratchet: bool = Field(True, description="holding back once the stretch is met, to avoid a harder next target")
+
+
+class AttributionParams(_Section):
+    """What the agreement itself adds, against what would have happened anyway (001:133, 000:230)."""
+
+    agreement_focus: float = Field(1.0, ge=0, le=1, description="how far the agreement focuses councils' effort on its targets [0-1]; 0 with no money = no agreement (the counterfactual twin)")
+    background_sd: float = Field(0.5, ge=0, le=3, description="log-sd of a target's background trend around its area's trend [log units]")
+
+
+class GamingParams(_Section):
+    """Moving the reported indicator more than the outcome. Strength = propensity x (1 - audit pressure)
+    x (1 - indicator quality) x reward weight (000:240, 000:349, 003:683; 001:75 poor indicators)."""
+
+    propensity: float = Field(0.5, ge=0, le=5, description="base strength of gaming [dimensionless]; assumption")
+    audit_pressure: float = Field(0.5, ge=0, le=1, description="audit and inspection pressure on reported figures [0-1] (003:683)")
+    max_reward_weight: float = Field(2.0, ge=0, le=10, description="cap on the reward weight (max reward per target / reward reference) [ratio]")
+    threshold_band: float = Field(0.1, ge=0, le=0.6, description="how far below the payout floor a council may push its reported figure [share of stretch]")
+    cohort_inflation: float = Field(0.5, ge=0, le=3, description="over-reporting of a cohort target's gain per unit strength [ratio of gain] (000:333)")
+    presentation: float = Field(0.3, ge=0, le=3, description="reported uplift per unit strength [share of stretch] (003:683)")
+    ratchet_effort_cut: float = Field(0.8, ge=0, le=1, description="effort withheld per unit strength once the stretch is met [0-1]")
+    gap_decay: float = Field(0.3, ge=0, le=1, description="share of the reporting gap that fades per quarter once the agreement has ended [1/quarter]")
 
 
 class ParticipationParams(_Section):
@@ -277,6 +306,8 @@ class Scenario(_Section):
     approach: ApproachParams = Field(default_factory=ApproachParams)
     sustainability: SustainabilityParams = Field(default_factory=SustainabilityParams)
     participation: ParticipationParams = Field(default_factory=ParticipationParams)
+    attribution: AttributionParams = Field(default_factory=AttributionParams)
+    gaming: GamingParams = Field(default_factory=GamingParams)
     areas: dict[str, AreaParams] = Field(default_factory=lambda: {k: AreaParams(**v) for k, v in DEFAULT_AREAS.items()})
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
 

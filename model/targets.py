@@ -45,10 +45,16 @@ class Targets:
     champion: np.ndarray  # bool: a champion leads the target (001:93)
     central_priority: np.ndarray  # 0..1: national priority on the target's indicator (000:173)
     shock: np.ndarray  # AR(1) external shock state
-    core: np.ndarray  # underlying improvement [share of stretch]
-    measured: np.ndarray  # reported performance [share of stretch]
+    trend: np.ndarray  # background improvement per quarter from other national policies (001:133)
+    background: np.ndarray  # background improvement accumulated since the agreement's start
+    core: np.ndarray  # improvement the council's own work produced [share of stretch]
+    true: np.ndarray  # true outcome: core + background + exposure x shock [share of stretch]
+    gaming: np.ndarray  # gaming strength, fixed at signing (model/gaming.py)
+    gap: np.ndarray  # reported minus true [share of stretch]
+    measured: np.ndarray  # reported performance: true + gap [share of stretch]
     end_core: np.ndarray  # core at the agreement's end
-    end_measured: np.ndarray  # measured at the agreement's end (assessed)
+    end_true: np.ndarray  # true outcome at the agreement's end
+    end_measured: np.ndarray  # reported at the agreement's end (assessed and paid on)
     end_partner_effort: np.ndarray  # partner effort at the end, reference for later withdrawal
     continuation: np.ndarray  # share of ongoing costs the authority keeps funding after the end
     reward: np.ndarray  # reward earned by the target [GBP]
@@ -73,8 +79,9 @@ class Targets:
 def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets:
     """Draw each agreement's basket of targets: areas, national/local, partnership, cohort, etc.
 
-    Area frequencies, partnership and cohort shares, visibility and exposure come from the
-    scenario's area table (001:131, 001:105, 000:349, 000:369, 001:133). Reads ``scheme.*``, ``areas``.
+    Area frequencies, partnership and cohort shares, visibility, exposure and background trend come
+    from the scenario's area table (001:131, 001:105, 000:349, 000:369, 001:133). Reads ``scheme.*``,
+    ``areas``, ``attribution.background_sd``; the trend is zero with ``mechanisms.background_trend`` off.
     """
     T = sc.scheme.targets_per_authority
     shape = (n_auth, T)
@@ -93,6 +100,10 @@ def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets
     k = sc.authorities.trait_concentration
     quality = rng.beta(q_mean * k, (1 - q_mean) * k)
     zeros = np.zeros(shape)
+    spread = sc.attribution.background_sd
+    trend = lookup("background_trend") * rng.lognormal(-spread**2 / 2, spread, size=shape)  # mean = area trend
+    if not sc.mechanisms.background_trend:
+        trend = zeros.copy()
     return Targets(
         area=area,
         department=dept_idx,
@@ -113,9 +124,15 @@ def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets
         champion=np.zeros(shape, dtype=bool),
         central_priority=np.ones(shape),
         shock=zeros.copy(),
+        trend=trend,
+        background=zeros.copy(),
         core=zeros.copy(),
+        true=zeros.copy(),
+        gaming=zeros.copy(),
+        gap=zeros.copy(),
         measured=zeros.copy(),
         end_core=zeros.copy(),
+        end_true=zeros.copy(),
         end_measured=zeros.copy(),
         end_partner_effort=np.ones(shape),
         continuation=zeros.copy(),

@@ -30,8 +30,9 @@ def test_more_ppg_raises_attainment():
 
 
 def test_the_money_split_matters_only_through_its_named_channels():
-    # PPG enables; reward draws councils in, adds a little will and is partly reinvested.
-    off = {"mechanisms": {"ppg_enables": False, "participation": False, "will_and_reward": False, "reward_reinvestment": False}}
+    # PPG enables; reward draws councils in, adds a little will, is partly reinvested and invites gaming.
+    off = {"mechanisms": {"ppg_enables": False, "participation": False, "will_and_reward": False, "reward_reinvestment": False,
+                          "gaming_threshold": False, "gaming_cohort": False, "gaming_presentation": False, "gaming_ratchet": False}}
     a = run_variant({**off, "funding": {"ppg_share": 0.6}})
     b = run_variant({**off, "funding": {"ppg_share": 0.05}})
     assert mean_share(a.targets) == pytest.approx(mean_share(b.targets), abs=1e-12)

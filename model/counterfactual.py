@@ -1,0 +1,78 @@
+"""Counterfactual twins: the same councils, shocks and priority shifts with no agreement.
+
+The evaluators' hardest question was attribution: how much of an improvement is due to the
+agreement, how much would have happened anyway (001:133; 000:230 East Riding 'might have happened
+anyway'). A twin is the same scenario with every agreement lever at zero (no PPG, no reward, no
+focus on the targets) and every council tracked; run on the same seed it shares all random streams
+with the factual run (each purpose has its own stream, and plans are drawn whether or not a council
+signs), so the difference between the two is the agreement's effect on each target.
+
+Per target, on true outcomes (not reported figures, see gaming.py):
+- ``additionality`` = factual minus twin at the agreement's end;
+- ``deadweight`` = the twin's own improvement at the end (other national policies, chance);
+- ``additionality_Ny`` = factual minus twin N years after the end.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .outputs import RETAINED_YEARS
+from .scenario import Scenario, deep_merge, validate_scenario
+
+if TYPE_CHECKING:
+    from .model import LPSAModel
+
+TWIN_OVERRIDES = {
+    "funding": {"ppg_flat_gbp": 0.0, "ppg_per_head_gbp": 0.0, "reward_share_of_nbr": 0.0, "ppg_share": None},
+    "attribution": {"agreement_focus": 0.0},
+    "mechanisms": {"participation": False},
+}
+"""All agreement levers at zero; every council tracked (participation off) so every target has a twin."""
+
+
+def twin_scenario(scenario: Scenario) -> Scenario:
+    """The no-agreement twin of ``scenario``."""
+    data = deep_merge(scenario.model_dump(), TWIN_OVERRIDES)
+    data["name"] = f"{scenario.name}__twin"
+    return validate_scenario(data, f"twin of {scenario.name}")
+
+
+def _true_after_end(m: LPSAModel, years: int) -> np.ndarray:
+    q = np.minimum(m.auth.end - 1 + 4 * years, m.n_quarters - 1)
+    return m.true_history[q, np.arange(m.auth.end.size)]
+
+
+def attribution_columns(factual: LPSAModel, twin: LPSAModel) -> pd.DataFrame:
+    """Per-target additionality, deadweight and retained additionality, rows as ``factual.targets_frame()``."""
+    if factual.targets.shape != twin.targets.shape or not np.array_equal(factual.auth.end, twin.auth.end):
+        raise ValueError("the twin must be built from the same scenario shape and seed as the factual run")
+    keep = np.repeat(factual.auth.signed, factual.targets.shape[1])
+    f_end, c_end = factual.targets.end_true.ravel(), twin.targets.end_true.ravel()
+    cols = {"twin_true_share_of_stretch": c_end, "additionality": f_end - c_end, "deadweight": c_end}
+    for y in RETAINED_YEARS:
+        cols[f"additionality_{y}y"] = (_true_after_end(factual, y) - _true_after_end(twin, y)).ravel()
+    return pd.DataFrame(cols)[keep].reset_index(drop=True)
+
+
+def summarise_attribution(targets: pd.DataFrame) -> dict[str, float]:
+    """Scenario-level attribution figures from a targets table that carries the twin columns.
+
+    ``additionality_mean`` and ``deadweight_mean`` in units of stretch per target; ``deadweight_share``
+    is the twin's improvement over the factual true improvement (targets that improved, ratio of
+    sums); ``additionality_retained_Ny`` the share of end-of-agreement additionality still there N
+    years later (targets with positive additionality, ratio of sums).
+    """
+    out = {"additionality_mean": float(targets["additionality"].mean()),
+           "deadweight_mean": float(targets["deadweight"].mean())}
+    improved = targets["true_share_of_stretch"] > 0
+    total = targets.loc[improved, "true_share_of_stretch"].sum()
+    out["deadweight_share"] = float(targets.loc[improved, "deadweight"].clip(lower=0).sum() / total) if total > 0 else float("nan")
+    added = targets["additionality"] > 0
+    base = targets.loc[added, "additionality"].sum()
+    for y in RETAINED_YEARS:
+        out[f"additionality_retained_{y}y"] = float(targets.loc[added, f"additionality_{y}y"].sum() / base) if base > 0 else float("nan")
+    return out

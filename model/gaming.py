@@ -1,0 +1,75 @@
+"""Measured versus true performance: how targets invite gaming.
+
+The reported indicator is the true outcome plus a reporting gap. Four behaviours, each switchable:
+- threshold effects: a figure just below the 60 % payout floor is nudged over it (000:240,
+  'the risk of building perverse incentives');
+- cohort focus: effort on the measured cohort overstates lasting improvement (000:349, 000:333);
+- presentation: poor indicators presented in a good light (003:683, CPA scores improved 'in part
+  because authorities have become more adept at presenting themselves');
+- the ratchet: holding back once the stretch is met, to avoid a harder next target (a true effect,
+  in ``lifecycle.effort``).
+Their strength grows with the reward at stake and poor indicator quality (001:75) and falls with
+audit and inspection pressure. Once the agreement ends nothing is at stake and the gap fades.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .targets import MORE_OF_SAME
+
+if TYPE_CHECKING:
+    from .model import LPSAModel
+
+
+def set_gaming_strength(model: LPSAModel, idx: np.ndarray) -> None:
+    """Fix each target's gaming strength when its council signs.
+
+    strength = propensity x (1 - audit_pressure) x (1 - indicator quality) x reward weight, where the
+    reward weight is the target's maximum reward over ``funding.reward_reference_gbp``, capped.
+    Reads ``gaming.propensity, audit_pressure, max_reward_weight``.
+    """
+    sc, tg, a = model.scenario, model.targets, model.auth
+    g = sc.gaming
+    weight = np.minimum(a.max_reward[idx] / tg.shape[1] / sc.funding.reward_reference_gbp, g.max_reward_weight)
+    tg.gaming[idx] = g.propensity * (1.0 - g.audit_pressure) * (1.0 - tg.quality[idx]) * weight[:, None]
+
+
+def ratchet_factor(model: LPSAModel) -> np.ndarray | float:
+    """Effort multiplier: once the true outcome (without shocks) reaches the stretch, effort is held back.
+
+    Reads ``gaming.ratchet_effort_cut``; 1 with ``mechanisms.gaming_ratchet`` off.
+    """
+    tg = model.targets
+    if not model.scenario.mechanisms.gaming_ratchet:
+        return 1.0
+    cut = model.scenario.gaming.ratchet_effort_cut * np.minimum(tg.gaming, 1.0)
+    return np.where(tg.core + tg.background >= 1.0, 1.0 - cut, 1.0)
+
+
+def report_figures(model: LPSAModel, implementing: np.ndarray, following: np.ndarray, ending: np.ndarray) -> None:
+    """Set this quarter's reporting gap and reported figure (``measured = true + gap``).
+
+    ``implementing`` and ``following`` are (A, 1) masks of councils in those phases, ``ending`` an (A,)
+    mask of councils assessed this quarter. During the agreement the gap is presentation plus cohort
+    over-reporting; at assessment a figure within ``threshold_band`` below the floor is pushed over it
+    with probability equal to the strength (capped at 1); after the end the gap fades at ``gap_decay``.
+    Reads ``gaming.*``, ``funding.payout_floor``, ``mechanisms.gaming_*``.
+    """
+    sc, tg = model.scenario, model.targets
+    g, mech = sc.gaming, sc.mechanisms
+    u = model.streams["gaming"].random(tg.shape)
+    gap = np.zeros(tg.shape)
+    if mech.gaming_presentation:
+        gap += g.presentation * tg.gaming
+    if mech.gaming_cohort:
+        focused = tg.cohort & (tg.approach == MORE_OF_SAME)
+        gap += np.where(focused, g.cohort_inflation * tg.gaming * np.maximum(tg.core, 0.0), 0.0)
+    if mech.gaming_threshold:
+        floor = sc.funding.payout_floor
+        near = ending[:, None] & (tg.true + gap < floor) & (tg.true + gap >= floor - g.threshold_band)
+        gap = np.where(near & (u < np.minimum(tg.gaming, 1.0)), floor - tg.true + 1e-9, gap)
+    tg.gap = np.where(implementing, gap, np.where(following, tg.gap * (1.0 - g.gap_decay), tg.gap))
+    tg.measured = tg.true + tg.gap

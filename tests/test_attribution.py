@@ -1,0 +1,87 @@
+"""Attribution and gaming: counterfactual twins share random streams; reported versus true performance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import run_variant
+
+from model import LPSAModel, load_scenario
+from model.counterfactual import TWIN_OVERRIDES, twin_scenario
+
+GAMING_OFF = {"gaming_threshold": False, "gaming_cohort": False, "gaming_presentation": False, "gaming_ratchet": False}
+
+
+def test_a_run_with_all_agreement_levers_at_zero_equals_its_twin_exactly():
+    sc = load_scenario("lpsa1_baseline")
+    levers_at_zero = LPSAModel(load_scenario("lpsa1_baseline", TWIN_OVERRIDES), seed=21).run()
+    twin = LPSAModel(twin_scenario(sc), seed=21).run()
+    assert np.array_equal(levers_at_zero.history, twin.history)
+    assert np.array_equal(levers_at_zero.true_history, twin.true_history)
+
+
+def test_twin_shares_councils_shocks_and_priority_shifts_with_the_factual_run():
+    sc = load_scenario("lpsa1_baseline")
+    factual = LPSAModel(sc, seed=22).run()
+    twin = LPSAModel(twin_scenario(sc), seed=22).run()
+    assert np.array_equal(factual.auth.population, twin.auth.population)
+    assert np.array_equal(factual.targets.area, twin.targets.area)
+    assert np.array_equal(factual.targets.shock, twin.targets.shock)
+    assert np.array_equal(factual.targets.central_priority, twin.targets.central_priority)
+    assert np.array_equal(factual.targets.background, twin.targets.background)
+
+
+def test_the_twin_does_no_work_on_the_targets():
+    twin = LPSAModel(twin_scenario(load_scenario("lpsa1_baseline")), seed=23).run()
+    assert np.all(twin.targets.core == 0.0)
+    assert twin.reward_paid.sum() == 0 and twin.ppg_paid.sum() == 0
+
+
+def test_additionality_is_most_of_the_improvement_and_deadweight_comes_from_national_pushes():
+    res = run_variant(twins=True, replications=3)
+    s = res.summary()
+    assert 0 < s["deadweight_mean"] < s["additionality_mean"]
+    pushed = res.targets.groupby("area")["deadweight"].mean()
+    assert pushed["environment"] > pushed["transport"]  # waste policy pushes, transport has no national push
+    without_trend = run_variant({"mechanisms": {"background_trend": False}}, twins=True, replications=3)
+    assert without_trend.summary()["deadweight_mean"] == pytest.approx(0.0, abs=0.02)
+
+
+def test_additionality_falls_back_after_the_end():
+    s = run_variant(twins=True, replications=3).summary()
+    assert s["additionality_retained_5y"] < s["additionality_retained_1y"] < 1.0
+
+
+def test_gaming_raises_measured_above_true_only_when_switched_on():
+    honest = run_variant({"mechanisms": GAMING_OFF}, replications=3)
+    assert np.array_equal(honest.targets["share_of_stretch"], honest.targets["true_share_of_stretch"])
+    gamed = run_variant(replications=3)
+    assert gamed.summary()["reporting_gap_mean"] > 0.01
+    assert (gamed.targets["reporting_gap"] >= -1e-12).all()
+
+
+def test_gaming_grows_as_audit_pressure_falls():
+    gaps = [run_variant({"gaming": {"audit_pressure": p}}, replications=3).summary()["reporting_gap_mean"]
+            for p in (0.9, 0.5, 0.1)]
+    assert gaps[0] < gaps[1] < gaps[2]
+
+
+def test_threshold_gaming_bunches_reported_figures_just_over_the_payout_floor():
+    only_threshold = {**GAMING_OFF, "gaming_threshold": True}
+    t = run_variant({"mechanisms": only_threshold, "gaming": {"audit_pressure": 0.0, "propensity": 3.0}}, replications=3).targets
+    nudged = t[t["reporting_gap"] > 0]
+    assert len(nudged) > 0
+    assert nudged["share_of_stretch"].between(0.6, 0.6 + 1e-6).all()
+    assert (nudged["true_share_of_stretch"] >= 0.5 - 1e-9).all()
+
+
+def test_the_ratchet_holds_true_performance_back_once_the_stretch_is_met():
+    ratchet = run_variant({"mechanisms": {**GAMING_OFF, "gaming_ratchet": True}, "gaming": {"audit_pressure": 0.0}}, replications=3)
+    none = run_variant({"mechanisms": GAMING_OFF, "gaming": {"audit_pressure": 0.0}}, replications=3)
+    assert ratchet.targets["true_share_of_stretch"].mean() < none.targets["true_share_of_stretch"].mean()
+
+
+def test_the_reporting_gap_fades_after_the_end():
+    t = run_variant(replications=2).targets
+    gap_5y = (t["performance_5y"] - t["true_performance_5y"]).mean()
+    assert gap_5y < 0.05 * t["reporting_gap"].mean() + 1e-9
