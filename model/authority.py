@@ -17,7 +17,7 @@ import numpy as np
 
 from .funding import grant_envelopes
 from .scenario import AUTHORITY_TYPES, Scenario
-from .targets import MORE_OF_SAME, NEW_WORKING, SYSTEMIC
+from .targets import MORE_OF_SAME, SYSTEMIC
 
 if TYPE_CHECKING:
     from .model import LPSAModel
@@ -220,7 +220,7 @@ def reinvest_reward(model: LPSAModel, idx: np.ndarray, amount: np.ndarray) -> No
     if not model.scenario.mechanisms.reward_reinvestment:
         return
     tg, s = model.targets, model.scenario.sustainability
-    dependent = np.isin(tg.approach[idx], (NEW_WORKING, MORE_OF_SAME)) | ~tg.innovation_success[idx]
+    dependent = (tg.approach[idx] != SYSTEMIC) | ~tg.innovation_success[idx]
     n = np.maximum(dependent.sum(axis=1), 1)
     years = model.scenario.scheme.follow_up_quarters / 4.0
     boost = (amount * model.auth.reinvest_share[idx] / n)[:, None] / (s.ongoing_cost_reference_gbp * years)

@@ -80,12 +80,10 @@ def negotiate_freedoms(model: LPSAModel, idx: np.ndarray) -> None:
     answers = np.empty(total, dtype=int)
     for j, dept in enumerate(model.departments):
         mine = to == j
-        if mine.any():
-            answers[mine] = dept.answer_requests(u[0][mine], u[1][mine])
-    trust_delta = np.select([answers == FF_GRANTED, answers == FF_BROKEN],
-                            [d.ff_grant_trust, -d.ff_broken_promise_trust], -d.ff_refusal_trust)
-    np.add.at(a.trust, who, trust_delta)
-    np.add.at(a.capacity, who, np.where(answers == FF_GRANTED, d.ff_grant_capacity, 0.0))
-    np.clip(a.trust, 0.0, 1.0, out=a.trust)
-    np.clip(a.capacity, 0.0, 1.0, out=a.capacity)
+        answers[mine] = dept.answer_requests(u[0][mine], u[1][mine])
+    granted, broken = answers == FF_GRANTED, answers == FF_BROKEN
+    trust_delta = np.where(granted, d.ff_grant_trust, np.where(broken, -d.ff_broken_promise_trust, -d.ff_refusal_trust))
+    n = a.trust.size
+    a.trust[:] = np.clip(a.trust + np.bincount(who, weights=trust_delta, minlength=n), 0.0, 1.0)
+    a.capacity[:] = np.clip(a.capacity + d.ff_grant_capacity * np.bincount(who, weights=granted, minlength=n), 0.0, 1.0)
     model.ff_answers += np.bincount(answers, minlength=3)

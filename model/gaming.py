@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 
 def set_gaming_strength(model: LPSAModel, idx: np.ndarray) -> None:
-    """Fix each target's gaming strength when its council signs.
+    """Fix each target's gaming strength, and the presentation and cohort parts of its gap, at signing.
+
+    Cohort over-reporting applies to cohort targets pursued by more of the same (000:349, 000:333).
 
     strength = propensity x (1 - audit_pressure) x (1 - indicator quality) x reward weight, where the
     reward weight is the target's maximum reward over ``funding.reward_reference_gbp``, capped.
@@ -34,7 +36,12 @@ def set_gaming_strength(model: LPSAModel, idx: np.ndarray) -> None:
     sc, tg, a = model.scenario, model.targets, model.auth
     g = sc.gaming
     weight = np.minimum(a.max_reward[idx] / tg.shape[1] / sc.funding.reward_reference_gbp, g.max_reward_weight)
-    tg.gaming[idx] = g.propensity * (1.0 - g.audit_pressure) * (1.0 - tg.quality[idx]) * weight[:, None]
+    strength = g.propensity * (1.0 - g.audit_pressure) * (1.0 - tg.quality[idx]) * weight[:, None]
+    tg.gaming[idx] = strength
+    # The parts of the reporting gap fixed at signing (report_figures adds the threshold push).
+    tg.presentation_gap[idx] = g.presentation * strength if sc.mechanisms.gaming_presentation else 0.0
+    focused = tg.cohort[idx] & (tg.approach[idx] == MORE_OF_SAME) & sc.mechanisms.gaming_cohort
+    tg.cohort_gap_per_gain[idx] = np.where(focused, g.cohort_inflation * strength, 0.0)
 
 
 def ratchet_factor(model: LPSAModel) -> np.ndarray | float:
@@ -60,16 +67,12 @@ def report_figures(model: LPSAModel, implementing: np.ndarray, following: np.nda
     """
     sc, tg = model.scenario, model.targets
     g, mech = sc.gaming, sc.mechanisms
-    u = model.streams["gaming"].random(tg.shape)
-    gap = np.zeros(tg.shape)
-    if mech.gaming_presentation:
-        gap += g.presentation * tg.gaming
-    if mech.gaming_cohort:
-        focused = tg.cohort & (tg.approach == MORE_OF_SAME)
-        gap += np.where(focused, g.cohort_inflation * tg.gaming * np.maximum(tg.core, 0.0), 0.0)
-    if mech.gaming_threshold:
-        floor = sc.funding.payout_floor
-        near = ending[:, None] & (tg.true + gap < floor) & (tg.true + gap >= floor - g.threshold_band)
-        gap = np.where(near & (u < np.minimum(tg.gaming, 1.0)), floor - tg.true + 1e-9, gap)
+    gap = np.maximum(tg.core, 0.0) * tg.cohort_gap_per_gain + tg.presentation_gap
+    if ending.any():
+        u = model.streams["gaming"].random(tg.shape)  # only in assessment quarters, fixed by the schedule
+        if mech.gaming_threshold:
+            floor = sc.funding.payout_floor
+            near = ending[:, None] & (tg.true + gap < floor) & (tg.true + gap >= floor - g.threshold_band)
+            gap = np.where(near & (u < np.minimum(tg.gaming, 1.0)), floor - tg.true + 1e-9, gap)
     tg.gap = np.where(implementing, gap, np.where(following, tg.gap * (1.0 - g.gap_decay), tg.gap))
     tg.measured = tg.true + tg.gap

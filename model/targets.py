@@ -51,6 +51,8 @@ class Targets:
     true: np.ndarray  # true outcome: core + background + exposure x shock [share of stretch]
     gaming: np.ndarray  # gaming strength, fixed at signing (model/gaming.py)
     gap: np.ndarray  # reported minus true [share of stretch]
+    presentation_gap: np.ndarray  # presentation part of the gap, fixed at signing (gaming.py)
+    cohort_gap_per_gain: np.ndarray  # cohort over-reporting per unit of own gain, fixed at signing
     measured: np.ndarray  # reported performance: true + gap [share of stretch]
     end_core: np.ndarray  # core at the agreement's end
     end_true: np.ndarray  # true outcome at the agreement's end
@@ -130,6 +132,8 @@ def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets
         true=zeros.copy(),
         gaming=zeros.copy(),
         gap=zeros.copy(),
+        presentation_gap=zeros.copy(),
+        cohort_gap_per_gain=zeros.copy(),
         measured=zeros.copy(),
         end_core=zeros.copy(),
         end_true=zeros.copy(),
