@@ -18,7 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "validate": "experiments.validate",
+}
 """Subcommand name -> module with ``main(argv: list[str]) -> int``."""
 
 DEFAULT_SCENARIO = "lpsa1_baseline"
