@@ -152,14 +152,14 @@ def bootstrap_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float
     return float(v.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
-def evaluate(scenario: Scenario, replications: int, seed: int, progress: bool = True) -> pd.DataFrame:
-    """Run the scenario and check every pattern; one row per pattern."""
-    per_rep: dict[str, list[float]] = {p.id: [] for p in PATTERNS}
-    for r in tqdm(range(replications), desc="validate", unit="run", delay=2, disable=not progress):
-        m = LPSAModel(scenario, seed=replication_seed(seed, r)).run()
-        targets, years = m.targets_frame(), council_years(m)
-        for p in PATTERNS:
-            per_rep[p.id].append(p.compute(targets, years))
+def pattern_values(m: LPSAModel) -> dict[str, float]:
+    """Every pattern's statistic for one finished run."""
+    targets, years = m.targets_frame(), council_years(m)
+    return {p.id: p.compute(targets, years) for p in PATTERNS}
+
+
+def check_patterns(per_rep: dict[str, list[float]]) -> pd.DataFrame:
+    """Judge each pattern from its per-replication values; one row per pattern."""
     rows = []
     for p in PATTERNS:
         mean, lo, hi = bootstrap_ci(np.array(per_rep[p.id]))
@@ -168,6 +168,15 @@ def evaluate(scenario: Scenario, replications: int, seed: int, progress: bool = 
                      "model": mean, "ci_low": lo, "ci_high": hi, "tolerance": _tol(p), "kind": p.kind,
                      "reason": p.reason, "passed": bool(ok)})
     return pd.DataFrame(rows)
+
+
+def evaluate(scenario: Scenario, replications: int, seed: int, progress: bool = True) -> pd.DataFrame:
+    """Run the scenario and check every pattern; one row per pattern."""
+    per_rep: dict[str, list[float]] = {p.id: [] for p in PATTERNS}
+    for r in tqdm(range(replications), desc="validate", unit="run", delay=2, disable=not progress):
+        for key, value in pattern_values(LPSAModel(scenario, seed=replication_seed(seed, r)).run()).items():
+            per_rep[key].append(value)
+    return check_patterns(per_rep)
 
 
 def _tol(p: Pattern) -> str:

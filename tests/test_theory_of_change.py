@@ -1,0 +1,43 @@
+"""`run.py toc`: hypotheses as mechanism switches, judged against the patterns, with paired intervals."""
+
+from __future__ import annotations
+
+import pandas as pd
+from test_run_cli import run_cli
+
+SMALL = """name: toc_small
+base: lpsa1_baseline
+replications: 6
+seed: 3
+reference: evidence
+variants:
+  - {name: evidence, hypothesis: reference, overrides: {}}
+  - {name: H3_off, hypothesis: H3, overrides: {mechanisms: {systemic_persistence: false}}}
+"""
+
+
+def test_toc_report_says_which_variants_reproduce_the_patterns(tmp_path):
+    exp = tmp_path / "toc.yaml"
+    exp.write_text(SMALL)
+    r = run_cli("toc", str(exp), "--out", str(tmp_path / "out"), "--quiet")
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(tmp_path / "out" / "theory_of_change.csv").set_index("variant")
+    assert table.loc["evidence", "delta_targets_met_share"] == 0
+    assert "P5a" in table.loc["H3_off", "patterns_failed"]
+    assert table.loc["H3_off", "delta_retained_gain_5y"] < 0
+    assert "H3_off" in (tmp_path / "out" / "theory_of_change.md").read_text()
+
+
+def test_a_bad_variant_is_reported_with_its_name_and_field(tmp_path):
+    exp = tmp_path / "toc.yaml"
+    exp.write_text(SMALL.replace("systemic_persistence: false", "systemic_persistance: false"))
+    r = run_cli("toc", str(exp), "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "H3_off" in r.stderr and "systemic_persistance" in r.stderr
+
+
+def test_the_reference_must_be_one_of_the_variants(tmp_path):
+    exp = tmp_path / "toc.yaml"
+    exp.write_text(SMALL.replace("reference: evidence", "reference: nowhere"))
+    r = run_cli("toc", str(exp))
+    assert r.returncode == 2 and "reference" in r.stderr and "nowhere" in r.stderr
