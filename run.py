@@ -21,6 +21,7 @@ from pathlib import Path
 SUBCOMMANDS: dict[str, str] = {
     "validate": "experiments.validate",
     "toc": "experiments.theory_of_change",
+    "sensitivity": "experiments.sensitivity",
 }
 """Subcommand name -> module with ``main(argv: list[str]) -> int``."""
 
