@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "validate": "experiments.validate",
     "toc": "experiments.theory_of_change",
     "sensitivity": "experiments.sensitivity",
+    "calibrate": "experiments.calibrate",
 }
 """Subcommand name -> module with ``main(argv: list[str]) -> int``."""
 
