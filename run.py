@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "toc": "experiments.theory_of_change",
     "sensitivity": "experiments.sensitivity",
     "calibrate": "experiments.calibrate",
+    "discover": "experiments.discover",
 }
 """Subcommand name -> module with ``main(argv: list[str]) -> int``."""
 
