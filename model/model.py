@@ -89,7 +89,9 @@ class LPSAModel(mesa.Model):
         self.true_history = np.zeros((self.n_quarters, *self.targets.shape))
         self.ppg_paid = np.zeros(self.n_quarters)
         self.reward_paid = np.zeros(self.n_quarters)
-        self.datacollector = mesa.DataCollector(model_reporters=outputs.QUARTER_REPORTERS)
+        self.effort_mean = np.full(self.n_quarters, np.nan)  # mean effort of implementing targets
+        self.trust_mean = np.zeros(self.n_quarters)
+        self._negotiate()
 
     @classmethod
     def from_scenario(cls, scenario: str | Path | Mapping[str, Any] | Scenario, seed: int | None = None,
@@ -110,13 +112,17 @@ class LPSAModel(mesa.Model):
     def phase_of(self, index: int) -> str:
         return PHASES[int(self.phase_codes()[index])]
 
-    def _conclude_negotiations(self, idx: np.ndarray) -> None:
-        """Councils whose negotiation ends now ask for freedoms, decide to sign, and plan their work.
+    def _negotiate(self) -> None:
+        """Settle every council's negotiation: freedoms requested, signing, stretch, approaches, PPG, plans.
 
-        Plans are drawn for every council in the batch, signed or not (a council that declines simply
-        never starts), so that random streams do not depend on who signs: common random numbers hold
-        across funding regimes that change participation.
+        A negotiation's outcome depends only on the council's own traits and the answers to its own
+        freedoms-and-flexibilities requests, never on what happens to other councils meanwhile, so all
+        are settled in one vectorised pass at the start; each agreement (and its PPG) starts in its
+        batch's quarter (``central_team.schedule_negotiations``). Plans are drawn for every council,
+        signed or not (a council that declines simply never starts), so that random streams do not
+        depend on who signs: common random numbers hold across regimes that change participation.
         """
+        idx = np.arange(self.auth.start.size)
         negotiate_freedoms(self, idx)
         decide_participation(self, idx)
         set_stretch(self, idx)
@@ -125,7 +131,8 @@ class LPSAModel(mesa.Model):
         plan_start(self, idx)
         set_gaming_strength(self, idx)
         plan_effort(self, idx)
-        self.ppg_paid[self.quarter] += self.auth.ppg[idx[self.auth.signed[idx]]].sum()
+        a = self.auth
+        self.ppg_paid += np.bincount(a.start, weights=np.where(a.signed, a.ppg, 0.0), minlength=self.n_quarters)[: self.n_quarters]
 
     def _pay_rewards(self) -> None:
         """Pay reward instalments due this quarter; councils reinvest part of each in the target areas."""
@@ -140,9 +147,6 @@ class LPSAModel(mesa.Model):
     def step(self) -> None:
         """One quarter."""
         t, a, tg = self.quarter, self.auth, self.targets
-        starting = np.flatnonzero(a.start == t)
-        if starting.size:
-            self._conclude_negotiations(starting)
         self.phase_now = phase = self.phase_codes(t)
         u_event = self.streams["departments"].random(len(self.scenario.areas))
         u_hit = self.streams["departments"].random(tg.shape)
@@ -172,8 +176,9 @@ class LPSAModel(mesa.Model):
         self._pay_rewards()
         self.history[t] = tg.measured
         self.true_history[t] = tg.true
-        self.stats = outputs.quarter_stats(self)
-        self.datacollector.collect(self)
+        if implementing.any():
+            self.effort_mean[t] = self.last_effort[implementing & a.signed].mean()
+        self.trust_mean[t] = a.trust.mean()
         self.quarter += 1
         if self.quarter >= self.n_quarters:
             self.running = False
