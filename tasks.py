@@ -45,7 +45,11 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test", "setup"):
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    setup()
+    try:
+        setup()
+    except subprocess.CalledProcessError as exc:
+        print(f"setup failed: {' '.join(map(str, exc.cmd))} exited with {exc.returncode} (see the pip output above)", file=sys.stderr)
+        return exc.returncode or 1
     command, rest = argv[0], argv[1:]
     if command == "setup":
         return 0

@@ -292,7 +292,8 @@ class ParticipationParams(_Section):
 class Scenario(_Section):
     """A complete, validated scenario."""
 
-    name: str = Field("unnamed", min_length=1, max_length=100)
+    name: str = Field("unnamed", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$",
+                      description="scenario name, used in output folder names: letters, digits, _ . -")
     description: str = ""
     replications: int = Field(20, ge=1, le=100_000, description="replications run by run.py [count]")
     seed: int = Field(2001, ge=0, le=2**63 - 1, description="master seed [integer]")

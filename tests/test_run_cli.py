@@ -72,3 +72,17 @@ def test_missing_scenario_and_bad_arguments_get_clear_messages(tmp_path):
     assert r.returncode == 2 and "--replications" in r.stderr and "whole number >= 1" in r.stderr
     r = run_cli("--seed", "minus")
     assert r.returncode == 2 and "--seed" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_unwritable_output_folder_gets_a_clear_message(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = run_cli(str(small(tmp_path, "tiny")), "--replications", "1", "--out", str(blocker / "sub"), "--no-figures")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and str(blocker) in r.stderr
+
+
+def test_scenario_names_must_be_safe_for_folder_names(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('name: "../escape"\n')
+    r = run_cli(str(bad))
+    assert r.returncode == 2 and "field 'name'" in r.stderr
