@@ -24,6 +24,8 @@ SUBCOMMANDS: dict[str, str] = {
     "sensitivity": "experiments.sensitivity",
     "calibrate": "experiments.calibrate",
     "discover": "experiments.discover",
+    "sweep": "experiments.sweeps",
+    "report": "experiments.report",
 }
 """Subcommand name -> module with ``main(argv: list[str]) -> int``."""
 
@@ -83,6 +85,8 @@ def format_summary(table) -> str:
             return f"£{v / 1e6:,.1f}m"
         if name == "replications":
             return f"{int(v)}"
+        if name == "sustained_gain_per_million":
+            return f"{v:.2f} per £m"
         if name in ("additionality_mean", "deadweight_mean", "reporting_gap_mean"):
             return f"{v:+.3f} of stretch"
         return f"{100 * v:.1f}%"

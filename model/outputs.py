@@ -22,7 +22,7 @@ SUMMARY_COLUMNS = [
     "local_met_share", "national_met_share", "ppg_spent", "reward_paid", "reward_paid_share",
     "retained_gain_1y", "retained_gain_3y", "retained_gain_5y",
     "participation_rate", "mean_share_of_stretch", "true_mean_share_of_stretch", "reporting_gap_mean",
-    "missed_but_improved_share", "partnership_met_share", "single_agency_met_share",
+    "missed_but_improved_share", "partnership_met_share", "single_agency_met_share", "sustained_gain_per_million",
 ]
 ATTRIBUTION_COLUMNS = ["additionality_mean", "deadweight_mean", "deadweight_share",
                        *(f"additionality_retained_{y}y" for y in RETAINED_YEARS)]
@@ -141,7 +141,9 @@ def summarise(targets: pd.DataFrame, authorities: pd.DataFrame, scenario: str) -
     """Scenario summary over all targets of all replications (shares 0..1, money in GBP per replication).
 
     ``retained_gain_Ny``: of the improvement measured at the agreement's end (targets that improved),
-    the share still measured N years later (ratio of sums).
+    the share still measured N years later (ratio of sums). ``sustained_gain_per_million``: true
+    improvement three years after the end, summed over targets in units of stretch, per million
+    pounds of PPG and reward paid (value for money).
     """
     reps = targets["replication"].nunique() if "replication" in targets else 1
     n_reps_auth = authorities["replication"].nunique() if "replication" in authorities else 1
@@ -175,6 +177,8 @@ def summarise(targets: pd.DataFrame, authorities: pd.DataFrame, scenario: str) -
     out["missed_but_improved_share"] = share(targets.loc[outcome == "missed", "share_of_stretch"] > 0)
     out["partnership_met_share"] = share(met[targets["partnership"]])
     out["single_agency_met_share"] = share(met[~targets["partnership"]])
+    money = authorities["ppg_gbp"].sum() + authorities["reward_gbp"].sum()
+    out["sustained_gain_per_million"] = float(targets["true_performance_3y"].sum() / (money / 1e6)) if money > 0 else float("nan")
     if "additionality" in targets:
         from .counterfactual import summarise_attribution
 
