@@ -109,11 +109,15 @@ def write_report(folder: Path, runs: pd.DataFrame, manifest: dict, comp: pd.Data
     if len(ok) < len(runs):
         lines += [f"**{len(runs) - len(ok)} runs failed** and are left out (see `runs.parquet`, status 'failed').", ""]
     for param in manifest["parameters"]:
-        fig, axes = plt.subplots(1, len(outcomes), figsize=(3.6 * len(outcomes), 3.4), squeeze=False)
+        ncols = min(3, len(outcomes))
+        nrows = -(-len(outcomes) // ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
+        for ax in axes.ravel()[len(outcomes):]:
+            ax.set_visible(False)
         lines += [f"## By `{param}`", "", f"![{param}](report_{param}.png)", ""]
         header = "| " + param + " | " + " | ".join(LABELS[o] for o in outcomes) + " |"
         table_rows: dict[float, list[str]] = {}
-        for ax, o in zip(axes[0], outcomes):
+        for ax, o in zip(axes.ravel(), outcomes):
             pv = per_value(ok, param, o, seed)
             ax.plot(pv[param], pv["mean"], "o-", ms=3)
             ax.fill_between(pv[param], pv["ci_low"], pv["ci_high"], alpha=0.25)
