@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ from model import load_scenario
 
 from . import io
 from .points import UNCERTAIN_FILE, evaluate_points, load_uncertain, to_matrix
+from .sweeps import make_executor
 from .validate import PATTERNS, check_patterns, pattern_values
 
 TARGETS = {"P1a": 0.40, "P1b": 0.25, "P4": 0.90, "P7": 16 / 41}
@@ -67,7 +69,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--accept", type=float, default=0.1, help="fraction of points kept by distance (default 0.1)")
     ap.add_argument("--seed", type=_seed, default=2001)
     ap.add_argument("--check-replications", type=_positive_int, default=20, help="replications to check the calibrated point (default 20)")
-    ap.add_argument("--workers", type=_positive_int)
+    ap.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
+    ap.add_argument("--dask", help="'local' for a Dask LocalCluster, or tcp://HOST:PORT of a running scheduler")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     if not 0 < args.accept <= 1:
@@ -76,9 +79,10 @@ def main(argv: list[str]) -> int:
     params = load_uncertain(args.parameters, args.scenario)
     unit = qmc.LatinHypercube(d=len(params), seed=args.seed).random(args.samples)
     points = to_matrix(params, unit)
-    with tqdm(total=len(points) * args.replications, desc="calibrate", unit="run", delay=2) as bar:
-        runs = evaluate_points(base, points, args.replications, args.seed, pattern_values, workers=args.workers,
-                               progress=bar.update)
+    stack = ExitStack()
+    executor, _ = make_executor(stack, args.workers, args.dask)
+    with stack, tqdm(total=len(points) * args.replications, desc="calibrate", unit="run", delay=2) as bar:
+        runs = evaluate_points(base, points, args.replications, args.seed, pattern_values, executor, progress=bar.update)
     names = [p.path for p in params]
     stats = runs.groupby("point")[[p.id for p in PATTERNS] + names].mean()
     stats["distance"] = discrepancy(stats)
@@ -92,9 +96,11 @@ def main(argv: list[str]) -> int:
         print(f"no point reproduced every pattern within tolerance ({len(stats)} points); see {out / 'calibration_points.csv'}")
         return 1
     calibrated = {n: float(accepted[n].median()) for n in names}
-    with tqdm(total=args.check_replications, desc="check", unit="run", delay=2) as bar:
-        check_runs = evaluate_points(base, [calibrated], args.check_replications, args.seed, pattern_values,
-                                     workers=args.workers, chunk_size=1, progress=bar.update)
+    stack = ExitStack()
+    executor, _ = make_executor(stack, args.workers, args.dask)
+    with stack, tqdm(total=args.check_replications, desc="check", unit="run", delay=2) as bar:
+        check_runs = evaluate_points(base, [calibrated], args.check_replications, args.seed, pattern_values, executor,
+                                     chunk_size=1, progress=bar.update)
     checked = check_patterns({p.id: check_runs[p.id].tolist() for p in PATTERNS})
     region = pd.DataFrame({
         "parameter": names,

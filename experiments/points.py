@@ -9,7 +9,7 @@ depend on the number of workers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -87,26 +87,19 @@ def _evaluate_chunk(base: Scenario, chunk: list[tuple[int, dict[str, Any]]], rep
 
 
 def evaluate_points(base: Scenario, points: Sequence[dict[str, Any]], replications: int, seed: int, metric: Metric,
-                    executor: Executor | None = None, workers: int | None = None, chunk_size: int = 8,
-                    progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Run every point ``replications`` times; one row per (point, replication) with ``metric``'s outputs.
-
-    ``executor`` may be any ``concurrent.futures.Executor``; by default a process pool with ``workers``.
+                    executor: Executor, chunk_size: int = 8, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """Run every point ``replications`` times on ``executor`` (any ``concurrent.futures.Executor``, e.g. from
+    ``sweeps.make_executor``); one row per (point, replication) with ``metric``'s outputs, in point order.
+    Unlike a sweep, nothing is written to disk: this is for analyses that need the numbers at once.
     """
     indexed = list(enumerate(points))
     chunks = [indexed[i:i + chunk_size] for i in range(0, len(indexed), chunk_size)]
-    own = executor is None
-    pool = ProcessPoolExecutor(max_workers=workers) if own else executor
-    try:
-        futures = [pool.submit(_evaluate_chunk, base, c, replications, seed, metric) for c in chunks]
-        rows = []
-        for fut, c in zip(futures, chunks):
-            rows.extend(fut.result())
-            if progress is not None:
-                progress(len(c) * replications)
-    finally:
-        if own:
-            pool.shutdown()
+    futures = [executor.submit(_evaluate_chunk, base, c, replications, seed, metric) for c in chunks]
+    rows = []
+    for fut, c in zip(futures, chunks):
+        rows.extend(fut.result())
+        if progress is not None:
+            progress(len(c) * replications)
     return pd.DataFrame(rows).sort_values(["point", "replication"], ignore_index=True)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from concurrent.futures import Executor
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from model import LPSAModel, load_scenario
 
 from . import io
 from .points import UNCERTAIN_FILE, UncertainParameter, evaluate_points, load_uncertain
+from .sweeps import make_executor
 
 OUTPUTS = ["targets_met_share", "reward_paid_share", "retained_gain_3y"]
 
@@ -44,18 +47,18 @@ def _mean_by_point(frame: pd.DataFrame, n_points: int) -> pd.DataFrame:
     return frame.groupby("point")[OUTPUTS].mean().reindex(range(n_points))
 
 
-def run_stage(base, params, X: np.ndarray, replications: int, seed: int, workers: int | None, label: str) -> pd.DataFrame:
+def run_stage(base, params, X: np.ndarray, replications: int, seed: int, executor: Executor, label: str) -> pd.DataFrame:
     points = [{p.path: float(v) for p, v in zip(params, row)} for row in X]
     with tqdm(total=len(points) * replications, desc=label, unit="run", delay=2) as bar:
-        frame = evaluate_points(base, points, replications, seed, output_metrics, workers=workers, progress=bar.update)
+        frame = evaluate_points(base, points, replications, seed, output_metrics, executor, progress=bar.update)
     return _mean_by_point(frame, len(points))
 
 
-def morris_screening(base, params, trajectories: int, replications: int, seed: int, workers: int | None) -> pd.DataFrame:
+def morris_screening(base, params, trajectories: int, replications: int, seed: int, executor: Executor) -> pd.DataFrame:
     """mu* and sigma per parameter and output (mu* normalised by the largest per output for ranking)."""
     problem = _problem(params)
     X = morris_sample.sample(problem, trajectories, num_levels=4, seed=seed)
-    Y = run_stage(base, params, X, replications, seed, workers, "Morris")
+    Y = run_stage(base, params, X, replications, seed, executor, "Morris")
     rows = []
     for out in OUTPUTS:
         res = morris_analyze.analyze(problem, X, Y[out].to_numpy(), num_levels=4, seed=seed)
@@ -66,11 +69,11 @@ def morris_screening(base, params, trajectories: int, replications: int, seed: i
     return table
 
 
-def sobol_indices(base, params, n: int, replications: int, seed: int, workers: int | None) -> pd.DataFrame:
+def sobol_indices(base, params, n: int, replications: int, seed: int, executor: Executor) -> pd.DataFrame:
     """First-order and total Sobol indices with confidence intervals."""
     problem = _problem(params)
     X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
-    Y = run_stage(base, params, X, replications, seed, workers, "Sobol")
+    Y = run_stage(base, params, X, replications, seed, executor, "Sobol")
     rows = []
     for out in OUTPUTS:
         res = sobol_analyze.analyze(problem, Y[out].to_numpy(), calc_second_order=False, seed=seed)
@@ -135,15 +138,18 @@ def main(argv: list[str]) -> int:
     p.add_argument("--replications", type=_positive_int, default=2, help="replications per point (default 2)")
     p.add_argument("--seed", type=_seed, default=2001)
     p.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
+    p.add_argument("--dask", help="'local' for a Dask LocalCluster, or tcp://HOST:PORT of a running scheduler")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     if args.sobol_n & (args.sobol_n - 1):
         p.error(f"argument --sobol-n: got {args.sobol_n}; allowed: a power of 2 (Saltelli sampling)")
     base = load_scenario(args.scenario)
     params = load_uncertain(args.parameters, args.scenario)
-    morris = morris_screening(base, params, args.trajectories, args.replications, args.seed, args.workers)
-    top = [q for q in params if q.path in top_parameters(morris, args.sobol_top)]
-    sobol = sobol_indices(base, top, args.sobol_n, args.replications, args.seed, args.workers)
+    with ExitStack() as stack:
+        executor, _ = make_executor(stack, args.workers, args.dask)
+        morris = morris_screening(base, params, args.trajectories, args.replications, args.seed, executor)
+        top = [q for q in params if q.path in top_parameters(morris, args.sobol_top)]
+        sobol = sobol_indices(base, top, args.sobol_n, args.replications, args.seed, executor)
     out = args.out or Path("results") / f"sensitivity-{base.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     write_report(out, morris, sobol, {k: str(v) for k, v in vars(args).items() if k != "out"})
     print(f"Report written to {out / 'sensitivity.md'}")
