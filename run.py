@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "discover": "experiments.discover",
     "sweep": "experiments.sweeps",
     "report": "experiments.report",
+    "dashboard": "viz.serve",
 }
 """Subcommand name -> module with ``main(argv: list[str]) -> int``."""
 

@@ -2,7 +2,8 @@
 """Set up and run the project with nothing but Python installed.
 
     python3 tasks.py run [run.py arguments...]   # create .venv on first use, run the main job
-    python3 tasks.py test [pytest arguments...]  # create .venv on first use, lint and run the tests
+    python3 tasks.py test [pytest arguments...]  # create .venv on first use (and Debian's chromium for the
+                                                 # browser test, when missing and run as root), lint and test
     python3 tasks.py setup                       # only create/update .venv
 
 The virtualenv is rebuilt when pyproject.toml changes (a hash stamp in .venv).
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -41,6 +43,17 @@ def setup() -> None:
     stamp_file.write_text(_stamp())
 
 
+def ensure_chromium() -> None:
+    """The dashboard's browser test drives Debian's Chromium; install it when missing and we are root."""
+    if shutil.which("chromium") or os.name == "nt" or not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    print("Installing Debian's chromium for the browser test ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.call(["apt-get", "update", "-qq"], env=env)
+    if subprocess.call(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env) != 0:
+        print("could not install chromium; the browser test will be skipped", file=sys.stderr)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test", "setup"):
         print(__doc__.strip(), file=sys.stderr)
@@ -55,6 +68,7 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "run":
         return subprocess.call([str(PY), "run.py", *rest], cwd=ROOT)
+    ensure_chromium()
     lint = subprocess.call([str(PY), "-m", "ruff", "check", "."], cwd=ROOT)
     if lint != 0:
         print("ruff found problems (above)", file=sys.stderr)

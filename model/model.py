@@ -145,7 +145,10 @@ class LPSAModel(mesa.Model):
         reinvest_reward(self, due, amount)
 
     def step(self) -> None:
-        """One quarter."""
+        """One quarter. After the last council's follow-up the run has ended and a step does nothing."""
+        if self.quarter >= self.n_quarters:
+            self.running = False
+            return
         t, a, tg = self.quarter, self.auth, self.targets
         self.phase_now = phase = self.phase_codes(t)
         u_event = self.streams["departments"].random(len(self.scenario.areas))

@@ -102,3 +102,10 @@ def test_authority_agents_read_through_to_the_arrays():
     assert council.authority_type in ("county", "unitary", "metropolitan", "london")
     assert council.phase == "negotiation"
     assert len(m.agents) == len(m.authorities) + len(m.departments) + len(m.partners)
+
+
+def test_stepping_past_the_end_changes_nothing():
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=9).run()
+    before = m.history.copy()
+    m.step()
+    assert not m.running and m.quarter == m.n_quarters and np.array_equal(before, m.history)

@@ -1,0 +1,1 @@
+"""Browser dashboard for trainers (Mesa SolaraViz). Start with ``python run.py dashboard``."""

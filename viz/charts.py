@@ -1,0 +1,96 @@
+"""Chart data for the dashboard: pure functions of a (possibly half-run) model, tested without a browser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from model import LPSAModel
+from model.lifecycle import FOLLOW_UP, IMPLEMENTATION, NEGOTIATION, NOT_SIGNED, PHASES
+from model.outputs import approach_kind
+from model.targets import OUTCOMES, classify_attainment
+
+STATUS = ("negotiating", "not signed", "on course", "partly", "behind", "follow-up: kept", "follow-up: fell back", "finished")
+STATUS_COLOURS = ("#d9d9d9", "#ffffff", "#2a9d8f", "#e9c46a", "#e76f51", "#457b9d", "#9b5de5", "#6c757d")
+
+
+def trajectory(m: LPSAModel) -> pd.DataFrame:
+    """Mean reported and true performance by quarter from each agreement's start, over signed councils so far."""
+    a = m.auth
+    started = np.flatnonzero(a.signed & (a.start < m.quarter))
+    if started.size == 0:
+        return pd.DataFrame(columns=["quarter_from_start", "reported", "true", "councils"])
+    k_max = int(m.quarter - a.start[started].min())
+    k = np.arange(k_max)
+    q = a.start[started][None, :] + k[:, None]  # (K, councils)
+    valid = q < m.quarter
+    qc = np.minimum(q, m.quarter - 1)
+    reported = m.history[qc, started[None, :]].mean(axis=2)
+    true = m.true_history[qc, started[None, :]].mean(axis=2)
+    n = valid.sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        return pd.DataFrame({"quarter_from_start": k, "reported": (reported * valid).sum(axis=1) / n,
+                             "true": (true * valid).sum(axis=1) / n, "councils": n})
+
+
+def attainment_by_area(m: LPSAModel) -> tuple[pd.DataFrame, str]:
+    """Met / partly / missed shares by area for assessed councils, or 'on course' shares before any assessment."""
+    a, tg, sc = m.auth, m.targets, m.scenario
+    assessed = a.signed & (a.end - 1 < m.quarter)
+    if assessed.any():
+        rows, values, label = assessed, tg.end_measured, "assessed agreements"
+    else:  # before any assessment: current figures against where a council on course would be by now
+        rows = a.signed & (m.phase_codes() == IMPLEMENTATION)
+        values, label = tg.measured / expected_progress(m)[:, None], "agreements under way, against progress expected by now"
+    if not rows.any():
+        return pd.DataFrame(columns=list(OUTCOMES), dtype=float), "no agreement under way yet"
+    names = np.array(list(sc.areas))
+    cls = classify_attainment(values[rows], sc.funding.payout_floor, sc.funding.payout_cap)
+    frame = pd.DataFrame({"area": names[tg.area[rows]].ravel(), "outcome": np.array(OUTCOMES)[cls.ravel()]})
+    shares = frame.groupby("area")["outcome"].value_counts(normalize=True).unstack(fill_value=0.0)
+    return shares.reindex(columns=list(OUTCOMES), fill_value=0.0).sort_values("met"), label
+
+
+def expected_progress(m: LPSAModel) -> np.ndarray:
+    """(A,) share of the stretch a council on course would have reached by now (elapsed share of its
+    agreement, at least a quarter of the way so that the first quarters are not all 'behind')."""
+    a = m.auth
+    elapsed = np.clip((m.quarter - a.start) / np.maximum(a.end - a.start, 1), 0.0, 1.0)
+    return np.maximum(elapsed, 0.25)
+
+
+def council_status(m: LPSAModel) -> np.ndarray:
+    """(A,) status code per council, indexing ``STATUS``."""
+    a = m.auth
+    phase = m.phase_codes()
+    perf = m.targets.measured.mean(axis=1)
+    end = m.targets.end_measured.mean(axis=1)
+    floor = m.scenario.funding.payout_floor
+    expected = expected_progress(m)
+    status = np.full(a.start.size, STATUS.index("finished"))
+    status[phase == NEGOTIATION] = STATUS.index("negotiating")
+    status[phase == NOT_SIGNED] = STATUS.index("not signed")
+    impl = phase == IMPLEMENTATION
+    status[impl & (perf >= expected)] = STATUS.index("on course")
+    status[impl & (perf < expected) & (perf >= floor * expected)] = STATUS.index("partly")
+    status[impl & (perf < floor * expected)] = STATUS.index("behind")
+    fu = phase == FOLLOW_UP
+    status[fu & (perf >= 0.8 * end)] = STATUS.index("follow-up: kept")
+    status[fu & (perf < 0.8 * end)] = STATUS.index("follow-up: fell back")
+    return status
+
+
+def retained_now(m: LPSAModel) -> pd.Series:
+    """For councils past their end: share of the end-of-agreement gain still there now, by approach kind."""
+    a, tg = m.auth, m.targets
+    after = a.signed & (m.phase_codes() == FOLLOW_UP) | (a.signed & (m.phase_codes() == PHASES.index("finished")))
+    if not after.any():
+        return pd.Series(dtype=float)
+    frame = pd.DataFrame({"approach": np.array(["systemic", "new_working", "more_of_same"])[tg.approach[after].ravel()],
+                          "innovation_success": tg.innovation_success[after].ravel(),
+                          "end": tg.end_measured[after].ravel(), "now": tg.measured[after].ravel()})
+    frame = frame[frame["end"] > 0]
+    kind = approach_kind(frame)
+    sums = frame.groupby(kind)[["end", "now"]].sum()
+    order = ["systemic_succeeded", "systemic_failed", "new_working", "more_of_same"]
+    return (sums["now"] / sums["end"]).reindex([k for k in order if k in sums.index])
