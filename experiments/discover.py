@@ -7,7 +7,8 @@ interest that fall in the box), density (share of the box's runs that are cases 
 mass (share of all runs in the box). The box chosen on each peeling trajectory is the one with the
 largest coverage among those with at least ``--min-density``.
 
-RESULTS is a sweep results folder (its ``runs.parquet``) or a Parquet/CSV table with one row per run.
+RESULTS is a sweep results folder (its ``runs.parquet``), a Parquet/CSV table with one row per run,
+or a sweep file, which is run (or resumed) first so that the report regenerates in one command.
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ def write_report(out: Path, source: Path, runs: pd.DataFrame, inputs: list[str],
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="run.py discover", description="Scenario discovery with PRIM on sweep results.")
-    ap.add_argument("results", type=Path, help="sweep results folder (runs.parquet) or a .parquet/.csv table")
+    ap.add_argument("results", type=Path,
+                    help="sweep results folder (runs.parquet), a .parquet/.csv table, or a sweep file (run or resumed first)")
     ap.add_argument("--outcome", required=True, help="output column, e.g. retained_gain_3y")
     rule = ap.add_mutually_exclusive_group(required=True)
     rule.add_argument("--below", type=float, help="cases of interest: outcome below this value")
@@ -156,6 +158,9 @@ def main(argv: list[str]) -> int:
         ap.error(f"argument --boxes: got {args.boxes}; allowed: a whole number >= 1")
     if not 0 < args.min_density <= 1:
         ap.error(f"argument --min-density: got {args.min_density}; allowed: a fraction in (0, 1]")
+    from .sweeps import results_for
+
+    args.results = results_for(args.results)
     runs = load_runs(args.results)
     if "status" in runs:
         runs = runs[runs["status"] == "ok"]

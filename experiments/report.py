@@ -144,13 +144,17 @@ def write_report(folder: Path, runs: pd.DataFrame, manifest: dict, comp: pd.Data
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="run.py report", description="Write a markdown report with figures for a sweep.")
-    ap.add_argument("results", type=Path, help="a sweep's results folder, e.g. results/ppg_vs_reward")
+    ap.add_argument("results", type=Path,
+                    help="a sweep's results folder (e.g. results/ppg_vs_reward), or a sweep file, which is run or resumed first")
     ap.add_argument("--no-compare", action="store_true", help="skip running the sweep file's compare scenarios")
     args = ap.parse_args(argv)
-    runs, manifest = load(args.results)
+    from .sweeps import results_for
+
+    folder = results_for(args.results)
+    runs, manifest = load(folder)
     comp = None
     if manifest.get("compare") and not args.no_compare:
         comp = compare_scenarios(manifest["compare"], int(manifest["replications"]), int(manifest["seed"]), bool(manifest.get("twins")))
-    path = write_report(args.results, runs, manifest, comp)
+    path = write_report(folder, runs, manifest, comp)
     print(f"Report written to {path}")
     return 0

@@ -298,6 +298,23 @@ def make_executor(stack: ExitStack, workers: int | None, dask: str | None, retri
     return client.get_executor(retries=retries, pure=False), f"dask {dask}"
 
 
+def results_for(path: Path, workers: int | None = None) -> Path:
+    """A results folder for ``path``: the folder itself, or, for a sweep file, its results after
+    running (or resuming) the sweep on local processes, so that a report regenerates in one command."""
+    if path.suffix not in (".yaml", ".yml"):
+        return path
+    if not path.is_file():
+        raise ScenarioError(f"{path}: sweep file not found")
+    sweep = Sweep(path)
+    out = Path("results") / sweep.spec.name
+    with ExitStack() as stack:
+        executor, backend = make_executor(stack, workers, None)
+        runs = run_sweep(sweep, out, executor, backend)
+    if (runs["status"] != "ok").any():
+        print(f"note: {(runs['status'] != 'ok').sum()} run(s) failed and are left out (see {out / 'runs.parquet'})")
+    return out
+
+
 def main(argv: list[str]) -> int:
     from run import _positive_int
 

@@ -114,3 +114,13 @@ def test_report_regenerates_with_figures_and_comparison(tmp_path):
     assert (tmp_path / "o" / "report_funding.ppg_share.png").stat().st_size > 0
     manifest = (tmp_path / "o" / "manifest.json").read_text()
     assert "git_commit" in manifest and "sweep_file_sha256" in manifest and "versions" in manifest
+
+
+def test_report_and_discovery_regenerate_from_the_sweep_file_in_one_command(tmp_path):
+    sweep = tiny_sweep(tmp_path, "parameters:\n  funding.ppg_share: {values: [0.0, 0.3, 0.6, 0.9]}\n  stretch.ambition: {values: [0.8, 1.4]}\n")
+    r = run_cli("report", str(sweep), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "results" / "tiny" / "report.md").is_file()
+    r = run_cli("discover", str(sweep), "--outcome", "targets_met_share", "--below", "0.35", "--min-density", "0.5", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert list((tmp_path / "results" / "tiny").glob("discovery-targets_met_share-*/discovery.md"))
