@@ -97,12 +97,13 @@ def dashboard_url():
                         break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the dashboard server did not start") from None
+                    raise RuntimeError(f"the dashboard server did not start; try: {' '.join(server_command('127.0.0.1', port))}") from None
                 time.sleep(0.5)
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (tasks.py test installs it)")
