@@ -17,6 +17,10 @@ import importlib
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUBCOMMANDS: dict[str, str] = {
     "validate": "experiments.validate",
@@ -69,9 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def format_summary(table) -> str:
+def format_summary(table: pd.DataFrame) -> str:
     """The summary as a readable table: one column per scenario, plus the difference for two."""
-    import pandas as pd
+    import pandas as pd  # imported late: `run.py --help` and bad arguments answer quickly
 
     t = table.set_index("scenario").T
     if t.shape[1] == 2:
@@ -79,7 +83,7 @@ def format_summary(table) -> str:
         diff = pd.to_numeric(t[b], errors="coerce") - pd.to_numeric(t[a], errors="coerce")
         t[f"{b} - {a}"] = diff
 
-    def fmt(name: str, v) -> str:
+    def fmt(name: str, v: object) -> str:
         if pd.isna(v):
             return "-"
         if name in ("ppg_spent", "reward_paid"):

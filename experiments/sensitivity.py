@@ -24,7 +24,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 from tqdm.auto import tqdm
 
-from model import LPSAModel, load_scenario
+from model import LPSAModel, Scenario, load_scenario
 
 from . import io
 from .points import UNCERTAIN_FILE, UncertainParameter, evaluate_points, load_uncertain
@@ -47,14 +47,14 @@ def _mean_by_point(frame: pd.DataFrame, n_points: int) -> pd.DataFrame:
     return frame.groupby("point")[OUTPUTS].mean().reindex(range(n_points))
 
 
-def run_stage(base, params, X: np.ndarray, replications: int, seed: int, executor: Executor, label: str) -> pd.DataFrame:
+def run_stage(base: Scenario, params: list[UncertainParameter], X: np.ndarray, replications: int, seed: int, executor: Executor, label: str) -> pd.DataFrame:
     points = [{p.path: float(v) for p, v in zip(params, row)} for row in X]
     with tqdm(total=len(points) * replications, desc=label, unit="run", delay=2) as bar:
         frame = evaluate_points(base, points, replications, seed, output_metrics, executor, progress=bar.update)
     return _mean_by_point(frame, len(points))
 
 
-def morris_screening(base, params, trajectories: int, replications: int, seed: int, executor: Executor) -> pd.DataFrame:
+def morris_screening(base: Scenario, params: list[UncertainParameter], trajectories: int, replications: int, seed: int, executor: Executor) -> pd.DataFrame:
     """mu* and sigma per parameter and output (mu* normalised by the largest per output for ranking)."""
     problem = _problem(params)
     X = morris_sample.sample(problem, trajectories, num_levels=4, seed=seed)
@@ -69,7 +69,7 @@ def morris_screening(base, params, trajectories: int, replications: int, seed: i
     return table
 
 
-def sobol_indices(base, params, n: int, replications: int, seed: int, executor: Executor) -> pd.DataFrame:
+def sobol_indices(base: Scenario, params: list[UncertainParameter], n: int, replications: int, seed: int, executor: Executor) -> pd.DataFrame:
     """First-order and total Sobol indices with confidence intervals."""
     problem = _problem(params)
     X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)

@@ -205,7 +205,8 @@ class AreaParams(_Section):
     background_trend: float = Field(0.0, ge=-0.1, le=0.2, description="improvement per agreement quarter from other national policies, agreement or not [share of stretch/quarter] (001:133); assumption")
 
 
-def _area(weight, dept, partner, tract, expo, pship, cohort, vis, shift=1.0, quality=0.6, trend=0.0) -> dict:
+def _area(weight: float, dept: str, partner: str, tract: float, expo: float, pship: float, cohort: float, vis: float,
+          shift: float = 1.0, quality: float = 0.6, trend: float = 0.0) -> dict:
     return dict(weight=weight, department=dept, partner=partner, tractability=tract, exposure=expo,
                 partnership_prob=pship, cohort_prob=cohort, visibility_prob=vis, shift_exposure=shift,
                 indicator_quality_mean=quality, background_trend=trend)

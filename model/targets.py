@@ -92,7 +92,7 @@ def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets
     w = np.array([a.weight for a in ar], dtype=float)
     area = rng.choice(len(names), size=shape, p=w / w.sum())
 
-    def lookup(attr: str, dtype=float) -> np.ndarray:
+    def lookup(attr: str, dtype: type = float) -> np.ndarray:
         return np.array([getattr(a, attr) for a in ar], dtype=dtype)[area]
 
     dept_idx = np.array([DEPARTMENTS.index(a.department) for a in ar])[area]
