@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from model import load_scenario
 
 from . import io
-from .points import UNCERTAIN_FILE, evaluate_points, load_uncertain, to_matrix
+from .points import add_analysis_arguments, evaluate_points, load_uncertain, to_matrix
 from .sweeps import make_executor
 from .validate import PATTERNS, check_patterns, pattern_values
 
@@ -59,19 +59,13 @@ def within_tolerance(stats: pd.DataFrame) -> pd.Series:
 
 
 def main(argv: list[str]) -> int:
-    from run import _positive_int, _seed
+    from run import _positive_int
 
     ap = argparse.ArgumentParser(prog="run.py calibrate", description="ABC rejection calibration against P1-P8.")
-    ap.add_argument("--scenario", default="lpsa1_baseline")
-    ap.add_argument("--parameters", type=Path, default=UNCERTAIN_FILE)
+    add_analysis_arguments(ap)
     ap.add_argument("--samples", type=_positive_int, default=400, help="prior sample size (default 400)")
-    ap.add_argument("--replications", type=_positive_int, default=2, help="replications per point (default 2)")
     ap.add_argument("--accept", type=float, default=0.1, help="fraction of points kept by distance (default 0.1)")
-    ap.add_argument("--seed", type=_seed, default=2001)
     ap.add_argument("--check-replications", type=_positive_int, default=20, help="replications to check the calibrated point (default 20)")
-    ap.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
-    ap.add_argument("--dask", help="'local' for a Dask LocalCluster, or tcp://HOST:PORT of a running scheduler")
-    ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     if not 0 < args.accept <= 1:
         ap.error(f"argument --accept: got {args.accept}; allowed: a fraction in (0, 1]")

@@ -8,6 +8,7 @@ depend on the number of workers.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
@@ -69,6 +70,19 @@ def load_uncertain(path: Path = UNCERTAIN_FILE, base: str = "lpsa1_baseline") ->
             except ScenarioError as exc:
                 raise ScenarioError(f"{path}: parameters[{i}] ({p.path}) = {end}: {exc}") from None
     return params
+
+
+def add_analysis_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options every analysis over the uncertain parameters shares (calibrate, sensitivity)."""
+    from run import _positive_int, _seed
+
+    ap.add_argument("--scenario", default="lpsa1_baseline", help="base scenario (default lpsa1_baseline)")
+    ap.add_argument("--parameters", type=Path, default=UNCERTAIN_FILE, help="uncertain parameters file")
+    ap.add_argument("--replications", type=_positive_int, default=2, help="replications per point (default 2)")
+    ap.add_argument("--seed", type=_seed, default=2001, help="master seed (default 2001)")
+    ap.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
+    ap.add_argument("--dask", help="'local' for a Dask LocalCluster, or tcp://HOST:PORT of a running scheduler")
+    ap.add_argument("--out", type=Path, help="output folder (default results/<analysis>-<scenario>-<timestamp>)")
 
 
 Metric = Callable[[LPSAModel], dict[str, float]]

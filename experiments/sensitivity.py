@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from model import LPSAModel, Scenario, load_scenario
 
 from . import io
-from .points import UNCERTAIN_FILE, UncertainParameter, evaluate_points, load_uncertain
+from .points import UncertainParameter, add_analysis_arguments, evaluate_points, load_uncertain
 from .sweeps import make_executor
 
 OUTPUTS = ["targets_met_share", "reward_paid_share", "retained_gain_3y"]
@@ -127,19 +127,13 @@ def write_report(out: Path, morris: pd.DataFrame, sobol: pd.DataFrame, settings:
 
 
 def main(argv: list[str]) -> int:
-    from run import _positive_int, _seed
+    from run import _positive_int
 
     p = argparse.ArgumentParser(prog="run.py sensitivity", description="Morris screening then Sobol indices (SALib).")
-    p.add_argument("--scenario", default="lpsa1_baseline")
-    p.add_argument("--parameters", type=Path, default=UNCERTAIN_FILE)
+    add_analysis_arguments(p)
     p.add_argument("--trajectories", type=_positive_int, default=10, help="Morris trajectories (default 10)")
     p.add_argument("--sobol-n", type=_positive_int, default=128, help="Saltelli base sample size, a power of 2 (default 128)")
     p.add_argument("--sobol-top", type=_positive_int, default=8, help="parameters carried to the Sobol stage (default 8)")
-    p.add_argument("--replications", type=_positive_int, default=2, help="replications per point (default 2)")
-    p.add_argument("--seed", type=_seed, default=2001)
-    p.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
-    p.add_argument("--dask", help="'local' for a Dask LocalCluster, or tcp://HOST:PORT of a running scheduler")
-    p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     if args.sobol_n & (args.sobol_n - 1):
         p.error(f"argument --sobol-n: got {args.sobol_n}; allowed: a power of 2 (Saltelli sampling)")
