@@ -55,6 +55,13 @@ ROOT = Path(__file__).resolve().parent.parent
 NUMERIC_OUTPUTS = [c for c in SUMMARY_COLUMNS if c not in ("scenario", "replications")]
 FAIL_HOOK = "LPSA_SWEEP_FAIL_RUNS"
 """Fault injection for tests and drills: comma-separated run ids that raise instead of running."""
+DIE_HOOK = "LPSA_SWEEP_DIE_ONCE"
+"""Fault injection: a folder; the first worker to reach run 0 creates a marker there and dies
+(the process exits), as a crashed or killed worker would."""
+
+
+class WorkersLost(ScenarioError):
+    """The executor lost its workers (a process was killed, a cluster worker died too often)."""
 
 
 class ParameterSpec(BaseModel):
@@ -177,6 +184,12 @@ def run_chunk(base: Scenario, points: list[dict[str, Any]], run_ids: list[int], 
               outputs: list[str], twins: bool) -> pd.DataFrame:
     """Run the given run ids (in a worker); a run that raises becomes a 'failed' row with its error."""
     fail = {int(x) for x in os.environ.get(FAIL_HOOK, "").split(",") if x.strip()}
+    die_dir = os.environ.get(DIE_HOOK)
+    if die_dir and 0 in run_ids:
+        marker = Path(die_dir) / "worker-died"
+        if not marker.exists():
+            marker.touch()
+            os._exit(70)
     rows = []
     for run_id in run_ids:
         point_id, r = divmod(run_id, replications)
@@ -255,7 +268,12 @@ def run_sweep(sweep: Sweep, out: Path, executor: Executor, backend: str, progres
             for i in todo}
         for fut in as_completed(futures):
             i = futures[fut]
-            frame = fut.result()
+            try:
+                frame = fut.result()
+            except Exception as exc:  # run errors are caught inside run_chunk: this is the executor failing
+                for other in futures:
+                    other.cancel()
+                raise WorkersLost(f"{type(exc).__name__}: {exc}") from exc
             io.write_parquet(chunk_path(out, i), frame)
             failures += int((frame["status"] != "ok").sum())
             bar.update(len(frame))
@@ -322,7 +340,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("sweep_file", type=Path, help="sweep file, e.g. experiments/ppg_vs_reward.yaml")
     ap.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
     ap.add_argument("--dask", help="'local' for a Dask LocalCluster, or tcp://HOST:PORT of a running scheduler")
-    ap.add_argument("--retries", type=int, default=2, help="retries of a task whose Dask worker died (default 2)")
+    ap.add_argument("--retries", type=int, default=2,
+                    help="times to retry the chunks of a worker that died: a Dask task, or the whole local pool, resuming (default 2)")
     ap.add_argument("--out", type=Path, help="results folder (default results/<sweep name>)")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
@@ -333,9 +352,17 @@ def main(argv: list[str]) -> int:
     sweep = Sweep(args.sweep_file)
     out = args.out or Path("results") / sweep.spec.name
     start = time.perf_counter()
-    with ExitStack() as stack:
-        executor, backend = make_executor(stack, args.workers, args.dask, args.retries)
-        runs = run_sweep(sweep, out, executor, backend, progress=not args.quiet)
+    for attempt in range(args.retries + 1):
+        try:
+            with ExitStack() as stack:
+                executor, backend = make_executor(stack, args.workers, args.dask, args.retries)
+                runs = run_sweep(sweep, out, executor, backend, progress=not args.quiet)
+            break
+        except WorkersLost as exc:
+            if attempt == args.retries:
+                raise WorkersLost(f"{out}: workers were lost {attempt + 1} times ({exc}); finished chunks are kept; "
+                                  "run the same command again to resume") from None
+            print(f"workers lost ({exc}); resuming with fresh workers ({attempt + 1} of {args.retries} retries)", flush=True)
     failed = runs[runs["status"] != "ok"]
     if not args.quiet:
         print(f"{sweep.spec.name}: {len(runs)} runs ({len(sweep.points)} points x {sweep.spec.replications}) "

@@ -124,3 +124,15 @@ def test_report_and_discovery_regenerate_from_the_sweep_file_in_one_command(tmp_
     r = run_cli("discover", str(sweep), "--outcome", "targets_met_share", "--below", "0.35", "--min-density", "0.5", cwd=tmp_path)
     assert r.returncode == 0, r.stderr + r.stdout
     assert list((tmp_path / "results" / "tiny").glob("discovery-targets_met_share-*/discovery.md"))
+
+
+@pytest.mark.parametrize("backend", [["--dask", "local"], []], ids=["dask", "processes"])
+def test_runs_of_a_worker_that_dies_are_retried(tmp_path, backend):
+    sweep = tiny_sweep(tmp_path)
+    env = {**os.environ, "LPSA_SWEEP_DIE_ONCE": str(tmp_path)}
+    r = subprocess.run([sys.executable, str(ROOT / "run.py"), "sweep", str(sweep), *backend, "--workers", "2",
+                        "--out", str(tmp_path / "d"), "--quiet"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    assert (tmp_path / "worker-died").exists(), "the injected worker death did not happen"
+    assert r.returncode == 0, r.stderr[-2000:]
+    runs = pd.read_parquet(tmp_path / "d" / "runs.parquet")
+    assert len(runs) == 6 and (runs["status"] == "ok").all() and runs["run_id"].is_unique
