@@ -14,9 +14,9 @@ import pytest
 from test_run_cli import ROOT, run_cli
 
 
-def tiny_sweep(tmp_path: Path, body: str = "", name: str = "tiny", reps: int = 2, chunk: int = 2) -> Path:
+def tiny_sweep(tmp_path: Path, body: str = "", name: str = "tiny", reps: int = 2, chunk: int = 2, councils: int = 12) -> Path:
     base = tmp_path / "tiny_base.yaml"
-    base.write_text("extends: lpsa1_baseline\nscheme:\n  n_authorities: 12\n")
+    base.write_text(f"extends: lpsa1_baseline\nscheme:\n  n_authorities: {councils}\n")
     sweep = tmp_path / f"{name}.yaml"
     sweep.write_text(f"name: {name}\nbase: {base}\nseed: 5\nreplications: {reps}\nchunk_size: {chunk}\n"
                      + (body or "parameters:\n  funding.ppg_share: {values: [0.1, 0.5, 0.9]}\n"))
@@ -44,7 +44,9 @@ def test_points_share_random_numbers_across_the_sweep(tmp_path):
 
 
 def test_a_killed_sweep_resumes_with_nothing_lost_or_duplicated(tmp_path):
-    sweep = tiny_sweep(tmp_path, "parameters:\n  funding.ppg_share: {values: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]}\n", reps=4, chunk=1)
+    # Full-size runs (130 councils) so that the sweep is still going when the kill lands.
+    sweep = tiny_sweep(tmp_path, "parameters:\n  funding.ppg_share: {values: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]}\n", reps=4, chunk=1,
+                       councils=130)
     out = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "sweep", str(sweep), "--workers", "1", "--out", str(out), "--quiet"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
