@@ -45,6 +45,9 @@ class Authorities:
     start: np.ndarray  # int: first implementation quarter
     end: np.ndarray  # int: first quarter after implementation (assessment)
     reinvest_share: np.ndarray  # share of reward put back into target areas (000:385)
+    ff_granted: np.ndarray  # int: freedoms and flexibilities granted (001:81)
+    ff_refused: np.ndarray  # int: requests refused
+    ff_broken: np.ndarray  # int: requests promised and not delivered
 
 
 def _beta(rng: np.random.Generator, mean: float, k: float, n: int) -> np.ndarray:
@@ -84,6 +87,7 @@ def draw_authorities(rng: np.random.Generator, sc: Scenario, n: int) -> Authorit
         turnover=np.clip(turnover, 0.0, 1.0), trust=np.full(n, p.initial_trust), rating=rating,
         ppg=ppg, max_reward=max_reward, signed=np.zeros(n, dtype=bool),
         start=np.zeros(n, dtype=int), end=np.zeros(n, dtype=int), reinvest_share=np.zeros(n),
+        ff_granted=np.zeros(n, dtype=int), ff_refused=np.zeros(n, dtype=int), ff_broken=np.zeros(n, dtype=int),
     )
 
 

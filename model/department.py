@@ -86,4 +86,5 @@ def negotiate_freedoms(model: LPSAModel, idx: np.ndarray) -> None:
     n = a.trust.size
     a.trust[:] = np.clip(a.trust + np.bincount(who, weights=trust_delta, minlength=n), 0.0, 1.0)
     a.capacity[:] = np.clip(a.capacity + d.ff_grant_capacity * np.bincount(who, weights=granted, minlength=n), 0.0, 1.0)
-    model.ff_answers += np.bincount(answers, minlength=3)
+    for code, counts in ((FF_GRANTED, a.ff_granted), (FF_REFUSED, a.ff_refused), (FF_BROKEN, a.ff_broken)):
+        counts += np.bincount(who[answers == code], minlength=n)

@@ -82,7 +82,6 @@ class LPSAModel(mesa.Model):
 
         self.quarter = 0
         self.phase_now = phase_codes(self, 0)
-        self.ff_answers = np.zeros(3, dtype=int)
         self.partner_effort_now = np.ones(self.targets.shape)
         self.last_effort = np.zeros(self.targets.shape)
         self.history = np.zeros((self.n_quarters, *self.targets.shape))  # reported figures

@@ -111,6 +111,7 @@ def authorities_frame(m: LPSAModel) -> pd.DataFrame:
         "capacity": a.capacity, "will": a.will, "leadership": a.leadership, "thinking_time": a.thinking_time,
         "turnover": a.turnover, "trust": a.trust, "rating": a.rating, "signed": a.signed,
         "start_quarter": a.start, "end_quarter": a.end,
+        "ff_granted": a.ff_granted, "ff_refused": a.ff_refused, "ff_broken_promises": a.ff_broken,
         "ppg_gbp": np.where(a.signed, a.ppg, 0.0), "max_reward_gbp": np.where(a.signed, a.max_reward, 0.0),
         "reward_gbp": m.targets.reward.sum(axis=1),
     })

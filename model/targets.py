@@ -12,7 +12,7 @@ factors or chance').
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -73,9 +73,6 @@ class Targets:
     @property
     def shape(self) -> tuple[int, int]:
         return self.area.shape
-
-    def column_names(self) -> list[str]:
-        return [f.name for f in fields(self)]
 
 
 def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets:

@@ -206,6 +206,8 @@ def test_broken_promises_cost_more_trust_than_refusals():
     refused = LPSAModel.from_scenario("lpsa1_baseline", seed=1, departments={**common, "ff_broken_promise_prob": 0.0}).run()
     broken = LPSAModel.from_scenario("lpsa1_baseline", seed=1, departments={**common, "ff_broken_promise_prob": 1.0}).run()
     assert broken.auth.trust.mean() < refused.auth.trust.mean() < load_scenario("lpsa1_baseline").authorities.initial_trust
+    frame = broken.authorities_frame()
+    assert frame["ff_broken_promises"].sum() > 0 and frame["ff_granted"].sum() == 0
 
 
 def test_negotiations_are_staggered_by_central_capacity():
