@@ -38,7 +38,7 @@ def council_years(m: LPSAModel) -> pd.DataFrame:
     """Each signed council's mean reported performance at the end of each year from its agreement's start."""
     a = m.auth
     signed = np.flatnonzero(a.signed)
-    n_years = (m.scenario.scheme.implementation_quarters + m.scenario.scheme.follow_up_quarters) // 4
+    n_years = (m.params.scheme.implementation_quarters + m.params.scheme.follow_up_quarters) // 4
     rows = a.start[signed][None, :] + 4 * np.arange(1, n_years + 1)[:, None] - 1  # (years, councils)
     perf = m.history[rows, signed[None, :]].mean(axis=2)
     return pd.DataFrame({"authority": np.tile(signed, n_years), "year": np.repeat(np.arange(1, n_years + 1), signed.size),

@@ -98,7 +98,7 @@ def decide_participation(model: LPSAModel, idx: np.ndarray) -> None:
     councils signed (EVIDENCE.md). Reads ``participation.*``, ``funding.*_reference_gbp``,
     ``mechanisms.participation`` (off: every council signs).
     """
-    a, sc = model.auth, model.scenario
+    a, sc = model.auth, model.params
     u = model.streams["negotiation"].random(idx.size)  # drawn even when off: keeps streams aligned
     if not sc.mechanisms.participation:
         a.signed[idx] = True
@@ -119,12 +119,12 @@ def choose_approaches(model: LPSAModel, idx: np.ndarray) -> None:
     chance (about one in three, 003:739). Reads ``approach.*``, ``implementation.innovation_success_prob``,
     ``mechanisms.approach_choice`` (off: fixed shares), ``mechanisms.innovation_risk`` (off: always succeeds).
     """
-    a, tg, ap = model.auth, model.targets, model.scenario.approach
+    a, tg, ap = model.auth, model.targets, model.params.approach
     rng = model.streams["approach"]
     T = tg.shape[1]
     u = rng.random((idx.size, T))
     u_innov = rng.random((idx.size, T))
-    if model.scenario.mechanisms.approach_choice:
+    if model.params.mechanisms.approach_choice:
         cohort = tg.cohort[idx].astype(float)
         logits = np.stack([
             ap.base_systemic + ap.thinking_weight * a.thinking_time[idx, None] + ap.risk_weight * a.risk_tolerance[idx, None]
@@ -140,7 +140,7 @@ def choose_approaches(model: LPSAModel, idx: np.ndarray) -> None:
     cum = np.cumsum(prob, axis=-1)
     choice = (u[..., None] > cum[..., :2]).sum(axis=-1)
     tg.approach[idx] = choice
-    p_success = 1.0 if not model.scenario.mechanisms.innovation_risk else model.scenario.implementation.innovation_success_prob
+    p_success = 1.0 if not model.params.mechanisms.innovation_risk else model.params.implementation.innovation_success_prob
     tg.innovation_success[idx] = (choice == SYSTEMIC) & (u_innov < p_success)
 
 
@@ -152,7 +152,7 @@ def allocate_ppg(model: LPSAModel, idx: np.ndarray) -> None:
     ``approach.ppg_more_of_same_weight``.
     """
     a, tg = model.auth, model.targets
-    w = np.where(tg.approach[idx] == MORE_OF_SAME, model.scenario.approach.ppg_more_of_same_weight, 1.0)
+    w = np.where(tg.approach[idx] == MORE_OF_SAME, model.params.approach.ppg_more_of_same_weight, 1.0)
     tg.ppg[idx] = a.ppg[idx, None] * w / w.sum(axis=1, keepdims=True)
 
 
@@ -164,13 +164,13 @@ def plan_start(model: LPSAModel, idx: np.ndarray) -> None:
     time. Champions are likelier where corporate capacity is high (001:93). Reads
     ``implementation.late_start_max_quarters, champion_prob``, ``mechanisms.late_start``, ``mechanisms.champions_turnover``.
     """
-    a, tg, im = model.auth, model.targets, model.scenario.implementation
+    a, tg, im = model.auth, model.targets, model.params.implementation
     rng = model.streams["start"]
     T = tg.shape[1]
     lam = im.late_start_max_quarters * (1.0 - a.thinking_time[idx])
     delay = rng.poisson(np.broadcast_to(lam[:, None], (idx.size, T)))
     u = rng.random((idx.size, T))
-    tg.delay[idx] = delay if model.scenario.mechanisms.late_start else 0
+    tg.delay[idx] = delay if model.params.mechanisms.late_start else 0
     tg.champion[idx] = u < im.champion_prob * (0.5 + 0.5 * a.capacity[idx, None])
 
 
@@ -181,9 +181,9 @@ def respond_to_turnover(model: LPSAModel, implementing: np.ndarray) -> None:
     Targets without a champion get a new one at ``reappoint_rate``. ``implementing`` is an (A, 1)
     mask. Reads ``implementation.handover_base, reappoint_rate``; off with ``mechanisms.champions_turnover``.
     """
-    a, tg, im = model.auth, model.targets, model.scenario.implementation
+    a, tg, im = model.auth, model.targets, model.params.implementation
     u = model.streams["turnover"].random((2, *tg.shape))
-    if not model.scenario.mechanisms.champions_turnover:
+    if not model.params.mechanisms.champions_turnover:
         return
     handover = im.handover_base + (1.0 - im.handover_base) * a.leadership
     leaves = tg.champion & (u[0] < (a.turnover * (1.0 - handover))[:, None])
@@ -198,7 +198,7 @@ def decide_continuation(model: LPSAModel, idx: np.ndarray) -> None:
     the highest local priorities get less (000:385). Reads ``sustainability.continuation_*,
     national_priority_discount``.
     """
-    a, tg, s = model.auth, model.targets, model.scenario.sustainability
+    a, tg, s = model.auth, model.targets, model.params.sustainability
     base = s.continuation_cash_strapped + (s.continuation_affluent - s.continuation_cash_strapped) * a.climate[idx]
     tg.continuation[idx] = base[:, None] * np.where(tg.national[idx], 1.0 - s.national_priority_discount, 1.0)
 
@@ -208,8 +208,8 @@ def decide_reward_use(model: LPSAModel, idx: np.ndarray) -> None:
 
     Draws a Beta share with mean ``sustainability.reward_reinvest_mean``.
     """
-    m = model.scenario.sustainability.reward_reinvest_mean
-    k = model.scenario.authorities.trait_concentration
+    m = model.params.sustainability.reward_reinvest_mean
+    k = model.params.authorities.trait_concentration
     share = model.streams["post"].beta(max(m, 1e-6) * k, max(1 - m, 1e-6) * k, size=idx.size)
     model.auth.reinvest_share[idx] = share
 
@@ -221,12 +221,12 @@ def reinvest_reward(model: LPSAModel, idx: np.ndarray, amount: np.ndarray) -> No
     cost of the follow-up years (000:385). Reads ``sustainability.ongoing_cost_reference_gbp``,
     off with ``mechanisms.reward_reinvestment``.
     """
-    if not model.scenario.mechanisms.reward_reinvestment:
+    if not model.params.mechanisms.reward_reinvestment:
         return
-    tg, s = model.targets, model.scenario.sustainability
+    tg, s = model.targets, model.params.sustainability
     dependent = (tg.approach[idx] != SYSTEMIC) | ~tg.innovation_success[idx]
     n = np.maximum(dependent.sum(axis=1), 1)
-    years = model.scenario.scheme.follow_up_quarters / 4.0
+    years = model.params.scheme.follow_up_quarters / 4.0
     boost = (amount * model.auth.reinvest_share[idx] / n)[:, None] / (s.ongoing_cost_reference_gbp * years)
     tg.continuation[idx] = np.where(dependent, np.minimum(1.0, tg.continuation[idx] + boost), tg.continuation[idx])
 
@@ -239,7 +239,7 @@ def corporate_drift_and_cuts(model: LPSAModel, following_up: np.ndarray) -> None
     outweigh reward (000:133). ``following_up`` is an (A,) mask. Reads ``sustainability.corporate_drift_*,
     budget_shock_*``, ``mechanisms.corporate_drift``, ``mechanisms.budget_climate``.
     """
-    a, tg, s, mech = model.auth, model.targets, model.scenario.sustainability, model.scenario.mechanisms
+    a, tg, s, mech = model.auth, model.targets, model.params.sustainability, model.params.mechanisms
     u = model.streams["post"].random((2, a.climate.size))
     cut = np.ones(a.climate.size)
     if mech.corporate_drift:

@@ -17,13 +17,13 @@ def schedule_negotiations(model: LPSAModel) -> np.ndarray:
     (002:88); pilots came first (002). Each batch of ``negotiation_capacity`` takes
     ``negotiation_quarters``. Off (``mechanisms.negotiation_capacity``): everyone in one batch.
     """
-    s = model.scenario.scheme
+    s = model.params.scheme
     n = model.auth.climate.size
     order = model.streams["negotiation"].permutation(n)
     position = np.empty(n, dtype=int)
     position[order] = np.arange(n)
     n_pilots = min(s.n_pilots, n)
-    if model.scenario.mechanisms.negotiation_capacity:
+    if model.params.mechanisms.negotiation_capacity:
         pilot_batches = -(-n_pilots // s.negotiation_capacity)
         batch = np.where(position < n_pilots, position // s.negotiation_capacity,
                          pilot_batches + (position - n_pilots) // s.negotiation_capacity)
@@ -45,7 +45,7 @@ def set_stretch(model: LPSAModel, idx: np.ndarray) -> None:
     Reads ``stretch.*``, ``implementation.potential_mean, catch_up``, ``mechanisms.stretch_uncertainty``,
     ``mechanisms.catch_up``.
     """
-    sc, tg = model.scenario, model.targets
+    sc, tg = model.params, model.targets
     st, im = sc.stretch, sc.implementation
     rng = model.streams["stretch"]
     z = rng.standard_normal((idx.size, tg.shape[1]))

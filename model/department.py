@@ -29,8 +29,8 @@ class Department(mesa.Agent):
         self.engagement = engagement
         self.shifts = 0
         # Areas this department owns, and how exposed each is to priority shifts (000:357).
-        self.area_codes = [i for i, a in enumerate(model.scenario.areas.values()) if a.department == self.name]
-        self.area_shift_exposure = np.array([a.shift_exposure for a in model.scenario.areas.values() if a.department == self.name])
+        self.area_codes = [i for i, a in enumerate(model.params.areas.values()) if a.department == self.name]
+        self.area_shift_exposure = np.array([a.shift_exposure for a in model.params.areas.values() if a.department == self.name])
 
     def shift_priorities(self, u_event: np.ndarray, u_hit: np.ndarray) -> None:
         """Maybe move national priority away from some indicators in the department's areas.
@@ -43,7 +43,7 @@ class Department(mesa.Agent):
         whether or not the mechanism is on, so switching it leaves every other random number as it was).
         Reads ``departments.priority_shift_rate, shift_breadth, shift_size``; off with ``mechanisms.priority_shifts``.
         """
-        d, tg = self.model.scenario.departments, self.model.targets
+        d, tg = self.model.params.departments, self.model.targets
         for area, exposure in zip(self.area_codes, self.area_shift_exposure):
             if u_event[area] < d.priority_shift_rate * exposure:
                 self.shifts += 1
@@ -57,7 +57,7 @@ class Department(mesa.Agent):
         others promised but not delivered (001:81, 002:56). Reads ``departments.ff_grant_prob,
         ff_broken_promise_prob``.
         """
-        d = self.model.scenario.departments
+        d = self.model.params.departments
         refused_or_broken = np.where(u_broken < d.ff_broken_promise_prob, FF_BROKEN, FF_REFUSED)
         return np.where(u_grant < d.ff_grant_prob * self.engagement, FF_GRANTED, refused_or_broken)
 
@@ -68,14 +68,14 @@ def negotiate_freedoms(model: LPSAModel, idx: np.ndarray) -> None:
     Mostly not delivered; a broken promise costs more trust than a refusal (001:81, 002:56); a grant
     adds a little capacity. Reads ``departments.ff_*``; off with ``mechanisms.freedoms_flexibilities``.
     """
-    a, d = model.auth, model.scenario.departments
+    a, d = model.auth, model.params.departments
     rng = model.streams["freedoms"]
     n_req = rng.poisson(d.ff_requests_mean, size=idx.size)
     total = int(n_req.sum())
     who = np.repeat(idx, n_req)
     to = rng.integers(0, len(model.departments), size=total)
     u = rng.random((2, total))
-    if not model.scenario.mechanisms.freedoms_flexibilities or total == 0:
+    if not model.params.mechanisms.freedoms_flexibilities or total == 0:
         return
     answers = np.empty(total, dtype=int)
     for j, dept in enumerate(model.departments):

@@ -33,7 +33,7 @@ def set_gaming_strength(model: LPSAModel, idx: np.ndarray) -> None:
     reward weight is the target's maximum reward over ``funding.reward_reference_gbp``, capped.
     Reads ``gaming.propensity, audit_pressure, max_reward_weight``.
     """
-    sc, tg, a = model.scenario, model.targets, model.auth
+    sc, tg, a = model.params, model.targets, model.auth
     g = sc.gaming
     weight = np.minimum(a.max_reward[idx] / tg.shape[1] / sc.funding.reward_reference_gbp, g.max_reward_weight)
     strength = g.propensity * (1.0 - g.audit_pressure) * (1.0 - tg.quality[idx]) * weight[:, None]
@@ -50,9 +50,9 @@ def ratchet_factor(model: LPSAModel) -> np.ndarray | float:
     Reads ``gaming.ratchet_effort_cut``; 1 with ``mechanisms.gaming_ratchet`` off.
     """
     tg = model.targets
-    if not model.scenario.mechanisms.gaming_ratchet:
+    if not model.params.mechanisms.gaming_ratchet:
         return 1.0
-    cut = model.scenario.gaming.ratchet_effort_cut * np.minimum(tg.gaming, 1.0)
+    cut = model.params.gaming.ratchet_effort_cut * np.minimum(tg.gaming, 1.0)
     return np.where(tg.core + tg.background >= 1.0, 1.0 - cut, 1.0)
 
 
@@ -65,7 +65,7 @@ def report_figures(model: LPSAModel, implementing: np.ndarray, following: np.nda
     with probability equal to the strength (capped at 1); after the end the gap fades at ``gap_decay``.
     Reads ``gaming.*``, ``funding.payout_floor``, ``mechanisms.gaming_*``.
     """
-    sc, tg = model.scenario, model.targets
+    sc, tg = model.params, model.targets
     g, mech = sc.gaming, sc.mechanisms
     gap = np.maximum(tg.core, 0.0) * tg.cohort_gap_per_gain + tg.presentation_gap
     if ending.any():

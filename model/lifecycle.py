@@ -24,7 +24,7 @@ def phase_codes(model: LPSAModel, quarter: int) -> np.ndarray:
     """(A,) phase of every council in ``quarter`` (codes index ``PHASES``)."""
     a = model.auth
     signed_phase = ((quarter >= a.start).astype(int) + (quarter >= a.end)
-                    + (quarter >= a.end + model.scenario.scheme.follow_up_quarters))  # 0..3 in lifecycle order
+                    + (quarter >= a.end + model.params.scheme.follow_up_quarters))  # 0..3 in lifecycle order
     signed_phase[signed_phase == 3] = FINISHED
     return np.where((quarter >= a.start) & ~a.signed, NOT_SIGNED, signed_phase)
 
@@ -41,7 +41,7 @@ def plan_effort(model: LPSAModel, idx: np.ndarray) -> None:
     succeeds and only part if it fails (003:739). Reads ``implementation.*``, ``funding.*_reference_gbp``,
     ``attribution.agreement_focus``.
     """
-    sc, a, tg = model.scenario, model.auth, model.targets
+    sc, a, tg = model.params, model.auth, model.targets
     im, mech, T = sc.implementation, sc.mechanisms, tg.shape[1]
     will = a.will[idx].copy()
     if mech.will_and_reward:
@@ -73,7 +73,7 @@ def effort(model: LPSAModel) -> np.ndarray:
     and the ratchet (holding back once the stretch is met; ``gaming_ratchet``, see gaming.py).
     Reads ``implementation.no_champion_penalty``, ``departments.shift_local_effect``.
     """
-    sc, tg = model.scenario, model.targets
+    sc, tg = model.params, model.targets
     e = tg.base_effort * model.partner_effort_now * ratchet_factor(model)
     if sc.mechanisms.champions_turnover:
         e = np.where(tg.champion, e, e * (1.0 - sc.implementation.no_champion_penalty))
@@ -91,7 +91,7 @@ def implement(model: LPSAModel, implementing: np.ndarray, quarter: int) -> None:
     rises (003:739), in proportion to the agreement's focus. Reads ``implementation.improvement_rate,
     dip_quarters, dip_depth``, ``attribution.agreement_focus``; the dip is off with ``mechanisms.innovation_risk``.
     """
-    sc, tg = model.scenario, model.targets
+    sc, tg = model.params, model.targets
     im = sc.implementation
     worked = quarter - tg.work_start  # quarters of real work before this one
     active = implementing & (worked >= 0)
@@ -113,7 +113,7 @@ def true_outcomes(model: LPSAModel, quarter: int) -> None:
     agreement period and then stays (the policies of that period). Shocks are drawn for every target every quarter so random streams stay
     aligned across scenarios. Reads ``implementation.shock_sd, shock_persistence``.
     """
-    tg, im = model.targets, model.scenario.implementation
+    tg, im = model.targets, model.params.implementation
     z = model.streams["shocks"].standard_normal(tg.shape)
     tg.shock = im.shock_persistence * tg.shock + im.shock_sd * np.sqrt(1 - im.shock_persistence**2) * z
     in_period = (quarter >= model.auth.start) & (quarter < model.auth.end)
@@ -127,7 +127,7 @@ def assess(model: LPSAModel, idx: np.ndarray) -> None:
     A target pays its maximum reward (the authority's maximum split equally across targets) times the
     share of stretch achieved, capped, and nothing below the floor (scheme rules). Reads ``funding.*``.
     """
-    tg, a, f = model.targets, model.auth, model.scenario.funding
+    tg, a, f = model.targets, model.auth, model.params.funding
     T = tg.shape[1]
     tg.end_core[idx] = tg.core[idx]
     tg.end_true[idx] = tg.true[idx]
@@ -151,7 +151,7 @@ def plan_sustainability(model: LPSAModel, idx: np.ndarray) -> None:
     raised expectations, small or uninfluential groups do not (000:290, 000:369; ``raised_expectations``).
     Reads ``sustainability.*``.
     """
-    sc, tg = model.scenario, model.targets
+    sc, tg = model.params, model.targets
     s, mech = sc.sustainability, sc.mechanisms
     approach, success = tg.approach[idx], tg.innovation_success[idx]
     systemic_kept = (approach == SYSTEMIC) & success & mech.systemic_persistence

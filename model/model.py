@@ -55,11 +55,12 @@ class LPSAModel(mesa.Model):
 
     Build with ``LPSAModel(scenario, seed=...)`` or ``LPSAModel.from_scenario(path_or_dict, seed=...)``,
     then ``run()``. Results: ``targets_frame()``, ``quarters_frame()``, ``trajectory_frame()``,
-    ``authorities_frame()`` and ``summary()``.
+    ``authorities_frame()`` and ``summary()``. The validated scenario is ``params`` (Mesa 3.5 reserves
+    ``Model.scenario`` for its own experimental scenarios).
     """
 
     def __init__(self, scenario: Scenario | None = None, seed: int | None = None) -> None:
-        self.scenario = sc = scenario if scenario is not None else Scenario()
+        self.params = sc = scenario if scenario is not None else Scenario()
         self.seed_used = int(sc.seed if seed is None else seed)
         super().__init__(rng=self.seed_used)
         self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS))))
@@ -139,7 +140,7 @@ class LPSAModel(mesa.Model):
         if due is None:
             return
         due = due[self.auth.signed[due]]
-        amount = self.targets.reward[due].sum(axis=1) / self.scenario.funding.reward_instalments
+        amount = self.targets.reward[due].sum(axis=1) / self.params.funding.reward_instalments
         self.reward_paid[self.quarter] += amount.sum()
         reinvest_reward(self, due, amount)
 
@@ -150,12 +151,12 @@ class LPSAModel(mesa.Model):
             return
         t, a, tg = self.quarter, self.auth, self.targets
         self.phase_now = phase = self.phase_codes(t)
-        u_event = self.streams["departments"].random(len(self.scenario.areas))
+        u_event = self.streams["departments"].random(len(self.params.areas))
         u_hit = self.streams["departments"].random(tg.shape)
-        if self.scenario.mechanisms.priority_shifts:
+        if self.params.mechanisms.priority_shifts:
             for d in self.departments:
                 d.shift_priorities(u_event, u_hit)
-        tg.central_priority += self.scenario.departments.shift_recovery * (1.0 - tg.central_priority)
+        tg.central_priority += self.params.departments.shift_recovery * (1.0 - tg.central_priority)
         self.partner_effort_now = partner_effort(self)
         implementing = phase == IMPLEMENTATION
         if implementing.any():  # phases depend only on the schedule, so skipping keeps streams aligned
@@ -206,4 +207,4 @@ class LPSAModel(mesa.Model):
         return outputs.trajectory_frame(self)
 
     def summary(self) -> dict[str, float]:
-        return outputs.summarise(self.targets_frame(), self.authorities_frame(), self.scenario.name)
+        return outputs.summarise(self.targets_frame(), self.authorities_frame(), self.params.name)

@@ -60,7 +60,7 @@ def _performance_after_end(m: LPSAModel, years: int, history: np.ndarray) -> np.
 
 def targets_frame(m: LPSAModel) -> pd.DataFrame:
     """One row per target of every council that signed; performance in units of stretch."""
-    a, tg, sc = m.auth, m.targets, m.scenario
+    a, tg, sc = m.auth, m.targets, m.params
     A, T = tg.shape
     keep = np.repeat(a.signed, T)
     area_names = np.array(list(sc.areas))
@@ -122,7 +122,7 @@ def trajectory_frame(m: LPSAModel) -> pd.DataFrame:
 
     ``quarter_from_end`` is 0 in the first quarter after the agreement ends, negative before.
     """
-    a, sc, tg = m.auth, m.scenario, m.targets
+    a, sc, tg = m.auth, m.params, m.targets
     n_rel = sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters
     rows = a.start[a.signed][None, :] + np.arange(n_rel)[:, None]  # (K, A_signed)
     perf = m.history[rows, np.flatnonzero(a.signed)[None, :]]  # (K, A_signed, T)

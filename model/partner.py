@@ -43,7 +43,7 @@ def attach_partners(model: LPSAModel) -> tuple[np.ndarray, np.ndarray]:
     needed, inverse = np.unique(key[key >= 0], return_inverse=True)
     pidx = np.full((A, T), -1)
     pidx[key >= 0] = inverse
-    m, k = model.scenario.partners.alignment_mean, model.scenario.authorities.trait_concentration
+    m, k = model.params.partners.alignment_mean, model.params.authorities.trait_concentration
     alignment = model.streams["population"].beta(m * k, (1 - m) * k, size=needed.size)
     model.partners = [Partner(model, i, int(c // len(PARTNER_TYPES)), int(c % len(PARTNER_TYPES)), float(al))
                       for i, (c, al) in enumerate(zip(needed, alignment))]
@@ -59,7 +59,7 @@ def partner_effort(model: LPSAModel) -> np.ndarray:
     police move with them. Reads ``partners.follow_department_weight``; off with ``mechanisms.partnerships``.
     """
     tg = model.targets
-    if not model.scenario.mechanisms.partnerships:
+    if not model.params.mechanisms.partnerships:
         return np.ones(tg.shape)
-    w = model.scenario.partners.follow_department_weight
+    w = model.params.partners.follow_department_weight
     return np.where(tg.partnership, model.partner_alignment * ((1.0 - w) + w * tg.central_priority), 1.0)

@@ -44,7 +44,7 @@ def test_every_control_is_offered_once():
 
 def test_dashboard_model_maps_controls_onto_the_scenario():
     m = DashboardModel(ppg_share=0.6, late_start=False, n_authorities=40, seed=3)
-    assert m.scenario.funding.ppg_share == 0.6 and not m.scenario.mechanisms.late_start
+    assert m.params.funding.ppg_share == 0.6 and not m.params.mechanisms.late_start
     assert m.targets.shape[0] == 40
 
 

@@ -54,7 +54,7 @@ def test_attainment_classes_follow_the_payout_rule():
 def test_reward_paid_equals_the_targets_payouts_after_the_end():
     m = LPSAModel.from_scenario("lpsa1_baseline", seed=4).run()
     t = m.targets_frame()
-    expected = (t["max_reward_gbp"] * payout_share(t["share_of_stretch"].to_numpy(), m.scenario.funding)).sum()
+    expected = (t["max_reward_gbp"] * payout_share(t["share_of_stretch"].to_numpy(), m.params.funding)).sum()
     assert m.reward_paid.sum() == pytest.approx(expected)
     first_paid = np.flatnonzero(m.reward_paid)[0]
     assert first_paid >= m.auth.end[m.auth.signed].min()

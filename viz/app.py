@@ -47,14 +47,14 @@ def performance_chart(model: DashboardModel) -> None:
     """Performance against stretch from each agreement's start; the agreement's end is marked."""
     fig, ax = _figure()
     t = charts.trajectory(model)
-    end = model.scenario.scheme.implementation_quarters / 4
+    end = model.params.scheme.implementation_quarters / 4
     if len(t):
         ax.plot(t["quarter_from_start"] / 4, t["reported"], label="reported", color="#1d3557")
         ax.plot(t["quarter_from_start"] / 4, t["true"], label="true outcome", color="#e63946", ls="--")
     ax.axvline(end, color="black", ls="--", lw=1, label="agreement ends")
     ax.axhline(1.0, color="grey", ls=":", lw=1)
-    ax.axhline(model.scenario.funding.payout_floor, color="grey", ls=":", lw=0.8)
-    ax.set_xlim(0, (model.scenario.scheme.implementation_quarters + model.scenario.scheme.follow_up_quarters) / 4)
+    ax.axhline(model.params.funding.payout_floor, color="grey", ls=":", lw=0.8)
+    ax.set_xlim(0, (model.params.scheme.implementation_quarters + model.params.scheme.follow_up_quarters) / 4)
     ax.set_ylim(-0.2, 1.4)
     ax.set_xlabel("years from the agreement's start")
     ax.set_ylabel("share of agreed stretch")

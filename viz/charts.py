@@ -35,7 +35,7 @@ def trajectory(m: LPSAModel) -> pd.DataFrame:
 
 def attainment_by_area(m: LPSAModel) -> tuple[pd.DataFrame, str]:
     """Met / partly / missed shares by area for assessed councils, or 'on course' shares before any assessment."""
-    a, tg, sc = m.auth, m.targets, m.scenario
+    a, tg, sc = m.auth, m.targets, m.params
     assessed = a.signed & (a.end - 1 < m.quarter)
     if assessed.any():
         rows, values, label = assessed, tg.end_measured, "assessed agreements"
@@ -65,7 +65,7 @@ def council_status(m: LPSAModel) -> np.ndarray:
     phase = m.phase_codes()
     perf = m.targets.measured.mean(axis=1)
     end = m.targets.end_measured.mean(axis=1)
-    floor = m.scenario.funding.payout_floor
+    floor = m.params.funding.payout_floor
     expected = expected_progress(m)
     status = np.full(a.start.size, STATUS.index("finished"))
     status[phase == NEGOTIATION] = STATUS.index("negotiating")
