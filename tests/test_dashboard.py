@@ -140,3 +140,8 @@ def test_dashboard_in_a_real_browser(dashboard_url):
         assert chart.get_attribute("src") != before, "the performance chart did not change as the model ran"
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
         browser.close()
+
+
+def test_mesas_own_scenario_keyword_is_ignored():
+    m = DashboardModel(seed=3, n_authorities=20, scenario=object())
+    assert m.targets.shape[0] == 20

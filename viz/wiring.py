@@ -93,6 +93,8 @@ class DashboardModel(LPSAModel):
                  turnover_rate: float = SLIDERS["turnover_rate"][1], priority_shift_rate: float = SLIDERS["priority_shift_rate"][1],
                  budget_climate_mean: float = SLIDERS["budget_climate_mean"][1], **kwargs: bool) -> None:
         # Mechanism switches arrive as keywords; Mesa's SolaraViz accepts extra names only via **kwargs.
+        # Mesa 3.5's SolaraViz also passes its own experimental `scenario`; the seed slider drives ours.
+        kwargs.pop("scenario", None)
         mechanisms = kwargs
         if story != "none":
             preset = STORIES[story].preset
