@@ -57,7 +57,7 @@ def attainment_by_area(results: Sequence[ScenarioResults]) -> plt.Figure:
         ax.set_xlim(0, 1)
         ax.set_xlabel("share of targets")
         ax.set_title(res.scenario.name)
-    axes[0][0].legend(loc="lower right", fontsize=8)
+    axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     fig.suptitle("Attainment by policy area")
     fig.tight_layout()
     return fig
