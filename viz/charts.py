@@ -41,7 +41,7 @@ def attainment_by_area(m: LPSAModel) -> tuple[pd.DataFrame, str]:
         rows, values, label = assessed, tg.end_measured, "assessed agreements"
     else:  # before any assessment: current figures against where a council on course would be by now
         rows = a.signed & (m.phase_codes() == IMPLEMENTATION)
-        values, label = tg.measured / expected_progress(m)[:, None], "agreements under way, against progress expected by now"
+        values, label = tg.measured / expected_progress(m)[:, None], "under way, vs progress expected"
     if not rows.any():
         return pd.DataFrame(columns=list(OUTCOMES), dtype=float), "no agreement under way yet"
     names = np.array(list(sc.areas))
