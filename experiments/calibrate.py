@@ -1,4 +1,4 @@
-"""``python run.py calibrate``: approximate Bayesian computation by rejection against P1-P8.
+"""``lpsa calibrate``: approximate Bayesian computation by rejection against P1-P8.
 
 Method (documented in docs/calibration.md):
 1. Prior: independent uniforms over the ranges in ``experiments/uncertain_parameters.yaml``; a
@@ -18,20 +18,15 @@ Method (documented in docs/calibration.md):
 from __future__ import annotations
 
 import argparse
-import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
-from tqdm.auto import tqdm
 
-from model import load_scenario
-
-from . import io
-from .points import add_analysis_arguments, evaluate_points, load_uncertain, to_matrix
-from .sweeps import make_executor
+from . import io, provenance
+from .arguments import default_out, fraction, make_executor, positive_int
+from .design import sample_unit_cube
+from .uncertainty import add_analysis_arguments, evaluate_points, load_uncertain, to_points
 from .validate import PATTERNS, check_patterns, pattern_values
 
 TARGETS = {"P1a": 0.40, "P1b": 0.25, "P4": 0.90, "P7": 16 / 41}
@@ -59,24 +54,27 @@ def within_tolerance(stats: pd.DataFrame) -> pd.Series:
 
 
 def main(argv: list[str]) -> int:
-    from run import _positive_int
-
-    ap = argparse.ArgumentParser(prog="run.py calibrate", description="ABC rejection calibration against P1-P8.")
+    ap = argparse.ArgumentParser(prog="lpsa calibrate",
+                                 description="ABC rejection calibration against P1-P8.")
     add_analysis_arguments(ap)
-    ap.add_argument("--samples", type=_positive_int, default=400, help="prior sample size (default 400)")
-    ap.add_argument("--accept", type=float, default=0.1, help="fraction of points kept by distance (default 0.1)")
-    ap.add_argument("--check-replications", type=_positive_int, default=20, help="replications to check the calibrated point (default 20)")
+    ap.add_argument("--samples", type=positive_int, default=400,
+                    help="prior sample size (default 400)")
+    ap.add_argument("--accept", type=fraction, default=0.1,
+                    help="fraction of points kept by distance (default 0.1)")
+    ap.add_argument("--check-replications", type=positive_int, default=20,
+                    help="replications to check the calibrated point (default 20)")
     args = ap.parse_args(argv)
-    if not 0 < args.accept <= 1:
-        ap.error(f"argument --accept: got {args.accept}; allowed: a fraction in (0, 1]")
-    base = load_scenario(args.scenario)
-    params = load_uncertain(args.parameters, args.scenario)
-    unit = qmc.LatinHypercube(d=len(params), seed=args.seed).random(args.samples)
-    points = to_matrix(params, unit)
-    stack = ExitStack()
-    executor, _ = make_executor(stack, args.workers, args.dask)
-    with stack, tqdm(total=len(points) * args.replications, desc="calibrate", unit="run", delay=2) as bar:
-        runs = evaluate_points(base, points, args.replications, args.seed, pattern_values, executor, progress=bar.update)
+    exp, params = load_uncertain(args.parameters)
+    base = exp.base
+    out = args.out or default_out(f"calibration-{base.name}")
+    io.prepare_folder(out)
+    started = provenance.now()
+    points = to_points(params, sample_unit_cube("lhs", len(params), args.samples, args.seed))
+    with ExitStack() as stack:
+        executor, backend, _ = make_executor(stack, args.workers, args.dask, args.retries,
+                                             args.worker_timeout)
+        runs = evaluate_points(base, points, args.replications, args.seed, pattern_values,
+                               executor, progress="calibrate")
     names = [p.path for p in params]
     stats = runs.groupby("point")[[p.id for p in PATTERNS] + names].mean()
     stats["distance"] = discrepancy(stats)
@@ -84,17 +82,16 @@ def main(argv: list[str]) -> int:
     cutoff = stats["distance"].quantile(args.accept)
     stats["accepted"] = stats["within_tolerance"] & (stats["distance"] <= cutoff)
     accepted = stats[stats["accepted"]]
-    out = args.out or Path("results") / f"calibration-{base.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     io.write_csv(out / "calibration_points.csv", stats.reset_index())
     if accepted.empty:
         print(f"no point reproduced every pattern within tolerance ({len(stats)} points); see {out / 'calibration_points.csv'}")
         return 1
     calibrated = {n: float(accepted[n].median()) for n in names}
-    stack = ExitStack()
-    executor, _ = make_executor(stack, args.workers, args.dask)
-    with stack, tqdm(total=args.check_replications, desc="check", unit="run", delay=2) as bar:
-        check_runs = evaluate_points(base, [calibrated], args.check_replications, args.seed, pattern_values, executor,
-                                     chunk_size=1, progress=bar.update)
+    with ExitStack() as stack:
+        executor, _, _ = make_executor(stack, args.workers, args.dask, args.retries,
+                                       args.worker_timeout)
+        check_runs = evaluate_points(base, [calibrated], args.check_replications, args.seed,
+                                     pattern_values, executor, progress="check")
     checked = check_patterns({p.id: check_runs[p.id].tolist() for p in PATTERNS})
     region = pd.DataFrame({
         "parameter": names,
@@ -114,7 +111,7 @@ def main(argv: list[str]) -> int:
                         "accepted 95%": [accepted[p.id].quantile(0.95) for p in PATTERNS]})
     io.write_csv(out / "accepted_region.csv", region)
     lines = ["# Calibration (ABC rejection)", "", (__doc__ or "").split("Method (documented in docs/calibration.md):")[1].strip(), "",
-             f"Run: `python run.py calibrate {' '.join(argv)}`; {len(stats)} prior points x {args.replications} replications, "
+             f"Run: `lpsa calibrate {' '.join(argv)}`; {len(stats)} prior points x {args.replications} replications, "
              f"{int(stats['within_tolerance'].sum())} inside every tolerance, {len(accepted)} accepted "
              f"(distance <= {cutoff:.3f}). The calibrated point (posterior median) was checked with "
              f"{args.check_replications} replications.", "",
@@ -125,6 +122,8 @@ def main(argv: list[str]) -> int:
         lines.append(f"{n}: {calibrated[n]:.4g}")
     lines += ["```", ""]
     io.write_text(out / "calibration.md", "\n".join(lines))
+    provenance.record(out, "calibrate", argv, started, identity=exp.identity(), seed=args.seed,
+                      samples=args.samples, replications=args.replications, backend=backend)
     print("\n".join(lines[-len(names) - 3:]))
     print(f"Report written to {out / 'calibration.md'}")
     if not checked["passed"].all():

@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 
 from model import ScenarioError
-from model.outputs import ATTRIBUTION_COLUMNS, SUMMARY_COLUMNS
+from model.outcomes import REGISTRY
 
 from . import io
 
-NOT_INPUTS = set(SUMMARY_COLUMNS) | set(ATTRIBUTION_COLUMNS) | {
-    "point", "point_id", "replication", "seed", "run", "run_id", "status", "error", "chunk", "elapsed_s"}
+NOT_INPUTS = {"point", "point_id", "replication", "seed", "run", "run_id", "status", "error",
+              "chunk", "elapsed_s", "name", "scenario", "replications"}
+"""Identifier columns; outcome columns (the registry's) are not inputs either."""
 
 
 def load_runs(path: Path) -> pd.DataFrame:
@@ -50,7 +51,7 @@ def default_inputs(runs: pd.DataFrame, outcome: str) -> list[str]:
     """Numeric or boolean columns that vary and are not outputs or identifiers: the swept parameters."""
     cols = []
     for c in runs.columns:
-        if c == outcome or c in NOT_INPUTS or c.startswith(("retained_", "additionality", "true_")):
+        if c == outcome or c in NOT_INPUTS or c in REGISTRY or c.startswith(("retained_", "additionality", "true_")):
             continue
         s = runs[c]
         if (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)) and s.nunique(dropna=True) > 1:
@@ -142,7 +143,7 @@ def write_report(out: Path, source: Path, runs: pd.DataFrame, inputs: list[str],
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="run.py discover", description="Scenario discovery with PRIM on sweep results.")
+    ap = argparse.ArgumentParser(prog="lpsa discover", description="Scenario discovery with PRIM on sweep results.")
     ap.add_argument("results", type=Path,
                     help="sweep results folder (runs.parquet), a .parquet/.csv table, or a sweep file (run or resumed first)")
     ap.add_argument("--outcome", required=True, help="output column, e.g. retained_gain_3y")

@@ -1,7 +1,11 @@
-"""Atomic file writing: a file appears whole under its name or not at all.
+"""Writing results: every file appears whole under its name or not at all.
 
 Every writer goes through a temporary file in the same folder and ``os.replace``, which is atomic
-on POSIX and Windows, so an interrupted run never leaves a half-written result behind.
+on POSIX and Windows, so an interrupted run never leaves a half-written result. Files get the
+user's normal permissions (``0666`` less the umask), as any other program's output, so colleagues
+can read a shared results folder. A write that fails raises :class:`OutputError` naming the path.
+Parquet files carry each outcome column's label, unit, direction and description from the outcome
+registry as field metadata, and the caller's ``metadata`` (a sweep's identity) in the schema.
 """
 
 from __future__ import annotations
@@ -9,26 +13,65 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from model import ScenarioError
+from model.outcomes import REGISTRY
+
+TEMP_PREFIX = "."
+TEMP_SUFFIX = ".tmp"
+
+
+class OutputError(ScenarioError):
+    """A result could not be written; the message names the path and the reason."""
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def output_error(path: Path, exc: OSError) -> OutputError:
+    reason = exc.strerror or type(exc).__name__
+    return OutputError(f"{exc.filename or path}: cannot write ({reason})")
+
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` and move the result to ``path`` atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX,
+                                   dir=path.parent)
+        os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())
         write(Path(tmp))
         os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise output_error(path, exc) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete temporary files left by killed writers in ``folder`` (call it under the folder's
+    lock, so that no live writer's file is removed); returns how many."""
+    count = 0
+    for tmp in folder.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+        tmp.unlink(missing_ok=True)
+        count += 1
+    return count
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -43,8 +86,42 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
     return atomic_write(path, lambda p: frame.to_csv(p, index=False))
 
 
-def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
-    return atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+def outcome_field_metadata(column: str) -> dict[bytes, bytes] | None:
+    outcome = REGISTRY.get(column)
+    if outcome is None:
+        return None
+    return {b"label": outcome.label.encode(), b"unit": outcome.unit.encode(),
+            b"direction": outcome.direction.encode(), b"description": outcome.description.encode()}
+
+
+def to_arrow(frame: pd.DataFrame, metadata: Mapping[str, str] | None = None) -> Any:
+    """``frame`` as an Arrow table with outcome descriptions and ``metadata`` in its schema."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    fields = []
+    for f in table.schema:
+        meta = outcome_field_metadata(f.name)
+        fields.append(f.with_metadata(meta) if meta else f)
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta.update({f"lpsa.{k}".encode(): str(v).encode() for k, v in (metadata or {}).items()})
+    return table.cast(pa.schema(fields, metadata=schema_meta))
+
+
+def write_parquet(path: str | Path, frame: pd.DataFrame,
+                  metadata: Mapping[str, str] | None = None) -> Path:
+    import pyarrow.parquet as pq
+
+    table = to_arrow(frame, metadata)
+    return atomic_write(path, lambda p: pq.write_table(table, p))
+
+
+def parquet_metadata(path: Path) -> dict[str, str]:
+    """The ``lpsa.*`` schema metadata written by :func:`write_parquet`."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    return {k.decode()[5:]: v.decode() for k, v in meta.items() if k.startswith(b"lpsa.")}
 
 
 def save_figure(path: str | Path, fig: Any, dpi: int = 110) -> Path:
@@ -52,6 +129,18 @@ def save_figure(path: str | Path, fig: Any, dpi: int = 110) -> Path:
     import matplotlib.pyplot as plt
 
     try:
-        return atomic_write(path, lambda p: fig.savefig(p, dpi=dpi, format=Path(path).suffix.lstrip(".")))
+        fmt = Path(path).suffix.lstrip(".")
+        return atomic_write(path, lambda p: fig.savefig(p, dpi=dpi, format=fmt))
     finally:
         plt.close(fig)
+
+
+def prepare_folder(folder: Path) -> Path:
+    """Create ``folder`` (and parents) or raise an ``OutputError`` naming it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(folder, exc) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{folder}: cannot write (permission denied)")
+    return folder

@@ -1,10 +1,9 @@
-"""``python run.py report results/<sweep>``: a markdown report with figures for any sweep.
+"""``lpsa report results/<sweep>``: a markdown report with figures for any sweep.
 
-For each swept parameter, each outcome's mean with a 95 % bootstrap interval per value (grid sweeps)
-or per decile bin of the parameter (sampled sweeps). Outcomes: targets met, reward paid, retained
-gain at +3 and +5 years, value for money (``sustained_gain_per_million``: improvement still there three
-years after the end, summed over targets in units of stretch, per million pounds of PPG and reward
-paid) and, when the sweep ran twins, additionality. If the sweep file lists ``compare:`` scenarios
+For each swept parameter, each headline outcome's mean with a 95 % bootstrap interval per value
+(grid sweeps) or per decile bin of the parameter (sampled sweeps). The outcomes are the registry's
+headline outcomes that the sweep recorded (``model/outcomes.py``: targets met, reward paid,
+retained gain at +3 and +5 years, value for money and, with twins, additionality). If the sweep file lists ``compare:`` scenarios
 (e.g. ppg_heavy, reward_heavy), they are run with the sweep's seed and replications (common random
 numbers) and compared side by side, with the paired difference and its interval.
 """
@@ -13,24 +12,33 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from model import ScenarioError, load_scenario
+from model.outcomes import REGISTRY
 
 from . import io
-from .runs import replication_seed
+from .runner import Design, Outcomes, Point, require_success, run_table
 from .validate import bootstrap_ci
 
-OUTCOMES = ["targets_met_share", "reward_paid", "retained_gain_3y", "retained_gain_5y", "sustained_gain_per_million",
-            "additionality_mean"]
-LABELS = {"targets_met_share": "share of targets met", "reward_paid": "reward paid (GBP m per replication)",
-          "retained_gain_3y": "retained gain +3 years", "retained_gain_5y": "retained gain +5 years",
-          "sustained_gain_per_million": "value for money: sustained gain per GBP m",
-          "additionality_mean": "additionality (share of stretch per target)"}
-SCALE = {"reward_paid": 1e-6}
+
+def report_outcomes(columns: Iterable[str]) -> list[str]:
+    """The registry's headline outcomes present in ``columns``, in registry order."""
+    present = set(columns)
+    return [o.name for o in REGISTRY.values() if o.headline and o.name in present]
+
+
+def label(name: str) -> str:
+    o = REGISTRY[name]
+    return f"{o.label} ({'GBP m' if o.unit == 'GBP' else o.unit})"
+
+
+def scale(name: str) -> float:
+    """Money is shown in millions."""
+    return 1e-6 if REGISTRY[name].unit == "GBP" else 1.0
 
 
 def load(folder: Path) -> tuple[pd.DataFrame, dict]:
@@ -46,41 +54,28 @@ def per_value(runs: pd.DataFrame, param: str, outcome: str, seed: int) -> pd.Dat
     key = x if x.nunique() <= 25 else pd.qcut(x, 10, duplicates="drop").apply(lambda iv: iv.mid).astype(float)
     rows = []
     for value, group in runs.groupby(key, sort=True):
-        mean, lo, hi = bootstrap_ci(group[outcome].to_numpy() * SCALE.get(outcome, 1.0), seed=seed)
+        mean, lo, hi = bootstrap_ci(group[outcome].to_numpy() * scale(outcome), seed=seed)
         rows.append({param: float(value), "mean": mean, "ci_low": lo, "ci_high": hi, "n": len(group)})
     return pd.DataFrame(rows)
 
 
 def compare_scenarios(names: list[str], replications: int, seed: int, twins: bool) -> pd.DataFrame:
-    """Run the compare scenarios on the sweep's seeds; per-replication summaries."""
-    from tqdm.auto import tqdm
-
-    from model import LPSAModel
-    from model.counterfactual import twin_scenario
-    from model.outputs import summarise
-
-    from .runs import targets_with_twin
-
-    rows = []
-    with tqdm(total=replications * len(names), desc="compare", unit="run", delay=2) as bar:
-        for name in names:
-            sc = load_scenario(name)
-            twin = twin_scenario(sc) if twins else None
-            for r in range(replications):
-                m = LPSAModel(sc, seed=replication_seed(seed, r)).run()
-                s = summarise(targets_with_twin(m, twin), m.authorities_frame(), sc.name)
-                rows.append({"scenario": sc.name, "replication": r, **{o: s.get(o, np.nan) for o in OUTCOMES}})
-                bar.update(1)
-    return pd.DataFrame(rows)
+    """Run the compare scenarios on the sweep's seeds; per-replication outcomes."""
+    scenarios = [load_scenario(n) for n in names]
+    bases = {f"s{i}": sc for i, sc in enumerate(scenarios)}
+    design = Design(bases, [Point(name=sc.name, base=k) for k, sc in bases.items()],
+                    replications, seed, twins)
+    runs = require_success(run_table(design, Outcomes(), progress="compare"))
+    return runs.rename(columns={"name": "scenario"})
 
 
 def comparison_table(comp: pd.DataFrame, seed: int) -> pd.DataFrame:
     """Each compared scenario's mean (CI) and, for two, the paired difference (CI)."""
     names = list(dict.fromkeys(comp["scenario"]))
     rows = []
-    for o in [o for o in OUTCOMES if comp[o].notna().any()]:
-        row = {"outcome": LABELS[o]}
-        wide = comp.pivot(index="replication", columns="scenario", values=o) * SCALE.get(o, 1.0)
+    for o in [o for o in report_outcomes(comp.columns) if comp[o].notna().any()]:
+        row = {"outcome": label(o)}
+        wide = comp.pivot(index="replication", columns="scenario", values=o) * scale(o)
         for n in names:
             mean, lo, hi = bootstrap_ci(wide[n].to_numpy(), seed=seed)
             row[n] = f"{mean:.3f} ({lo:.3f}, {hi:.3f})"
@@ -92,58 +87,76 @@ def comparison_table(comp: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 
 def write_report(folder: Path, runs: pd.DataFrame, manifest: dict, comp: pd.DataFrame | None) -> Path:
+    """report.md, per_value.csv and comparison.csv first, then one figure per parameter."""
+    ok = runs[runs["status"] == "ok"]
+    seed = int(manifest.get("seed", 0))
+    outcomes = [o for o in report_outcomes(ok.columns) if ok[o].notna().any()]
+    lines = [f"# Sweep report: {manifest['experiment']}", "",
+             f"{len(ok)} successful runs of {manifest['runs']} ({manifest['points']} points x "
+             f"{manifest['replications']} replications, master seed {seed}, common random numbers "
+             f"across points), base scenario `{manifest['base_scenario']}`, git "
+             f"{manifest.get('git_commit', '?')[:10]}. Means with 95 % bootstrap intervals over "
+             "replications.", ""]
+    lines += [f"- **{label(o)}** (`{o}`): {REGISTRY[o].description}." for o in outcomes] + [""]
+    if len(ok) < len(runs):
+        lines += [f"**{len(runs) - len(ok)} runs failed** and are left out (see `runs.parquet`, "
+                  "status 'failed').", ""]
+    tables = {}
+    for param in manifest["parameters"]:
+        pvs = {o: per_value(ok, param, o, seed) for o in outcomes}
+        tables[param] = pvs
+        lines += [f"## By `{param}`", "", f"![{param}](report_{param}.png)", "",
+                  "| " + param + " | " + " | ".join(label(o) for o in outcomes) + " |",
+                  "|" + "---|" * (len(outcomes) + 1)]
+        cells: dict[float, list[str]] = {}
+        for pv in pvs.values():
+            for _, r in pv.iterrows():
+                cells.setdefault(r[param], []).append(
+                    f"{r['mean']:.3f} ({r['ci_low']:.3f}, {r['ci_high']:.3f})")
+        lines += [f"| {value:g} | " + " | ".join(c) + " |" for value, c in sorted(cells.items())]
+        lines.append("")
+    long = [pv.rename(columns={param: "value"}).assign(parameter=param, outcome=o)
+            for param, pvs in tables.items() for o, pv in pvs.items()]
+    if long:
+        io.write_csv(folder / "per_value.csv", pd.concat(long, ignore_index=True))
+    if comp is not None and len(comp):
+        table = comparison_table(comp, seed)
+        lines += ["## Scenarios compared", "",
+                  f"{', '.join(f'`{n}`' for n in dict.fromkeys(comp['scenario']))}, each "
+                  f"{manifest['replications']} replications on the sweep's seeds; the difference is "
+                  "paired by replication.", "", table.to_markdown(index=False), ""]
+        io.write_csv(folder / "comparison.csv", comp)
+    path = folder / "report.md"
+    io.write_text(path, "\n".join(lines))
+    for param, pvs in tables.items():
+        parameter_figure(folder, param, pvs)
+    return path
+
+
+def parameter_figure(folder: Path, param: str, pvs: dict[str, pd.DataFrame]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ok = runs[runs["status"] == "ok"]
-    seed = int(manifest.get("seed", 0))
-    outcomes = [o for o in OUTCOMES if o in ok and ok[o].notna().any()]
-    lines = [f"# Sweep report: {manifest['sweep']}", "",
-             f"{len(ok)} successful runs of {manifest['runs']} ({manifest['points']} points x {manifest['replications']} "
-             f"replications, master seed {seed}, common random numbers across points), base scenario `{manifest['base_scenario']}`, "
-             f"git {manifest.get('git_commit', '?')[:10]}. Means with 95 % bootstrap intervals over replications.", "",
-             "Value for money (`sustained_gain_per_million`): the improvement still there three years after the end, "
-             "summed over all targets in units of their stretch, per million pounds of PPG and reward paid.", ""]
-    if len(ok) < len(runs):
-        lines += [f"**{len(runs) - len(ok)} runs failed** and are left out (see `runs.parquet`, status 'failed').", ""]
-    for param in manifest["parameters"]:
-        ncols = min(3, len(outcomes))
-        nrows = -(-len(outcomes) // ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
-        for ax in axes.ravel()[len(outcomes):]:
-            ax.set_visible(False)
-        lines += [f"## By `{param}`", "", f"![{param}](report_{param}.png)", ""]
-        header = "| " + param + " | " + " | ".join(LABELS[o] for o in outcomes) + " |"
-        table_rows: dict[float, list[str]] = {}
-        for ax, o in zip(axes.ravel(), outcomes):
-            pv = per_value(ok, param, o, seed)
-            ax.plot(pv[param], pv["mean"], "o-", ms=3)
-            ax.fill_between(pv[param], pv["ci_low"], pv["ci_high"], alpha=0.25)
-            ax.set_xlabel(param, fontsize=8)
-            ax.set_title(LABELS[o], fontsize=8)
-            for _, r in pv.iterrows():
-                table_rows.setdefault(r[param], []).append(f"{r['mean']:.3f} ({r['ci_low']:.3f}, {r['ci_high']:.3f})")
-        fig.tight_layout()
-        io.save_figure(folder / f"report_{param}.png", fig)
-        lines += [header, "|" + "---|" * (len(outcomes) + 1)]
-        lines += [f"| {value:g} | " + " | ".join(cells) + " |" for value, cells in sorted(table_rows.items())]
-        lines.append("")
-    if comp is not None and len(comp):
-        table = comparison_table(comp, seed)
-        lines += ["## Scenarios compared", "",
-                  f"{', '.join(f'`{n}`' for n in dict.fromkeys(comp['scenario']))}, each {manifest['replications']} replications "
-                  "on the sweep's seeds; the difference is paired by replication.", "",
-                  table.to_markdown(index=False), ""]
-        io.write_csv(folder / "comparison.csv", comp)
-    path = folder / "report.md"
-    io.write_text(path, "\n".join(lines))
-    return path
+    if not pvs:
+        return
+    ncols = min(3, len(pvs))
+    nrows = -(-len(pvs) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
+    for ax in axes.ravel()[len(pvs):]:
+        ax.set_visible(False)
+    for ax, (o, pv) in zip(axes.ravel(), pvs.items()):
+        ax.plot(pv[param], pv["mean"], "o-", ms=3)
+        ax.fill_between(pv[param], pv["ci_low"], pv["ci_high"], alpha=0.25)
+        ax.set_xlabel(param, fontsize=8)
+        ax.set_title(label(o), fontsize=8)
+    fig.tight_layout()
+    io.save_figure(folder / f"report_{param}.png", fig)
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="run.py report", description="Write a markdown report with figures for a sweep.")
+    ap = argparse.ArgumentParser(prog="lpsa report", description="Write a markdown report with figures for a sweep.")
     ap.add_argument("results", type=Path,
                     help="a sweep's results folder (e.g. results/ppg_vs_reward), or a sweep file, which is run or resumed first")
     ap.add_argument("--no-compare", action="store_true", help="skip running the sweep file's compare scenarios")

@@ -1,79 +1,91 @@
-"""Running replications of a scenario and collecting their tidy tables.
+"""Replications of whole scenarios with their tidy tables (the main job, the tests, notebooks).
 
-Replication ``r`` of any scenario run with master seed ``s`` uses the model seed
-``replication_seed(s, r)``: two scenarios run with the same master seed share their random numbers
-(common random numbers), and the result never depends on how runs are spread over workers.
+Built on the experiment runner: each scenario is a base of one design, so scenarios run together
+share their random numbers (replication ``r`` of each uses ``replication_seed(seed, r)``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from model import LPSAModel, Scenario
-from model.counterfactual import attribution_columns, twin_scenario
-from model.outputs import ATTRIBUTION_COLUMNS, SUMMARY_COLUMNS, summarise
+from model.counterfactual import attribution_columns
+from model.outcomes import outcome_names, summarise
 
+from .runner import Design, Point, iter_chunks, require_success, rows_to_table
 
-def replication_seed(master_seed: int, replication: int) -> int:
-    """Model seed of replication ``replication`` under ``master_seed`` (numpy SeedSequence)."""
-    return int(np.random.SeedSequence([int(master_seed), int(replication)]).generate_state(1, dtype=np.uint64)[0])
+TABLES = ("targets", "authorities", "quarters", "trajectory")
 
 
 @dataclass
 class ScenarioResults:
-    """All replications of one scenario, as tidy tables with ``scenario`` and ``replication`` columns."""
+    """All replications of one scenario: per-run outcomes and tidy tables, each with ``scenario``
+    and ``replication`` columns."""
 
     scenario: Scenario
+    runs: pd.DataFrame
     targets: pd.DataFrame
     authorities: pd.DataFrame
     quarters: pd.DataFrame
     trajectory: pd.DataFrame
 
-    def summary(self) -> dict[str, float]:
-        return summarise(self.targets, self.authorities, self.scenario.name)
+    def summary(self) -> dict[str, Any]:
+        """Each registered outcome's mean over replications."""
+        names = [c for c in outcome_names() if c in self.runs]
+        return {"scenario": self.scenario.name, "replications": len(self.runs),
+                **{n: float(self.runs[n].mean()) for n in names}}
 
 
-def run_one(scenario: Scenario, seed: int) -> LPSAModel:
-    """Build and run one model."""
-    return LPSAModel(scenario, seed=seed).run()
+def run_tables(model: LPSAModel, twin: LPSAModel | None) -> dict[str, Any]:
+    """Measure: every outcome, plus the run's tables under ``"tables"``."""
+    targets = model.targets_frame()
+    if twin is not None:
+        targets = pd.concat([targets, attribution_columns(model, twin)], axis=1)
+    authorities = model.authorities_frame()
+    tables = {"targets": targets, "authorities": authorities, "quarters": model.quarters_frame(),
+              "trajectory": model.trajectory_frame()}
+    return {**summarise(targets, authorities), "tables": tables}
 
 
-def targets_with_twin(m: LPSAModel, twin: Scenario | None) -> pd.DataFrame:
-    """The run's targets table, with additionality columns when a twin scenario is given."""
-    targets = m.targets_frame()
-    if twin is None:
-        return targets
-    return pd.concat([targets, attribution_columns(m, run_one(twin, m.seed_used))], axis=1)
+def run_scenarios(scenarios: Sequence[Scenario], replications: int, seed: int,
+                  twins: bool = False, executor: Executor | None = None,
+                  progress: str | None = None) -> list[ScenarioResults]:
+    """Run ``replications`` of each scenario on common random numbers; tables per scenario."""
+    bases = {f"s{i}": sc for i, sc in enumerate(scenarios)}
+    design = Design(bases, [Point(name=sc.name, base=k) for k, sc in bases.items()],
+                    replications, seed, twins)
+    rows: list[dict[str, Any]] = []
+    for _, chunk in iter_chunks(design, run_tables, executor, chunk_size=1, progress=progress):
+        rows.extend(chunk)
+    runs = rows_to_table(rows)
+    require_success(runs)
+    results = []
+    for sc in scenarios:
+        mine = runs[runs["name"] == sc.name]
+        tables: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
+        for r, run_tables_ in zip(mine["replication"], mine["tables"]):
+            for t in TABLES:
+                frame = run_tables_[t].copy()
+                frame.insert(0, "replication", int(r))
+                frame.insert(0, "scenario", sc.name)
+                tables[t].append(frame)
+        results.append(ScenarioResults(
+            sc, mine.drop(columns="tables").reset_index(drop=True),
+            **{t: pd.concat(v, ignore_index=True) for t, v in tables.items()}))
+    return results
 
 
 def run_replications(scenario: Scenario, replications: int, master_seed: int,
-                     progress: tqdm | None = None, twins: bool = False) -> ScenarioResults:
-    """Run ``replications`` of ``scenario`` in this process and stack their tables.
-
-    With ``twins``, each run is paired with its no-agreement twin on the same seed and the targets
-    table gains additionality, deadweight and retained additionality (model/counterfactual.py).
-    """
-    twin = twin_scenario(scenario) if twins else None
-    tables: dict[str, list[pd.DataFrame]] = {"targets": [], "authorities": [], "quarters": [], "trajectory": []}
-    for r in range(replications):
-        m = run_one(scenario, replication_seed(master_seed, r))
-        for name, frame in (("targets", targets_with_twin(m, twin)), ("authorities", m.authorities_frame()),
-                            ("quarters", m.quarters_frame()), ("trajectory", m.trajectory_frame())):
-            frame.insert(0, "replication", r)
-            frame.insert(0, "scenario", scenario.name)
-            tables[name].append(frame)
-        if progress is not None:
-            progress.update(1)
-    return ScenarioResults(scenario, **{k: pd.concat(v, ignore_index=True) for k, v in tables.items()})
+                     twins: bool = False) -> ScenarioResults:
+    """One scenario's replications, in this process."""
+    return run_scenarios([scenario], replications, master_seed, twins)[0]
 
 
-def summary_table(results: Iterable[ScenarioResults]) -> pd.DataFrame:
-    """One row per scenario with the summary columns, in order (attribution columns when twins ran)."""
-    rows = [r.summary() for r in results]
-    extra = [c for c in ATTRIBUTION_COLUMNS if any(c in row for row in rows)]
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS + extra)
+def summary_table(results: Sequence[ScenarioResults]) -> pd.DataFrame:
+    """One row per scenario: replications and each outcome's mean."""
+    return pd.DataFrame([r.summary() for r in results])

@@ -15,20 +15,21 @@ Exit status 1 if any pattern fails, naming it; 2 for bad input.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from model import LPSAModel, Scenario, load_scenario
 from model.outputs import approach_kind
 
-from . import io
-from .runs import replication_seed
+from . import io, provenance
+from .arguments import default_out, positive_int
+from .arguments import seed as seed_arg
+from .design import scenario_hash
+from .runner import require_success, run_table, single
 
 DEFAULT_REPLICATIONS = 30
 BOOTSTRAP_RESAMPLES = 2000
@@ -152,8 +153,8 @@ def bootstrap_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float
     return float(v.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
-def pattern_values(m: LPSAModel) -> dict[str, float]:
-    """Every pattern's statistic for one finished run."""
+def pattern_values(m: LPSAModel, twin: LPSAModel | None = None) -> dict[str, float]:
+    """Every pattern's statistic for one finished run (a measure for the experiment runner)."""
     targets, years = m.targets_frame(), council_years(m)
     return {p.id: p.compute(targets, years) for p in PATTERNS}
 
@@ -172,11 +173,9 @@ def check_patterns(per_rep: dict[str, list[float]]) -> pd.DataFrame:
 
 def evaluate(scenario: Scenario, replications: int, seed: int, progress: bool = True) -> pd.DataFrame:
     """Run the scenario and check every pattern; one row per pattern."""
-    per_rep: dict[str, list[float]] = {p.id: [] for p in PATTERNS}
-    for r in tqdm(range(replications), desc="validate", unit="run", delay=2, disable=not progress):
-        for key, value in pattern_values(LPSAModel(scenario, seed=replication_seed(seed, r)).run()).items():
-            per_rep[key].append(value)
-    return check_patterns(per_rep)
+    runs = require_success(run_table(single(scenario, replications, seed), pattern_values,
+                                     progress="validate" if progress else None))
+    return check_patterns({p.id: runs[p.id].tolist() for p in PATTERNS})
 
 
 def _tol(p: Pattern) -> str:
@@ -193,6 +192,24 @@ def format_table(table: pd.DataFrame) -> str:
 
 def write_report(out: Path, scenario: Scenario, table: pd.DataFrame, replications: int, seed: int) -> None:
     """validation.md with the table and a figure of each statistic against its tolerance."""
+    lines = [f"# Validation: {scenario.name}", "",
+             f"{replications} replications, master seed {seed}. Model value = mean over replications with a 95 % "
+             "bootstrap interval. Level patterns pass when the mean lies in the band; direction patterns when the "
+             "whole interval lies above zero. Tolerances and their reasons are fixed in `experiments/validate.py`.", "",
+             "| pattern | evidence | source | statistic | model (95% CI) | tolerance | reason | result |",
+             "|---|---|---|---|---|---|---|---|"]
+    for _, r in table.iterrows():
+        lines.append(f"| {r['pattern']} | {r['evidence']} | {r['source']} | {r['statistic']} | "
+                     f"{r['model']:.3f} ({r['ci_low']:.3f}, {r['ci_high']:.3f}) | {r['tolerance']} | {r['reason']} | "
+                     f"{'pass' if r['passed'] else '**FAIL**'} |")
+    lines += ["", "![validation](validation.png)", ""]
+    io.write_csv(out / "validation.csv", table)
+    io.write_text(out / "validation.md", "\n".join(lines))
+    validation_figure(out, scenario, table)
+
+
+def validation_figure(out: Path, scenario: Scenario, table: pd.DataFrame) -> None:
+    """Each statistic against its tolerance (written after the tables)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -213,36 +230,26 @@ def write_report(out: Path, scenario: Scenario, table: pd.DataFrame, replication
     ax.set_title(f"Validation of {scenario.name} against P1-P8")
     fig.tight_layout()
     io.save_figure(out / "validation.png", fig)
-    lines = [f"# Validation: {scenario.name}", "",
-             f"{replications} replications, master seed {seed}. Model value = mean over replications with a 95 % "
-             "bootstrap interval. Level patterns pass when the mean lies in the band; direction patterns when the "
-             "whole interval lies above zero. Tolerances and their reasons are fixed in `experiments/validate.py`.", "",
-             "| pattern | evidence | source | statistic | model (95% CI) | tolerance | reason | result |",
-             "|---|---|---|---|---|---|---|---|"]
-    for _, r in table.iterrows():
-        lines.append(f"| {r['pattern']} | {r['evidence']} | {r['source']} | {r['statistic']} | "
-                     f"{r['model']:.3f} ({r['ci_low']:.3f}, {r['ci_high']:.3f}) | {r['tolerance']} | {r['reason']} | "
-                     f"{'pass' if r['passed'] else '**FAIL**'} |")
-    lines += ["", "![validation](validation.png)", ""]
-    io.write_text(out / "validation.md", "\n".join(lines))
-    io.write_csv(out / "validation.csv", table)
 
 
 def main(argv: list[str]) -> int:
-    from run import _positive_int, _seed
-
-    p = argparse.ArgumentParser(prog="run.py validate", description="Check a scenario against the evaluation's patterns P1-P8.")
+    p = argparse.ArgumentParser(prog="lpsa validate", description="Check a scenario against the evaluation's patterns P1-P8.")
     p.add_argument("scenario", nargs="?", default="lpsa1_baseline", help="scenario file or shipped name (default lpsa1_baseline)")
-    p.add_argument("--replications", type=_positive_int, default=DEFAULT_REPLICATIONS)
-    p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
+    p.add_argument("--replications", type=positive_int, default=DEFAULT_REPLICATIONS)
+    p.add_argument("--seed", type=seed_arg, help="master seed (default: the scenario's)")
     p.add_argument("--out", type=Path, help="output folder (default results/validation-<scenario>-<timestamp>)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed
+    out = args.out or default_out(f"validation-{scenario.name}")
+    io.prepare_folder(out)
+    started = provenance.now()
     table = evaluate(scenario, args.replications, seed, progress=not args.quiet)
-    out = args.out or Path("results") / f"validation-{scenario.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     write_report(out, scenario, table, args.replications, seed)
+    provenance.record(out, "validate", argv, started, scenario=scenario.name,
+                      scenario_sha256=scenario_hash(scenario), seed=seed,
+                      replications=args.replications)
     failed = table.loc[~table["passed"], "pattern"].tolist()
     if not args.quiet:
         print(format_table(table))

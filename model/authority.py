@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 
 from .funding import grant_envelopes
-from .scenario import AUTHORITY_TYPES, Scenario
+from .scenario import AUTHORITY_TYPES, MAX_RATING, QUARTERS_PER_YEAR, Scenario
 from .targets import MORE_OF_SAME, SYSTEMIC
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def draw_authorities(rng: np.random.Generator, sc: Scenario, n: int) -> Authorit
     shares = np.array([p.type_shares[t] for t in types], dtype=float)
     kind = np.array([AUTHORITY_TYPES.index(t) for t in types])[rng.choice(len(types), size=n, p=shares / shares.sum())]
     population = np.exp(rng.uniform(np.log(p.population_min), np.log(p.population_max), size=n))
-    nbr = population * p.nbr_per_head_gbp * rng.lognormal(0.0, 0.15, size=n)
+    nbr = population * p.nbr_per_head_gbp * rng.lognormal(0.0, p.nbr_sd, size=n)  # median 1
     climate = _beta(rng, p.budget_climate_mean, k, n)
     if not sc.mechanisms.budget_climate:
         climate = np.full(n, 0.5)
@@ -75,11 +75,12 @@ def draw_authorities(rng: np.random.Generator, sc: Scenario, n: int) -> Authorit
     will = _beta(rng, p.will_mean, k, n)
     leadership = _beta(rng, p.leadership_mean, k, n)
     risk = _beta(rng, p.risk_tolerance_mean, k, n)
-    own_thinking = _beta(rng, 0.5, k, n)
+    own_thinking = _beta(rng, p.own_thinking_time_mean, k, n)
     thinking = p.thinking_time_climate_weight * climate + (1 - p.thinking_time_climate_weight) * own_thinking
-    turnover = p.turnover_rate * rng.gamma(4.0, 0.25, size=n)  # mean turnover_rate, sd half of it
+    cv2 = p.turnover_cv**2  # Gamma with mean 1 and sd turnover_cv: shape 1/cv^2, scale cv^2
+    turnover = p.turnover_rate * rng.gamma(1.0 / cv2, cv2, size=n)
     rs = np.array(p.rating_shares, dtype=float)
-    rating = 1 + rng.choice(4, size=n, p=rs / rs.sum())
+    rating = 1 + rng.choice(MAX_RATING, size=n, p=rs / rs.sum())
     ppg, max_reward = grant_envelopes(population, nbr, sc.funding)
     return Authorities(
         kind=kind, population=population, nbr=nbr, climate=climate, capacity=capacity, will=will,
@@ -107,7 +108,7 @@ def decide_participation(model: LPSAModel, idx: np.ndarray) -> None:
     logit = (p.base_logit
              + p.reward_weight * a.max_reward[idx] / T / f.reward_reference_gbp
              + p.ppg_weight * a.ppg[idx] / T / f.ppg_cost_reference_gbp
-             + p.trust_weight * (a.trust[idx] - 0.5))
+             + p.trust_weight * (a.trust[idx] - p.trust_reference))
     a.signed[idx] = u < 1.0 / (1.0 + np.exp(-logit))
 
 
@@ -162,7 +163,8 @@ def plan_start(model: LPSAModel, idx: np.ndarray) -> None:
     Services often worked out how to meet a target only after signing; appointing a co-ordinator
     could take months (000:125, 000:359): the delay is Poisson with a mean that falls with thinking
     time. Champions are likelier where corporate capacity is high (001:93). Reads
-    ``implementation.late_start_max_quarters, champion_prob``, ``mechanisms.late_start``, ``mechanisms.champions_turnover``.
+    ``implementation.late_start_max_quarters, champion_prob, champion_capacity_floor``,
+    ``mechanisms.late_start``, ``mechanisms.champions_turnover``.
     """
     a, tg, im = model.auth, model.targets, model.params.implementation
     rng = model.streams["start"]
@@ -171,7 +173,8 @@ def plan_start(model: LPSAModel, idx: np.ndarray) -> None:
     delay = rng.poisson(np.broadcast_to(lam[:, None], (idx.size, T)))
     u = rng.random((idx.size, T))
     tg.delay[idx] = delay if model.params.mechanisms.late_start else 0
-    tg.champion[idx] = u < im.champion_prob * (0.5 + 0.5 * a.capacity[idx, None])
+    floor = im.champion_capacity_floor
+    tg.champion[idx] = u < im.champion_prob * (floor + (1.0 - floor) * a.capacity[idx, None])
 
 
 def respond_to_turnover(model: LPSAModel, implementing: np.ndarray) -> None:
@@ -226,7 +229,7 @@ def reinvest_reward(model: LPSAModel, idx: np.ndarray, amount: np.ndarray) -> No
     tg, s = model.targets, model.params.sustainability
     dependent = (tg.approach[idx] != SYSTEMIC) | ~tg.innovation_success[idx]
     n = np.maximum(dependent.sum(axis=1), 1)
-    years = model.params.scheme.follow_up_quarters / 4.0
+    years = model.params.scheme.follow_up_quarters / QUARTERS_PER_YEAR
     boost = (amount * model.auth.reinvest_share[idx] / n)[:, None] / (s.ongoing_cost_reference_gbp * years)
     tg.continuation[idx] = np.where(dependent, np.minimum(1.0, tg.continuation[idx] + boost), tg.continuation[idx])
 

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .scenario import MAX_RATING
+
 if TYPE_CHECKING:
     from .model import LPSAModel
 
@@ -53,7 +55,8 @@ def set_stretch(model: LPSAModel, idx: np.ndarray) -> None:
     sd = st.data_error_sd + st.poor_data_extra_sd * (1.0 - tg.quality[idx])
     error = sd * z if on else 0.0
     stacking = np.where(tg.national[idx], st.national_stacking, 1.0) if on else 1.0
-    room = 1.0 + im.catch_up * (4 - model.auth.rating[idx, None]) if sc.mechanisms.catch_up else 1.0
+    below_top = MAX_RATING - model.auth.rating[idx, None]  # stars below the top rating
+    room = 1.0 + im.catch_up * below_top if sc.mechanisms.catch_up else 1.0
     potential = im.potential_mean * tg.tractability[idx] * room * np.exp(-error) / (st.ambition * stacking)
     tg.potential[idx] = potential
     if on:

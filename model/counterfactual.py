@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .outputs import RETAINED_YEARS
-from .scenario import Scenario, deep_merge, validate_scenario
+from .outcomes import RETAINED_YEARS
+from .scenario import QUARTERS_PER_YEAR, Scenario, deep_merge, validate_scenario
 
 if TYPE_CHECKING:
     from .model import LPSAModel
@@ -42,7 +42,7 @@ def twin_scenario(scenario: Scenario) -> Scenario:
 
 
 def _true_after_end(m: LPSAModel, years: int) -> np.ndarray:
-    q = np.minimum(m.auth.end - 1 + 4 * years, m.n_quarters - 1)
+    q = np.minimum(m.auth.end - 1 + QUARTERS_PER_YEAR * years, m.n_quarters - 1)
     return m.true_history[q, np.arange(m.auth.end.size)]
 
 
@@ -56,23 +56,3 @@ def attribution_columns(factual: LPSAModel, twin: LPSAModel) -> pd.DataFrame:
     for y in RETAINED_YEARS:
         cols[f"additionality_{y}y"] = (_true_after_end(factual, y) - _true_after_end(twin, y)).ravel()
     return pd.DataFrame(cols)[keep].reset_index(drop=True)
-
-
-def summarise_attribution(targets: pd.DataFrame) -> dict[str, float]:
-    """Scenario-level attribution figures from a targets table that carries the twin columns.
-
-    ``additionality_mean`` and ``deadweight_mean`` in units of stretch per target; ``deadweight_share``
-    is the twin's improvement over the factual true improvement (targets that improved, ratio of
-    sums); ``additionality_retained_Ny`` the share of end-of-agreement additionality still there N
-    years later (targets with positive additionality, ratio of sums).
-    """
-    out = {"additionality_mean": float(targets["additionality"].mean()),
-           "deadweight_mean": float(targets["deadweight"].mean())}
-    improved = targets["true_share_of_stretch"] > 0
-    total = targets.loc[improved, "true_share_of_stretch"].sum()
-    out["deadweight_share"] = float(targets.loc[improved, "deadweight"].clip(lower=0).sum() / total) if total > 0 else float("nan")
-    added = targets["additionality"] > 0
-    base = targets.loc[added, "additionality"].sum()
-    for y in RETAINED_YEARS:
-        out[f"additionality_retained_{y}y"] = float(targets.loc[added, f"additionality_{y}y"].sum() / base) if base > 0 else float("nan")
-    return out

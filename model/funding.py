@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scenario import FundingParams
+from .scenario import QUARTERS_PER_YEAR, FundingParams
 
 
 def grant_envelopes(population: np.ndarray, nbr: np.ndarray, f: FundingParams) -> tuple[np.ndarray, np.ndarray]:
@@ -42,4 +42,4 @@ def payout_share(share_achieved: np.ndarray, f: FundingParams) -> np.ndarray:
 def instalment_quarters(end_quarter: np.ndarray, f: FundingParams) -> np.ndarray:
     """Quarters (shape (A, instalments)) when reward instalments are paid: the end of each year after."""
     k = np.arange(1, f.reward_instalments + 1)
-    return end_quarter[:, None] + 4 * k[None, :] - 1
+    return end_quarter[:, None] + QUARTERS_PER_YEAR * k[None, :] - 1

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import outputs
+from .outcomes import summarise
 from .authority import (
     Authority,
     allocate_ppg,
@@ -41,7 +42,7 @@ from .lifecycle import (
     true_outcomes,
 )
 from .partner import attach_partners, partner_effort
-from .scenario import DEPARTMENTS, Scenario, load_scenario
+from .scenario import DEPARTMENTS, Scenario, load_scenario, parameter_overrides
 from .targets import draw_targets
 
 STREAMS = ("population", "targets", "negotiation", "stretch", "approach", "start", "turnover",
@@ -73,7 +74,7 @@ class LPSAModel(mesa.Model):
             sc.departments.engagement_mean * sc.authorities.trait_concentration,
             (1 - sc.departments.engagement_mean) * sc.authorities.trait_concentration, size=len(DEPARTMENTS))
         self.departments = [Department(self, j, float(e)) for j, e in enumerate(engagement)]
-        self.partner_index, self.partner_alignment = attach_partners(self)
+        self.partner_alignment = attach_partners(self)
 
         self.auth.start = schedule_negotiations(self)
         self.auth.end = self.auth.start + sc.scheme.implementation_quarters
@@ -82,7 +83,6 @@ class LPSAModel(mesa.Model):
         self.instalments_due = {int(q): np.flatnonzero((instalments == q).any(axis=1)) for q in np.unique(instalments)}
 
         self.quarter = 0
-        self.phase_now = phase_codes(self, 0)
         self.partner_effort_now = np.ones(self.targets.shape)
         self.last_effort = np.zeros(self.targets.shape)
         self.history = np.zeros((self.n_quarters, *self.targets.shape))  # reported figures
@@ -98,10 +98,11 @@ class LPSAModel(mesa.Model):
                       **overrides: Any) -> LPSAModel:
         """Build from a scenario file path, a shipped scenario name, a mapping or a Scenario.
 
-        Keyword ``overrides`` are nested mappings merged over the scenario, e.g.
-        ``funding={"ppg_share": 0.5}``. Raises ``ScenarioError`` with a readable message.
+        Keyword ``overrides`` name parameters by path, dotted or with double underscores
+        (``**{"funding.ppg_share": 0.5}``, ``funding__ppg_share=0.5``), or are nested mappings
+        (``funding={"ppg_share": 0.5}``). Raises ``ScenarioError`` with a readable message.
         """
-        return cls(load_scenario(scenario, overrides or None), seed=seed)
+        return cls(load_scenario(scenario, parameter_overrides(overrides) or None), seed=seed)
 
     # ------------------------------------------------------------------ dynamics
 
@@ -150,7 +151,7 @@ class LPSAModel(mesa.Model):
             self.running = False
             return
         t, a, tg = self.quarter, self.auth, self.targets
-        self.phase_now = phase = self.phase_codes(t)
+        phase = self.phase_codes(t)
         u_event = self.streams["departments"].random(len(self.params.areas))
         u_hit = self.streams["departments"].random(tg.shape)
         if self.params.mechanisms.priority_shifts:
@@ -207,4 +208,5 @@ class LPSAModel(mesa.Model):
         return outputs.trajectory_frame(self)
 
     def summary(self) -> dict[str, float]:
-        return outputs.summarise(self.targets_frame(), self.authorities_frame(), self.params.name)
+        """Every registered outcome of this run (``outcomes.REGISTRY``)."""
+        return summarise(self.targets_frame(), self.authorities_frame())

@@ -1,5 +1,5 @@
-"""Tidy results from a finished model: per-target, per-council, per-quarter and aligned-trajectory tables,
-and the scenario summary. Pure functions of model state; no files here."""
+"""Tidy results from a finished model: per-target, per-council, per-quarter and aligned-trajectory
+tables. Pure functions of model state; no files here. Outcomes computed from them: ``outcomes.py``."""
 
 from __future__ import annotations
 
@@ -9,25 +9,12 @@ import numpy as np
 import pandas as pd
 
 from .lifecycle import FOLLOW_UP, IMPLEMENTATION, PHASES, phase_codes
+from .outcomes import RETAINED_YEARS
 from .scenario import APPROACHES, AUTHORITY_TYPES, DEPARTMENTS, PARTNER_TYPES
 from .targets import OUTCOMES, classify_attainment
 
 if TYPE_CHECKING:
     from .model import LPSAModel
-
-RETAINED_YEARS = (1, 3, 5)
-
-SUMMARY_COLUMNS = [
-    "scenario", "replications", "targets_met_share", "targets_partly_share", "targets_missed_share",
-    "local_met_share", "national_met_share", "ppg_spent", "reward_paid", "reward_paid_share",
-    "retained_gain_1y", "retained_gain_3y", "retained_gain_5y",
-    "participation_rate", "mean_share_of_stretch", "true_mean_share_of_stretch", "reporting_gap_mean",
-    "missed_but_improved_share", "partnership_met_share", "single_agency_met_share", "sustained_gain_per_million",
-]
-ATTRIBUTION_COLUMNS = ["additionality_mean", "deadweight_mean", "deadweight_share",
-                       *(f"additionality_retained_{y}y" for y in RETAINED_YEARS)]
-"""Summary columns added when runs are paired with their counterfactual twins (model/counterfactual.py)."""
-
 
 def quarters_frame(m: LPSAModel) -> pd.DataFrame:
     """One row per quarter run so far: councils in each phase, mean performance and effort, money paid.
@@ -136,57 +123,6 @@ def trajectory_frame(m: LPSAModel) -> pd.DataFrame:
                                     "quarter_from_end": np.arange(n_rel) - sc.scheme.implementation_quarters,
                                     "approach": name, "mean_performance": mean, "n_targets": int(n)}))
     return pd.concat(frames, ignore_index=True)
-
-
-def summarise(targets: pd.DataFrame, authorities: pd.DataFrame, scenario: str) -> dict[str, float]:
-    """Scenario summary over all targets of all replications (shares 0..1, money in GBP per replication).
-
-    ``retained_gain_Ny``: of the improvement measured at the agreement's end (targets that improved),
-    the share still measured N years later (ratio of sums). ``sustained_gain_per_million``: true
-    improvement three years after the end, summed over targets in units of stretch, per million
-    pounds of PPG and reward paid (value for money).
-    """
-    reps = targets["replication"].nunique() if "replication" in targets else 1
-    n_reps_auth = authorities["replication"].nunique() if "replication" in authorities else 1
-    outcome = targets["outcome"]
-    met = outcome == "met"
-
-    def share(mask: pd.Series) -> float:
-        return float(mask.mean()) if len(mask) else float("nan")
-
-    improved = targets["share_of_stretch"] > 0
-    base = targets.loc[improved, "share_of_stretch"].sum()
-    out: dict[str, float] = {
-        "scenario": scenario,
-        "replications": int(max(reps, n_reps_auth)),
-        "targets_met_share": share(met),
-        "targets_partly_share": share(outcome == "partly"),
-        "targets_missed_share": share(outcome == "missed"),
-        "local_met_share": share(met[~targets["national"]]),
-        "national_met_share": share(met[targets["national"]]),
-        "ppg_spent": float(authorities["ppg_gbp"].sum() / n_reps_auth),
-        "reward_paid": float(authorities["reward_gbp"].sum() / n_reps_auth),
-        "reward_paid_share": float(authorities["reward_gbp"].sum() / authorities["max_reward_gbp"].sum())
-        if authorities["max_reward_gbp"].sum() > 0 else float("nan"),
-    }
-    for y in RETAINED_YEARS:
-        out[f"retained_gain_{y}y"] = float(targets.loc[improved, f"performance_{y}y"].sum() / base) if base > 0 else float("nan")
-    out["participation_rate"] = float(authorities["signed"].mean())
-    out["mean_share_of_stretch"] = float(targets["share_of_stretch"].mean()) if len(targets) else float("nan")
-    out["true_mean_share_of_stretch"] = float(targets["true_share_of_stretch"].mean()) if len(targets) else float("nan")
-    out["reporting_gap_mean"] = float(targets["reporting_gap"].mean()) if len(targets) else float("nan")
-    out["missed_but_improved_share"] = share(targets.loc[outcome == "missed", "share_of_stretch"] > 0)
-    out["partnership_met_share"] = share(met[targets["partnership"]])
-    out["single_agency_met_share"] = share(met[~targets["partnership"]])
-    money = authorities["ppg_gbp"].sum() + authorities["reward_gbp"].sum()
-    out["sustained_gain_per_million"] = float(targets["true_performance_3y"].sum() / (money / 1e6)) if money > 0 else float("nan")
-    if "additionality" in targets:
-        from .counterfactual import summarise_attribution
-
-        out.update(summarise_attribution(targets))
-    return out
-
-
 
 
 def approach_kind(targets: pd.DataFrame) -> pd.Series:

@@ -31,11 +31,11 @@ class Partner(mesa.Agent):
         self.alignment = alignment
 
 
-def attach_partners(model: LPSAModel) -> tuple[np.ndarray, np.ndarray]:
+def attach_partners(model: LPSAModel) -> np.ndarray:
     """Create one Partner per (council, partner type) that some partnership target needs.
 
-    Returns the (A, T) partner index of each target (-1 if single-agency) and the (A, T) alignment
-    of each target's partner (1 for single-agency targets). Reads ``partners.alignment_mean``, ``authorities.trait_concentration``.
+    Returns the (A, T) alignment of each target's partner (1 for single-agency targets).
+    Reads ``partners.alignment_mean``, ``authorities.trait_concentration``.
     """
     tg = model.targets
     A, T = tg.shape
@@ -47,8 +47,7 @@ def attach_partners(model: LPSAModel) -> tuple[np.ndarray, np.ndarray]:
     alignment = model.streams["population"].beta(m * k, (1 - m) * k, size=needed.size)
     model.partners = [Partner(model, i, int(c // len(PARTNER_TYPES)), int(c % len(PARTNER_TYPES)), float(al))
                       for i, (c, al) in enumerate(zip(needed, alignment))]
-    target_alignment = np.where(pidx >= 0, alignment[np.maximum(pidx, 0)] if alignment.size else 0.0, 1.0)
-    return pidx, target_alignment
+    return np.where(pidx >= 0, alignment[np.maximum(pidx, 0)] if alignment.size else 0.0, 1.0)
 
 
 def partner_effort(model: LPSAModel) -> np.ndarray:

@@ -31,6 +31,10 @@ APPROACHES = ("systemic", "new_working", "more_of_same")
 AUTHORITY_TYPES = ("county", "unitary", "metropolitan", "london")
 PARTNER_TYPES = ("police", "health", "schools", "colleges", "voluntary")
 DEPARTMENTS = ("DfES", "DfT", "HomeOffice", "DoH", "ODPM", "DEFRA", "DWP", "DCMS")
+QUARTERS_PER_YEAR = 4
+"""Unit conversion [quarters/year]: the model steps one quarter at a time; not a parameter."""
+MAX_RATING = 4
+"""Top prior service rating [stars]: ratings run 1..MAX_RATING, as CPA star ratings (003:389)."""
 
 
 class ScenarioError(Exception):
@@ -78,6 +82,10 @@ class AuthorityParams(_Section):
     population_min: float = Field(140_000, gt=0, description="smallest population [persons] (EVIDENCE.md scheme rules)")
     population_max: float = Field(1_300_000, gt=0, description="largest population [persons]")
     nbr_per_head_gbp: float = Field(650, gt=0, le=5000, description="mean net budget requirement per head [GBP/person]; gives ~130M to ~800M")
+    nbr_sd: float = Field(
+        0.15, ge=0, le=1,
+        description="log-sd of net budget requirement around population x nbr_per_head_gbp "
+                    "[log units]; assumption (EVIDENCE.md scheme rules give only the range)")
     trait_concentration: float = Field(8.0, gt=0.5, le=200, description="Beta concentration of all 0-1 traits (higher = authorities more alike) [dimensionless]")
     budget_climate_mean: float = Field(0.5, ge=0.02, le=0.98, description="0 cash-strapped .. 1 affluent (000:133) [0-1]")
     capacity_mean: float = Field(0.55, ge=0.02, le=0.98, description="corporate capacity [0-1] (001:89)")
@@ -85,9 +93,19 @@ class AuthorityParams(_Section):
     leadership_mean: float = Field(0.55, ge=0.02, le=0.98, description="political leadership and shared story [0-1] (001:57, 001:93)")
     risk_tolerance_mean: float = Field(0.4, ge=0.02, le=0.98, description="tolerance of risk and experiment [0-1] (000:144, 001:101)")
     thinking_time_climate_weight: float = Field(0.6, ge=0, le=1, description="weight of budget climate in thinking time (affluent authorities have thinking time, 000:133) [0-1]")
+    own_thinking_time_mean: float = Field(
+        0.5, ge=0.02, le=0.98,
+        description="mean of the part of thinking time not set by budget climate [0-1] "
+                    "(001:89: the opportunity to think about new approaches); assumption")
     turnover_rate: float = Field(0.05, ge=0, le=0.5, description="mean chance per quarter that a target's champion leaves [1/quarter] (001:93)")
+    turnover_cv: float = Field(
+        0.5, gt=0, le=2,
+        description="spread of authorities' turnover around turnover_rate, Gamma-distributed "
+                    "[ratio: sd/mean]; assumption")
     initial_trust: float = Field(0.6, ge=0, le=1, description="trust in central government at the start [0-1]")
-    rating_shares: list[float] = Field(default_factory=lambda: [0.1, 0.3, 0.4, 0.2], min_length=4, max_length=4, description="shares of prior service ratings 1..4 stars [0-1, normalised] (003:389)")
+    rating_shares: list[float] = Field(
+        default_factory=lambda: [0.1, 0.3, 0.4, 0.2], min_length=MAX_RATING, max_length=MAX_RATING,
+        description="shares of prior service ratings 1..4 stars [0-1, normalised] (003:389)")
 
 
 class DepartmentParams(_Section):
@@ -133,7 +151,10 @@ class ImplementationParams(_Section):
 
     improvement_rate: float = Field(0.3, gt=0, le=1, description="share of the remaining gap to potential closed per quarter at full effort [1/quarter]")
     potential_mean: float = Field(1.25, gt=0, le=5, description="achievable improvement at full effort relative to a correctly estimated stretch [ratio]")
-    catch_up: float = Field(0.15, ge=0, le=1, description="extra potential per star below 4 of the prior rating: more room to improve by best practice (003:389, 001:101) [ratio/star]")
+    catch_up: float = Field(
+        0.15, ge=0, le=1,
+        description="extra potential per star of the prior rating below MAX_RATING (4): more room "
+                    "to improve by best practice (003:389, 001:101) [ratio/star]")
     capacity_half: float = Field(0.45, gt=0, le=5, description="resources (capacity + PPG) giving 63% of full capacity effect [dimensionless]")
     ppg_effect: float = Field(0.6, ge=0, le=5, description="resource added by PPG at the cost reference [dimensionless] (001:91)")
     cash_strapped_capacity_loss: float = Field(0.3, ge=0, le=1, description="share of capacity lost to fire-fighting in the most cash-strapped authority (000:133) [0-1]")
@@ -141,6 +162,11 @@ class ImplementationParams(_Section):
     focus_elasticity: float = Field(0.5, ge=0, le=3, description="elasticity of effort to the number of targets [dimensionless]")
     reward_will_effect: float = Field(0.05, ge=0, le=1, description="will added by a maximum reward at the reward reference, scaled by trust [0-1]; small: staff are motivated by outcomes, not reward (001:77)")
     champion_prob: float = Field(0.75, ge=0, le=1, description="chance a target starts with a champion, at full capacity [0-1] (001:93)")
+    champion_capacity_floor: float = Field(
+        0.5, ge=0, le=1,
+        description="share of champion_prob at zero corporate capacity, rising linearly to 1 at "
+                    "full capacity [0-1] (001:93: champions go with corporate commitment); "
+                    "assumption")
     no_champion_penalty: float = Field(0.35, ge=0, le=1, description="effort lost while a target has no champion [0-1] (001:93)")
     handover_base: float = Field(0.3, ge=0, le=1, description="chance a leaving champion hands over, with no shared story [0-1] (001:57, 001:93)")
     reappoint_rate: float = Field(0.25, ge=0, le=1, description="chance per quarter that a target without champion gets one [1/quarter]")
@@ -287,7 +313,12 @@ class ParticipationParams(_Section):
     base_logit: float = Field(0.5, ge=-10, le=10, description="logit of signing with no money on offer [logit]")
     reward_weight: float = Field(2.3, ge=0, le=10, description="logit per maximum reward at the reward reference per target [logit]")
     ppg_weight: float = Field(0.2, ge=0, le=10, description="logit per PPG at the cost reference per target [logit]")
-    trust_weight: float = Field(1.0, ge=0, le=10, description="logit per unit of trust above 0.5 [logit]")
+    trust_weight: float = Field(
+        1.0, ge=0, le=10, description="logit per unit of trust above trust_reference [logit]")
+    trust_reference: float = Field(
+        0.5, ge=0, le=1,
+        description="trust at which trust neither helps nor hinders signing [0-1] (001:81: "
+                    "broken promises damaged trust); assumption")
 
 
 class Scenario(_Section):
@@ -358,22 +389,57 @@ def resolve_scenario_path(ref: str | Path, relative_to: Path | None = None) -> P
     raise ScenarioError(f"{ref}: scenario file not found (shipped scenarios: {shipped})")
 
 
+MAX_FILE_BYTES = 1_000_000
+"""Largest scenario or experiment file read [bytes]: real ones are a few kilobytes."""
+MAX_SHOWN_CHARS = 200
+"""Longest bad value quoted in an error message [characters]."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without anchors and aliases, which no scenario needs and which can
+    expand a small file into a huge document (a 'billion laughs' alias bomb)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.YAMLError(f"at line {mark.line + 1}: YAML aliases (*name) are not allowed")
+        return super().compose_node(parent, index)
+
+
+def shorten(value: Any, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``repr(value)``, cut to ``limit`` characters for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text):,} characters)"
+
+
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """Read a YAML file that must hold a mapping; any problem becomes a ScenarioError naming the file."""
+    """Read a YAML file that must hold a mapping; any problem becomes a ScenarioError naming the file.
+
+    Refuses files over ``MAX_FILE_BYTES``, YAML aliases and empty files, so that a wrong file fails
+    at once with a short message instead of running the defaults or exhausting memory.
+    """
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(f"{path}: file is {size:,} bytes; allowed: at most {MAX_FILE_BYTES:,}")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file; allowed: UTF-8 YAML") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"{path}: not valid YAML{where}: {problem[:MAX_SHOWN_CHARS]}") from None
     if data is None:
-        data = {}
+        raise ScenarioError(f"{path}: the file is empty; allowed: a mapping of field: value")
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: the top level must be a mapping of field: value, got {type(data).__name__}")
+        raise ScenarioError(
+            f"{path}: the top level must be a mapping of field: value, got {type(data).__name__}"
+        )
     return data
 
 
@@ -406,8 +472,11 @@ def format_validation_error(source: str, exc: ValidationError) -> str:
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
         value = err.get("input")
-        shown = "" if err["type"] in ("missing",) or isinstance(value, dict) else f": got {value!r}"
-        lines.append(f"{source}: field '{loc}'{shown}; {msg}")
+        missing = err["type"] == "missing"
+        shown = "" if missing or isinstance(value, dict) else f": got {shorten(value)}"
+        lines.append(f"{source}: field '{loc[:MAX_SHOWN_CHARS]}'{shown}; {msg[:MAX_SHOWN_CHARS]}")
+    if len(lines) > 10:
+        lines = [*lines[:10], f"{source}: ... and {len(lines) - 10} more problems"]
     return "\n".join(lines)
 
 
@@ -438,3 +507,26 @@ def load_scenario(ref: str | Path | Mapping[str, Any] | Scenario, overrides: Map
     if overrides:
         data = deep_merge(data, overrides)
     return validate_scenario(data, source)
+
+
+def parameter_overrides(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Nested scenario overrides from parameters named by path.
+
+    A name may be a dotted path (``"funding.ppg_share"``, as sweep files write it), the same path
+    with double underscores (``funding__ppg_share``, a Python identifier, as EMA Workbench needs),
+    or a top-level field whose value is a nested mapping (``funding={"ppg_share": 0.3}``).
+    """
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        *parents, leaf = str(name).replace("__", ".").split(".")
+        node = out
+        for key in parents:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise ScenarioError(f"parameter {name!r}: {key!r} is given both as a value and a section")
+            node = child
+        if isinstance(value, Mapping) and isinstance(node.get(leaf), dict):
+            node[leaf] = deep_merge(node[leaf], value)
+        else:
+            node[leaf] = value
+    return out

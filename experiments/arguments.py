@@ -1,0 +1,128 @@
+"""Command-line argument types and the executor options every command shares.
+
+Each type turns a bad value into argparse's one-line usage error that names the option, the bad
+value and what is allowed (exit status 2, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+
+from .runner import WorkersLost
+
+
+def _whole(text: str, low: int, high: int, allowed: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text[:50]!r}; allowed: {allowed}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"got {value}; allowed: {allowed}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _whole(text, 1, 10**12, "a whole number >= 1")
+
+
+def non_negative_int(text: str) -> int:
+    return _whole(text, 0, 100, "a whole number from 0 to 100")
+
+
+def seed(text: str) -> int:
+    return _whole(text, 0, 2**63 - 1, "a whole number from 0 to 2**63-1")
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text[:50]!r}; allowed: a fraction in (0, 1]") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"got {value}; allowed: a fraction in (0, 1]")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text[:50]!r}; allowed: seconds > 0") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"got {value}; allowed: seconds from 0 to 86400")
+    return value
+
+
+def dask_address(text: str) -> str:
+    if text == "local" or text.startswith(("tcp://", "tls://")):
+        return text
+    raise argparse.ArgumentTypeError(f"got {text[:100]!r}; allowed: 'local' or tcp://HOST:PORT")
+
+
+def add_executor_arguments(ap: argparse.ArgumentParser) -> None:
+    """--workers, --dask, --retries and --worker-timeout."""
+    ap.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
+    ap.add_argument("--dask", type=dask_address,
+                    help="'local' for a Dask LocalCluster, or tcp://HOST:PORT of a running scheduler")
+    ap.add_argument("--retries", type=non_negative_int, default=2,
+                    help="times the chunks of a worker that died are run again: Dask resubmits the "
+                         "task; a broken local pool is replaced and the run resumes (default 2)")
+    ap.add_argument("--worker-timeout", type=positive_seconds, default=60.0,
+                    help="seconds without any Dask worker, or without the scheduler, before "
+                         "giving up (default 60)")
+
+
+Health = Callable[[], None]
+
+
+def make_executor(stack: ExitStack, workers: int | None = None, dask: str | None = None,
+                  retries: int = 2, worker_timeout: float = 60.0) -> tuple[Executor, str, Health | None]:
+    """A process pool, or a Dask executor on a LocalCluster or an existing scheduler.
+
+    Returns the executor, a description of the backend and, for Dask, a health check that raises
+    ``WorkersLost`` once there has been no worker or no scheduler for ``worker_timeout`` seconds.
+    Dask's own logging is silenced: the runner reports what went wrong in one line.
+    """
+    if dask is None:
+        n = workers or os.cpu_count() or 1
+        return stack.enter_context(ProcessPoolExecutor(max_workers=n)), f"processes x{n}", None
+    import time
+
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    from distributed import Client, LocalCluster
+
+    if dask == "local":
+        cluster = stack.enter_context(LocalCluster(
+            n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True,
+            dashboard_address=None, host="127.0.0.1", silence_logs=logging.CRITICAL))
+        client = stack.enter_context(Client(cluster))
+    else:
+        try:
+            client = stack.enter_context(Client(dask, timeout="20s"))
+        except (OSError, TimeoutError) as exc:
+            raise WorkersLost(f"--dask: cannot reach scheduler {dask!r} ({exc}); allowed: 'local' "
+                              "or a reachable tcp://HOST:PORT") from None
+    last_ok = [time.monotonic()]
+
+    def health() -> None:
+        ok = client.status == "running" and bool(client.scheduler_info().get("workers"))
+        if ok:
+            last_ok[0] = time.monotonic()
+        elif time.monotonic() - last_ok[0] > worker_timeout:
+            what = "no Dask scheduler" if client.status != "running" else "no Dask workers"
+            raise WorkersLost(f"{what} for {worker_timeout:g} s")
+
+    return client.get_executor(retries=retries, pure=False), f"dask {dask}", health
+
+
+def default_out(name: str) -> Path:
+    import time
+
+    return Path("results") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"

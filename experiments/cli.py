@@ -1,0 +1,156 @@
+"""The command line: ``lpsa`` (installed) and ``python run.py`` (in a checkout) are this module.
+
+    lpsa                                   # lpsa1_baseline, 20 replications -> results/
+    lpsa ppg_heavy reward_heavy            # side by side on the same seeds, with the difference
+    lpsa SCENARIO... [--seed N] [--replications N] [--out DIR] [--no-figures] [--no-twins] [--quiet]
+    lpsa COMMAND --help                    # validate, toc, sensitivity, calibrate, discover,
+                                           # sweep, report, dashboard
+
+A wrong file or argument gets one message naming the file, the field, the bad value and what is
+allowed, and exit status 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SUBCOMMANDS: dict[str, str] = {
+    "validate": "experiments.validate",
+    "toc": "experiments.theory_of_change",
+    "sensitivity": "experiments.sensitivity",
+    "calibrate": "experiments.calibrate",
+    "discover": "experiments.discover",
+    "sweep": "experiments.sweeps",
+    "report": "experiments.report",
+    "dashboard": "viz.serve",
+}
+"""Subcommand name -> module with ``main(argv: list[str]) -> int``."""
+
+DEFAULT_SCENARIO = "lpsa1_baseline"
+
+
+class UsageError(Exception):
+    """A combination of arguments that argparse cannot check by itself."""
+
+
+def build_parser(prog: str = "lpsa") -> argparse.ArgumentParser:
+    from .arguments import positive_int, seed
+
+    p = argparse.ArgumentParser(
+        prog=prog, description="Run LPSA scenarios and write summary, tables and figures.",
+        epilog=f"Other commands: {', '.join(SUBCOMMANDS)}; see '{prog} COMMAND --help'.")
+    p.add_argument("scenarios", nargs="*", default=[DEFAULT_SCENARIO],
+                   help=f"scenario files or shipped names (default {DEFAULT_SCENARIO}); several "
+                        "run on the same seeds")
+    p.add_argument("--seed", type=seed, help="master seed (default: the first scenario's seed)")
+    p.add_argument("--replications", type=positive_int,
+                   help="replications per scenario (default: the scenario's)")
+    p.add_argument("--out", type=Path, help="output folder (default results/<scenario>-<time>)")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-twins", action="store_true",
+                   help="skip the no-agreement twin runs (and so additionality and deadweight)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return p
+
+
+def format_summary(table: pd.DataFrame) -> str:
+    """The summary as a readable table: one column per scenario, plus the difference for two."""
+    import pandas as pd
+
+    from model.outcomes import REGISTRY
+
+    t = table.set_index("scenario").T
+    if t.shape[1] == 2:
+        a, b = t.columns
+        t[f"{b} - {a}"] = pd.to_numeric(t[b], errors="coerce") - pd.to_numeric(t[a], errors="coerce")
+    rows = {}
+    for name in t.index:
+        outcome = REGISTRY.get(name)
+        rows[name] = [outcome.format(float(v)) if outcome else f"{v:g}" for v in t.loc[name]]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(t.columns)).to_string()
+
+
+def main_job(argv: list[str], prog: str = "lpsa") -> int:
+    args = build_parser(prog).parse_args(argv)
+    import pandas as pd
+    import yaml
+
+    from model import load_scenario
+
+    from . import io, provenance
+    from .arguments import default_out
+    from .runs import TABLES, run_scenarios, summary_table
+
+    scenarios = [load_scenario(ref) for ref in args.scenarios]
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise UsageError(f"scenarios: the same scenario name appears twice ({', '.join(names)}); "
+                         "allowed: distinct scenarios")
+    seed = args.seed if args.seed is not None else scenarios[0].seed
+    reps = args.replications or scenarios[0].replications
+    out = args.out or default_out("_vs_".join(names))
+    io.prepare_folder(out)
+    manifest = provenance.manifest(
+        "run", [prog, *argv], scenarios=names, seed=seed, replications=reps,
+        twins=not args.no_twins,
+        scenario_sha256={sc.name: _scenario_hash(sc) for sc in scenarios})
+    results = run_scenarios(scenarios, reps, seed, twins=not args.no_twins,
+                            progress=None if args.quiet else "runs")
+    summary = summary_table(results)
+    io.write_csv(out / "summary.csv", summary)
+    io.write_parquet(out / "runs.parquet", pd.concat([r.runs for r in results], ignore_index=True))
+    for table in TABLES:
+        io.write_parquet(out / f"{table}.parquet",
+                         pd.concat([getattr(r, table) for r in results], ignore_index=True))
+    for sc in scenarios:
+        io.write_text(out / f"scenario-{sc.name}.yaml", yaml.safe_dump(sc.model_dump(), sort_keys=False))
+    if not args.no_figures:
+        from .figures import FIGURES
+
+        for filename, make in FIGURES.items():
+            io.save_figure(out / filename, make(results))
+    manifest["finished"] = provenance.now()
+    io.write_json(out / "manifest.json", manifest)
+    if not args.quiet:
+        print(f"Summary (mean of {reps} replications each, seed {seed}):")
+        print(format_summary(summary))
+        print(f"\nResults written to {out}")
+    return 0
+
+
+def _scenario_hash(scenario: object) -> str:
+    from .design import scenario_hash
+
+    return scenario_hash(scenario)  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None, prog: str = "lpsa") -> int:
+    """Run a command; returns the exit status (0 ok, 1 a check or run failed, 2 bad input)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    from model.scenario import ScenarioError
+
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            return int(importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:]) or 0)
+        return main_job(argv, prog)
+    except (ScenarioError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def console() -> None:
+    """Entry point of the ``lpsa`` console command."""
+    sys.exit(main())

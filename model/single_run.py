@@ -1,0 +1,69 @@
+"""One run of a scenario, as external tools call it: seeds, twins and outcomes as plain floats.
+
+    from model import run_model
+    run_model("lpsa1_baseline", seed=1, funding__ppg_share=0.3)   # -> {"targets_met_share": ...}
+
+This is the front door for EMA Workbench, SALib and notebooks, and the unit of work of the
+experiment runner (``experiments/runner.py``): every command runs its replications through
+:func:`run_pair`, so a result never depends on which tool asked for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .counterfactual import attribution_columns, twin_scenario
+from .model import LPSAModel
+from .outcomes import summarise
+from .scenario import Scenario, load_scenario, parameter_overrides
+
+
+def replication_seed(master_seed: int, replication: int) -> int:
+    """Model seed of replication ``replication`` under ``master_seed`` (numpy ``SeedSequence``).
+
+    Replication ``r`` of every scenario and every parameter point run with the same master seed
+    gets the same model seed: common random numbers, whatever the worker or the batch.
+    """
+    state = np.random.SeedSequence([int(master_seed), int(replication)]).generate_state(1, np.uint64)
+    return int(state[0])
+
+
+def run_pair(scenario: Scenario, seed: int, twins: bool = False) -> tuple[LPSAModel, LPSAModel | None]:
+    """Build and run ``scenario`` on ``seed``; with ``twins``, also its no-agreement twin on the
+    same seed (``counterfactual.py``), which shares every random draw with the factual run."""
+    factual = LPSAModel(scenario, seed=seed).run()
+    twin = LPSAModel(twin_scenario(scenario), seed=seed).run() if twins else None
+    return factual, twin
+
+
+def run_outcomes(factual: LPSAModel, twin: LPSAModel | None = None) -> dict[str, float]:
+    """Every registered outcome of a finished run (twin outcomes when a twin is given)."""
+    targets = factual.targets_frame()
+    if twin is not None:
+        import pandas as pd
+
+        targets = pd.concat([targets, attribution_columns(factual, twin)], axis=1)
+    return summarise(targets, factual.authorities_frame())
+
+
+def run_model(
+    scenario: str | Path | Mapping[str, Any] | Scenario = "lpsa1_baseline",
+    seed: int = 1,
+    twins: bool = False,
+    **params: Any,
+) -> dict[str, float]:
+    """Run one replication and return every registered outcome as a float.
+
+    ``scenario``: a shipped scenario name, a file, a mapping or a ``Scenario``. ``seed``: the model
+    seed (use :func:`replication_seed` to derive one per replication). ``params``: scenario
+    parameters by dotted path (``**{"funding.ppg_share": 0.3}``) or with double underscores
+    (``funding__ppg_share=0.3``, a Python identifier, as EMA Workbench 3 needs). ``twins``: also
+    run the no-agreement twin and return additionality and deadweight. Undefined outcomes are NaN.
+    Raises ``ScenarioError`` (with a readable message) for an unknown parameter or a bad value.
+    """
+    sc = load_scenario(scenario, parameter_overrides(params) or None)
+    return run_outcomes(*run_pair(sc, int(seed), twins))
