@@ -31,7 +31,7 @@ def test_main_job_writes_summary_tables_and_figures(tmp_path):
     targets = pd.read_parquet(out / "targets.parquet")
     assert set(targets["replication"]) == {0, 1, 2}
     for name in ["authorities.parquet", "quarters.parquet", "trajectory.parquet", "performance_over_time.png",
-                 "attainment_by_area.png", "retained_gain_by_approach.png", "scenario-tiny.yaml", "run.json"]:
+                 "attainment_by_area.png", "retained_gain_by_approach.png", "scenario-tiny.yaml", "manifest.json", "runs.parquet"]:
         assert (out / name).stat().st_size > 0, name
     assert not list(out.glob(".*.tmp"))
 

@@ -1,30 +1,48 @@
-"""SALib sensitivity: screening and Sobol stages run, and the report lists the top parameters per output."""
+"""SALib sensitivity: screening and Sobol stages run, the report lists the top parameters per
+output, and outcomes that are undefined somewhere are reported, not crashed on."""
 
 from __future__ import annotations
 
 from test_run_cli import run_cli
 
-from experiments.points import load_uncertain, nested
+from experiments.uncertainty import load_uncertain
+from model.scenario import parameter_overrides
 
 
 def test_uncertain_parameters_are_valid_scenario_fields_with_reasons():
-    params = load_uncertain()
+    _, params = load_uncertain()
     assert len(params) >= 15 and all(p.reason for p in params)
 
 
-def test_dotted_paths_become_scenario_overrides():
-    assert nested({"a.b": 1, "a.c": 2, "d": 3}) == {"a": {"b": 1, "c": 2}, "d": 3}
+def test_parameters_named_by_dotted_path_or_double_underscore_become_overrides():
+    assert parameter_overrides({"a.b": 1, "a__c": 2, "d": 3}) == {"a": {"b": 1, "c": 2}, "d": 3}
 
 
 def test_sensitivity_report_lists_five_most_influential_parameters_per_output(tmp_path):
-    r = run_cli("sensitivity", "--trajectories", "2", "--sobol-n", "4", "--sobol-top", "3", "--replications", "1",
-                "--workers", "2", "--out", str(tmp_path))
+    r = run_cli("sensitivity", "--trajectories", "2", "--sobol-n", "4", "--sobol-top", "3",
+                "--replications", "1", "--workers", "2", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
     report = (tmp_path / "sensitivity.md").read_text()
     for output in ("targets_met_share", "reward_paid_share", "retained_gain_3y"):
         section = report.split(f"## {output}")[1].split("##")[0]
         assert section.count("\n5. `") == 1
         assert (tmp_path / f"sensitivity_{output}.png").stat().st_size > 0
+    assert (tmp_path / "morris.csv").is_file() and (tmp_path / "manifest.json").is_file()
+
+
+def test_an_outcome_undefined_at_some_points_is_reported_and_the_rest_analysed(tmp_path):
+    base = tmp_path / "small.yaml"
+    base.write_text("extends: lpsa1_baseline\nscheme: {n_authorities: 12}\n")
+    params = tmp_path / "ranges.yaml"
+    params.write_text(f"name: ranges\nbase: {base}\nmethod: lhs\nsamples: 4\nuncertainties:\n"
+                      "  funding.ppg_share: {low: 0.5, high: 1.0}\n"
+                      "  implementation.improvement_rate: {low: 0.15, high: 0.45}\n")
+    r = run_cli("sensitivity", "--parameters", str(params), "--trajectories", "4", "--sobol-n", "4",
+                "--replications", "1", "--workers", "1", "--out", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    report = (tmp_path / "o" / "sensitivity.md").read_text()
+    assert "`reward_paid_share` is undefined at" in report
+    assert (tmp_path / "o" / "sensitivity_targets_met_share.png").is_file()
 
 
 def test_bad_sobol_sample_size_is_refused():
