@@ -23,7 +23,10 @@ SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def git_commit() -> str:
-    """The checkout's commit ('+dirty' with uncommitted changes), or 'unknown' outside git."""
+    """The checkout's commit ('+dirty' with uncommitted changes), or 'unknown' for an installed
+    package (whose folder is not a checkout, even if a checkout holds the virtualenv)."""
+    if not (SOURCE_ROOT / ".git").exists():
+        return "unknown"
     try:
         run = subprocess.run(["git", "rev-parse", "HEAD"], cwd=SOURCE_ROOT, capture_output=True,
                              text=True, timeout=10)

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+from scenarios import SCENARIO_DIR  # noqa: E402 - the shipped scenarios, as package data
 
 APPROACHES = ("systemic", "new_working", "more_of_same")
 """Approach types (seeds 000:90-93): 1 systemic change, 2 new working with ongoing costs, 3 more of the same."""

@@ -112,7 +112,17 @@ def retained_chart(model: DashboardModel) -> None:
     solara.FigureMatplotlib(fig, format="png")
 
 
-COMPONENTS = [status_panel, performance_chart, attainment_chart, council_grid, retained_chart]
+def outcomes_panel(model: DashboardModel) -> None:
+    """Every registered outcome of the run, once it has ended."""
+    table = charts.outcome_monitors(model)
+    title = "Outcomes of this run" if not model.running else "Outcomes (shown when the run ends)"
+    with solara.Card(title):
+        solara.Markdown("\n".join(["| outcome | value |", "|---|---|"] + [
+            f"| {r.outcome} | {r.value} |" for r in table.itertuples()]))
+
+
+COMPONENTS = [status_panel, performance_chart, attainment_chart, council_grid, retained_chart,
+              outcomes_panel]
 
 model = DashboardModel()
 page = SolaraViz(model, components=COMPONENTS, model_params=model_params(), name="LPSA simulator: what lasts after the agreement",

@@ -94,3 +94,16 @@ def retained_now(m: LPSAModel) -> pd.Series:
     sums = frame.groupby(kind)[["end", "now"]].sum()
     order = ["systemic_succeeded", "systemic_failed", "new_working", "more_of_same"]
     return (sums["now"] / sums["end"]).reindex([k for k in order if k in sums.index])
+
+
+def outcome_monitors(m: LPSAModel) -> pd.DataFrame:
+    """Every registered outcome (``model/outcomes.py``) as people read it: label, value, unit.
+
+    Outcomes describe a whole run, so values show once the run has ended ('-' before).
+    """
+    from model.outcomes import REGISTRY
+
+    values = m.summary() if not m.running else {}
+    return pd.DataFrame([{"outcome": o.label, "value": o.format(values.get(o.name, float("nan"))),
+                          "direction": o.direction} for o in REGISTRY.values()
+                         if o.name in values or (m.running and not o.needs_twins)])

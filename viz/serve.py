@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def server_command(host: str, port: int, open_browser: bool = False) -> list[str]:
     """The command that serves the dashboard."""
-    return [sys.executable, "-m", "solara", "run", str(ROOT / "viz" / "app.py"), "--host", host, "--port", str(port),
+    return [sys.executable, "-m", "solara", "run", str(Path(__file__).resolve().parent / "app.py"), "--host", host, "--port", str(port),
             "--production", "--open" if open_browser else "--no-open"]
 
 

@@ -1,0 +1,108 @@
+"""The outcome registry: one entry adds an outcome everywhere; the front door external tools use."""
+
+from __future__ import annotations
+
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from experiments.cli import format_summary
+from experiments.design import Experiment
+from experiments.report import write_report
+from experiments.runs import run_scenarios, summary_table
+from experiments.sweeps import run_sweep
+from model import REGISTRY, LPSAModel, Outcome, ScenarioError, load_scenario, run_model
+from model.outcomes import registered
+
+SMALL = {"scheme": {"n_authorities": 12}}
+
+
+def mean_potential() -> Outcome:
+    return Outcome("mean_potential", "mean potential of targets", "share of stretch", "neither",
+                   "achievable improvement at full effort, mean over targets (a test outcome)",
+                   lambda t, a: float(t["potential"].mean()), headline=True)
+
+
+def test_an_outcome_added_by_one_registry_entry_appears_in_summaries_sweeps_reports_and_dashboard(
+        tmp_path):
+    with registered(mean_potential()):
+        # summaries: the front door, a model's summary, the main job's table
+        assert 0 < run_model("lpsa1_baseline", seed=1, **{"scheme.n_authorities": 12})[
+            "mean_potential"] < 5
+        results = run_scenarios([load_scenario("lpsa1_baseline", SMALL)], 2, seed=3)
+        table = summary_table(results)
+        assert "mean_potential" in table and "mean_potential" in format_summary(table)
+        # sweeps: a column of runs.parquet, described in the Parquet schema
+        base = tmp_path / "small.yaml"
+        base.write_text("extends: lpsa1_baseline\nscheme: {n_authorities: 12}\n")
+        exp_file = tmp_path / "exp.yaml"
+        exp_file.write_text(f"name: exp\nbase: {base}\nreplications: 2\n"
+                            "levers:\n  funding.ppg_share: {values: [0.2, 0.8]}\n")
+        out = tmp_path / "sweep"
+        with ThreadPoolExecutor(1) as executor:
+            runs = run_sweep(Experiment(exp_file), out, executor, "threads", progress=False)
+        assert runs["mean_potential"].notna().all()
+        field = pq.read_schema(out / "runs.parquet").field("mean_potential")
+        assert field.metadata[b"label"] == b"mean potential of targets"
+        # reports
+        manifest = json.loads((out / "manifest.json").read_text())
+        write_report(out, runs, manifest, None)
+        assert "mean potential of targets" in (out / "report.md").read_text()
+        # dashboard monitors
+        from viz.charts import outcome_monitors
+
+        model = LPSAModel(load_scenario("lpsa1_baseline", SMALL), seed=1).run()
+        assert "mean potential of targets" in set(outcome_monitors(model)["outcome"])
+    assert "mean_potential" not in REGISTRY
+    assert "mean_potential" not in run_model("lpsa1_baseline", seed=1, **{"scheme.n_authorities": 12})
+
+
+def test_every_outcome_is_declared_with_label_unit_direction_and_description():
+    for o in REGISTRY.values():
+        assert o.label and o.unit and o.description
+        assert o.direction in ("higher is better", "lower is better", "neither")
+
+
+def test_run_model_takes_dotted_or_double_underscore_names_and_returns_floats():
+    dotted = run_model("lpsa1_baseline", seed=4, **{"funding.ppg_share": 0.3,
+                                                   "scheme.n_authorities": 20})
+    ident = run_model("lpsa1_baseline", seed=4, funding__ppg_share=0.3, scheme__n_authorities=20)
+    assert dotted.keys() == ident.keys() == {o.name for o in REGISTRY.values() if not o.needs_twins}
+    assert all(type(v) is float for v in ident.values())
+    assert all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(dotted.values(),
+                                                                             ident.values()))
+    other = run_model("lpsa1_baseline", seed=4, funding__ppg_share=0.9, scheme__n_authorities=20)
+    assert other["ppg_spent"] > ident["ppg_spent"]
+
+
+def test_run_model_with_twins_returns_additionality():
+    out = run_model("lpsa1_baseline", seed=2, twins=True, scheme__n_authorities=12)
+    assert "additionality_mean" in out and math.isfinite(out["additionality_mean"])
+
+
+def test_model_from_scenario_accepts_the_spelling_sweep_files_use():
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=1, **{"funding.ppg_share": 0.3})
+    assert m.params.funding.ppg_share == 0.3
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"funding__ppg_shares": 0.3}, "funding.ppg_shares"),
+    ({"funding__ppg_share": 3.0}, "less than or equal to 1"),
+])
+def test_run_model_names_a_bad_parameter(params, expected):
+    with pytest.raises(ScenarioError, match=expected.replace(".", r"\.")):
+        run_model("lpsa1_baseline", seed=1, **params)
+
+
+def test_undefined_outcomes_are_nan_not_errors():
+    out = run_model("lpsa1_baseline", seed=1, funding__ppg_share=1.0, scheme__n_authorities=12)
+    assert math.isnan(out["reward_paid_share"])
+
+
+def test_a_summary_frame_has_one_row_per_scenario():
+    res = run_scenarios([load_scenario("lpsa1_baseline", SMALL)], 2, seed=1)
+    assert isinstance(summary_table(res), pd.DataFrame) and len(summary_table(res)) == 1
