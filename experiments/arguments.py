@@ -94,9 +94,10 @@ def make_executor(stack: ExitStack, workers: int | None = None, dask: str | None
         return stack.enter_context(ProcessPoolExecutor(max_workers=n)), f"processes x{n}", None
     import time
 
-    for name in ("distributed", "tornado", "asyncio"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
     from distributed import Client, LocalCluster
+
+    for name in ("distributed", "distributed.client", "tornado", "asyncio"):  # after the import,
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)  # which configures them
 
     if dask == "local":
         cluster = stack.enter_context(LocalCluster(

@@ -191,7 +191,9 @@ def iter_chunks(design: Design, measure: Measure | None = None, executor: Execut
                 try:
                     rows = fut.result()
                 except Exception as exc:  # run errors are caught in run_chunk: the executor failed
-                    raise WorkersLost(f"{type(exc).__name__}: {str(exc)[:300]}") from None
+                    reason = " ".join(str(exc).split())[:300] or (
+                        "no detail; the cluster's scheduler or workers may be gone")
+                    raise WorkersLost(f"{type(exc).__name__}: {reason}") from None
                 bar.update(len(rows))
                 bar.set_postfix(failed=sum(r["status"] != "ok" for r in rows), refresh=False)
                 yield i, rows

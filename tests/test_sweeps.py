@@ -285,3 +285,75 @@ def test_a_read_only_output_folder_stops_the_sweep_at_once_naming_the_path(tmp_p
 def test_bad_retries_are_refused():
     r = run_cli("sweep", "experiments/ppg_vs_reward.yaml", "--retries", "-1")
     assert r.returncode == 2 and "--retries" in r.stderr and "whole number from 0" in r.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _dask(*args: str) -> subprocess.Popen:
+    dask = Path(sys.executable).with_name("dask")
+    return subprocess.Popen([str(dask), *args, "--no-dashboard"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_for_port(port: int, timeout: float = 30) -> None:
+    import socket
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_without_workers_ends_the_sweep_with_one_line(tmp_path):
+    port = _free_port()
+    scheduler = _dask("scheduler", "--host", "127.0.0.1", "--port", str(port))
+    try:
+        _wait_for_port(port)
+        started = time.time()
+        r = run_cli("sweep", str(tiny_sweep(tmp_path)), "--dask", f"tcp://127.0.0.1:{port}",
+                    "--worker-timeout", "3", "--retries", "0", "--out", str(tmp_path / "o"),
+                    "--quiet")
+        assert time.time() - started < 60
+        assert r.returncode != 0 and "no Dask workers for 3 s" in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    finally:
+        scheduler.kill()
+
+
+@pytest.mark.slow
+def test_losing_the_dask_scheduler_ends_the_sweep_with_one_line(tmp_path):
+    port = _free_port()
+    scheduler = _dask("scheduler", "--host", "127.0.0.1", "--port", str(port))
+    worker = None
+    try:
+        _wait_for_port(port)
+        worker = _dask("worker", f"tcp://127.0.0.1:{port}", "--nworkers", "1", "--nthreads", "1")
+        sweep = tiny_sweep(tmp_path, "levers:\n  funding.ppg_share: {values: [0.0, 0.5, 1.0]}\n",
+                           reps=40, chunk=1, councils=130)
+        out = tmp_path / "o"
+        proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "sweep", str(sweep), "--dask",
+                                 f"tcp://127.0.0.1:{port}", "--worker-timeout", "3", "--retries", "0",
+                                 "--out", str(out), "--quiet"], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline and not list((out / "chunks").glob("chunk-*.parquet")):
+            time.sleep(0.05)
+        scheduler.kill()
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode != 0 and "workers lost" in err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        assert list((out / "chunks").glob("chunk-*.parquet")), "finished chunks are kept"
+    finally:
+        scheduler.kill()
+        if worker is not None:
+            worker.kill()
