@@ -25,9 +25,12 @@ def _missing_dependencies() -> str | None:
 if __name__ == "__main__":
     missing = _missing_dependencies()
     if missing is not None:
-        print(f"error: this Python ({sys.executable}) lacks the project's dependencies (no module "
-              f"{missing!r}); run 'python3 tasks.py run ...' (sets up .venv), or use "
-              "'.venv/bin/python run.py ...' after 'python3 tasks.py setup'", file=sys.stderr)
+        print(
+            f"error: this Python ({sys.executable}) lacks the project's dependencies (no module "
+            f"{missing!r}); run 'python3 tasks.py run ...' (sets up .venv), or use "
+            "'.venv/bin/python run.py ...' after 'python3 tasks.py setup'",
+            file=sys.stderr,
+        )
         sys.exit(2)
     from experiments.cli import main
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Sweep throughput: runs per second of the default scenario on 1 and 2 local worker processes and on a
-Dask LocalCluster with 2 workers (process start-up included, as a user sees it).
+"""Sweep throughput: runs per second of the default scenario on 1 and 2 local worker processes and
+on a Dask LocalCluster with 2 workers (process start-up included, as a user sees it).
 
     python benchmarks/bench_sweep.py [--runs 200]
 """
@@ -16,26 +16,39 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from experiments.sweeps import Sweep, make_executor, run_sweep  # noqa: E402
+from experiments.arguments import make_executor  # noqa: E402
+from experiments.design import Experiment  # noqa: E402
+from experiments.sweeps import run_sweep  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--runs", type=int, default=200)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         sweep_file = Path(tmp) / "bench.yaml"
         reps = args.runs // 4
-        sweep_file.write_text(f"name: bench\nbase: lpsa1_baseline\nreplications: {reps}\nchunk_size: 10\n"
-                              "parameters:\n  funding.ppg_share: {values: [0.1, 0.4, 0.7, 1.0]}\n")
-        sweep = Sweep(sweep_file)
+        sweep_file.write_text(
+            f"name: bench\nbase: lpsa1_baseline\nreplications: {reps}\n"
+            "chunk_size: 10\nlevers:\n"
+            "  funding.ppg_share: {values: [0.1, 0.4, 0.7, 1.0]}\n"
+        )
+        sweep = Experiment(sweep_file)
         print(f"{sweep.n_runs} runs of the default scenario (130 councils), no twins")
         print(f"{'backend':<28} {'seconds':>8} {'runs/s':>8}")
-        for label, workers, dask in (("1 local worker", 1, None), ("2 local workers", 2, None), ("Dask LocalCluster, 2 workers", 2, "local")):
+        backends = (
+            ("1 local worker", 1, None),
+            ("2 local workers", 2, None),
+            ("Dask LocalCluster, 2 workers", 2, "local"),
+        )
+        for label, workers, dask in backends:
             with ExitStack() as stack:
                 t0 = time.perf_counter()
-                executor, backend = make_executor(stack, workers, dask)
-                run_sweep(sweep, Path(tmp) / label.replace(" ", "_").replace(",", ""), executor, backend, progress=False)
+                executor, backend, health = make_executor(stack, workers, dask)
+                out = Path(tmp) / label.replace(" ", "_").replace(",", "")
+                run_sweep(sweep, out, executor, backend, progress=False, health=health)
                 elapsed = time.perf_counter() - t0
             print(f"{label:<28} {elapsed:>8.1f} {sweep.n_runs / elapsed:>8.1f}")
 

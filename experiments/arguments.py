@@ -43,7 +43,9 @@ def fraction(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"got {text[:50]!r}; allowed: a fraction in (0, 1]") from None
+        raise argparse.ArgumentTypeError(
+            f"got {text[:50]!r}; allowed: a fraction in (0, 1]"
+        ) from None
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"got {value}; allowed: a fraction in (0, 1]")
     return value
@@ -68,21 +70,37 @@ def dask_address(text: str) -> str:
 def add_executor_arguments(ap: argparse.ArgumentParser) -> None:
     """--workers, --dask, --retries and --worker-timeout."""
     ap.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
-    ap.add_argument("--dask", type=dask_address,
-                    help="'local' for a Dask LocalCluster, or tcp://HOST:PORT of a running scheduler")
-    ap.add_argument("--retries", type=non_negative_int, default=2,
-                    help="times the chunks of a worker that died are run again: Dask resubmits the "
-                         "task; a broken local pool is replaced and the run resumes (default 2)")
-    ap.add_argument("--worker-timeout", type=positive_seconds, default=60.0,
-                    help="seconds without any Dask worker, or without the scheduler, before "
-                         "giving up (default 60)")
+    ap.add_argument(
+        "--dask",
+        type=dask_address,
+        help="'local' for a Dask LocalCluster, or tcp://HOST:PORT of a running scheduler",
+    )
+    ap.add_argument(
+        "--retries",
+        type=non_negative_int,
+        default=2,
+        help="times the chunks of a worker that died are run again: Dask resubmits the "
+        "task; a broken local pool is replaced and the run resumes (default 2)",
+    )
+    ap.add_argument(
+        "--worker-timeout",
+        type=positive_seconds,
+        default=60.0,
+        help="seconds without any Dask worker, or without the scheduler, before "
+        "giving up (default 60)",
+    )
 
 
 Health = Callable[[], None]
 
 
-def make_executor(stack: ExitStack, workers: int | None = None, dask: str | None = None,
-                  retries: int = 2, worker_timeout: float = 60.0) -> tuple[Executor, str, Health | None]:
+def make_executor(
+    stack: ExitStack,
+    workers: int | None = None,
+    dask: str | None = None,
+    retries: int = 2,
+    worker_timeout: float = 60.0,
+) -> tuple[Executor, str, Health | None]:
     """A process pool, or a Dask executor on a LocalCluster or an existing scheduler.
 
     Returns the executor, a description of the backend and, for Dask, a health check that raises
@@ -100,16 +118,25 @@ def make_executor(stack: ExitStack, workers: int | None = None, dask: str | None
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)  # which configures them
 
     if dask == "local":
-        cluster = stack.enter_context(LocalCluster(
-            n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True,
-            dashboard_address=None, host="127.0.0.1", silence_logs=logging.CRITICAL))
+        cluster = stack.enter_context(
+            LocalCluster(
+                n_workers=workers or os.cpu_count(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+                silence_logs=logging.CRITICAL,
+            )
+        )
         client = stack.enter_context(Client(cluster))
     else:
         try:
             client = stack.enter_context(Client(dask, timeout="20s"))
         except (OSError, TimeoutError) as exc:
-            raise WorkersLost(f"--dask: cannot reach scheduler {dask!r} ({exc}); allowed: 'local' "
-                              "or a reachable tcp://HOST:PORT") from None
+            raise WorkersLost(
+                f"--dask: cannot reach scheduler {dask!r} ({exc}); allowed: 'local' "
+                "or a reachable tcp://HOST:PORT"
+            ) from None
     last_ok = [time.monotonic()]
 
     def health() -> None:

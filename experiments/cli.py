@@ -44,18 +44,30 @@ def build_parser(prog: str = "lpsa") -> argparse.ArgumentParser:
     from .arguments import positive_int, seed
 
     p = argparse.ArgumentParser(
-        prog=prog, description="Run LPSA scenarios and write summary, tables and figures.",
-        epilog=f"Other commands: {', '.join(SUBCOMMANDS)}; see '{prog} COMMAND --help'.")
-    p.add_argument("scenarios", nargs="*", default=[DEFAULT_SCENARIO],
-                   help=f"scenario files or shipped names (default {DEFAULT_SCENARIO}); several "
-                        "run on the same seeds")
+        prog=prog,
+        description="Run LPSA scenarios and write summary, tables and figures.",
+        epilog=f"Other commands: {', '.join(SUBCOMMANDS)}; see '{prog} COMMAND --help'.",
+    )
+    p.add_argument(
+        "scenarios",
+        nargs="*",
+        default=[DEFAULT_SCENARIO],
+        help=f"scenario files or shipped names (default {DEFAULT_SCENARIO}); several "
+        "run on the same seeds",
+    )
     p.add_argument("--seed", type=seed, help="master seed (default: the first scenario's seed)")
-    p.add_argument("--replications", type=positive_int,
-                   help="replications per scenario (default: the scenario's)")
+    p.add_argument(
+        "--replications",
+        type=positive_int,
+        help="replications per scenario (default: the scenario's)",
+    )
     p.add_argument("--out", type=Path, help="output folder (default results/<scenario>-<time>)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    p.add_argument("--no-twins", action="store_true",
-                   help="skip the no-agreement twin runs (and so additionality and deadweight)")
+    p.add_argument(
+        "--no-twins",
+        action="store_true",
+        help="skip the no-agreement twin runs (and so additionality and deadweight)",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
 
@@ -69,7 +81,9 @@ def format_summary(table: pd.DataFrame) -> str:
     t = table.set_index("scenario").T
     if t.shape[1] == 2:
         a, b = t.columns
-        t[f"{b} - {a}"] = pd.to_numeric(t[b], errors="coerce") - pd.to_numeric(t[a], errors="coerce")
+        t[f"{b} - {a}"] = pd.to_numeric(t[b], errors="coerce") - pd.to_numeric(
+            t[a], errors="coerce"
+        )
     rows = {}
     for name in t.index:
         outcome = REGISTRY.get(name)
@@ -91,26 +105,38 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
     scenarios = [load_scenario(ref) for ref in args.scenarios]
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
-        raise UsageError(f"scenarios: the same scenario name appears twice ({', '.join(names)}); "
-                         "allowed: distinct scenarios")
+        raise UsageError(
+            f"scenarios: the same scenario name appears twice ({', '.join(names)}); "
+            "allowed: distinct scenarios"
+        )
     seed = args.seed if args.seed is not None else scenarios[0].seed
     reps = args.replications or scenarios[0].replications
     out = args.out or default_out("_vs_".join(names))
     io.prepare_folder(out)
     manifest = provenance.manifest(
-        "run", [prog, *argv], scenarios=names, seed=seed, replications=reps,
+        "run",
+        [prog, *argv],
+        scenarios=names,
+        seed=seed,
+        replications=reps,
         twins=not args.no_twins,
-        scenario_sha256={sc.name: _scenario_hash(sc) for sc in scenarios})
-    results = run_scenarios(scenarios, reps, seed, twins=not args.no_twins,
-                            progress=None if args.quiet else "runs")
+        scenario_sha256={sc.name: _scenario_hash(sc) for sc in scenarios},
+    )
+    results = run_scenarios(
+        scenarios, reps, seed, twins=not args.no_twins, progress=None if args.quiet else "runs"
+    )
     summary = summary_table(results)
     io.write_csv(out / "summary.csv", summary)
     io.write_parquet(out / "runs.parquet", pd.concat([r.runs for r in results], ignore_index=True))
     for table in TABLES:
-        io.write_parquet(out / f"{table}.parquet",
-                         pd.concat([getattr(r, table) for r in results], ignore_index=True))
+        io.write_parquet(
+            out / f"{table}.parquet",
+            pd.concat([getattr(r, table) for r in results], ignore_index=True),
+        )
     for sc in scenarios:
-        io.write_text(out / f"scenario-{sc.name}.yaml", yaml.safe_dump(sc.model_dump(), sort_keys=False))
+        io.write_text(
+            out / f"scenario-{sc.name}.yaml", yaml.safe_dump(sc.model_dump(), sort_keys=False)
+        )
     if not args.no_figures:
         from .figures import FIGURES
 

@@ -61,12 +61,20 @@ class Parameter(BaseModel):
     def _one_type(cls, values: list[Any] | None) -> list[Any] | None:
         if values is None:
             return None
-        kinds = {"true/false" if isinstance(v, bool) else "number"
-                 if isinstance(v, int | float) else type(v).__name__ for v in values}
+        kinds = {
+            "true/false"
+            if isinstance(v, bool)
+            else "number"
+            if isinstance(v, int | float)
+            else type(v).__name__
+            for v in values
+        }
         if not kinds <= {"true/false", "number"}:
             bad = next(v for v in values if not isinstance(v, bool | int | float))
-            raise ValueError(f"got {shorten(bad)} ({type(bad).__name__}); allowed: numbers or "
-                             "true/false (write 5.0e5, not \"5e5\")")
+            raise ValueError(
+                f"got {shorten(bad)} ({type(bad).__name__}); allowed: numbers or "
+                'true/false (write 5.0e5, not "5e5")'
+            )
         if len(kinds) > 1:
             raise ValueError("values mix numbers and true/false; allowed: values of one type")
         if kinds == {"number"} and not all(math.isfinite(v) for v in values):
@@ -122,7 +130,9 @@ class ExperimentSpec(BaseModel):
             raise ValueError("give either 'variants' or 'levers'/'uncertainties', not both")
         ranged = [k for k, v in params.items() if v.values is None]
         if self.method == "grid" and ranged:
-            raise ValueError(f"method 'grid' needs 'values' for every parameter; ranges for {ranged}")
+            raise ValueError(
+                f"method 'grid' needs 'values' for every parameter; ranges for {ranged}"
+            )
         if self.method != "grid":
             if not ranged:
                 raise ValueError(f"method '{self.method}' needs at least one 'low'/'high' range")
@@ -174,7 +184,8 @@ class Experiment:
             raise ScenarioError(
                 f"{self.path}: {self.spec.n_points():,} points x {self.spec.replications} "
                 f"replications = {n_runs:,} runs; allowed: at most {max_runs:,} "
-                "(raise the limit with --max-runs if you mean it)")
+                "(raise the limit with --max-runs if you mean it)"
+            )
         self.base = self._scenario(self.spec.base, "base")
         self.compare = [self._scenario(ref, "compare") for ref in self.spec.compare]
         self._check_parameters()
@@ -211,8 +222,10 @@ class Experiment:
             return [Point(v.overrides, name=v.name) for v in s.variants]
         params = s.parameters()
         grid_names = [k for k, p in params.items() if p.values is not None]
-        grid = [dict(zip(grid_names, combo))
-                for combo in itertools.product(*(params[k].values for k in grid_names))]
+        grid = [
+            dict(zip(grid_names, combo))
+            for combo in itertools.product(*(params[k].values for k in grid_names))
+        ]
         if s.method == "grid":
             return [Point(g) for g in grid]
         ranged = [k for k, p in params.items() if p.values is None]
@@ -223,8 +236,13 @@ class Experiment:
         return [Point({**g, **x}) for g in grid for x in samples]
 
     def design(self) -> Design:
-        return Design({"base": self.base}, self.points, self.spec.replications, self.spec.seed,
-                      self.spec.twins)
+        return Design(
+            {"base": self.base},
+            self.points,
+            self.spec.replications,
+            self.spec.seed,
+            self.spec.twins,
+        )
 
     def outcome_columns(self) -> list[str]:
         from model.outcomes import outcome_names
@@ -233,8 +251,10 @@ class Experiment:
 
     def identity(self) -> dict[str, str]:
         """Hashes of what a result depends on: the experiment file and every scenario it uses."""
-        out = {"experiment_file": sha256_bytes(self.path.read_bytes()),
-               f"scenario {self.base.name}": scenario_hash(self.base)}
+        out = {
+            "experiment_file": sha256_bytes(self.path.read_bytes()),
+            f"scenario {self.base.name}": scenario_hash(self.base),
+        }
         out.update({f"scenario {sc.name}": scenario_hash(sc) for sc in self.compare})
         return out
 

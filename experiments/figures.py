@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from model.outputs import approach_kind, retained_by_approach  # noqa: E402
+from model.scenario import QUARTERS_PER_YEAR  # noqa: E402
 
 from .runs import ScenarioResults  # noqa: E402
 
@@ -23,19 +24,22 @@ OUTCOME_COLOURS = {"met": "#2a9d8f", "partly": "#e9c46a", "missed": "#e76f51"}
 
 
 def performance_over_time(results: Sequence[ScenarioResults]) -> plt.Figure:
-    """Mean performance relative to stretch by quarter from the agreement's start, band = 5-95% of replications."""
+    """Mean performance relative to stretch by quarter from the agreement's start; the band holds
+    5-95 % of replications."""
     fig, ax = plt.subplots(figsize=(9, 5))
     end_q = 0
     for res in results:
         traj = res.trajectory[res.trajectory["approach"] == "all"]
-        wide = traj.pivot(index="quarter_from_start", columns="replication", values="mean_performance")
-        years = wide.index.to_numpy() / 4.0
+        wide = traj.pivot(
+            index="quarter_from_start", columns="replication", values="mean_performance"
+        )
+        years = wide.index.to_numpy() / QUARTERS_PER_YEAR
         lo, hi = (wide.quantile(q, axis=1).to_numpy() for q in (0.05, 0.95))
-        line, = ax.plot(years, wide.mean(axis=1), label=res.scenario.name)
+        (line,) = ax.plot(years, wide.mean(axis=1), label=res.scenario.name)
         ax.fill_between(years, lo, hi, color=line.get_color(), alpha=0.2)
         end_q = res.scenario.scheme.implementation_quarters
     ax.axhline(1.0, color="grey", lw=0.8, ls=":", label="agreed stretch")
-    ax.axvline(end_q / 4.0, color="black", lw=1, ls="--", label="agreement ends")
+    ax.axvline(end_q / QUARTERS_PER_YEAR, color="black", lw=1, ls="--", label="agreement ends")
     ax.set_xlabel("years from the agreement's start")
     ax.set_ylabel("performance (share of agreed stretch)")
     ax.set_title("Performance against stretch, and what is left after the agreement ends")
@@ -46,10 +50,17 @@ def performance_over_time(results: Sequence[ScenarioResults]) -> plt.Figure:
 
 def attainment_by_area(results: Sequence[ScenarioResults]) -> plt.Figure:
     """Share of targets met / partly met / missed, by policy area, one panel per scenario."""
-    fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 5), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(results), figsize=(6 * len(results), 5), sharey=True, squeeze=False
+    )
     for ax, res in zip(axes[0], results):
-        shares = (res.targets.groupby("area")["outcome"].value_counts(normalize=True).unstack(fill_value=0.0)
-                  .reindex(columns=list(OUTCOME_COLOURS), fill_value=0.0).sort_values("met"))
+        shares = (
+            res.targets.groupby("area")["outcome"]
+            .value_counts(normalize=True)
+            .unstack(fill_value=0.0)
+            .reindex(columns=list(OUTCOME_COLOURS), fill_value=0.0)
+            .sort_values("met")
+        )
         left = np.zeros(len(shares))
         for outcome, colour in OUTCOME_COLOURS.items():
             ax.barh(shares.index, shares[outcome], left=left, color=colour, label=outcome)
@@ -73,7 +84,9 @@ def retained_gain_by_approach(results: Sequence[ScenarioResults]) -> plt.Figure:
     data = pd.concat(frames, ignore_index=True)
     kinds = ["systemic_succeeded", "systemic_failed", "new_working", "more_of_same"]
     cols = [c for c in data.columns if c.startswith("retained_gain_")]
-    fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(results), figsize=(6 * len(results), 4.5), sharey=True, squeeze=False
+    )
     for ax, res in zip(axes[0], results):
         d = data[data["scenario"] == res.scenario.name].set_index("approach").reindex(kinds)
         x = np.arange(len(kinds))

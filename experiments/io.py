@@ -47,8 +47,9 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX,
-                                   dir=path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent
+        )
         os.close(fd)
         os.chmod(tmp, 0o666 & ~_umask())
         write(Path(tmp))
@@ -90,8 +91,12 @@ def outcome_field_metadata(column: str) -> dict[bytes, bytes] | None:
     outcome = REGISTRY.get(column)
     if outcome is None:
         return None
-    return {b"label": outcome.label.encode(), b"unit": outcome.unit.encode(),
-            b"direction": outcome.direction.encode(), b"description": outcome.description.encode()}
+    return {
+        b"label": outcome.label.encode(),
+        b"unit": outcome.unit.encode(),
+        b"direction": outcome.direction.encode(),
+        b"description": outcome.description.encode(),
+    }
 
 
 def to_arrow(frame: pd.DataFrame, metadata: Mapping[str, str] | None = None) -> Any:
@@ -108,8 +113,9 @@ def to_arrow(frame: pd.DataFrame, metadata: Mapping[str, str] | None = None) -> 
     return table.cast(pa.schema(fields, metadata=schema_meta))
 
 
-def write_parquet(path: str | Path, frame: pd.DataFrame,
-                  metadata: Mapping[str, str] | None = None) -> Path:
+def write_parquet(
+    path: str | Path, frame: pd.DataFrame, metadata: Mapping[str, str] | None = None
+) -> Path:
     import pyarrow.parquet as pq
 
     table = to_arrow(frame, metadata)

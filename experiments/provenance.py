@@ -17,8 +17,18 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("lpsa-sim", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "SALib",
-            "dask", "distributed")
+PACKAGES = (
+    "lpsa-sim",
+    "mesa",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "scipy",
+    "SALib",
+    "dask",
+    "distributed",
+)
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,13 +38,23 @@ def git_commit() -> str:
     if not (SOURCE_ROOT / ".git").exists():
         return "unknown"
     try:
-        run = subprocess.run(["git", "rev-parse", "HEAD"], cwd=SOURCE_ROOT, capture_output=True,
-                             text=True, timeout=10)
+        run = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=SOURCE_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         commit = run.stdout.strip()
         if run.returncode != 0 or not commit:
             return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=SOURCE_ROOT, capture_output=True, text=True, timeout=10).stdout
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=SOURCE_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
         return commit + ("+dirty" if dirty.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"

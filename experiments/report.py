@@ -3,7 +3,8 @@
 For each swept parameter, each headline outcome's mean with a 95 % bootstrap interval per value
 (grid sweeps) or per decile bin of the parameter (sampled sweeps). The outcomes are the registry's
 headline outcomes that the sweep recorded (``model/outcomes.py``: targets met, reward paid,
-retained gain at +3 and +5 years, value for money and, with twins, additionality). If the sweep file lists ``compare:`` scenarios
+retained gain at +3 and +5 years, value for money and, with twins, additionality). If the sweep
+file lists ``compare:`` scenarios
 (e.g. ppg_heavy, reward_heavy), they are run with the sweep's seed and replications (common random
 numbers) and compared side by side, with the paired difference and its interval.
 """
@@ -44,18 +45,27 @@ def scale(name: str) -> float:
 def load(folder: Path) -> tuple[pd.DataFrame, dict]:
     runs_path, manifest_path = folder / "runs.parquet", folder / "manifest.json"
     if not runs_path.is_file() or not manifest_path.is_file():
-        raise ScenarioError(f"{folder}: no runs.parquet and manifest.json here; allowed: a finished sweep's results folder")
+        raise ScenarioError(
+            f"{folder}: no runs.parquet and manifest.json here; allowed: a finished sweep's "
+            "results folder"
+        )
     return pd.read_parquet(runs_path), json.loads(manifest_path.read_text())
 
 
 def per_value(runs: pd.DataFrame, param: str, outcome: str, seed: int) -> pd.DataFrame:
     """Mean and 95 % bootstrap interval of ``outcome`` per value (or decile bin) of ``param``."""
     x = runs[param]
-    key = x if x.nunique() <= 25 else pd.qcut(x, 10, duplicates="drop").apply(lambda iv: iv.mid).astype(float)
+    key = (
+        x
+        if x.nunique() <= 25
+        else pd.qcut(x, 10, duplicates="drop").apply(lambda iv: iv.mid).astype(float)
+    )
     rows = []
     for value, group in runs.groupby(key, sort=True):
         mean, lo, hi = bootstrap_ci(group[outcome].to_numpy() * scale(outcome), seed=seed)
-        rows.append({param: float(value), "mean": mean, "ci_low": lo, "ci_high": hi, "n": len(group)})
+        rows.append(
+            {param: float(value), "mean": mean, "ci_low": lo, "ci_high": hi, "n": len(group)}
+        )
     return pd.DataFrame(rows)
 
 
@@ -63,8 +73,9 @@ def compare_scenarios(names: list[str], replications: int, seed: int, twins: boo
     """Run the compare scenarios on the sweep's seeds; per-replication outcomes."""
     scenarios = [load_scenario(n) for n in names]
     bases = {f"s{i}": sc for i, sc in enumerate(scenarios)}
-    design = Design(bases, [Point(name=sc.name, base=k) for k, sc in bases.items()],
-                    replications, seed, twins)
+    design = Design(
+        bases, [Point(name=sc.name, base=k) for k, sc in bases.items()], replications, seed, twins
+    )
     runs = require_success(run_table(design, Outcomes(), progress="compare"))
     return runs.rename(columns={"name": "scenario"})
 
@@ -86,45 +97,69 @@ def comparison_table(comp: pd.DataFrame, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_report(folder: Path, runs: pd.DataFrame, manifest: dict, comp: pd.DataFrame | None) -> Path:
+def write_report(
+    folder: Path, runs: pd.DataFrame, manifest: dict, comp: pd.DataFrame | None
+) -> Path:
     """report.md, per_value.csv and comparison.csv first, then one figure per parameter."""
     ok = runs[runs["status"] == "ok"]
     seed = int(manifest.get("seed", 0))
     outcomes = [o for o in report_outcomes(ok.columns) if ok[o].notna().any()]
-    lines = [f"# Sweep report: {manifest['experiment']}", "",
-             f"{len(ok)} successful runs of {manifest['runs']} ({manifest['points']} points x "
-             f"{manifest['replications']} replications, master seed {seed}, common random numbers "
-             f"across points), base scenario `{manifest['base_scenario']}`, git "
-             f"{manifest.get('git_commit', '?')[:10]}. Means with 95 % bootstrap intervals over "
-             "replications.", ""]
+    lines = [
+        f"# Sweep report: {manifest['experiment']}",
+        "",
+        f"{len(ok)} successful runs of {manifest['runs']} ({manifest['points']} points x "
+        f"{manifest['replications']} replications, master seed {seed}, common random numbers "
+        f"across points), base scenario `{manifest['base_scenario']}`, git "
+        f"{manifest.get('git_commit', '?')[:10]}. Means with 95 % bootstrap intervals over "
+        "replications.",
+        "",
+    ]
     lines += [f"- **{label(o)}** (`{o}`): {REGISTRY[o].description}." for o in outcomes] + [""]
     if len(ok) < len(runs):
-        lines += [f"**{len(runs) - len(ok)} runs failed** and are left out (see `runs.parquet`, "
-                  "status 'failed').", ""]
+        lines += [
+            f"**{len(runs) - len(ok)} runs failed** and are left out (see `runs.parquet`, "
+            "status 'failed').",
+            "",
+        ]
     tables = {}
     for param in manifest["parameters"]:
         pvs = {o: per_value(ok, param, o, seed) for o in outcomes}
         tables[param] = pvs
-        lines += [f"## By `{param}`", "", f"![{param}](report_{param}.png)", "",
-                  "| " + param + " | " + " | ".join(label(o) for o in outcomes) + " |",
-                  "|" + "---|" * (len(outcomes) + 1)]
+        lines += [
+            f"## By `{param}`",
+            "",
+            f"![{param}](report_{param}.png)",
+            "",
+            "| " + param + " | " + " | ".join(label(o) for o in outcomes) + " |",
+            "|" + "---|" * (len(outcomes) + 1),
+        ]
         cells: dict[float, list[str]] = {}
         for pv in pvs.values():
             for _, r in pv.iterrows():
                 cells.setdefault(r[param], []).append(
-                    f"{r['mean']:.3f} ({r['ci_low']:.3f}, {r['ci_high']:.3f})")
+                    f"{r['mean']:.3f} ({r['ci_low']:.3f}, {r['ci_high']:.3f})"
+                )
         lines += [f"| {value:g} | " + " | ".join(c) + " |" for value, c in sorted(cells.items())]
         lines.append("")
-    long = [pv.rename(columns={param: "value"}).assign(parameter=param, outcome=o)
-            for param, pvs in tables.items() for o, pv in pvs.items()]
+    long = [
+        pv.rename(columns={param: "value"}).assign(parameter=param, outcome=o)
+        for param, pvs in tables.items()
+        for o, pv in pvs.items()
+    ]
     if long:
         io.write_csv(folder / "per_value.csv", pd.concat(long, ignore_index=True))
     if comp is not None and len(comp):
         table = comparison_table(comp, seed)
-        lines += ["## Scenarios compared", "",
-                  f"{', '.join(f'`{n}`' for n in dict.fromkeys(comp['scenario']))}, each "
-                  f"{manifest['replications']} replications on the sweep's seeds; the difference is "
-                  "paired by replication.", "", table.to_markdown(index=False), ""]
+        lines += [
+            "## Scenarios compared",
+            "",
+            f"{', '.join(f'`{n}`' for n in dict.fromkeys(comp['scenario']))}, each "
+            f"{manifest['replications']} replications on the sweep's seeds; the difference is "
+            "paired by replication.",
+            "",
+            table.to_markdown(index=False),
+            "",
+        ]
         io.write_csv(folder / "comparison.csv", comp)
     path = folder / "report.md"
     io.write_text(path, "\n".join(lines))
@@ -144,7 +179,7 @@ def parameter_figure(folder: Path, param: str, pvs: dict[str, pd.DataFrame]) -> 
     ncols = min(3, len(pvs))
     nrows = -(-len(pvs) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
-    for ax in axes.ravel()[len(pvs):]:
+    for ax in axes.ravel()[len(pvs) :]:
         ax.set_visible(False)
     for ax, (o, pv) in zip(axes.ravel(), pvs.items()):
         ax.plot(pv[param], pv["mean"], "o-", ms=3)
@@ -156,10 +191,18 @@ def parameter_figure(folder: Path, param: str, pvs: dict[str, pd.DataFrame]) -> 
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="lpsa report", description="Write a markdown report with figures for a sweep.")
-    ap.add_argument("results", type=Path,
-                    help="a sweep's results folder (e.g. results/ppg_vs_reward), or a sweep file, which is run or resumed first")
-    ap.add_argument("--no-compare", action="store_true", help="skip running the sweep file's compare scenarios")
+    ap = argparse.ArgumentParser(
+        prog="lpsa report", description="Write a markdown report with figures for a sweep."
+    )
+    ap.add_argument(
+        "results",
+        type=Path,
+        help="a sweep's results folder (e.g. results/ppg_vs_reward), or an experiment file, "
+        "which is run or resumed first",
+    )
+    ap.add_argument(
+        "--no-compare", action="store_true", help="skip running the sweep file's compare scenarios"
+    )
     args = ap.parse_args(argv)
     from .sweeps import results_for
 
@@ -167,7 +210,12 @@ def main(argv: list[str]) -> int:
     runs, manifest = load(folder)
     comp = None
     if manifest.get("compare") and not args.no_compare:
-        comp = compare_scenarios(manifest["compare"], int(manifest["replications"]), int(manifest["seed"]), bool(manifest.get("twins")))
+        comp = compare_scenarios(
+            manifest["compare"],
+            int(manifest["replications"]),
+            int(manifest["seed"]),
+            bool(manifest.get("twins")),
+        )
     path = write_report(folder, runs, manifest, comp)
     print(f"Report written to {path}")
     return 0

@@ -6,7 +6,8 @@ replications, optionally with no-agreement twins. :func:`iter_chunks` runs it on
 given) and yields one list of rows per chunk as chunks finish; :func:`run_table` returns them as
 one tidy table, one row per run.
 
-Replication ``r`` of every point runs on ``replication_seed(seed, r)`` (common random numbers), and a
+Replication ``r`` of every point runs on ``replication_seed(seed, r)`` (common random numbers), and
+a
 run's result depends only on its point and seed, so tables are identical bit for bit whatever the
 executor, the number of workers or the chunk size. A run that raises becomes a row with
 ``status == "failed"`` and its error; a lost executor raises :class:`WorkersLost`.
@@ -43,7 +44,8 @@ Measure = Callable[[LPSAModel, "LPSAModel | None"], dict[str, Any]]
 
 
 class WorkersLost(ScenarioError):
-    """The executor lost its workers (a process was killed, a cluster's workers or scheduler went)."""
+    """The executor lost its workers: a process was killed, or a cluster lost its
+    workers or scheduler."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,9 @@ def _inject_faults(run_ids: range) -> set[int]:
     return {int(x) for x in os.environ.get(FAIL_HOOK, "").split(",") if x.strip()}
 
 
-def run_chunk(design: Design, points: dict[int, Point], run_ids: range, measure: Measure,
-              empty: list[str]) -> list[dict[str, Any]]:
+def run_chunk(
+    design: Design, points: dict[int, Point], run_ids: range, measure: Measure, empty: list[str]
+) -> list[dict[str, Any]]:
     """Run ``run_ids`` (in a worker); ``points`` holds the points they need."""
     fail = _inject_faults(run_ids)
     rows = []
@@ -129,8 +132,14 @@ def run_chunk(design: Design, points: dict[int, Point], run_ids: range, measure:
             if point_id not in scenarios:
                 scenarios[point_id] = design.scenario(point)
             sc = scenarios[point_id]
-            row = {"run_id": run_id, "point": point_id, "name": point.name or sc.name,
-                   "replication": r, "seed": seed, **point.columns()}
+            row = {
+                "run_id": run_id,
+                "point": point_id,
+                "name": point.name or sc.name,
+                "replication": r,
+                "seed": seed,
+                **point.columns(),
+            }
             if run_id in fail:
                 raise RuntimeError(f"injected failure ({FAIL_HOOK})")
             row.update(measure(*run_pair(sc, seed, design.twins)))
@@ -140,7 +149,9 @@ def run_chunk(design: Design, points: dict[int, Point], run_ids: range, measure:
             row.setdefault("name", point.name)
             row.update(point.columns())
             row.update({c: np.nan for c in empty})
-            row.update(status="failed", error=f"{type(exc).__name__}: {str(exc)[:300]} | {last[:200]}")
+            row.update(
+                status="failed", error=f"{type(exc).__name__}: {str(exc)[:300]} | {last[:200]}"
+            )
         rows.append(row)
     return rows
 
@@ -157,9 +168,15 @@ class InProcessExecutor(Executor):
         return fut
 
 
-def iter_chunks(design: Design, measure: Measure | None = None, executor: Executor | None = None,
-                chunk_size: int = 20, skip: Iterable[int] = (), progress: str | None = None,
-                health: Callable[[], None] | None = None) -> Iterator[tuple[int, list[dict]]]:
+def iter_chunks(
+    design: Design,
+    measure: Measure | None = None,
+    executor: Executor | None = None,
+    chunk_size: int = 20,
+    skip: Iterable[int] = (),
+    progress: str | None = None,
+    health: Callable[[], None] | None = None,
+) -> Iterator[tuple[int, list[dict]]]:
     """Run every chunk of ``design`` not in ``skip``; yield ``(chunk index, rows)`` as each ends.
 
     ``health`` is called every few seconds while waiting (it raises ``WorkersLost`` when the
@@ -172,15 +189,23 @@ def iter_chunks(design: Design, measure: Measure | None = None, executor: Execut
     chunks = design.chunks(chunk_size)
     todo = [i for i in range(len(chunks)) if i not in set(skip)]
     done = design.n_runs - sum(len(chunks[i]) for i in todo)
-    bar = tqdm(total=design.n_runs, initial=done, desc=progress or "runs", unit="run", delay=2,
-               disable=progress is None)
+    bar = tqdm(
+        total=design.n_runs,
+        initial=done,
+        desc=progress or "runs",
+        unit="run",
+        delay=2,
+        disable=progress is None,
+    )
     light = Design(design.bases, [], design.replications, design.seed, design.twins)
     pending: dict[Future, int] = {}
     try:
         for i in todo:
             ids = chunks[i]
-            pts = {p: design.points[p] for p in range(ids[0] // design.replications,
-                                                      (ids[-1] // design.replications) + 1)}
+            pts = {
+                p: design.points[p]
+                for p in range(ids[0] // design.replications, (ids[-1] // design.replications) + 1)
+            }
             pending[executor.submit(run_chunk, light, pts, ids, measure, empty)] = i
         while pending:
             finished, _ = wait(pending, timeout=2.0, return_when=FIRST_COMPLETED)
@@ -192,7 +217,8 @@ def iter_chunks(design: Design, measure: Measure | None = None, executor: Execut
                     rows = fut.result()
                 except Exception as exc:  # run errors are caught in run_chunk: the executor failed
                     reason = " ".join(str(exc).split())[:300] or (
-                        "no detail; the cluster's scheduler or workers may be gone")
+                        "no detail; the cluster's scheduler or workers may be gone"
+                    )
                     raise WorkersLost(f"{type(exc).__name__}: {reason}") from None
                 bar.update(len(rows))
                 bar.set_postfix(failed=sum(r["status"] != "ok" for r in rows), refresh=False)
@@ -208,8 +234,13 @@ def rows_to_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("run_id", ignore_index=True)
 
 
-def run_table(design: Design, measure: Measure | None = None, executor: Executor | None = None,
-              chunk_size: int = 20, progress: str | None = None) -> pd.DataFrame:
+def run_table(
+    design: Design,
+    measure: Measure | None = None,
+    executor: Executor | None = None,
+    chunk_size: int = 20,
+    progress: str | None = None,
+) -> pd.DataFrame:
     """Run the whole design and return one row per run (see the module docstring)."""
     rows: list[dict[str, Any]] = []
     for _, chunk in iter_chunks(design, measure, executor, chunk_size, progress=progress):

@@ -37,8 +37,11 @@ class ScenarioResults:
     def summary(self) -> dict[str, Any]:
         """Each registered outcome's mean over replications."""
         names = [c for c in outcome_names() if c in self.runs]
-        return {"scenario": self.scenario.name, "replications": len(self.runs),
-                **{n: float(self.runs[n].mean()) for n in names}}
+        return {
+            "scenario": self.scenario.name,
+            "replications": len(self.runs),
+            **{n: float(self.runs[n].mean()) for n in names},
+        }
 
 
 def run_tables(model: LPSAModel, twin: LPSAModel | None) -> dict[str, Any]:
@@ -47,18 +50,28 @@ def run_tables(model: LPSAModel, twin: LPSAModel | None) -> dict[str, Any]:
     if twin is not None:
         targets = pd.concat([targets, attribution_columns(model, twin)], axis=1)
     authorities = model.authorities_frame()
-    tables = {"targets": targets, "authorities": authorities, "quarters": model.quarters_frame(),
-              "trajectory": model.trajectory_frame()}
+    tables = {
+        "targets": targets,
+        "authorities": authorities,
+        "quarters": model.quarters_frame(),
+        "trajectory": model.trajectory_frame(),
+    }
     return {**summarise(targets, authorities), "tables": tables}
 
 
-def run_scenarios(scenarios: Sequence[Scenario], replications: int, seed: int,
-                  twins: bool = False, executor: Executor | None = None,
-                  progress: str | None = None) -> list[ScenarioResults]:
+def run_scenarios(
+    scenarios: Sequence[Scenario],
+    replications: int,
+    seed: int,
+    twins: bool = False,
+    executor: Executor | None = None,
+    progress: str | None = None,
+) -> list[ScenarioResults]:
     """Run ``replications`` of each scenario on common random numbers; tables per scenario."""
     bases = {f"s{i}": sc for i, sc in enumerate(scenarios)}
-    design = Design(bases, [Point(name=sc.name, base=k) for k, sc in bases.items()],
-                    replications, seed, twins)
+    design = Design(
+        bases, [Point(name=sc.name, base=k) for k, sc in bases.items()], replications, seed, twins
+    )
     rows: list[dict[str, Any]] = []
     for _, chunk in iter_chunks(design, run_tables, executor, chunk_size=1, progress=progress):
         rows.extend(chunk)
@@ -74,14 +87,19 @@ def run_scenarios(scenarios: Sequence[Scenario], replications: int, seed: int,
                 frame.insert(0, "replication", int(r))
                 frame.insert(0, "scenario", sc.name)
                 tables[t].append(frame)
-        results.append(ScenarioResults(
-            sc, mine.drop(columns="tables").reset_index(drop=True),
-            **{t: pd.concat(v, ignore_index=True) for t, v in tables.items()}))
+        results.append(
+            ScenarioResults(
+                sc,
+                mine.drop(columns="tables").reset_index(drop=True),
+                **{t: pd.concat(v, ignore_index=True) for t, v in tables.items()},
+            )
+        )
     return results
 
 
-def run_replications(scenario: Scenario, replications: int, master_seed: int,
-                     twins: bool = False) -> ScenarioResults:
+def run_replications(
+    scenario: Scenario, replications: int, master_seed: int, twins: bool = False
+) -> ScenarioResults:
     """One scenario's replications, in this process."""
     return run_scenarios([scenario], replications, master_seed, twins)[0]
 

@@ -35,12 +35,23 @@ OUTPUTS = ["targets_met_share", "reward_paid_share", "retained_gain_3y"]
 
 
 def _problem(params: list[Uncertain]) -> dict:
-    return {"num_vars": len(params), "names": [p.path for p in params],
-            "bounds": [[p.low, p.high] for p in params]}
+    return {
+        "num_vars": len(params),
+        "names": [p.path for p in params],
+        "bounds": [[p.low, p.high] for p in params],
+    }
 
 
-def run_stage(base: Scenario, params: list[Uncertain], X: np.ndarray, replications: int,
-              seed: int, executor: Executor, label: str, outputs: list[str]) -> pd.DataFrame:
+def run_stage(
+    base: Scenario,
+    params: list[Uncertain],
+    X: np.ndarray,
+    replications: int,
+    seed: int,
+    executor: Executor,
+    label: str,
+    outputs: list[str],
+) -> pd.DataFrame:
     """Mean of each output over replications, one row per sample point."""
     points = [{p.path: float(v) for p, v in zip(params, row)} for row in X]
     frame = evaluate_points(base, points, replications, seed, Outcomes(outputs), executor, label)
@@ -53,16 +64,26 @@ def defined(Y: pd.DataFrame, output: str, notes: list[str], stage: str) -> np.nd
     y = Y[output].to_numpy()
     bad = int((~np.isfinite(y)).sum())
     if bad:
-        notes.append(f"{stage}: `{output}` is undefined at {bad} of {y.size} points (NaN), so its "
-                     "indices are not computed")
+        notes.append(
+            f"{stage}: `{output}` is undefined at {bad} of {y.size} points (NaN), so its "
+            "indices are not computed"
+        )
         return None
     return y
 
 
-def morris_screening(base: Scenario, params: list[Uncertain], trajectories: int, replications: int,
-                     seed: int, executor: Executor, outputs: list[str],
-                     notes: list[str]) -> pd.DataFrame:
-    """mu* and sigma per parameter and output (mu* normalised by the largest per output for ranking)."""
+def morris_screening(
+    base: Scenario,
+    params: list[Uncertain],
+    trajectories: int,
+    replications: int,
+    seed: int,
+    executor: Executor,
+    outputs: list[str],
+    notes: list[str],
+) -> pd.DataFrame:
+    """mu* and sigma per parameter and output (mu* normalised by the largest per output, for
+    ranking)."""
     problem = _problem(params)
     X = morris_sample.sample(problem, trajectories, num_levels=4, seed=seed)
     Y = run_stage(base, params, X, replications, seed, executor, "Morris", outputs)
@@ -72,15 +93,33 @@ def morris_screening(base: Scenario, params: list[Uncertain], trajectories: int,
         if y is None:
             continue
         res = morris_analyze.analyze(problem, X, y, num_levels=4, seed=seed)
-        for name, mu_star, sigma, conf in zip(res["names"], res["mu_star"], res["sigma"], res["mu_star_conf"]):
-            rows.append({"output": out, "parameter": name, "mu_star": mu_star, "mu_star_conf": conf, "sigma": sigma})
+        for name, mu_star, sigma, conf in zip(
+            res["names"], res["mu_star"], res["sigma"], res["mu_star_conf"]
+        ):
+            rows.append(
+                {
+                    "output": out,
+                    "parameter": name,
+                    "mu_star": mu_star,
+                    "mu_star_conf": conf,
+                    "sigma": sigma,
+                }
+            )
     table = pd.DataFrame(rows, columns=["output", "parameter", "mu_star", "mu_star_conf", "sigma"])
     table["mu_star_norm"] = table["mu_star"] / table.groupby("output")["mu_star"].transform("max")
     return table
 
 
-def sobol_indices(base: Scenario, params: list[Uncertain], n: int, replications: int, seed: int,
-                  executor: Executor, outputs: list[str], notes: list[str]) -> pd.DataFrame:
+def sobol_indices(
+    base: Scenario,
+    params: list[Uncertain],
+    n: int,
+    replications: int,
+    seed: int,
+    executor: Executor,
+    outputs: list[str],
+    notes: list[str],
+) -> pd.DataFrame:
     """First-order and total Sobol indices with confidence intervals."""
     problem = _problem(params)
     X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
@@ -92,25 +131,50 @@ def sobol_indices(base: Scenario, params: list[Uncertain], n: int, replications:
             continue
         res = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
         for i, name in enumerate(problem["names"]):
-            rows.append({"output": out, "parameter": name, "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
-                         "ST": res["ST"][i], "ST_conf": res["ST_conf"][i]})
+            rows.append(
+                {
+                    "output": out,
+                    "parameter": name,
+                    "S1": res["S1"][i],
+                    "S1_conf": res["S1_conf"][i],
+                    "ST": res["ST"][i],
+                    "ST_conf": res["ST_conf"][i],
+                }
+            )
     return pd.DataFrame(rows, columns=["output", "parameter", "S1", "S1_conf", "ST", "ST_conf"])
 
 
 def top_parameters(morris: pd.DataFrame, k: int) -> list[str]:
     """The k parameters with the largest normalised mu* on any output."""
-    return morris.groupby("parameter")["mu_star_norm"].max().sort_values(ascending=False).head(k).index.tolist()
+    return (
+        morris.groupby("parameter")["mu_star_norm"]
+        .max()
+        .sort_values(ascending=False)
+        .head(k)
+        .index.tolist()
+    )
 
 
-def write_report(out: Path, morris: pd.DataFrame, sobol: pd.DataFrame, settings: dict,
-                 outputs: list[str], notes: list[str]) -> None:
+def write_report(
+    out: Path,
+    morris: pd.DataFrame,
+    sobol: pd.DataFrame,
+    settings: dict,
+    outputs: list[str],
+    notes: list[str],
+) -> None:
     """morris.csv, sobol.csv and sensitivity.md first, then one figure per output."""
     io.write_csv(out / "morris.csv", morris)
     io.write_csv(out / "sobol.csv", sobol)
-    lines = ["# Sensitivity analysis", "",
-             "Stage 1: Morris screening (SALib) over every parameter in `experiments/uncertain_parameters.yaml`; "
-             "stage 2: Sobol indices (Saltelli sampling) over the parameters screening ranked highest. "
-             f"Settings: `{settings}`. All points share seeds (common random numbers).", ""]
+    lines = [
+        "# Sensitivity analysis",
+        "",
+        "Stage 1: Morris screening (SALib) over every parameter in "
+        "`experiments/uncertain_parameters.yaml`; "
+        "stage 2: Sobol indices (Saltelli sampling) over the parameters screening ranked highest. "
+        f"Settings: `{settings}`. All points share seeds (common random numbers).",
+        "",
+    ]
     lines += [f"- {n}" for n in notes] + ([""] if notes else [])
     for output in outputs:
         m = morris[morris["output"] == output].sort_values("mu_star", ascending=False)
@@ -120,13 +184,22 @@ def write_report(out: Path, morris: pd.DataFrame, sobol: pd.DataFrame, settings:
         if m.empty:
             lines += ["Not analysed: undefined at some points (see the notes above).", ""]
             continue
-        lines += ["Five most influential parameters (ranked by Morris mu*, which covers them all; "
-                  "Sobol indices where the parameter went to stage 2):", ""]
+        lines += [
+            "Five most influential parameters (ranked by Morris mu*, which covers them all; "
+            "Sobol indices where the parameter went to stage 2):",
+            "",
+        ]
         for i, name in enumerate(m["parameter"].head(5), 1):
             srow = s[s["parameter"] == name]
             mrow = m[m["parameter"] == name].iloc[0]
-            sob = (f"ST {srow['ST'].iloc[0]:.3f} +- {srow['ST_conf'].iloc[0]:.3f}, "
-                   f"S1 {srow['S1'].iloc[0]:.3f}") if len(srow) else "not in stage 2"
+            sob = (
+                (
+                    f"ST {srow['ST'].iloc[0]:.3f} +- {srow['ST_conf'].iloc[0]:.3f}, "
+                    f"S1 {srow['S1'].iloc[0]:.3f}"
+                )
+                if len(srow)
+                else "not in stage 2"
+            )
             lines.append(f"{i}. `{name}`: {sob}; Morris mu* {mrow['mu_star']:.4f}")
         lines += ["", f"![{output}](sensitivity_{output}.png)", ""]
     io.write_text(out / "sensitivity.md", "\n".join(lines))
@@ -144,14 +217,17 @@ def sensitivity_figure(out: Path, output: str, m: pd.DataFrame, s: pd.DataFrame)
 
     s = s.sort_values("ST", ascending=False)
     fig, axes = plt.subplots(1, 2, figsize=(12, 0.3 * len(m) + 1.5))
-    axes[0].barh(m["parameter"][::-1], m["mu_star"][::-1], xerr=m["mu_star_conf"][::-1],
-                 color="#457b9d")
+    axes[0].barh(
+        m["parameter"][::-1], m["mu_star"][::-1], xerr=m["mu_star_conf"][::-1], color="#457b9d"
+    )
     axes[0].set_title("Morris mu*")
     y = np.arange(len(s))[::-1]
-    axes[1].barh(y + 0.2, s["ST"], height=0.4, xerr=s["ST_conf"], label="total (ST)",
-                 color="#e76f51")
-    axes[1].barh(y - 0.2, s["S1"], height=0.4, xerr=s["S1_conf"], label="first order (S1)",
-                 color="#2a9d8f")
+    axes[1].barh(
+        y + 0.2, s["ST"], height=0.4, xerr=s["ST_conf"], label="total (ST)", color="#e76f51"
+    )
+    axes[1].barh(
+        y - 0.2, s["S1"], height=0.4, xerr=s["S1_conf"], label="first order (S1)", color="#2a9d8f"
+    )
     axes[1].set_yticks(y, s["parameter"])
     axes[1].set_title("Sobol indices")
     axes[1].legend(fontsize=8)
@@ -161,42 +237,75 @@ def sensitivity_figure(out: Path, output: str, m: pd.DataFrame, s: pd.DataFrame)
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="lpsa sensitivity",
-                                description="Morris screening then Sobol indices (SALib).")
+    p = argparse.ArgumentParser(
+        prog="lpsa sensitivity", description="Morris screening then Sobol indices (SALib)."
+    )
     add_analysis_arguments(p)
-    p.add_argument("--trajectories", type=positive_int, default=10,
-                   help="Morris trajectories (default 10)")
-    p.add_argument("--sobol-n", type=positive_int, default=128,
-                   help="Saltelli base sample size, a power of 2 (default 128)")
-    p.add_argument("--sobol-top", type=positive_int, default=8,
-                   help="parameters carried to the Sobol stage (default 8)")
-    p.add_argument("--outcomes", default=",".join(OUTPUTS),
-                   help=f"comma-separated registered outcomes (default {','.join(OUTPUTS)})")
+    p.add_argument(
+        "--trajectories", type=positive_int, default=10, help="Morris trajectories (default 10)"
+    )
+    p.add_argument(
+        "--sobol-n",
+        type=positive_int,
+        default=128,
+        help="Saltelli base sample size, a power of 2 (default 128)",
+    )
+    p.add_argument(
+        "--sobol-top",
+        type=positive_int,
+        default=8,
+        help="parameters carried to the Sobol stage (default 8)",
+    )
+    p.add_argument(
+        "--outcomes",
+        default=",".join(OUTPUTS),
+        help=f"comma-separated registered outcomes (default {','.join(OUTPUTS)})",
+    )
     args = p.parse_args(argv)
     if args.sobol_n & (args.sobol_n - 1):
         p.error(f"argument --sobol-n: got {args.sobol_n}; allowed: a power of 2 (Saltelli)")
     outputs = [o.strip() for o in args.outcomes.split(",") if o.strip()]
     unknown = [o for o in outputs if o not in REGISTRY or REGISTRY[o].needs_twins]
     if unknown or not outputs:
-        raise ScenarioError(f"--outcomes: got {unknown or outputs}; allowed: "
-                            f"{', '.join(o.name for o in REGISTRY.values() if not o.needs_twins)}")
+        raise ScenarioError(
+            f"--outcomes: got {unknown or outputs}; allowed: "
+            f"{', '.join(o.name for o in REGISTRY.values() if not o.needs_twins)}"
+        )
     exp, params = load_uncertain(args.parameters)
     out = args.out or default_out(f"sensitivity-{exp.base.name}")
     io.prepare_folder(out)
     started = provenance.now()
     notes: list[str] = []
     with ExitStack() as stack:
-        executor, backend, _ = make_executor(stack, args.workers, args.dask, args.retries,
-                                             args.worker_timeout)
-        morris = morris_screening(exp.base, params, args.trajectories, args.replications,
-                                  args.seed, executor, outputs, notes)
+        executor, backend, _ = make_executor(
+            stack, args.workers, args.dask, args.retries, args.worker_timeout
+        )
+        morris = morris_screening(
+            exp.base,
+            params,
+            args.trajectories,
+            args.replications,
+            args.seed,
+            executor,
+            outputs,
+            notes,
+        )
         io.write_csv(out / "morris.csv", morris)
         top = [q for q in params if q.path in top_parameters(morris, args.sobol_top)]
-        sobol = sobol_indices(exp.base, top, args.sobol_n, args.replications, args.seed,
-                              executor, outputs, notes)
+        sobol = sobol_indices(
+            exp.base, top, args.sobol_n, args.replications, args.seed, executor, outputs, notes
+        )
     settings = {k: str(v) for k, v in vars(args).items() if k != "out"}
     write_report(out, morris, sobol, settings, outputs, notes)
-    provenance.record(out, "sensitivity", argv, started, identity=exp.identity(),
-                      seed=args.seed, replications=args.replications, backend=backend)
+    provenance.record(
+        out,
+        "sensitivity",
+        argv,
+        started,
+        identity=exp.identity(),
+        seed=args.seed,
+        replications=args.replications,
+        backend=backend,
+    )
     print(f"Report written to {out / 'sensitivity.md'}")
     return 0

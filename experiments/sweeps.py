@@ -49,9 +49,14 @@ class SweepFolder:
     def __init__(self, out: Path, experiment: Experiment) -> None:
         self.out = out
         self.experiment = experiment
-        self.identity = {**experiment.identity(), "code": provenance.code_fingerprint(),
-                         "seed": str(experiment.spec.seed)}
-        self.sweep_id = hashlib.sha256(json.dumps(self.identity, sort_keys=True).encode()).hexdigest()
+        self.identity = {
+            **experiment.identity(),
+            "code": provenance.code_fingerprint(),
+            "seed": str(experiment.spec.seed),
+        }
+        self.sweep_id = hashlib.sha256(
+            json.dumps(self.identity, sort_keys=True).encode()
+        ).hexdigest()
         self._lock: FileLock | None = None
 
     @property
@@ -67,8 +72,10 @@ class SweepFolder:
         try:
             self._lock.acquire(timeout=0)
         except Timeout:
-            raise ScenarioError(f"{self.out}: another sweep is writing to this folder (lock "
-                                f"{self.out / LOCK_NAME}); allowed: wait for it, or another --out") from None
+            raise ScenarioError(
+                f"{self.out}: another sweep is writing to this folder (lock "
+                f"{self.out / LOCK_NAME}); allowed: wait for it, or another --out"
+            ) from None
         except OSError as exc:
             raise io.output_error(self.out / LOCK_NAME, exc) from None
         try:
@@ -90,15 +97,19 @@ class SweepFolder:
         chunks = sorted((self.out / "chunks").glob("chunk-*.parquet"))
         if not self.manifest_path.is_file():
             if chunks:
-                raise ScenarioError(f"{self.out}: holds chunk files but no manifest.json; allowed: "
-                                    "an empty folder or one of the same sweep")
+                raise ScenarioError(
+                    f"{self.out}: holds chunk files but no manifest.json; allowed: "
+                    "an empty folder or one of the same sweep"
+                )
             return
         try:
             old = json.loads(self.manifest_path.read_text())
             previous = old["identity"]
         except (OSError, ValueError, KeyError, TypeError):
-            raise ScenarioError(f"{self.manifest_path}: not a sweep manifest; allowed: a folder of "
-                                "the same sweep, or another --out") from None
+            raise ScenarioError(
+                f"{self.manifest_path}: not a sweep manifest; allowed: a folder of "
+                "the same sweep, or another --out"
+            ) from None
         if old.get("sweep_id") == self.sweep_id:
             return
         keys = sorted(set(previous) | set(self.identity))
@@ -106,7 +117,8 @@ class SweepFolder:
         raise ScenarioError(
             f"{self.out}: holds results of a different sweep ({old.get('experiment', '?')}); "
             f"changed since: {', '.join(changed)}; allowed: the same experiment file, scenarios "
-            "and code to resume, or another --out")
+            "and code to resume, or another --out"
+        )
 
     def done_chunks(self, n_chunks: int) -> list[int]:
         done = []
@@ -114,8 +126,9 @@ class SweepFolder:
             path = self.chunk_path(i)
             if path.is_file():
                 if io.parquet_metadata(path).get("sweep_id") != self.sweep_id:
-                    raise ScenarioError(f"{path}: a chunk of another sweep; allowed: remove it, or "
-                                        "another --out")
+                    raise ScenarioError(
+                        f"{path}: a chunk of another sweep; allowed: remove it, or another --out"
+                    )
                 done.append(i)
         return done
 
@@ -125,17 +138,25 @@ class SweepFolder:
     def combine(self, n_chunks: int) -> pd.DataFrame:
         """Stack every chunk into ``runs.parquet`` (sorted by run id), atomically."""
         self.done_chunks(n_chunks)  # every chunk is this sweep's
-        runs = pd.concat([pd.read_parquet(self.chunk_path(i)) for i in range(n_chunks)],
-                         ignore_index=True).sort_values("run_id", ignore_index=True)
+        runs = pd.concat(
+            [pd.read_parquet(self.chunk_path(i)) for i in range(n_chunks)], ignore_index=True
+        ).sort_values("run_id", ignore_index=True)
         if runs["run_id"].duplicated().any():
-            raise ScenarioError(f"{self.out}: duplicated run ids in chunks; remove "
-                                f"{self.out / 'chunks'} and rerun")
+            raise ScenarioError(
+                f"{self.out}: duplicated run ids in chunks; remove {self.out / 'chunks'} and rerun"
+            )
         io.write_parquet(self.out / "runs.parquet", runs, {"sweep_id": self.sweep_id})
         return runs
 
 
-def run_sweep(experiment: Experiment, out: Path, executor: Executor, backend: str,
-              progress: bool = True, health: Health | None = None) -> pd.DataFrame:
+def run_sweep(
+    experiment: Experiment,
+    out: Path,
+    executor: Executor,
+    backend: str,
+    progress: bool = True,
+    health: Health | None = None,
+) -> pd.DataFrame:
     """Run every unfinished chunk of ``experiment`` into ``out``; return the runs table."""
     spec = experiment.spec
     design = experiment.design()
@@ -143,19 +164,38 @@ def run_sweep(experiment: Experiment, out: Path, executor: Executor, backend: st
     with SweepFolder(out, experiment) as folder:
         old = json.loads(folder.manifest_path.read_text()) if folder.manifest_path.is_file() else {}
         manifest = provenance.manifest(
-            "sweep", experiment=spec.name, experiment_file=str(experiment.path),
-            identity=folder.identity, sweep_id=folder.sweep_id, base_scenario=spec.base,
-            seed=spec.seed, replications=spec.replications, points=len(design.points),
-            runs=design.n_runs, backend=backend, method=spec.method,
-            parameters=list(spec.parameters()), levers=list(spec.levers),
-            uncertainties=list(spec.uncertainties), outcomes=experiment.outcome_columns(),
-            twins=spec.twins, compare=spec.compare, chunk_size=spec.chunk_size)
+            "sweep",
+            experiment=spec.name,
+            experiment_file=str(experiment.path),
+            identity=folder.identity,
+            sweep_id=folder.sweep_id,
+            base_scenario=spec.base,
+            seed=spec.seed,
+            replications=spec.replications,
+            points=len(design.points),
+            runs=design.n_runs,
+            backend=backend,
+            method=spec.method,
+            parameters=list(spec.parameters()),
+            levers=list(spec.levers),
+            uncertainties=list(spec.uncertainties),
+            outcomes=experiment.outcome_columns(),
+            twins=spec.twins,
+            compare=spec.compare,
+            chunk_size=spec.chunk_size,
+        )
         manifest["started"] = old.get("started", manifest["started"])
         io.write_json(folder.manifest_path, manifest)
         done = folder.done_chunks(chunk_count)
-        chunks = iter_chunks(design, Outcomes(experiment.outcome_columns()), executor,
-                             spec.chunk_size, skip=done, progress=spec.name if progress else None,
-                             health=health)
+        chunks = iter_chunks(
+            design,
+            Outcomes(experiment.outcome_columns()),
+            executor,
+            spec.chunk_size,
+            skip=done,
+            progress=spec.name if progress else None,
+            health=health,
+        )
         with ExitStack() as close:
             close.callback(chunks.close)
             for index, rows in chunks:
@@ -167,24 +207,36 @@ def run_sweep(experiment: Experiment, out: Path, executor: Executor, backend: st
     return runs
 
 
-def sweep_with_retries(experiment: Experiment, out: Path, workers: int | None, dask: str | None,
-                       retries: int, worker_timeout: float = 60.0,
-                       progress: bool = True) -> tuple[pd.DataFrame, str]:
+def sweep_with_retries(
+    experiment: Experiment,
+    out: Path,
+    workers: int | None,
+    dask: str | None,
+    retries: int,
+    worker_timeout: float = 60.0,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, str]:
     """Run the sweep; when the executor loses its workers, resume on a fresh one, up to
     ``retries`` times (on Dask, the scheduler also resubmits a dead worker's task ``retries``
     times before the sweep sees a loss)."""
     for attempt in range(retries + 1):
         try:
             with ExitStack() as stack:
-                executor, backend, health = make_executor(stack, workers, dask, retries,
-                                                          worker_timeout)
+                executor, backend, health = make_executor(
+                    stack, workers, dask, retries, worker_timeout
+                )
                 return run_sweep(experiment, out, executor, backend, progress, health), backend
         except WorkersLost as exc:
             if attempt == retries:
-                raise WorkersLost(f"{out}: workers lost ({exc}); finished chunks are kept; run "
-                                  "the same command again to resume") from None
-            print(f"workers lost ({exc}); resuming on fresh workers (retry {attempt + 1} of "
-                  f"{retries})", flush=True)
+                raise WorkersLost(
+                    f"{out}: workers lost ({exc}); finished chunks are kept; run "
+                    "the same command again to resume"
+                ) from None
+            print(
+                f"workers lost ({exc}); resuming on fresh workers (retry {attempt + 1} of "
+                f"{retries})",
+                flush=True,
+            )
     raise AssertionError("unreachable")
 
 
@@ -197,19 +249,27 @@ def results_for(path: Path, workers: int | None = None, max_runs: int = MAX_RUNS
     out = Path("results") / experiment.spec.name
     runs, _ = sweep_with_retries(experiment, out, workers, None, retries=2)
     if (runs["status"] != "ok").any():
-        print(f"note: {(runs['status'] != 'ok').sum()} run(s) failed and are left out (see "
-              f"{out / 'runs.parquet'})")
+        print(
+            f"note: {(runs['status'] != 'ok').sum()} run(s) failed and are left out (see "
+            f"{out / 'runs.parquet'})"
+        )
     return out
 
 
 def add_max_runs(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--max-runs", type=positive_int, default=MAX_RUNS,
-                    help=f"refuse experiments of more runs than this (default {MAX_RUNS:,})")
+    ap.add_argument(
+        "--max-runs",
+        type=positive_int,
+        default=MAX_RUNS,
+        help=f"refuse experiments of more runs than this (default {MAX_RUNS:,})",
+    )
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="lpsa sweep", description="Run a scenario sweep (resumable).")
-    ap.add_argument("experiment", type=Path, help="experiment file, e.g. experiments/ppg_vs_reward.yaml")
+    ap.add_argument(
+        "experiment", type=Path, help="experiment file, e.g. experiments/ppg_vs_reward.yaml"
+    )
     add_executor_arguments(ap)
     add_max_runs(ap)
     ap.add_argument("--out", type=Path, help="results folder (default results/<experiment name>)")
@@ -218,16 +278,27 @@ def main(argv: list[str]) -> int:
     experiment = Experiment(args.experiment, args.max_runs)
     out = args.out or Path("results") / experiment.spec.name
     start = time.perf_counter()
-    runs, backend = sweep_with_retries(experiment, out, args.workers, args.dask, args.retries,
-                                       args.worker_timeout, progress=not args.quiet)
+    runs, backend = sweep_with_retries(
+        experiment,
+        out,
+        args.workers,
+        args.dask,
+        args.retries,
+        args.worker_timeout,
+        progress=not args.quiet,
+    )
     failed = runs[runs["status"] != "ok"]
     if not args.quiet:
-        print(f"{experiment.spec.name}: {len(runs)} runs ({len(experiment.points)} points x "
-              f"{experiment.spec.replications}) in {time.perf_counter() - start:.1f} s on "
-              f"{backend}; results in {out / 'runs.parquet'}")
+        print(
+            f"{experiment.spec.name}: {len(runs)} runs ({len(experiment.points)} points x "
+            f"{experiment.spec.replications}) in {time.perf_counter() - start:.1f} s on "
+            f"{backend}; results in {out / 'runs.parquet'}"
+        )
     if len(failed):
-        print(f"{len(failed)} run(s) failed; their parameters and errors are in "
-              f"{out / 'runs.parquet'} (status == 'failed'):")
+        print(
+            f"{len(failed)} run(s) failed; their parameters and errors are in "
+            f"{out / 'runs.parquet'} (status == 'failed'):"
+        )
         print(failed[["run_id", "point", "replication", "error"]].head(10).to_string(index=False))
         return 1
     return 0

@@ -31,42 +31,64 @@ METRICS = ["targets_met_share", "mean_share_of_stretch", "retained_gain_3y", "re
 
 def patterns_and_metrics(model: LPSAModel, twin: LPSAModel | None = None) -> dict[str, Any]:
     """Measure: every pattern statistic and the METRICS outcomes of one run."""
-    return {**pattern_values(model), **{k: v for k, v in run_outcomes(model).items() if k in METRICS}}
+    return {
+        **pattern_values(model),
+        **{k: v for k, v in run_outcomes(model).items() if k in METRICS},
+    }
 
 
 def load_experiment(path: Path) -> Experiment:
     """Read and validate the experiment file; it must declare variants and a reference."""
     exp = Experiment(path)
     if len(exp.spec.variants) < 2 or exp.spec.reference is None:
-        raise ScenarioError(f"{exp.path}: field 'variants': a theory-of-change experiment needs at "
-                            "least two variants and a 'reference'")
+        raise ScenarioError(
+            f"{exp.path}: field 'variants': a theory-of-change experiment needs at "
+            "least two variants and a 'reference'"
+        )
     return exp
 
 
-def run_experiment(exp: Experiment, executor: Executor | None = None,
-                   progress: bool = True) -> dict[str, dict[str, list[float]]]:
+def run_experiment(
+    exp: Experiment, executor: Executor | None = None, progress: bool = True
+) -> dict[str, dict[str, list[float]]]:
     """Per variant, per-replication pattern statistics and summary metrics."""
-    runs = require_success(run_table(exp.design(), patterns_and_metrics, executor,
-                                     progress="theory of change" if progress else None))
+    runs = require_success(
+        run_table(
+            exp.design(),
+            patterns_and_metrics,
+            executor,
+            progress="theory of change" if progress else None,
+        )
+    )
     columns = [p.id for p in PATTERNS] + METRICS
-    return {name: {k: group[k].tolist() for k in columns}
-            for name, group in runs.groupby("name", sort=False)}
+    return {
+        name: {k: group[k].tolist() for k in columns}
+        for name, group in runs.groupby("name", sort=False)
+    }
 
 
-def summarise_experiment(exp: Experiment, values: dict[str, dict[str, list[float]]]) -> pd.DataFrame:
-    """One row per variant: patterns failed, each metric with its interval and its paired difference from the reference."""
+def summarise_experiment(
+    exp: Experiment, values: dict[str, dict[str, list[float]]]
+) -> pd.DataFrame:
+    """One row per variant: patterns failed, each metric with its interval and its paired
+    difference from the reference."""
     ref = values[exp.spec.reference]
     rows = []
     for v in exp.spec.variants:
         vals = values[v.name]
         checks = check_patterns({k: vals[k] for k in vals if k not in METRICS})
-        row: dict[str, Any] = {"variant": v.name, "hypothesis": v.hypothesis,
-                               "patterns_failed": ", ".join(checks.loc[~checks["passed"], "pattern"]) or "none",
-                               "reproduces_patterns": bool(checks["passed"].all())}
+        row: dict[str, Any] = {
+            "variant": v.name,
+            "hypothesis": v.hypothesis,
+            "patterns_failed": ", ".join(checks.loc[~checks["passed"], "pattern"]) or "none",
+            "reproduces_patterns": bool(checks["passed"].all()),
+        }
         for k in METRICS:
             mean, lo, hi = bootstrap_ci(np.array(vals[k]))
             d_mean, d_lo, d_hi = bootstrap_ci(np.array(vals[k]) - np.array(ref[k]))
-            row.update({k: mean, f"{k}_ci": (lo, hi), f"delta_{k}": d_mean, f"delta_{k}_ci": (d_lo, d_hi)})
+            row.update(
+                {k: mean, f"{k}_ci": (lo, hi), f"delta_{k}": d_mean, f"delta_{k}_ci": (d_lo, d_hi)}
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -79,20 +101,35 @@ def _fmt(mean: float, ci: tuple[float, float], signed: bool = False) -> str:
 def write_report(out: Path, exp: Experiment, table: pd.DataFrame) -> None:
     """theory_of_change.md, a CSV and a figure of the paired differences."""
     spec = exp.spec
-    lines = [f"# Theory of change: {spec.name}", "",
-             f"Base `{spec.base}`, {spec.replications} replications per variant on common seeds (master seed {spec.seed}). "
-             f"Differences are against `{spec.reference}`, paired by replication, with 95 % bootstrap intervals. "
-             "Patterns are judged as in `run.py validate`.", "",
-             "| variant | hypothesis | reproduces P1-P8 | patterns failed | met share | change | retained +3y | change | retained +5y | change |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Theory of change: {spec.name}",
+        "",
+        f"Base `{spec.base}`, {spec.replications} replications per variant on common seeds (master "
+        f"seed {spec.seed}). "
+        f"Differences are against `{spec.reference}`, paired by replication, with 95 % bootstrap "
+        "intervals. "
+        "Patterns are judged as in `run.py validate`.",
+        "",
+        "| variant | hypothesis | reproduces P1-P8 | patterns failed | met share | change | "
+        "retained +3y | change | retained +5y | change |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for _, r in table.iterrows():
         lines.append(
-            f"| {r['variant']} | {r['hypothesis']} | {'yes' if r['reproduces_patterns'] else 'no'} | {r['patterns_failed']} | "
-            f"{_fmt(r['targets_met_share'], r['targets_met_share_ci'])} | {_fmt(r['delta_targets_met_share'], r['delta_targets_met_share_ci'], True)} | "
-            f"{_fmt(r['retained_gain_3y'], r['retained_gain_3y_ci'])} | {_fmt(r['delta_retained_gain_3y'], r['delta_retained_gain_3y_ci'], True)} | "
-            f"{_fmt(r['retained_gain_5y'], r['retained_gain_5y_ci'])} | {_fmt(r['delta_retained_gain_5y'], r['delta_retained_gain_5y_ci'], True)} |")
+            f"| {r['variant']} | {r['hypothesis']} | {'yes' if r['reproduces_patterns'] else 'no'} "
+            f"| {r['patterns_failed']} | "
+            f"{_fmt(r['targets_met_share'], r['targets_met_share_ci'])} | "
+            f"{_fmt(r['delta_targets_met_share'], r['delta_targets_met_share_ci'], True)} | "
+            f"{_fmt(r['retained_gain_3y'], r['retained_gain_3y_ci'])} | "
+            f"{_fmt(r['delta_retained_gain_3y'], r['delta_retained_gain_3y_ci'], True)} | "
+            f"{_fmt(r['retained_gain_5y'], r['retained_gain_5y_ci'])} | "
+            f"{_fmt(r['delta_retained_gain_5y'], r['delta_retained_gain_5y_ci'], True)} |"
+        )
     lines += ["", "## Variants", ""]
-    lines += [f"- **{v.name}** ({v.hypothesis}): {v.description.strip()} Overrides: `{v.overrides}`" for v in spec.variants]
+    lines += [
+        f"- **{v.name}** ({v.hypothesis}): {v.description.strip()} Overrides: `{v.overrides}`"
+        for v in spec.variants
+    ]
     lines += ["", "![differences](theory_of_change.png)", ""]
     io.write_csv(out / "theory_of_change.csv", table)
     io.write_text(out / "theory_of_change.md", "\n".join(lines))
@@ -102,7 +139,9 @@ def write_report(out: Path, exp: Experiment, table: pd.DataFrame) -> None:
     import matplotlib.pyplot as plt
 
     others = table[table["variant"] != exp.spec.reference]
-    fig, axes = plt.subplots(1, len(METRICS), figsize=(4 * len(METRICS), 0.5 * len(others) + 2), sharey=True)
+    fig, axes = plt.subplots(
+        1, len(METRICS), figsize=(4 * len(METRICS), 0.5 * len(others) + 2), sharey=True
+    )
     y = np.arange(len(others))
     for ax, k in zip(axes, METRICS):
         lo = [c[0] for c in others[f"delta_{k}_ci"]]
@@ -118,10 +157,16 @@ def write_report(out: Path, exp: Experiment, table: pd.DataFrame) -> None:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="lpsa toc",
-                                description="Run the theory-of-change experiment and write its report.")
-    p.add_argument("experiment", nargs="?", type=Path, default=DEFAULT_FILE,
-                   help="experiment file with variants (default experiments/theory_of_change.yaml)")
+    p = argparse.ArgumentParser(
+        prog="lpsa toc", description="Run the theory-of-change experiment and write its report."
+    )
+    p.add_argument(
+        "experiment",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_FILE,
+        help="experiment file with variants (default experiments/theory_of_change.yaml)",
+    )
     p.add_argument("--out", type=Path, help="output folder (default results/<experiment>-<time>)")
     p.add_argument("--quiet", action="store_true")
     add_executor_arguments(p)
@@ -131,16 +176,35 @@ def main(argv: list[str]) -> int:
     io.prepare_folder(out)
     started = provenance.now()
     with ExitStack() as stack:
-        executor, backend, _ = make_executor(stack, args.workers, args.dask, args.retries,
-                                             args.worker_timeout)
+        executor, backend, _ = make_executor(
+            stack, args.workers, args.dask, args.retries, args.worker_timeout
+        )
         values = run_experiment(exp, executor, progress=not args.quiet)
     table = summarise_experiment(exp, values)
     write_report(out, exp, table)
-    provenance.record(out, "toc", argv, started, experiment=exp.spec.name, identity=exp.identity(),
-                      seed=exp.spec.seed, replications=exp.spec.replications, backend=backend)
+    provenance.record(
+        out,
+        "toc",
+        argv,
+        started,
+        experiment=exp.spec.name,
+        identity=exp.identity(),
+        seed=exp.spec.seed,
+        replications=exp.spec.replications,
+        backend=backend,
+    )
     if not args.quiet:
-        view = table[["variant", "hypothesis", "reproduces_patterns", "patterns_failed",
-                      "delta_targets_met_share", "delta_retained_gain_3y", "delta_retained_gain_5y"]]
+        view = table[
+            [
+                "variant",
+                "hypothesis",
+                "reproduces_patterns",
+                "patterns_failed",
+                "delta_targets_met_share",
+                "delta_retained_gain_3y",
+                "delta_retained_gain_5y",
+            ]
+        ]
         print(view.to_string(index=False, float_format=lambda v: f"{v:+.3f}"))
         print(f"\nReport written to {out / 'theory_of_change.md'}")
     return 0

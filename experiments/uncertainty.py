@@ -40,21 +40,31 @@ class Uncertain:
 def load_uncertain(path: Path = UNCERTAIN_FILE) -> tuple[Experiment, list[Uncertain]]:
     """The experiment file and its uncertainties (every one must be a ``low``/``high`` range)."""
     exp = Experiment(path)
-    params = [Uncertain(k, p.low, p.high, p.reason) for k, p in exp.spec.uncertainties.items()
-              if p.low is not None and p.high is not None]
+    params = [
+        Uncertain(k, p.low, p.high, p.reason)
+        for k, p in exp.spec.uncertainties.items()
+        if p.low is not None and p.high is not None
+    ]
     if not params or len(params) != len(exp.spec.uncertainties):
-        raise ScenarioError(f"{exp.path}: field 'uncertainties': an analysis needs uncertainties "
-                            "given as low/high ranges")
+        raise ScenarioError(
+            f"{exp.path}: field 'uncertainties': an analysis needs uncertainties "
+            "given as low/high ranges"
+        )
     return exp, params
 
 
 def add_analysis_arguments(ap: argparse.ArgumentParser) -> None:
     """The options every analysis over the uncertain parameters shares (calibrate, sensitivity)."""
-    ap.add_argument("--parameters", type=Path, default=UNCERTAIN_FILE,
-                    help="experiment file whose 'uncertainties' are analysed (default "
-                         "experiments/uncertain_parameters.yaml); its base scenario is used")
-    ap.add_argument("--replications", type=positive_int, default=2,
-                    help="replications per point (default 2)")
+    ap.add_argument(
+        "--parameters",
+        type=Path,
+        default=UNCERTAIN_FILE,
+        help="experiment file whose 'uncertainties' are analysed (default "
+        "experiments/uncertain_parameters.yaml); its base scenario is used",
+    )
+    ap.add_argument(
+        "--replications", type=positive_int, default=2, help="replications per point (default 2)"
+    )
     ap.add_argument("--seed", type=seed, default=2001, help="master seed (default 2001)")
     ap.add_argument("--out", type=Path, help="output folder (default results/<analysis>-<time>)")
     add_executor_arguments(ap)
@@ -67,9 +77,15 @@ def to_points(params: Sequence[Uncertain], unit: np.ndarray) -> list[dict[str, f
     return [{p.path: float(v) for p, v in zip(params, row)} for row in lows + unit * (highs - lows)]
 
 
-def evaluate_points(base: Scenario, points: Sequence[dict[str, Any]], replications: int,
-                    seed: int, measure: Measure | None, executor: Executor | None,
-                    progress: str | None = None) -> pd.DataFrame:
+def evaluate_points(
+    base: Scenario,
+    points: Sequence[dict[str, Any]],
+    replications: int,
+    seed: int,
+    measure: Measure | None,
+    executor: Executor | None,
+    progress: str | None = None,
+) -> pd.DataFrame:
     """Every point ``replications`` times through the runner; one row per run, in point order.
     A failed run stops the analysis with its error (an analysis needs every number)."""
     design = Design({"base": base}, [Point(p) for p in points], replications, seed)

@@ -24,6 +24,7 @@ import pandas as pd
 
 from model import LPSAModel, Scenario, load_scenario
 from model.outputs import approach_kind
+from model.scenario import MAX_RATING, QUARTERS_PER_YEAR
 
 from . import io, provenance
 from .arguments import default_out, positive_int
@@ -36,14 +37,24 @@ BOOTSTRAP_RESAMPLES = 2000
 
 
 def council_years(m: LPSAModel) -> pd.DataFrame:
-    """Each signed council's mean reported performance at the end of each year from its agreement's start."""
+    """Each signed council's mean reported performance at the end of each year from its
+    agreement's start."""
     a = m.auth
     signed = np.flatnonzero(a.signed)
-    n_years = (m.params.scheme.implementation_quarters + m.params.scheme.follow_up_quarters) // 4
-    rows = a.start[signed][None, :] + 4 * np.arange(1, n_years + 1)[:, None] - 1  # (years, councils)
+    n_years = (
+        m.params.scheme.implementation_quarters + m.params.scheme.follow_up_quarters
+    ) // QUARTERS_PER_YEAR
+    rows = (
+        a.start[signed][None, :] + QUARTERS_PER_YEAR * np.arange(1, n_years + 1)[:, None] - 1
+    )  # (years, councils)
     perf = m.history[rows, signed[None, :]].mean(axis=2)
-    return pd.DataFrame({"authority": np.tile(signed, n_years), "year": np.repeat(np.arange(1, n_years + 1), signed.size),
-                         "performance": perf.ravel()})
+    return pd.DataFrame(
+        {
+            "authority": np.tile(signed, n_years),
+            "year": np.repeat(np.arange(1, n_years + 1), signed.size),
+            "performance": perf.ravel(),
+        }
+    )
 
 
 Statistic = Callable[[pd.DataFrame, pd.DataFrame], float]
@@ -63,11 +74,16 @@ def _missed_share_of(t: pd.DataFrame, areas: list[str]) -> float:
 
 def _retained_3y(t: pd.DataFrame, kind: str) -> float:
     sel = t[(approach_kind(t) == kind) & (t["share_of_stretch"] > 0)]
-    return float(sel["performance_3y"].sum() / sel["share_of_stretch"].sum()) if len(sel) else float("nan")
+    return (
+        float(sel["performance_3y"].sum() / sel["share_of_stretch"].sum())
+        if len(sel)
+        else float("nan")
+    )
 
 
 def _slipping_share(_: pd.DataFrame, years: pd.DataFrame) -> float:
-    """Of councils whose mean performance moved by more than 0.05 of stretch in a year, the share that fell."""
+    """Of councils whose mean performance moved by more than 0.05 of stretch in a year, the share
+    that fell."""
     wide = years.pivot(index="authority", columns="year", values="performance")
     change = wide.diff(axis=1).iloc[:, 1:].to_numpy().ravel()
     moved = np.abs(change) > 0.05
@@ -76,7 +92,7 @@ def _slipping_share(_: pd.DataFrame, years: pd.DataFrame) -> float:
 
 def _catch_up(t: pd.DataFrame, _: pd.DataFrame) -> float:
     by = t.groupby("authority_rating")["share_of_stretch"].mean()
-    return float(by.get(1, np.nan) - by.get(4, np.nan))
+    return float(by.get(1, np.nan) - by.get(MAX_RATING, np.nan))
 
 
 MISS_AREAS = ["transport", "education"]
@@ -103,42 +119,133 @@ def _others(t: pd.DataFrame, areas: list[str]) -> list[str]:
 
 
 PATTERNS: list[Pattern] = [
-    Pattern("P1a", "~40% of targets met or almost certain", "001:127", "share of targets met",
-            lambda t, y: _share(t["outcome"] == "met"), 0.30, 0.50, "level",
-            "a mid-agreement forecast from case studies ('roughly 40%'): +-10 points"),
-    Pattern("P1b", "~25% likely missed", "001:127", "share of targets missed",
-            lambda t, y: _share(t["outcome"] == "missed"), 0.15, 0.35, "level",
-            "'about one quarter', same source and vagueness: +-10 points"),
-    Pattern("P2", "local targets succeed more often than national", "001:129", "met share, local minus national",
-            lambda t, y: _share(t.loc[~t["national"], "outcome"] == "met") - _share(t.loc[t["national"], "outcome"] == "met"),
-            0.0, np.inf, "direction", "an ordering: the interval must lie above zero"),
-    Pattern("P3a", "misses concentrate in transport and educational attainment", "001:131",
-            "missed share, transport+education minus other areas",
-            lambda t, y: _missed_share_of(t, MISS_AREAS) - _missed_share_of(t, _others(t, MISS_AREAS)),
-            0.0, np.inf, "direction", "an ordering: the interval must lie above zero"),
-    Pattern("P3b", "success highest in environment/housing, cost-effectiveness, misc local", "001:131",
-            "met share, those areas minus the rest",
-            lambda t, y: _met_share_of(t, SUCCESS_AREAS) - _met_share_of(t, _others(t, SUCCESS_AREAS)),
-            0.0, np.inf, "direction", "an ordering: the interval must lie above zero"),
-    Pattern("P4", "even missed targets generally show some improvement", "001:127",
-            "share of missed targets that improved",
-            lambda t, y: _share(t.loc[t["outcome"] == "missed", "share_of_stretch"] > 0), 0.75, 1.0, "level",
-            "'in general there has been some improvement': at least three in four"),
-    Pattern("P5a", "systemic gains persist more than resource-dependent ones", "000:90-93, 001:135",
-            "retained gain +3y, successful systemic minus new working",
-            lambda t, y: _retained_3y(t, "systemic_succeeded") - _retained_3y(t, "new_working"),
-            0.0, np.inf, "direction", "an ordering: the interval must lie above zero"),
-    Pattern("P5b", "'more of the same' falls back most", "000:93", "retained gain +3y, new working minus more of the same",
-            lambda t, y: _retained_3y(t, "new_working") - _retained_3y(t, "more_of_same"),
-            0.0, np.inf, "direction", "an ordering: the interval must lie above zero"),
-    Pattern("P6", "partnership targets have the most difficulty", "001:105", "met share, single-agency minus partnership",
-            lambda t, y: _share(t.loc[~t["partnership"], "outcome"] == "met") - _share(t.loc[t["partnership"], "outcome"] == "met"),
-            0.0, np.inf, "direction", "an ordering: the interval must lie above zero"),
-    Pattern("P7", "services slip back: 16 of 41 councils whose rating moved fell (15 of 39 next year)", "003:418",
-            "share falling among councils whose yearly mean moved > 0.05 of stretch", _slipping_share, 0.20, 0.60, "level",
-            "observed 0.39 and 0.38 on star ratings, a coarser measure of other services: +-0.2"),
-    Pattern("P8", "lowest-rated authorities improved fastest", "003:389", "share of stretch, 1-star minus 4-star councils",
-            _catch_up, 0.0, np.inf, "direction", "an ordering: the interval must lie above zero"),
+    Pattern(
+        "P1a",
+        "~40% of targets met or almost certain",
+        "001:127",
+        "share of targets met",
+        lambda t, y: _share(t["outcome"] == "met"),
+        0.30,
+        0.50,
+        "level",
+        "a mid-agreement forecast from case studies ('roughly 40%'): +-10 points",
+    ),
+    Pattern(
+        "P1b",
+        "~25% likely missed",
+        "001:127",
+        "share of targets missed",
+        lambda t, y: _share(t["outcome"] == "missed"),
+        0.15,
+        0.35,
+        "level",
+        "'about one quarter', same source and vagueness: +-10 points",
+    ),
+    Pattern(
+        "P2",
+        "local targets succeed more often than national",
+        "001:129",
+        "met share, local minus national",
+        lambda t, y: (
+            _share(t.loc[~t["national"], "outcome"] == "met")
+            - _share(t.loc[t["national"], "outcome"] == "met")
+        ),
+        0.0,
+        np.inf,
+        "direction",
+        "an ordering: the interval must lie above zero",
+    ),
+    Pattern(
+        "P3a",
+        "misses concentrate in transport and educational attainment",
+        "001:131",
+        "missed share, transport+education minus other areas",
+        lambda t, y: _missed_share_of(t, MISS_AREAS) - _missed_share_of(t, _others(t, MISS_AREAS)),
+        0.0,
+        np.inf,
+        "direction",
+        "an ordering: the interval must lie above zero",
+    ),
+    Pattern(
+        "P3b",
+        "success highest in environment/housing, cost-effectiveness, misc local",
+        "001:131",
+        "met share, those areas minus the rest",
+        lambda t, y: _met_share_of(t, SUCCESS_AREAS) - _met_share_of(t, _others(t, SUCCESS_AREAS)),
+        0.0,
+        np.inf,
+        "direction",
+        "an ordering: the interval must lie above zero",
+    ),
+    Pattern(
+        "P4",
+        "even missed targets generally show some improvement",
+        "001:127",
+        "share of missed targets that improved",
+        lambda t, y: _share(t.loc[t["outcome"] == "missed", "share_of_stretch"] > 0),
+        0.75,
+        1.0,
+        "level",
+        "'in general there has been some improvement': at least three in four",
+    ),
+    Pattern(
+        "P5a",
+        "systemic gains persist more than resource-dependent ones",
+        "000:90-93, 001:135",
+        "retained gain +3y, successful systemic minus new working",
+        lambda t, y: _retained_3y(t, "systemic_succeeded") - _retained_3y(t, "new_working"),
+        0.0,
+        np.inf,
+        "direction",
+        "an ordering: the interval must lie above zero",
+    ),
+    Pattern(
+        "P5b",
+        "'more of the same' falls back most",
+        "000:93",
+        "retained gain +3y, new working minus more of the same",
+        lambda t, y: _retained_3y(t, "new_working") - _retained_3y(t, "more_of_same"),
+        0.0,
+        np.inf,
+        "direction",
+        "an ordering: the interval must lie above zero",
+    ),
+    Pattern(
+        "P6",
+        "partnership targets have the most difficulty",
+        "001:105",
+        "met share, single-agency minus partnership",
+        lambda t, y: (
+            _share(t.loc[~t["partnership"], "outcome"] == "met")
+            - _share(t.loc[t["partnership"], "outcome"] == "met")
+        ),
+        0.0,
+        np.inf,
+        "direction",
+        "an ordering: the interval must lie above zero",
+    ),
+    Pattern(
+        "P7",
+        "services slip back: 16 of 41 councils whose rating moved fell (15 of 39 next year)",
+        "003:418",
+        "share falling among councils whose yearly mean moved > 0.05 of stretch",
+        _slipping_share,
+        0.20,
+        0.60,
+        "level",
+        "observed 0.39 and 0.38 on star ratings, a coarser measure of other services: +-0.2",
+    ),
+    Pattern(
+        "P8",
+        "lowest-rated authorities improved fastest",
+        "003:389",
+        "share of stretch, 1-star minus 4-star councils",
+        _catch_up,
+        0.0,
+        np.inf,
+        "direction",
+        "an ordering: the interval must lie above zero",
+    ),
 ]
 
 
@@ -165,16 +272,35 @@ def check_patterns(per_rep: dict[str, list[float]]) -> pd.DataFrame:
     for p in PATTERNS:
         mean, lo, hi = bootstrap_ci(np.array(per_rep[p.id]))
         ok = (p.low <= mean <= p.high) if p.kind == "level" else (lo > p.low and hi <= p.high)
-        rows.append({"pattern": p.id, "evidence": p.evidence, "source": p.source, "statistic": p.statistic,
-                     "model": mean, "ci_low": lo, "ci_high": hi, "tolerance": _tol(p), "kind": p.kind,
-                     "reason": p.reason, "passed": bool(ok)})
+        rows.append(
+            {
+                "pattern": p.id,
+                "evidence": p.evidence,
+                "source": p.source,
+                "statistic": p.statistic,
+                "model": mean,
+                "ci_low": lo,
+                "ci_high": hi,
+                "tolerance": _tol(p),
+                "kind": p.kind,
+                "reason": p.reason,
+                "passed": bool(ok),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def evaluate(scenario: Scenario, replications: int, seed: int, progress: bool = True) -> pd.DataFrame:
+def evaluate(
+    scenario: Scenario, replications: int, seed: int, progress: bool = True
+) -> pd.DataFrame:
     """Run the scenario and check every pattern; one row per pattern."""
-    runs = require_success(run_table(single(scenario, replications, seed), pattern_values,
-                                     progress="validate" if progress else None))
+    runs = require_success(
+        run_table(
+            single(scenario, replications, seed),
+            pattern_values,
+            progress="validate" if progress else None,
+        )
+    )
     return check_patterns({p.id: runs[p.id].tolist() for p in PATTERNS})
 
 
@@ -183,25 +309,46 @@ def _tol(p: Pattern) -> str:
 
 
 def format_table(table: pd.DataFrame) -> str:
-    view = pd.DataFrame({
-        "pattern": table["pattern"], "evidence": table["evidence"].str.slice(0, 60),
-        "model (95% CI)": [f"{m:.3f} ({lo:.3f}, {hi:.3f})" for m, lo, hi in zip(table["model"], table["ci_low"], table["ci_high"])],
-        "tolerance": table["tolerance"], "result": np.where(table["passed"], "pass", "FAIL")})
+    view = pd.DataFrame(
+        {
+            "pattern": table["pattern"],
+            "evidence": table["evidence"].str.slice(0, 60),
+            "model (95% CI)": [
+                f"{m:.3f} ({lo:.3f}, {hi:.3f})"
+                for m, lo, hi in zip(table["model"], table["ci_low"], table["ci_high"])
+            ],
+            "tolerance": table["tolerance"],
+            "result": np.where(table["passed"], "pass", "FAIL"),
+        }
+    )
     return view.to_string(index=False)
 
 
-def write_report(out: Path, scenario: Scenario, table: pd.DataFrame, replications: int, seed: int) -> None:
+def write_report(
+    out: Path, scenario: Scenario, table: pd.DataFrame, replications: int, seed: int
+) -> None:
     """validation.md with the table and a figure of each statistic against its tolerance."""
-    lines = [f"# Validation: {scenario.name}", "",
-             f"{replications} replications, master seed {seed}. Model value = mean over replications with a 95 % "
-             "bootstrap interval. Level patterns pass when the mean lies in the band; direction patterns when the "
-             "whole interval lies above zero. Tolerances and their reasons are fixed in `experiments/validate.py`.", "",
-             "| pattern | evidence | source | statistic | model (95% CI) | tolerance | reason | result |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Validation: {scenario.name}",
+        "",
+        f"{replications} replications, master seed {seed}. Model value = mean over replications "
+        "with a 95 % "
+        "bootstrap interval. Level patterns pass when the mean lies in the band; direction "
+        "patterns when the "
+        "whole interval lies above zero. Tolerances and their reasons are fixed in "
+        "`experiments/validate.py`.",
+        "",
+        "| pattern | evidence | source | statistic | model (95% CI) | tolerance | reason | result "
+        "|",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for _, r in table.iterrows():
-        lines.append(f"| {r['pattern']} | {r['evidence']} | {r['source']} | {r['statistic']} | "
-                     f"{r['model']:.3f} ({r['ci_low']:.3f}, {r['ci_high']:.3f}) | {r['tolerance']} | {r['reason']} | "
-                     f"{'pass' if r['passed'] else '**FAIL**'} |")
+        lines.append(
+            f"| {r['pattern']} | {r['evidence']} | {r['source']} | {r['statistic']} | "
+            f"{r['model']:.3f} ({r['ci_low']:.3f}, {r['ci_high']:.3f}) | {r['tolerance']} | "
+            f"{r['reason']} | "
+            f"{'pass' if r['passed'] else '**FAIL**'} |"
+        )
     lines += ["", "![validation](validation.png)", ""]
     io.write_csv(out / "validation.csv", table)
     io.write_text(out / "validation.md", "\n".join(lines))
@@ -218,8 +365,14 @@ def validation_figure(out: Path, scenario: Scenario, table: pd.DataFrame) -> Non
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1.5))
     y = np.arange(len(table))[::-1]
     colours = np.where(table["passed"], "#2a9d8f", "#e76f51")
-    ax.errorbar(table["model"], y, xerr=[table["model"] - table["ci_low"], table["ci_high"] - table["model"]],
-                fmt="none", ecolor="black", capsize=3)
+    ax.errorbar(
+        table["model"],
+        y,
+        xerr=[table["model"] - table["ci_low"], table["ci_high"] - table["model"]],
+        fmt="none",
+        ecolor="black",
+        capsize=3,
+    )
     ax.scatter(table["model"], y, c=colours, zorder=3)
     for yi, p in zip(y, PATTERNS):
         hi = p.high if np.isfinite(p.high) else max(table["ci_high"].max(), p.low) + 0.1
@@ -233,11 +386,21 @@ def validation_figure(out: Path, scenario: Scenario, table: pd.DataFrame) -> Non
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="lpsa validate", description="Check a scenario against the evaluation's patterns P1-P8.")
-    p.add_argument("scenario", nargs="?", default="lpsa1_baseline", help="scenario file or shipped name (default lpsa1_baseline)")
+    p = argparse.ArgumentParser(
+        prog="lpsa validate",
+        description="Check a scenario against the evaluation's patterns P1-P8.",
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default="lpsa1_baseline",
+        help="scenario file or shipped name (default lpsa1_baseline)",
+    )
     p.add_argument("--replications", type=positive_int, default=DEFAULT_REPLICATIONS)
     p.add_argument("--seed", type=seed_arg, help="master seed (default: the scenario's)")
-    p.add_argument("--out", type=Path, help="output folder (default results/validation-<scenario>-<timestamp>)")
+    p.add_argument(
+        "--out", type=Path, help="output folder (default results/validation-<scenario>-<timestamp>)"
+    )
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     scenario = load_scenario(args.scenario)
@@ -247,9 +410,16 @@ def main(argv: list[str]) -> int:
     started = provenance.now()
     table = evaluate(scenario, args.replications, seed, progress=not args.quiet)
     write_report(out, scenario, table, args.replications, seed)
-    provenance.record(out, "validate", argv, started, scenario=scenario.name,
-                      scenario_sha256=scenario_hash(scenario), seed=seed,
-                      replications=args.replications)
+    provenance.record(
+        out,
+        "validate",
+        argv,
+        started,
+        scenario=scenario.name,
+        scenario_sha256=scenario_hash(scenario),
+        seed=seed,
+        replications=args.replications,
+    )
     failed = table.loc[~table["passed"], "pattern"].tolist()
     if not args.quiet:
         print(format_table(table))

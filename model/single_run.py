@@ -10,6 +10,7 @@ experiment runner (``experiments/runner.py``): every command runs its replicatio
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import numpy as np
 
 from .counterfactual import attribution_columns, twin_scenario
 from .model import LPSAModel
-from .outcomes import summarise
+from .outcomes import REGISTRY, summarise
 from .scenario import Scenario, load_scenario, parameter_overrides
 
 
@@ -28,11 +29,15 @@ def replication_seed(master_seed: int, replication: int) -> int:
     Replication ``r`` of every scenario and every parameter point run with the same master seed
     gets the same model seed: common random numbers, whatever the worker or the batch.
     """
-    state = np.random.SeedSequence([int(master_seed), int(replication)]).generate_state(1, np.uint64)
+    state = np.random.SeedSequence([int(master_seed), int(replication)]).generate_state(
+        1, np.uint64
+    )
     return int(state[0])
 
 
-def run_pair(scenario: Scenario, seed: int, twins: bool = False) -> tuple[LPSAModel, LPSAModel | None]:
+def run_pair(
+    scenario: Scenario, seed: int, twins: bool = False
+) -> tuple[LPSAModel, LPSAModel | None]:
     """Build and run ``scenario`` on ``seed``; with ``twins``, also its no-agreement twin on the
     same seed (``counterfactual.py``), which shares every random draw with the factual run."""
     factual = LPSAModel(scenario, seed=seed).run()
@@ -54,16 +59,23 @@ def run_model(
     scenario: str | Path | Mapping[str, Any] | Scenario = "lpsa1_baseline",
     seed: int = 1,
     twins: bool = False,
+    replication: int | None = None,
     **params: Any,
 ) -> dict[str, float]:
     """Run one replication and return every registered outcome as a float.
 
     ``scenario``: a shipped scenario name, a file, a mapping or a ``Scenario``. ``seed``: the model
-    seed (use :func:`replication_seed` to derive one per replication). ``params``: scenario
-    parameters by dotted path (``**{"funding.ppg_share": 0.3}``) or with double underscores
-    (``funding__ppg_share=0.3``, a Python identifier, as EMA Workbench 3 needs). ``twins``: also
-    run the no-agreement twin and return additionality and deadweight. Undefined outcomes are NaN.
-    Raises ``ScenarioError`` (with a readable message) for an unknown parameter or a bad value.
+    seed; with ``replication``, the master seed of which replication ``replication`` is run (on
+    ``replication_seed(seed, replication)``, as every command of this project does). ``params``:
+    scenario parameters by dotted path (``**{"funding.ppg_share": 0.3}``) or with double
+    underscores (``funding__ppg_share=0.3``, a Python identifier, as EMA Workbench needs).
+    ``twins``: also run the no-agreement twin, for additionality and deadweight.
+
+    The result has every outcome in ``REGISTRY``, always: an outcome that is undefined for this run
+    (a retained share when nothing improved, a twin outcome without ``twins``) is NaN. Raises
+    ``ScenarioError`` (with a readable message) for an unknown parameter or a bad value.
     """
     sc = load_scenario(scenario, parameter_overrides(params) or None)
-    return run_outcomes(*run_pair(sc, int(seed), twins))
+    model_seed = int(seed) if replication is None else replication_seed(seed, replication)
+    values = run_outcomes(*run_pair(sc, model_seed, twins))
+    return {name: values.get(name, math.nan) for name in REGISTRY}
