@@ -2,8 +2,9 @@
 """Set up and run the project with nothing but Python installed.
 
     python3 tasks.py run [run.py arguments...]   # create .venv on first use, run the main job
-    python3 tasks.py test [pytest arguments...]  # create .venv on first use (and Debian's chromium for the
-                                                 # browser test, when missing and run as root), lint and test
+    python3 tasks.py test [pytest arguments...]  # create .venv on first use (and Debian's
+                                                 # chromium for the browser test, when missing
+                                                 # and run as root), lint and test
     python3 tasks.py setup                       # only create/update .venv
 
 The virtualenv is rebuilt when pyproject.toml changes (a hash stamp in .venv).
@@ -39,18 +40,31 @@ def setup() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("Installing dependencies (first run only) ...", flush=True)
     subprocess.check_call([str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    subprocess.check_call([str(PY), "-m", "pip", "install", "--quiet", "-e", f".[{EXTRAS}]"], cwd=ROOT)
+    subprocess.check_call(
+        [str(PY), "-m", "pip", "install", "--quiet", "-e", f".[{EXTRAS}]"], cwd=ROOT
+    )
     stamp_file.write_text(_stamp())
 
 
 def ensure_chromium() -> None:
-    """The dashboard's browser test drives Debian's Chromium; install it when missing and we are root."""
-    if shutil.which("chromium") or os.name == "nt" or not shutil.which("apt-get") or os.geteuid() != 0:
+    """The dashboard's browser test drives Debian's Chromium; install it when missing and we are
+    root."""
+    if (
+        shutil.which("chromium")
+        or os.name == "nt"
+        or not shutil.which("apt-get")
+        or os.geteuid() != 0
+    ):
         return
     print("Installing Debian's chromium for the browser test ...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.call(["apt-get", "update", "-qq"], env=env)
-    if subprocess.call(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env) != 0:
+    if (
+        subprocess.call(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env
+        )
+        != 0
+    ):
         print("could not install chromium; the browser test will be skipped", file=sys.stderr)
 
 
@@ -61,7 +75,11 @@ def main(argv: list[str]) -> int:
     try:
         setup()
     except subprocess.CalledProcessError as exc:
-        print(f"setup failed: {' '.join(map(str, exc.cmd))} exited with {exc.returncode} (see the pip output above)", file=sys.stderr)
+        print(
+            f"setup failed: {' '.join(map(str, exc.cmd))} exited with {exc.returncode} "
+            "(see the pip output above)",
+            file=sys.stderr,
+        )
         return exc.returncode or 1
     command, rest = argv[0], argv[1:]
     if command == "setup":

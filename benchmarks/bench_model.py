@@ -23,10 +23,19 @@ from model import LPSAModel, load_scenario  # noqa: E402
 
 
 def time_runs(n_authorities: int, repeats: int) -> tuple[float, float, int]:
-    # The central team's capacity scales with the scheme so the timeline (and quarters) stay the same.
+    # The central team's capacity scales with the scheme so the timeline (and quarters) stay the
+    # same.
     scale = n_authorities / 130
-    sc = load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": n_authorities, "n_pilots": round(20 * scale),
-                                                     "negotiation_capacity": max(1, round(20 * scale))}})
+    sc = load_scenario(
+        "lpsa1_baseline",
+        {
+            "scheme": {
+                "n_authorities": n_authorities,
+                "n_pilots": round(20 * scale),
+                "negotiation_capacity": max(1, round(20 * scale)),
+            }
+        },
+    )
     LPSAModel(sc, seed=0).run()  # warm-up
     build, total = [], []
     for seed in range(repeats):
@@ -41,15 +50,23 @@ def time_runs(n_authorities: int, repeats: int) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--repeats", type=int, default=21)
     args = p.parse_args()
-    print(f"{'councils':>9} {'targets':>8} {'quarters':>8} {'median run':>11} {'of which build':>15} {'per target-quarter':>19}")
+    print(
+        f"{'councils':>9} {'targets':>8} {'quarters':>8} {'median run':>11} "
+        f"{'of which build':>15} {'per target-quarter':>19}"
+    )
     for n in (130, 388, 1000, 10_000):
         reps = args.repeats if n <= 1000 else max(3, args.repeats // 7)
         total, build, quarters = time_runs(n, reps)
         per_tq = total / (n * 12 * quarters) * 1e9
-        print(f"{n:>9,} {n * 12:>8,} {quarters:>8} {total * 1e3:>9.1f}ms {build * 1e3:>13.1f}ms {per_tq:>16.0f} ns")
+        print(
+            f"{n:>9,} {n * 12:>8,} {quarters:>8} "
+            f"{total * 1e3:>9.1f}ms {build * 1e3:>13.1f}ms {per_tq:>16.0f} ns"
+        )
 
 
 if __name__ == "__main__":

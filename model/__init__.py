@@ -1,11 +1,11 @@
 """LPSA simulator: an agent-based model of Local Public Service Agreements.
 
-    from model import run_model
-    run_model("lpsa1_baseline", seed=1, funding__ppg_share=0.3)   # every outcome, as floats
+from model import run_model
+run_model("lpsa1_baseline", seed=1, funding__ppg_share=0.3)   # every outcome, as floats
 
-    from model import LPSAModel
-    m = LPSAModel.from_scenario("lpsa1_baseline", seed=1).run()
-    m.targets_frame(); m.summary()
+from model import LPSAModel
+m = LPSAModel.from_scenario("lpsa1_baseline", seed=1).run()
+m.targets_frame(); m.summary()
 """
 
 from .counterfactual import twin_scenario

@@ -65,7 +65,9 @@ def draw_authorities(rng: np.random.Generator, sc: Scenario, n: int) -> Authorit
     k = p.trait_concentration
     types = list(p.type_shares)
     shares = np.array([p.type_shares[t] for t in types], dtype=float)
-    kind = np.array([AUTHORITY_TYPES.index(t) for t in types])[rng.choice(len(types), size=n, p=shares / shares.sum())]
+    kind = np.array([AUTHORITY_TYPES.index(t) for t in types])[
+        rng.choice(len(types), size=n, p=shares / shares.sum())
+    ]
     population = np.exp(rng.uniform(np.log(p.population_min), np.log(p.population_max), size=n))
     nbr = population * p.nbr_per_head_gbp * rng.lognormal(0.0, p.nbr_sd, size=n)  # median 1
     climate = _beta(rng, p.budget_climate_mean, k, n)
@@ -76,19 +78,37 @@ def draw_authorities(rng: np.random.Generator, sc: Scenario, n: int) -> Authorit
     leadership = _beta(rng, p.leadership_mean, k, n)
     risk = _beta(rng, p.risk_tolerance_mean, k, n)
     own_thinking = _beta(rng, p.own_thinking_time_mean, k, n)
-    thinking = p.thinking_time_climate_weight * climate + (1 - p.thinking_time_climate_weight) * own_thinking
+    thinking = (
+        p.thinking_time_climate_weight * climate
+        + (1 - p.thinking_time_climate_weight) * own_thinking
+    )
     cv2 = p.turnover_cv**2  # Gamma with mean 1 and sd turnover_cv: shape 1/cv^2, scale cv^2
     turnover = p.turnover_rate * rng.gamma(1.0 / cv2, cv2, size=n)
     rs = np.array(p.rating_shares, dtype=float)
     rating = 1 + rng.choice(MAX_RATING, size=n, p=rs / rs.sum())
     ppg, max_reward = grant_envelopes(population, nbr, sc.funding)
     return Authorities(
-        kind=kind, population=population, nbr=nbr, climate=climate, capacity=capacity, will=will,
-        leadership=leadership, risk_tolerance=risk, thinking_time=thinking,
-        turnover=np.clip(turnover, 0.0, 1.0), trust=np.full(n, p.initial_trust), rating=rating,
-        ppg=ppg, max_reward=max_reward, signed=np.zeros(n, dtype=bool),
-        start=np.zeros(n, dtype=int), end=np.zeros(n, dtype=int), reinvest_share=np.zeros(n),
-        ff_granted=np.zeros(n, dtype=int), ff_refused=np.zeros(n, dtype=int), ff_broken=np.zeros(n, dtype=int),
+        kind=kind,
+        population=population,
+        nbr=nbr,
+        climate=climate,
+        capacity=capacity,
+        will=will,
+        leadership=leadership,
+        risk_tolerance=risk,
+        thinking_time=thinking,
+        turnover=np.clip(turnover, 0.0, 1.0),
+        trust=np.full(n, p.initial_trust),
+        rating=rating,
+        ppg=ppg,
+        max_reward=max_reward,
+        signed=np.zeros(n, dtype=bool),
+        start=np.zeros(n, dtype=int),
+        end=np.zeros(n, dtype=int),
+        reinvest_share=np.zeros(n),
+        ff_granted=np.zeros(n, dtype=int),
+        ff_refused=np.zeros(n, dtype=int),
+        ff_broken=np.zeros(n, dtype=int),
     )
 
 
@@ -105,10 +125,12 @@ def decide_participation(model: LPSAModel, idx: np.ndarray) -> None:
         a.signed[idx] = True
         return
     p, f, T = sc.participation, sc.funding, sc.scheme.targets_per_authority
-    logit = (p.base_logit
-             + p.reward_weight * a.max_reward[idx] / T / f.reward_reference_gbp
-             + p.ppg_weight * a.ppg[idx] / T / f.ppg_cost_reference_gbp
-             + p.trust_weight * (a.trust[idx] - p.trust_reference))
+    logit = (
+        p.base_logit
+        + p.reward_weight * a.max_reward[idx] / T / f.reward_reference_gbp
+        + p.ppg_weight * a.ppg[idx] / T / f.ppg_cost_reference_gbp
+        + p.trust_weight * (a.trust[idx] - p.trust_reference)
+    )
     a.signed[idx] = u < 1.0 / (1.0 + np.exp(-logit))
 
 
@@ -117,8 +139,9 @@ def choose_approaches(model: LPSAModel, idx: np.ndarray) -> None:
 
     Thinking time and risk tolerance favour systemic change; budget pressure and cohort targets
     favour 'more of the same' (000:90-93, 000:133, 000:349). Innovation succeeds with the scenario's
-    chance (about one in three, 003:739). Reads ``approach.*``, ``implementation.innovation_success_prob``,
-    ``mechanisms.approach_choice`` (off: fixed shares), ``mechanisms.innovation_risk`` (off: always succeeds).
+    chance (about one in three, 003:739). Reads ``approach.*``,
+    ``implementation.innovation_success_prob``, ``mechanisms.approach_choice`` (off: fixed shares),
+    ``mechanisms.innovation_risk`` (off: always succeeds).
     """
     a, tg, ap = model.auth, model.targets, model.params.approach
     rng = model.streams["approach"]
@@ -127,12 +150,19 @@ def choose_approaches(model: LPSAModel, idx: np.ndarray) -> None:
     u_innov = rng.random((idx.size, T))
     if model.params.mechanisms.approach_choice:
         cohort = tg.cohort[idx].astype(float)
-        logits = np.stack([
-            ap.base_systemic + ap.thinking_weight * a.thinking_time[idx, None] + ap.risk_weight * a.risk_tolerance[idx, None]
-            - ap.cohort_weight * cohort,
-            np.full((idx.size, T), ap.base_new_working),
-            ap.base_more_of_same + ap.cash_strapped_weight * (1.0 - a.climate[idx, None]) + ap.cohort_weight * cohort,
-        ], axis=-1)
+        logits = np.stack(
+            [
+                ap.base_systemic
+                + ap.thinking_weight * a.thinking_time[idx, None]
+                + ap.risk_weight * a.risk_tolerance[idx, None]
+                - ap.cohort_weight * cohort,
+                np.full((idx.size, T), ap.base_new_working),
+                ap.base_more_of_same
+                + ap.cash_strapped_weight * (1.0 - a.climate[idx, None])
+                + ap.cohort_weight * cohort,
+            ],
+            axis=-1,
+        )
         prob = np.exp(logits - logits.max(axis=-1, keepdims=True))
         prob /= prob.sum(axis=-1, keepdims=True)
     else:
@@ -141,7 +171,11 @@ def choose_approaches(model: LPSAModel, idx: np.ndarray) -> None:
     cum = np.cumsum(prob, axis=-1)
     choice = (u[..., None] > cum[..., :2]).sum(axis=-1)
     tg.approach[idx] = choice
-    p_success = 1.0 if not model.params.mechanisms.innovation_risk else model.params.implementation.innovation_success_prob
+    p_success = (
+        1.0
+        if not model.params.mechanisms.innovation_risk
+        else model.params.implementation.innovation_success_prob
+    )
     tg.innovation_success[idx] = (choice == SYSTEMIC) & (u_innov < p_success)
 
 
@@ -153,7 +187,9 @@ def allocate_ppg(model: LPSAModel, idx: np.ndarray) -> None:
     ``approach.ppg_more_of_same_weight``.
     """
     a, tg = model.auth, model.targets
-    w = np.where(tg.approach[idx] == MORE_OF_SAME, model.params.approach.ppg_more_of_same_weight, 1.0)
+    w = np.where(
+        tg.approach[idx] == MORE_OF_SAME, model.params.approach.ppg_more_of_same_weight, 1.0
+    )
     tg.ppg[idx] = a.ppg[idx, None] * w / w.sum(axis=1, keepdims=True)
 
 
@@ -180,9 +216,10 @@ def plan_start(model: LPSAModel, idx: np.ndarray) -> None:
 def respond_to_turnover(model: LPSAModel, implementing: np.ndarray) -> None:
     """Champions leave at the council's turnover rate; a strong shared story means a handover.
 
-    Staff turnover without handover causes failure; a shared story protects progress (001:57, 001:93).
-    Targets without a champion get a new one at ``reappoint_rate``. ``implementing`` is an (A, 1)
-    mask. Reads ``implementation.handover_base, reappoint_rate``; off with ``mechanisms.champions_turnover``.
+    Staff turnover without handover causes failure; a shared story protects progress (001:57,
+    001:93). Targets without a champion get a new one at ``reappoint_rate``. ``implementing`` is an
+    (A, 1) mask. Reads ``implementation.handover_base, reappoint_rate``; off with
+    ``mechanisms.champions_turnover``.
     """
     a, tg, im = model.auth, model.targets, model.params.implementation
     u = model.streams["turnover"].random((2, *tg.shape))
@@ -202,12 +239,18 @@ def decide_continuation(model: LPSAModel, idx: np.ndarray) -> None:
     national_priority_discount``.
     """
     a, tg, s = model.auth, model.targets, model.params.sustainability
-    base = s.continuation_cash_strapped + (s.continuation_affluent - s.continuation_cash_strapped) * a.climate[idx]
-    tg.continuation[idx] = base[:, None] * np.where(tg.national[idx], 1.0 - s.national_priority_discount, 1.0)
+    base = (
+        s.continuation_cash_strapped
+        + (s.continuation_affluent - s.continuation_cash_strapped) * a.climate[idx]
+    )
+    tg.continuation[idx] = base[:, None] * np.where(
+        tg.national[idx], 1.0 - s.national_priority_discount, 1.0
+    )
 
 
 def decide_reward_use(model: LPSAModel, idx: np.ndarray) -> None:
-    """Decide what share of the reward goes back into the target areas (most goes elsewhere, 000:385).
+    """Decide what share of the reward goes back into the target areas (most goes elsewhere,
+    000:385).
 
     Draws a Beta share with mean ``sustainability.reward_reinvest_mean``.
     """
@@ -230,8 +273,12 @@ def reinvest_reward(model: LPSAModel, idx: np.ndarray, amount: np.ndarray) -> No
     dependent = (tg.approach[idx] != SYSTEMIC) | ~tg.innovation_success[idx]
     n = np.maximum(dependent.sum(axis=1), 1)
     years = model.params.scheme.follow_up_quarters / QUARTERS_PER_YEAR
-    boost = (amount * model.auth.reinvest_share[idx] / n)[:, None] / (s.ongoing_cost_reference_gbp * years)
-    tg.continuation[idx] = np.where(dependent, np.minimum(1.0, tg.continuation[idx] + boost), tg.continuation[idx])
+    boost = (amount * model.auth.reinvest_share[idx] / n)[:, None] / (
+        s.ongoing_cost_reference_gbp * years
+    )
+    tg.continuation[idx] = np.where(
+        dependent, np.minimum(1.0, tg.continuation[idx] + boost), tg.continuation[idx]
+    )
 
 
 def corporate_drift_and_cuts(model: LPSAModel, following_up: np.ndarray) -> None:
@@ -239,16 +286,23 @@ def corporate_drift_and_cuts(model: LPSAModel, following_up: np.ndarray) -> None
 
     Sustainability is low on the corporate agenda; when priorities change, effort is taken away
     (000:87, 000:139); 'Cinderella' services fall back off the agenda (000:149); mainstream cuts can
-    outweigh reward (000:133). ``following_up`` is an (A,) mask. Reads ``sustainability.corporate_drift_*,
-    budget_shock_*``, ``mechanisms.corporate_drift``, ``mechanisms.budget_climate``.
+    outweigh reward (000:133). ``following_up`` is an (A,) mask. Reads
+    ``sustainability.corporate_drift_*, budget_shock_*``, ``mechanisms.corporate_drift``,
+    ``mechanisms.budget_climate``.
     """
     a, tg, s, mech = model.auth, model.targets, model.params.sustainability, model.params.mechanisms
     u = model.streams["post"].random((2, a.climate.size))
     cut = np.ones(a.climate.size)
     if mech.corporate_drift:
-        cut *= np.where(following_up & (u[0] < s.corporate_drift_rate), 1.0 - s.corporate_drift_cut, 1.0)
+        cut *= np.where(
+            following_up & (u[0] < s.corporate_drift_rate), 1.0 - s.corporate_drift_cut, 1.0
+        )
     if mech.budget_climate:
-        cut *= np.where(following_up & (u[1] < s.budget_shock_rate * (1.0 - a.climate)), 1.0 - s.budget_shock_cut, 1.0)
+        cut *= np.where(
+            following_up & (u[1] < s.budget_shock_rate * (1.0 - a.climate)),
+            1.0 - s.budget_shock_cut,
+            1.0,
+        )
     tg.continuation *= cut[:, None]
 
 
@@ -272,7 +326,8 @@ class Authority(mesa.Agent):
 
     @property
     def phase(self) -> str:
-        """'negotiation', 'implementation', 'follow_up' or 'not_signed' at the model's current quarter."""
+        """'negotiation', 'implementation', 'follow_up' or 'not_signed' at the model's current
+        quarter."""
         return self.model.phase_of(self.index)
 
     @property

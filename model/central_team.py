@@ -1,4 +1,5 @@
-"""The central LPSA team: staggers negotiations and sets stretch from imperfect data (model level)."""
+"""The central LPSA team: staggers negotiations and sets stretch from imperfect data (model
+level)."""
 
 from __future__ import annotations
 
@@ -27,15 +28,19 @@ def schedule_negotiations(model: LPSAModel) -> np.ndarray:
     n_pilots = min(s.n_pilots, n)
     if model.params.mechanisms.negotiation_capacity:
         pilot_batches = -(-n_pilots // s.negotiation_capacity)
-        batch = np.where(position < n_pilots, position // s.negotiation_capacity,
-                         pilot_batches + (position - n_pilots) // s.negotiation_capacity)
+        batch = np.where(
+            position < n_pilots,
+            position // s.negotiation_capacity,
+            pilot_batches + (position - n_pilots) // s.negotiation_capacity,
+        )
     else:
         batch = np.zeros(n, dtype=int)
     return (batch + 1) * s.negotiation_quarters
 
 
 def set_stretch(model: LPSAModel, idx: np.ndarray) -> None:
-    """Agree each target's stretch; store the target's potential relative to it and its morale effect.
+    """Agree each target's stretch; store the target's potential relative to it and its morale
+    effect.
 
     Stretch was 'a shot in the dark' (001:77): the team's estimate of what is achievable carries a
     log-normal error that grows as indicator quality falls (001:63, 001:75), and the team does not
@@ -44,8 +49,8 @@ def set_stretch(model: LPSAModel, idx: np.ndarray) -> None:
     adopting best practice (003:389, 001:101). A target far too hard ('set up to fail') or far too
     easy draws less effort (001:77).
 
-    Reads ``stretch.*``, ``implementation.potential_mean, catch_up``, ``mechanisms.stretch_uncertainty``,
-    ``mechanisms.catch_up``.
+    Reads ``stretch.*``, ``implementation.potential_mean, catch_up``,
+    ``mechanisms.stretch_uncertainty``, ``mechanisms.catch_up``.
     """
     sc, tg = model.params, model.targets
     st, im = sc.stretch, sc.implementation
@@ -57,8 +62,13 @@ def set_stretch(model: LPSAModel, idx: np.ndarray) -> None:
     stacking = np.where(tg.national[idx], st.national_stacking, 1.0) if on else 1.0
     below_top = MAX_RATING - model.auth.rating[idx, None]  # stars below the top rating
     room = 1.0 + im.catch_up * below_top if sc.mechanisms.catch_up else 1.0
-    potential = im.potential_mean * tg.tractability[idx] * room * np.exp(-error) / (st.ambition * stacking)
+    potential = (
+        im.potential_mean * tg.tractability[idx] * room * np.exp(-error) / (st.ambition * stacking)
+    )
     tg.potential[idx] = potential
     if on:
-        tg.morale[idx] = (1.0 - st.too_hard_penalty * (potential < st.too_hard_threshold)
-                          - st.too_easy_penalty * (potential > st.too_easy_threshold))
+        tg.morale[idx] = (
+            1.0
+            - st.too_hard_penalty * (potential < st.too_hard_threshold)
+            - st.too_easy_penalty * (potential > st.too_easy_threshold)
+        )

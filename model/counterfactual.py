@@ -27,11 +27,17 @@ if TYPE_CHECKING:
     from .model import LPSAModel
 
 TWIN_OVERRIDES = {
-    "funding": {"ppg_flat_gbp": 0.0, "ppg_per_head_gbp": 0.0, "reward_share_of_nbr": 0.0, "ppg_share": None},
+    "funding": {
+        "ppg_flat_gbp": 0.0,
+        "ppg_per_head_gbp": 0.0,
+        "reward_share_of_nbr": 0.0,
+        "ppg_share": None,
+    },
     "attribution": {"agreement_focus": 0.0},
     "mechanisms": {"participation": False},
 }
-"""All agreement levers at zero; every council tracked (participation off) so every target has a twin."""
+"""All agreement levers at zero; every council tracked (participation off) so every target has a
+twin."""
 
 
 def twin_scenario(scenario: Scenario) -> Scenario:
@@ -47,12 +53,23 @@ def _true_after_end(m: LPSAModel, years: int) -> np.ndarray:
 
 
 def attribution_columns(factual: LPSAModel, twin: LPSAModel) -> pd.DataFrame:
-    """Per-target additionality, deadweight and retained additionality, rows as ``factual.targets_frame()``."""
-    if factual.targets.shape != twin.targets.shape or not np.array_equal(factual.auth.end, twin.auth.end):
-        raise ValueError("the twin must be built from the same scenario shape and seed as the factual run")
+    """Per-target additionality, deadweight and retained additionality, rows as
+    ``factual.targets_frame()``."""
+    if factual.targets.shape != twin.targets.shape or not np.array_equal(
+        factual.auth.end, twin.auth.end
+    ):
+        raise ValueError(
+            "the twin must be built from the same scenario shape and seed as the factual run"
+        )
     keep = np.repeat(factual.auth.signed, factual.targets.shape[1])
     f_end, c_end = factual.targets.end_true.ravel(), twin.targets.end_true.ravel()
-    cols = {"twin_true_share_of_stretch": c_end, "additionality": f_end - c_end, "deadweight": c_end}
+    cols = {
+        "twin_true_share_of_stretch": c_end,
+        "additionality": f_end - c_end,
+        "deadweight": c_end,
+    }
     for y in RETAINED_YEARS:
-        cols[f"additionality_{y}y"] = (_true_after_end(factual, y) - _true_after_end(twin, y)).ravel()
+        cols[f"additionality_{y}y"] = (
+            _true_after_end(factual, y) - _true_after_end(twin, y)
+        ).ravel()
     return pd.DataFrame(cols)[keep].reset_index(drop=True)

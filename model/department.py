@@ -1,4 +1,5 @@
-"""Central government departments: own policy areas, shift national priorities, answer F&F requests."""
+"""Central government departments: own policy areas, shift national priorities, answer F&F
+requests."""
 
 from __future__ import annotations
 
@@ -29,8 +30,12 @@ class Department(mesa.Agent):
         self.engagement = engagement
         self.shifts = 0
         # Areas this department owns, and how exposed each is to priority shifts (000:357).
-        self.area_codes = [i for i, a in enumerate(model.params.areas.values()) if a.department == self.name]
-        self.area_shift_exposure = np.array([a.shift_exposure for a in model.params.areas.values() if a.department == self.name])
+        self.area_codes = [
+            i for i, a in enumerate(model.params.areas.values()) if a.department == self.name
+        ]
+        self.area_shift_exposure = np.array(
+            [a.shift_exposure for a in model.params.areas.values() if a.department == self.name]
+        )
 
     def shift_priorities(self, u_event: np.ndarray, u_hit: np.ndarray) -> None:
         """Maybe move national priority away from some indicators in the department's areas.
@@ -38,10 +43,11 @@ class Department(mesa.Agent):
         Car crime to burglary; preventive to punitive truancy and youth-offending policy
         (000:173-179): affected targets lose ``shift_size`` of their central priority, which pulls
         partners away and lowers local relevance. Crime is the most exposed (000:357, area
-        ``shift_exposure``). Priority then recovers at ``shift_recovery`` a quarter (in the model step).
-        ``u_event`` holds one uniform per policy area, ``u_hit`` one per target (drawn by the model
-        whether or not the mechanism is on, so switching it leaves every other random number as it was).
-        Reads ``departments.priority_shift_rate, shift_breadth, shift_size``; off with ``mechanisms.priority_shifts``.
+        ``shift_exposure``). Priority then recovers at ``shift_recovery`` a quarter (in the model
+        step). ``u_event`` holds one uniform per policy area, ``u_hit`` one per target (drawn by the
+        model whether or not the mechanism is on, so switching it leaves every other random number
+        as it was). Reads ``departments.priority_shift_rate, shift_breadth, shift_size``; off with
+        ``mechanisms.priority_shifts``.
         """
         d, tg = self.model.params.departments, self.model.targets
         for area, exposure in zip(self.area_codes, self.area_shift_exposure):
@@ -51,7 +57,8 @@ class Department(mesa.Agent):
                 tg.central_priority[hit] *= 1.0 - d.shift_size
 
     def answer_requests(self, u_grant: np.ndarray, u_broken: np.ndarray) -> np.ndarray:
-        """Answer F&F requests (one per pair of uniforms): grant, refuse, or promise and fail to deliver.
+        """Answer F&F requests (one per pair of uniforms): grant, refuse, or promise and fail to
+        deliver.
 
         Grants are likelier from an engaged department (001:109); many requests were refused and
         others promised but not delivered (001:81, 002:56). Reads ``departments.ff_grant_prob,
@@ -66,7 +73,8 @@ def negotiate_freedoms(model: LPSAModel, idx: np.ndarray) -> None:
     """During negotiation each council asks for freedoms and flexibilities; departments answer.
 
     Mostly not delivered; a broken promise costs more trust than a refusal (001:81, 002:56); a grant
-    adds a little capacity. Reads ``departments.ff_*``; off with ``mechanisms.freedoms_flexibilities``.
+    adds a little capacity. Reads ``departments.ff_*``; off with
+    ``mechanisms.freedoms_flexibilities``.
     """
     a, d = model.auth, model.params.departments
     rng = model.streams["freedoms"]
@@ -82,9 +90,17 @@ def negotiate_freedoms(model: LPSAModel, idx: np.ndarray) -> None:
         mine = to == j
         answers[mine] = dept.answer_requests(u[0][mine], u[1][mine])
     granted, broken = answers == FF_GRANTED, answers == FF_BROKEN
-    trust_delta = np.where(granted, d.ff_grant_trust, np.where(broken, -d.ff_broken_promise_trust, -d.ff_refusal_trust))
+    trust_delta = np.where(
+        granted, d.ff_grant_trust, np.where(broken, -d.ff_broken_promise_trust, -d.ff_refusal_trust)
+    )
     n = a.trust.size
     a.trust[:] = np.clip(a.trust + np.bincount(who, weights=trust_delta, minlength=n), 0.0, 1.0)
-    a.capacity[:] = np.clip(a.capacity + d.ff_grant_capacity * np.bincount(who, weights=granted, minlength=n), 0.0, 1.0)
-    for code, counts in ((FF_GRANTED, a.ff_granted), (FF_REFUSED, a.ff_refused), (FF_BROKEN, a.ff_broken)):
+    a.capacity[:] = np.clip(
+        a.capacity + d.ff_grant_capacity * np.bincount(who, weights=granted, minlength=n), 0.0, 1.0
+    )
+    for code, counts in (
+        (FF_GRANTED, a.ff_granted),
+        (FF_REFUSED, a.ff_refused),
+        (FF_BROKEN, a.ff_broken),
+    ):
         counts += np.bincount(who[answers == code], minlength=n)

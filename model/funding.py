@@ -14,7 +14,9 @@ import numpy as np
 from .scenario import QUARTERS_PER_YEAR, FundingParams
 
 
-def grant_envelopes(population: np.ndarray, nbr: np.ndarray, f: FundingParams) -> tuple[np.ndarray, np.ndarray]:
+def grant_envelopes(
+    population: np.ndarray, nbr: np.ndarray, f: FundingParams
+) -> tuple[np.ndarray, np.ndarray]:
     """PPG and maximum reward per authority [GBP].
 
     With ``ppg_share`` set, each authority's total (rules PPG + rules maximum reward) is re-split so
@@ -40,6 +42,7 @@ def payout_share(share_achieved: np.ndarray, f: FundingParams) -> np.ndarray:
 
 
 def instalment_quarters(end_quarter: np.ndarray, f: FundingParams) -> np.ndarray:
-    """Quarters (shape (A, instalments)) when reward instalments are paid: the end of each year after."""
+    """Quarters (shape (A, instalments)) when reward instalments are paid: the end of each year
+    after."""
     k = np.arange(1, f.reward_instalments + 1)
     return end_quarter[:, None] + QUARTERS_PER_YEAR * k[None, :] - 1

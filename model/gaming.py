@@ -25,27 +25,33 @@ if TYPE_CHECKING:
 
 
 def set_gaming_strength(model: LPSAModel, idx: np.ndarray) -> None:
-    """Fix each target's gaming strength, and the presentation and cohort parts of its gap, at signing.
+    """Fix each target's gaming strength, and the presentation and cohort parts of its gap, at
+    signing.
 
     Cohort over-reporting applies to cohort targets pursued by more of the same (000:349, 000:333).
 
-    strength = propensity x (1 - audit_pressure) x (1 - indicator quality) x reward weight, where the
-    reward weight is the target's maximum reward over ``funding.reward_reference_gbp``, capped.
+    strength = propensity x (1 - audit_pressure) x (1 - indicator quality) x reward weight, where
+    the reward weight is the target's maximum reward over ``funding.reward_reference_gbp``, capped.
     Reads ``gaming.propensity, audit_pressure, max_reward_weight``.
     """
     sc, tg, a = model.params, model.targets, model.auth
     g = sc.gaming
-    weight = np.minimum(a.max_reward[idx] / tg.shape[1] / sc.funding.reward_reference_gbp, g.max_reward_weight)
+    weight = np.minimum(
+        a.max_reward[idx] / tg.shape[1] / sc.funding.reward_reference_gbp, g.max_reward_weight
+    )
     strength = g.propensity * (1.0 - g.audit_pressure) * (1.0 - tg.quality[idx]) * weight[:, None]
     tg.gaming[idx] = strength
     # The parts of the reporting gap fixed at signing (report_figures adds the threshold push).
-    tg.presentation_gap[idx] = g.presentation * strength if sc.mechanisms.gaming_presentation else 0.0
+    tg.presentation_gap[idx] = (
+        g.presentation * strength if sc.mechanisms.gaming_presentation else 0.0
+    )
     focused = tg.cohort[idx] & (tg.approach[idx] == MORE_OF_SAME) & sc.mechanisms.gaming_cohort
     tg.cohort_gap_per_gain[idx] = np.where(focused, g.cohort_inflation * strength, 0.0)
 
 
 def ratchet_factor(model: LPSAModel) -> np.ndarray | float:
-    """Effort multiplier: once the true outcome (without shocks) reaches the stretch, effort is held back.
+    """Effort multiplier: once the true outcome (without shocks) reaches the stretch, effort is held
+    back.
 
     Reads ``gaming.ratchet_effort_cut``; 1 with ``mechanisms.gaming_ratchet`` off.
     """
@@ -56,23 +62,31 @@ def ratchet_factor(model: LPSAModel) -> np.ndarray | float:
     return np.where(tg.core + tg.background >= 1.0, 1.0 - cut, 1.0)
 
 
-def report_figures(model: LPSAModel, implementing: np.ndarray, following: np.ndarray, ending: np.ndarray) -> None:
+def report_figures(
+    model: LPSAModel, implementing: np.ndarray, following: np.ndarray, ending: np.ndarray
+) -> None:
     """Set this quarter's reporting gap and reported figure (``measured = true + gap``).
 
-    ``implementing`` and ``following`` are (A, 1) masks of councils in those phases, ``ending`` an (A,)
-    mask of councils assessed this quarter. During the agreement the gap is presentation plus cohort
-    over-reporting; at assessment a figure within ``threshold_band`` below the floor is pushed over it
-    with probability equal to the strength (capped at 1); after the end the gap fades at ``gap_decay``.
-    Reads ``gaming.*``, ``funding.payout_floor``, ``mechanisms.gaming_*``.
+    ``implementing`` and ``following`` are (A, 1) masks of councils in those phases, ``ending`` an
+    (A,) mask of councils assessed this quarter. During the agreement the gap is presentation plus
+    cohort over-reporting; at assessment a figure within ``threshold_band`` below the floor is
+    pushed over it with probability equal to the strength (capped at 1); after the end the gap fades
+    at ``gap_decay``. Reads ``gaming.*``, ``funding.payout_floor``, ``mechanisms.gaming_*``.
     """
     sc, tg = model.params, model.targets
     g, mech = sc.gaming, sc.mechanisms
     gap = np.maximum(tg.core, 0.0) * tg.cohort_gap_per_gain + tg.presentation_gap
     if ending.any():
-        u = model.streams["gaming"].random(tg.shape)  # only in assessment quarters, fixed by the schedule
+        u = model.streams["gaming"].random(
+            tg.shape
+        )  # only in assessment quarters, fixed by the schedule
         if mech.gaming_threshold:
             floor = sc.funding.payout_floor
-            near = ending[:, None] & (tg.true + gap < floor) & (tg.true + gap >= floor - g.threshold_band)
+            near = (
+                ending[:, None]
+                & (tg.true + gap < floor)
+                & (tg.true + gap >= floor - g.threshold_band)
+            )
             gap = np.where(near & (u < np.minimum(tg.gaming, 1.0)), floor - tg.true + 1e-9, gap)
     tg.gap = np.where(implementing, gap, np.where(following, tg.gap * (1.0 - g.gap_decay), tg.gap))
     tg.measured = tg.true + tg.gap

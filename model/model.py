@@ -1,4 +1,5 @@
-"""LPSAModel: the Mesa model that ties councils, departments, partners and the central team together."""
+"""LPSAModel: the Mesa model that ties councils, departments, partners and the central team
+together."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from . import outputs
-from .outcomes import summarise
 from .authority import (
     Authority,
     allocate_ppg,
@@ -41,12 +41,25 @@ from .lifecycle import (
     sustain,
     true_outcomes,
 )
+from .outcomes import summarise
 from .partner import attach_partners, partner_effort
 from .scenario import DEPARTMENTS, Scenario, load_scenario, parameter_overrides
 from .targets import draw_targets
 
-STREAMS = ("population", "targets", "negotiation", "stretch", "approach", "start", "turnover",
-           "departments", "shocks", "post", "freedoms", "gaming")
+STREAMS = (
+    "population",
+    "targets",
+    "negotiation",
+    "stretch",
+    "approach",
+    "start",
+    "turnover",
+    "departments",
+    "shocks",
+    "post",
+    "freedoms",
+    "gaming",
+)
 """Independent random streams spawned from the model's seeded generator, one per purpose, so that
 changing one lever (say PPG) leaves every other draw unchanged: common random numbers."""
 
@@ -54,10 +67,10 @@ changing one lever (say PPG) leaves every other draw unchanged: common random nu
 class LPSAModel(mesa.Model):
     """Local Public Service Agreements, one quarter per step, from negotiation to 5+ years after.
 
-    Build with ``LPSAModel(scenario, seed=...)`` or ``LPSAModel.from_scenario(path_or_dict, seed=...)``,
-    then ``run()``. Results: ``targets_frame()``, ``quarters_frame()``, ``trajectory_frame()``,
-    ``authorities_frame()`` and ``summary()``. The validated scenario is ``params`` (Mesa 3.5 reserves
-    ``Model.scenario`` for its own experimental scenarios).
+    Build with ``LPSAModel(scenario, seed=...)`` or ``LPSAModel.from_scenario(path_or_dict,
+    seed=...)``, then ``run()``. Results: ``targets_frame()``, ``quarters_frame()``,
+    ``trajectory_frame()``, ``authorities_frame()`` and ``summary()``. The validated scenario is
+    ``params`` (Mesa 3.5 reserves ``Model.scenario`` for its own experimental scenarios).
     """
 
     def __init__(self, scenario: Scenario | None = None, seed: int | None = None) -> None:
@@ -72,15 +85,21 @@ class LPSAModel(mesa.Model):
         self.authorities = [Authority(self, i) for i in range(n)]
         engagement = self.streams["population"].beta(
             sc.departments.engagement_mean * sc.authorities.trait_concentration,
-            (1 - sc.departments.engagement_mean) * sc.authorities.trait_concentration, size=len(DEPARTMENTS))
+            (1 - sc.departments.engagement_mean) * sc.authorities.trait_concentration,
+            size=len(DEPARTMENTS),
+        )
         self.departments = [Department(self, j, float(e)) for j, e in enumerate(engagement)]
         self.partner_alignment = attach_partners(self)
 
         self.auth.start = schedule_negotiations(self)
         self.auth.end = self.auth.start + sc.scheme.implementation_quarters
-        self.n_quarters = int(self.auth.start.max() + sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters)
+        self.n_quarters = int(
+            self.auth.start.max() + sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters
+        )
         instalments = instalment_quarters(self.auth.end, sc.funding)
-        self.instalments_due = {int(q): np.flatnonzero((instalments == q).any(axis=1)) for q in np.unique(instalments)}
+        self.instalments_due = {
+            int(q): np.flatnonzero((instalments == q).any(axis=1)) for q in np.unique(instalments)
+        }
 
         self.quarter = 0
         self.partner_effort_now = np.ones(self.targets.shape)
@@ -94,8 +113,12 @@ class LPSAModel(mesa.Model):
         self._negotiate()
 
     @classmethod
-    def from_scenario(cls, scenario: str | Path | Mapping[str, Any] | Scenario, seed: int | None = None,
-                      **overrides: Any) -> LPSAModel:
+    def from_scenario(
+        cls,
+        scenario: str | Path | Mapping[str, Any] | Scenario,
+        seed: int | None = None,
+        **overrides: Any,
+    ) -> LPSAModel:
         """Build from a scenario file path, a shipped scenario name, a mapping or a Scenario.
 
         Keyword ``overrides`` name parameters by path, dotted or with double underscores
@@ -107,21 +130,24 @@ class LPSAModel(mesa.Model):
     # ------------------------------------------------------------------ dynamics
 
     def phase_codes(self, quarter: int | None = None) -> np.ndarray:
-        """(A,) phase code of every council (see ``lifecycle.PHASES``) at ``quarter`` (default now)."""
+        """(A,) phase code of every council (see ``lifecycle.PHASES``) at ``quarter`` (default
+        now)."""
         return phase_codes(self, self.quarter if quarter is None else quarter)
 
     def phase_of(self, index: int) -> str:
         return PHASES[int(self.phase_codes()[index])]
 
     def _negotiate(self) -> None:
-        """Settle every council's negotiation: freedoms requested, signing, stretch, approaches, PPG, plans.
+        """Settle every council's negotiation: freedoms requested, signing, stretch, approaches,
+        PPG, plans.
 
         A negotiation's outcome depends only on the council's own traits and the answers to its own
-        freedoms-and-flexibilities requests, never on what happens to other councils meanwhile, so all
-        are settled in one vectorised pass at the start; each agreement (and its PPG) starts in its
-        batch's quarter (``central_team.schedule_negotiations``). Plans are drawn for every council,
-        signed or not (a council that declines simply never starts), so that random streams do not
-        depend on who signs: common random numbers hold across regimes that change participation.
+        freedoms-and-flexibilities requests, never on what happens to other councils meanwhile, so
+        all are settled in one vectorised pass at the start; each agreement (and its PPG) starts in
+        its batch's quarter (``central_team.schedule_negotiations``). Plans are drawn for every
+        council, signed or not (a council that declines simply never starts), so that random streams
+        do not depend on who signs: common random numbers hold across regimes that change
+        participation.
         """
         idx = np.arange(self.auth.start.size)
         negotiate_freedoms(self, idx)
@@ -133,10 +159,13 @@ class LPSAModel(mesa.Model):
         set_gaming_strength(self, idx)
         plan_effort(self, idx)
         a = self.auth
-        self.ppg_paid += np.bincount(a.start, weights=np.where(a.signed, a.ppg, 0.0), minlength=self.n_quarters)[: self.n_quarters]
+        self.ppg_paid += np.bincount(
+            a.start, weights=np.where(a.signed, a.ppg, 0.0), minlength=self.n_quarters
+        )[: self.n_quarters]
 
     def _pay_rewards(self) -> None:
-        """Pay reward instalments due this quarter; councils reinvest part of each in the target areas."""
+        """Pay reward instalments due this quarter; councils reinvest part of each in the target
+        areas."""
         due = self.instalments_due.get(self.quarter)
         if due is None:
             return
@@ -146,7 +175,8 @@ class LPSAModel(mesa.Model):
         reinvest_reward(self, due, amount)
 
     def step(self) -> None:
-        """One quarter. After the last council's follow-up the run has ended and a step does nothing."""
+        """One quarter. After the last council's follow-up the run has ended and a step does
+        nothing."""
         if self.quarter >= self.n_quarters:
             self.running = False
             return
@@ -160,7 +190,9 @@ class LPSAModel(mesa.Model):
         tg.central_priority += self.params.departments.shift_recovery * (1.0 - tg.central_priority)
         self.partner_effort_now = partner_effort(self)
         implementing = phase == IMPLEMENTATION
-        if implementing.any():  # phases depend only on the schedule, so skipping keeps streams aligned
+        if (
+            implementing.any()
+        ):  # phases depend only on the schedule, so skipping keeps streams aligned
             respond_to_turnover(self, implementing[:, None])
             implement(self, implementing[:, None], t)
         following = phase == FOLLOW_UP

@@ -87,7 +87,8 @@ def outcome_names(twins: bool = True) -> list[str]:
 
 
 def summarise(targets: pd.DataFrame, authorities: pd.DataFrame) -> dict[str, float]:
-    """Every registered outcome for these tables (twin outcomes only when the twin columns exist)."""
+    """Every registered outcome for these tables (twin outcomes only when the twin columns
+    exist)."""
     twins = "additionality" in targets
     return {
         o.name: float(o.compute(targets, authorities))
@@ -134,7 +135,9 @@ def _deadweight_share(t: pd.DataFrame, _: pd.DataFrame) -> float:
 
 def _additionality_retained(t: pd.DataFrame, years: int) -> float:
     added = t["additionality"] > 0
-    return _ratio(t.loc[added, f"additionality_{years}y"].sum(), t.loc[added, "additionality"].sum())
+    return _ratio(
+        t.loc[added, f"additionality_{years}y"].sum(), t.loc[added, "additionality"].sum()
+    )
 
 
 def _mean(column: str) -> Compute:
@@ -149,76 +152,189 @@ def _mean(column: str) -> Compute:
 
 _O = Outcome
 for _outcome in [
-    _O("targets_met_share", "targets met", "share", "higher is better",
-       "share of targets whose reported figure reached 100 % of the stretch (payout rule)",
-       lambda t, a: _share(_met(t)), headline=True),
-    _O("targets_partly_share", "targets partly met", "share", "neither",
-       "share of targets between the payout floor and 100 % of the stretch",
-       lambda t, a: _share(t["outcome"] == "partly")),
-    _O("targets_missed_share", "targets missed", "share", "lower is better",
-       "share of targets below the payout floor",
-       lambda t, a: _share(t["outcome"] == "missed")),
-    _O("local_met_share", "local targets met", "share", "higher is better",
-       "met share among local (non-national) targets",
-       lambda t, a: _share(_met(t)[~t["national"]])),
-    _O("national_met_share", "national targets met", "share", "higher is better",
-       "met share among national targets (stretch on departmental PSA targets)",
-       lambda t, a: _share(_met(t)[t["national"]])),
-    _O("ppg_spent", "PPG paid", "GBP", "neither",
-       "pump-priming grant paid to signed councils, per replication",
-       lambda t, a: float(a["ppg_gbp"].sum() / _replications(a))),
-    _O("reward_paid", "reward paid", "GBP", "neither",
-       "performance reward grant paid, per replication",
-       lambda t, a: float(a["reward_gbp"].sum() / _replications(a)), headline=True),
-    _O("reward_paid_share", "reward paid of the maximum", "share", "neither",
-       "reward paid over the maximum reward available (undefined when no reward is available)",
-       lambda t, a: _ratio(a["reward_gbp"].sum(), a["max_reward_gbp"].sum())),
+    _O(
+        "targets_met_share",
+        "targets met",
+        "share",
+        "higher is better",
+        "share of targets whose reported figure reached 100 % of the stretch (payout rule)",
+        lambda t, a: _share(_met(t)),
+        headline=True,
+    ),
+    _O(
+        "targets_partly_share",
+        "targets partly met",
+        "share",
+        "neither",
+        "share of targets between the payout floor and 100 % of the stretch",
+        lambda t, a: _share(t["outcome"] == "partly"),
+    ),
+    _O(
+        "targets_missed_share",
+        "targets missed",
+        "share",
+        "lower is better",
+        "share of targets below the payout floor",
+        lambda t, a: _share(t["outcome"] == "missed"),
+    ),
+    _O(
+        "local_met_share",
+        "local targets met",
+        "share",
+        "higher is better",
+        "met share among local (non-national) targets",
+        lambda t, a: _share(_met(t)[~t["national"]]),
+    ),
+    _O(
+        "national_met_share",
+        "national targets met",
+        "share",
+        "higher is better",
+        "met share among national targets (stretch on departmental PSA targets)",
+        lambda t, a: _share(_met(t)[t["national"]]),
+    ),
+    _O(
+        "ppg_spent",
+        "PPG paid",
+        "GBP",
+        "neither",
+        "pump-priming grant paid to signed councils, per replication",
+        lambda t, a: float(a["ppg_gbp"].sum() / _replications(a)),
+    ),
+    _O(
+        "reward_paid",
+        "reward paid",
+        "GBP",
+        "neither",
+        "performance reward grant paid, per replication",
+        lambda t, a: float(a["reward_gbp"].sum() / _replications(a)),
+        headline=True,
+    ),
+    _O(
+        "reward_paid_share",
+        "reward paid of the maximum",
+        "share",
+        "neither",
+        "reward paid over the maximum reward available (undefined when no reward is available)",
+        lambda t, a: _ratio(a["reward_gbp"].sum(), a["max_reward_gbp"].sum()),
+    ),
     *(
-        _O(f"retained_gain_{y}y", f"gain kept {y} year{'s' if y > 1 else ''} on", "share",
-           "higher is better",
-           f"of the reported improvement at the agreement's end (targets that improved), the "
-           f"share still there {y} years later (ratio of sums)",
-           lambda t, a, y=y: _retained(t, y), headline=y in (3, 5))
+        _O(
+            f"retained_gain_{y}y",
+            f"gain kept {y} year{'s' if y > 1 else ''} on",
+            "share",
+            "higher is better",
+            f"of the reported improvement at the agreement's end (targets that improved), the "
+            f"share still there {y} years later (ratio of sums)",
+            lambda t, a, y=y: _retained(t, y),
+            headline=y in (3, 5),
+        )
         for y in RETAINED_YEARS
     ),
-    _O("participation_rate", "councils that signed", "share", "higher is better",
-       "share of councils offered an agreement that signed",
-       lambda t, a: float(a["signed"].mean()) if len(a) else float("nan")),
-    _O("mean_share_of_stretch", "mean share of stretch (reported)", "share", "higher is better",
-       "mean reported share of the agreed stretch at the agreement's end",
-       _mean("share_of_stretch")),
-    _O("true_mean_share_of_stretch", "mean share of stretch (true)", "share", "higher is better",
-       "mean true share of the agreed stretch at the agreement's end",
-       _mean("true_share_of_stretch")),
-    _O("reporting_gap_mean", "reported minus true", "share of stretch", "lower is better",
-       "mean reported minus true outcome at the end (gaming)", _mean("reporting_gap")),
-    _O("missed_but_improved_share", "missed targets that improved", "share", "neither",
-       "share of missed targets whose reported figure still rose (P4)",
-       lambda t, a: _share(t.loc[t["outcome"] == "missed", "share_of_stretch"] > 0)),
-    _O("partnership_met_share", "partnership targets met", "share", "higher is better",
-       "met share among multi-agency targets",
-       lambda t, a: _share(_met(t)[t["partnership"]])),
-    _O("single_agency_met_share", "single-agency targets met", "share", "higher is better",
-       "met share among single-agency targets",
-       lambda t, a: _share(_met(t)[~t["partnership"]])),
-    _O("sustained_gain_per_million", "sustained gain per £m", "per £m", "higher is better",
-       "true improvement three years after the end, summed over targets in units of stretch, per "
-       "million pounds of PPG and reward paid (value for money)",
-       lambda t, a: _ratio(t["true_performance_3y"].sum(), _money(a) / 1e6), headline=True),
-    _O("additionality_mean", "additionality", "share of stretch", "higher is better",
-       "true outcome with the agreement minus its no-agreement twin at the end, per target",
-       _mean("additionality"), needs_twins=True, headline=True),
-    _O("deadweight_mean", "deadweight", "share of stretch", "lower is better",
-       "the twin's own improvement at the end, per target (would have happened anyway)",
-       _mean("deadweight"), needs_twins=True),
-    _O("deadweight_share", "deadweight share", "share", "lower is better",
-       "twin's improvement over the true improvement, targets that improved (ratio of sums)",
-       _deadweight_share, needs_twins=True),
+    _O(
+        "participation_rate",
+        "councils that signed",
+        "share",
+        "higher is better",
+        "share of councils offered an agreement that signed",
+        lambda t, a: float(a["signed"].mean()) if len(a) else float("nan"),
+    ),
+    _O(
+        "mean_share_of_stretch",
+        "mean share of stretch (reported)",
+        "share",
+        "higher is better",
+        "mean reported share of the agreed stretch at the agreement's end",
+        _mean("share_of_stretch"),
+    ),
+    _O(
+        "true_mean_share_of_stretch",
+        "mean share of stretch (true)",
+        "share",
+        "higher is better",
+        "mean true share of the agreed stretch at the agreement's end",
+        _mean("true_share_of_stretch"),
+    ),
+    _O(
+        "reporting_gap_mean",
+        "reported minus true",
+        "share of stretch",
+        "lower is better",
+        "mean reported minus true outcome at the end (gaming)",
+        _mean("reporting_gap"),
+    ),
+    _O(
+        "missed_but_improved_share",
+        "missed targets that improved",
+        "share",
+        "neither",
+        "share of missed targets whose reported figure still rose (P4)",
+        lambda t, a: _share(t.loc[t["outcome"] == "missed", "share_of_stretch"] > 0),
+    ),
+    _O(
+        "partnership_met_share",
+        "partnership targets met",
+        "share",
+        "higher is better",
+        "met share among multi-agency targets",
+        lambda t, a: _share(_met(t)[t["partnership"]]),
+    ),
+    _O(
+        "single_agency_met_share",
+        "single-agency targets met",
+        "share",
+        "higher is better",
+        "met share among single-agency targets",
+        lambda t, a: _share(_met(t)[~t["partnership"]]),
+    ),
+    _O(
+        "sustained_gain_per_million",
+        "sustained gain per £m",
+        "per £m",
+        "higher is better",
+        "true improvement three years after the end, summed over targets in units of stretch, per "
+        "million pounds of PPG and reward paid (value for money)",
+        lambda t, a: _ratio(t["true_performance_3y"].sum(), _money(a) / 1e6),
+        headline=True,
+    ),
+    _O(
+        "additionality_mean",
+        "additionality",
+        "share of stretch",
+        "higher is better",
+        "true outcome with the agreement minus its no-agreement twin at the end, per target",
+        _mean("additionality"),
+        needs_twins=True,
+        headline=True,
+    ),
+    _O(
+        "deadweight_mean",
+        "deadweight",
+        "share of stretch",
+        "lower is better",
+        "the twin's own improvement at the end, per target (would have happened anyway)",
+        _mean("deadweight"),
+        needs_twins=True,
+    ),
+    _O(
+        "deadweight_share",
+        "deadweight share",
+        "share",
+        "lower is better",
+        "twin's improvement over the true improvement, targets that improved (ratio of sums)",
+        _deadweight_share,
+        needs_twins=True,
+    ),
     *(
-        _O(f"additionality_retained_{y}y", f"additionality kept {y} year{'s' if y > 1 else ''} on",
-           "share", "higher is better",
-           f"share of end-of-agreement additionality still there {y} years later",
-           lambda t, a, y=y: _additionality_retained(t, y), needs_twins=True)
+        _O(
+            f"additionality_retained_{y}y",
+            f"additionality kept {y} year{'s' if y > 1 else ''} on",
+            "share",
+            "higher is better",
+            f"share of end-of-agreement additionality still there {y} years later",
+            lambda t, a, y=y: _additionality_retained(t, y),
+            needs_twins=True,
+        )
         for y in RETAINED_YEARS
     ),
 ]:

@@ -1,5 +1,6 @@
 """Tidy results from a finished model: per-target, per-council, per-quarter and aligned-trajectory
-tables. Pure functions of model state; no files here. Outcomes computed from them: ``outcomes.py``."""
+tables. Pure functions of model state; no files here. Outcomes computed from them:
+``outcomes.py``."""
 
 from __future__ import annotations
 
@@ -10,24 +11,32 @@ import pandas as pd
 
 from .lifecycle import FOLLOW_UP, IMPLEMENTATION, PHASES, phase_codes
 from .outcomes import RETAINED_YEARS
-from .scenario import APPROACHES, AUTHORITY_TYPES, DEPARTMENTS, PARTNER_TYPES
+from .scenario import APPROACHES, AUTHORITY_TYPES, DEPARTMENTS, PARTNER_TYPES, QUARTERS_PER_YEAR
 from .targets import OUTCOMES, classify_attainment
 
 if TYPE_CHECKING:
     from .model import LPSAModel
 
+
 def quarters_frame(m: LPSAModel) -> pd.DataFrame:
-    """One row per quarter run so far: councils in each phase, mean performance and effort, money paid.
+    """One row per quarter run so far: councils in each phase, mean performance and effort, money
+    paid.
 
     Built from the state history arrays in one vectorised pass (cheaper than collecting every step).
     Mean performance is over the signed councils' targets in that phase.
     """
     q = np.arange(m.quarter)
-    phases = np.stack([phase_codes(m, int(t)) for t in q]) if q.size else np.zeros((0, m.auth.start.size), dtype=int)
+    phases = (
+        np.stack([phase_codes(m, int(t)) for t in q])
+        if q.size
+        else np.zeros((0, m.auth.start.size), dtype=int)
+    )
     frame = pd.DataFrame({"quarter": q})
     for code, name in enumerate(PHASES):
         frame[f"councils_{name}"] = (phases == code).sum(axis=1)
-    perf = m.history[: m.quarter].mean(axis=2)  # (Q, A): every council has the same number of targets
+    perf = m.history[: m.quarter].mean(
+        axis=2
+    )  # (Q, A): every council has the same number of targets
     for label, code in (("implementing", IMPLEMENTATION), ("follow_up", FOLLOW_UP)):
         rows = (phases == code) & m.auth.signed
         with np.errstate(invalid="ignore"):
@@ -41,7 +50,7 @@ def quarters_frame(m: LPSAModel) -> pd.DataFrame:
 
 def _performance_after_end(m: LPSAModel, years: int, history: np.ndarray) -> np.ndarray:
     a = m.auth
-    q = np.minimum(a.end - 1 + 4 * years, m.n_quarters - 1)
+    q = np.minimum(a.end - 1 + QUARTERS_PER_YEAR * years, m.n_quarters - 1)
     return history[q, np.arange(a.end.size)]
 
 
@@ -77,8 +86,11 @@ def targets_frame(m: LPSAModel) -> pd.DataFrame:
         "reporting_gap": (tg.end_measured - tg.end_true).ravel(),
         "gaming_strength": tg.gaming.ravel(),
         "background_gain": tg.background.ravel(),
-        "outcome": np.array(OUTCOMES)[classify_attainment(tg.end_measured, sc.funding.payout_floor,
-                                                          sc.funding.payout_cap).ravel()],
+        "outcome": np.array(OUTCOMES)[
+            classify_attainment(
+                tg.end_measured, sc.funding.payout_floor, sc.funding.payout_cap
+            ).ravel()
+        ],
         "reward_gbp": tg.reward.ravel(),
         "max_reward_gbp": np.repeat(a.max_reward / T, T),
     }
@@ -91,21 +103,36 @@ def targets_frame(m: LPSAModel) -> pd.DataFrame:
 def authorities_frame(m: LPSAModel) -> pd.DataFrame:
     """One row per council: traits, money, timing and whether it signed."""
     a = m.auth
-    return pd.DataFrame({
-        "authority": np.arange(a.kind.size),
-        "authority_type": np.array(AUTHORITY_TYPES)[a.kind],
-        "population": a.population, "net_budget_gbp": a.nbr, "budget_climate": a.climate,
-        "capacity": a.capacity, "will": a.will, "leadership": a.leadership, "thinking_time": a.thinking_time,
-        "turnover": a.turnover, "trust": a.trust, "rating": a.rating, "signed": a.signed,
-        "start_quarter": a.start, "end_quarter": a.end,
-        "ff_granted": a.ff_granted, "ff_refused": a.ff_refused, "ff_broken_promises": a.ff_broken,
-        "ppg_gbp": np.where(a.signed, a.ppg, 0.0), "max_reward_gbp": np.where(a.signed, a.max_reward, 0.0),
-        "reward_gbp": m.targets.reward.sum(axis=1),
-    })
+    return pd.DataFrame(
+        {
+            "authority": np.arange(a.kind.size),
+            "authority_type": np.array(AUTHORITY_TYPES)[a.kind],
+            "population": a.population,
+            "net_budget_gbp": a.nbr,
+            "budget_climate": a.climate,
+            "capacity": a.capacity,
+            "will": a.will,
+            "leadership": a.leadership,
+            "thinking_time": a.thinking_time,
+            "turnover": a.turnover,
+            "trust": a.trust,
+            "rating": a.rating,
+            "signed": a.signed,
+            "start_quarter": a.start,
+            "end_quarter": a.end,
+            "ff_granted": a.ff_granted,
+            "ff_refused": a.ff_refused,
+            "ff_broken_promises": a.ff_broken,
+            "ppg_gbp": np.where(a.signed, a.ppg, 0.0),
+            "max_reward_gbp": np.where(a.signed, a.max_reward, 0.0),
+            "reward_gbp": m.targets.reward.sum(axis=1),
+        }
+    )
 
 
 def trajectory_frame(m: LPSAModel) -> pd.DataFrame:
-    """Mean measured performance by quarter relative to each agreement's start, by approach and overall.
+    """Mean measured performance by quarter relative to each agreement's start, by approach and
+    overall.
 
     ``quarter_from_end`` is 0 in the first quarter after the agreement ends, negative before.
     """
@@ -116,12 +143,21 @@ def trajectory_frame(m: LPSAModel) -> pd.DataFrame:
     approach = tg.approach[a.signed]
     frames = []
     for name, mask in [("all", np.ones_like(approach, dtype=bool))] + [
-            (n, approach == i) for i, n in enumerate(APPROACHES)]:
+        (n, approach == i) for i, n in enumerate(APPROACHES)
+    ]:
         n = mask.sum()
         mean = (perf * mask).sum(axis=(1, 2)) / n if n else np.full(n_rel, np.nan)
-        frames.append(pd.DataFrame({"quarter_from_start": np.arange(n_rel),
-                                    "quarter_from_end": np.arange(n_rel) - sc.scheme.implementation_quarters,
-                                    "approach": name, "mean_performance": mean, "n_targets": int(n)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "quarter_from_start": np.arange(n_rel),
+                    "quarter_from_end": np.arange(n_rel) - sc.scheme.implementation_quarters,
+                    "approach": name,
+                    "mean_performance": mean,
+                    "n_targets": int(n),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -133,7 +169,8 @@ def approach_kind(targets: pd.DataFrame) -> pd.Series:
 
 
 def retained_by_approach(targets: pd.DataFrame) -> pd.DataFrame:
-    """Retained gain 1, 3 and 5 years after the end by approach kind (ratio of sums over improved targets)."""
+    """Retained gain 1, 3 and 5 years after the end by approach kind (ratio of sums over improved
+    targets)."""
     improved = targets[targets["share_of_stretch"] > 0]
     cols = [f"performance_{y}y" for y in RETAINED_YEARS]
     sums = improved.groupby(approach_kind(improved))[["share_of_stretch", *cols]].sum()

@@ -12,17 +12,27 @@ from .scenario import PARTNER_TYPES
 if TYPE_CHECKING:
     from .model import LPSAModel
 
-PARENT_DEPARTMENT = {"police": "HomeOffice", "health": "DoH", "schools": "DfES", "colleges": "DfES", "voluntary": "ODPM"}
-"""Whose priorities each partner follows (000:171: partners' priorities shift with central policy)."""
+PARENT_DEPARTMENT = {
+    "police": "HomeOffice",
+    "health": "DoH",
+    "schools": "DfES",
+    "colleges": "DfES",
+    "voluntary": "ODPM",
+}
+"""Whose priorities each partner follows (000:171: partners' priorities shift with central
+policy)."""
 
 
 class Partner(mesa.Agent):
     """One local partner body of one council, created only where a partnership target needs it.
 
-    ``alignment`` (0..1) is how far its own priorities match the council's targets (000:126, 000:163).
+    ``alignment`` (0..1) is how far its own priorities match the council's targets (000:126,
+    000:163).
     """
 
-    def __init__(self, model: LPSAModel, index: int, authority: int, kind: int, alignment: float) -> None:
+    def __init__(
+        self, model: LPSAModel, index: int, authority: int, kind: int, alignment: float
+    ) -> None:
         super().__init__(model)
         self.index = index
         self.authority = authority
@@ -45,8 +55,10 @@ def attach_partners(model: LPSAModel) -> np.ndarray:
     pidx[key >= 0] = inverse
     m, k = model.params.partners.alignment_mean, model.params.authorities.trait_concentration
     alignment = model.streams["population"].beta(m * k, (1 - m) * k, size=needed.size)
-    model.partners = [Partner(model, i, int(c // len(PARTNER_TYPES)), int(c % len(PARTNER_TYPES)), float(al))
-                      for i, (c, al) in enumerate(zip(needed, alignment))]
+    model.partners = [
+        Partner(model, i, int(c // len(PARTNER_TYPES)), int(c % len(PARTNER_TYPES)), float(al))
+        for i, (c, al) in enumerate(zip(needed, alignment))
+    ]
     return np.where(pidx >= 0, alignment[np.maximum(pidx, 0)] if alignment.size else 0.0, 1.0)
 
 
@@ -55,10 +67,13 @@ def partner_effort(model: LPSAModel) -> np.ndarray:
 
     A partner's effort is its alignment with the council, weighted toward its parent department's
     current priority on the indicator (000:171-179, 001:105): when central priorities shift, the
-    police move with them. Reads ``partners.follow_department_weight``; off with ``mechanisms.partnerships``.
+    police move with them. Reads ``partners.follow_department_weight``; off with
+    ``mechanisms.partnerships``.
     """
     tg = model.targets
     if not model.params.mechanisms.partnerships:
         return np.ones(tg.shape)
     w = model.params.partners.follow_department_weight
-    return np.where(tg.partnership, model.partner_alignment * ((1.0 - w) + w * tg.central_priority), 1.0)
+    return np.where(
+        tg.partnership, model.partner_alignment * ((1.0 - w) + w * tg.central_priority), 1.0
+    )

@@ -1,4 +1,5 @@
-"""Scenario schema: every parameter of the model, declared once, typed, with units, ranges and defaults.
+"""Scenario schema: every parameter of the model, declared once, typed, with units, ranges and
+defaults.
 
 A scenario file (``scenarios/*.yaml``) is a partial override of these defaults. A file may
 ``extends:`` another scenario (a path relative to itself, or a bare name found beside it) and
@@ -26,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scenarios import SCENARIO_DIR  # noqa: E402 - the shipped scenarios, as package data
 
 APPROACHES = ("systemic", "new_working", "more_of_same")
-"""Approach types (seeds 000:90-93): 1 systemic change, 2 new working with ongoing costs, 3 more of the same."""
+"""Approach types (seeds 000:90-93): 1 systemic change, 2 new working with ongoing costs, 3 more of
+the same."""
 
 AUTHORITY_TYPES = ("county", "unitary", "metropolitan", "london")
 PARTNER_TYPES = ("police", "health", "schools", "colleges", "voluntary")
@@ -46,173 +48,685 @@ class _Section(BaseModel):
 
 
 class SchemeParams(_Section):
-    """Shape of the scheme: how many agreements, how many targets, how long (seeds 001:65, 000:288)."""
+    """Shape of the scheme: how many agreements, how many targets, how long (seeds 001:65,
+    000:288)."""
 
-    n_authorities: int = Field(130, ge=1, le=100_000, description="upper-tier authorities in the scheme [count]; LPSA1 ~130 (001:65)")
-    targets_per_authority: int = Field(12, ge=4, le=20, description="stretch targets per agreement [count]; 'a dozen or so' (001:65)")
-    implementation_quarters: int = Field(12, ge=8, le=20, description="agreement length [quarters]; 3 years, some 2 (000:288); LPSA2 allowed longer (000:345)")
-    follow_up_quarters: int = Field(20, ge=20, le=60, description="follow-up after the agreement ends [quarters]; at least 5 years")
-    n_pilots: int = Field(20, ge=0, le=100_000, description="pilot authorities negotiated first [count] (002)")
-    negotiation_capacity: int = Field(20, ge=1, le=100_000, description="agreements the central team can conclude per quarter [count/quarter]; ~6 at once with pilot staffing (002:88), more with GO and LGA help")
-    negotiation_quarters: int = Field(1, ge=1, le=4, description="quarters one negotiation takes [quarters]")
-    national_share: float = Field(0.5, ge=0.0, le=1.0, description="share of targets that are national (stretch on departmental PSA targets) [0-1]; LPSA1 required a minimum (000:385)")
+    n_authorities: int = Field(
+        130,
+        ge=1,
+        le=100_000,
+        description="upper-tier authorities in the scheme [count]; LPSA1 ~130 (001:65)",
+    )
+    targets_per_authority: int = Field(
+        12,
+        ge=4,
+        le=20,
+        description="stretch targets per agreement [count]; 'a dozen or so' (001:65)",
+    )
+    implementation_quarters: int = Field(
+        12,
+        ge=8,
+        le=20,
+        description=(
+            "agreement length [quarters]; 3 years, some 2 (000:288); LPSA2 allowed longer (000:345)"
+        ),
+    )
+    follow_up_quarters: int = Field(
+        20,
+        ge=20,
+        le=60,
+        description="follow-up after the agreement ends [quarters]; at least 5 years",
+    )
+    n_pilots: int = Field(
+        20, ge=0, le=100_000, description="pilot authorities negotiated first [count] (002)"
+    )
+    negotiation_capacity: int = Field(
+        20,
+        ge=1,
+        le=100_000,
+        description=(
+            "agreements the central team can conclude per quarter [count/quarter]; ~6 at once with "
+            "pilot staffing (002:88), more with GO and LGA help"
+        ),
+    )
+    negotiation_quarters: int = Field(
+        1, ge=1, le=4, description="quarters one negotiation takes [quarters]"
+    )
+    national_share: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "share of targets that are national (stretch on departmental PSA targets) [0-1]; LPSA1 "
+            "required a minimum (000:385)"
+        ),
+    )
 
 
 class FundingParams(_Section):
     """The money, by the first-generation scheme rules (EVIDENCE.md 'Scheme rules')."""
 
-    ppg_flat_gbp: float = Field(750_000, ge=0, le=1e8, description="pump-priming grant flat sum per authority [GBP]")
-    ppg_per_head_gbp: float = Field(1.0, ge=0, le=100, description="pump-priming grant per head of population [GBP/person]")
-    reward_share_of_nbr: float = Field(0.025, ge=0, le=0.2, description="maximum performance reward grant as a share of net budget requirement [0-1]")
-    ppg_share: float | None = Field(None, ge=0.0, le=1.0, description="if set, the authority's total (PPG + maximum reward, by the rules above) is re-split so PPG is this share [0-1]; None keeps the rules' split")
-    payout_floor: float = Field(0.6, ge=0.0, le=1.0, description="share of stretch below which a target pays nothing [0-1]")
-    payout_cap: float = Field(1.0, ge=0.5, le=2.0, description="share of stretch at which payout is capped [ratio]")
-    reward_instalments: int = Field(2, ge=1, le=4, description="equal yearly instalments of reward after the end [count]")
-    ppg_cost_reference_gbp: float = Field(150_000, gt=0, le=1e8, description="PPG per target that fully resources a stretch effort [GBP/target]; assumption, the evidence gives no cost per target")
-    reward_reference_gbp: float = Field(600_000, gt=0, le=1e8, description="maximum reward per target that counts as a strong incentive [GBP/target]; assumption")
+    ppg_flat_gbp: float = Field(
+        750_000, ge=0, le=1e8, description="pump-priming grant flat sum per authority [GBP]"
+    )
+    ppg_per_head_gbp: float = Field(
+        1.0, ge=0, le=100, description="pump-priming grant per head of population [GBP/person]"
+    )
+    reward_share_of_nbr: float = Field(
+        0.025,
+        ge=0,
+        le=0.2,
+        description="maximum performance reward grant as a share of net budget requirement [0-1]",
+    )
+    ppg_share: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "if set, the authority's total (PPG + maximum reward, by the rules above) is re-split "
+            "so PPG is this share [0-1]; None keeps the rules' split"
+        ),
+    )
+    payout_floor: float = Field(
+        0.6, ge=0.0, le=1.0, description="share of stretch below which a target pays nothing [0-1]"
+    )
+    payout_cap: float = Field(
+        1.0, ge=0.5, le=2.0, description="share of stretch at which payout is capped [ratio]"
+    )
+    reward_instalments: int = Field(
+        2, ge=1, le=4, description="equal yearly instalments of reward after the end [count]"
+    )
+    ppg_cost_reference_gbp: float = Field(
+        150_000,
+        gt=0,
+        le=1e8,
+        description=(
+            "PPG per target that fully resources a stretch effort [GBP/target]; assumption, the "
+            "evidence gives no cost per target"
+        ),
+    )
+    reward_reference_gbp: float = Field(
+        600_000,
+        gt=0,
+        le=1e8,
+        description=(
+            "maximum reward per target that counts as a strong incentive [GBP/target]; assumption"
+        ),
+    )
 
 
 class AuthorityParams(_Section):
     """How the population of authorities is drawn. Means of Beta-distributed traits in 0..1."""
 
     type_shares: dict[Literal["county", "unitary", "metropolitan", "london"], float] = Field(
-        default_factory=lambda: {"county": 0.23, "unitary": 0.31, "metropolitan": 0.24, "london": 0.22},
+        default_factory=lambda: {
+            "county": 0.23,
+            "unitary": 0.31,
+            "metropolitan": 0.24,
+            "london": 0.22,
+        },
         description="shares of authority types [0-1, normalised]",
     )
-    population_min: float = Field(140_000, gt=0, description="smallest population [persons] (EVIDENCE.md scheme rules)")
+    population_min: float = Field(
+        140_000, gt=0, description="smallest population [persons] (EVIDENCE.md scheme rules)"
+    )
     population_max: float = Field(1_300_000, gt=0, description="largest population [persons]")
-    nbr_per_head_gbp: float = Field(650, gt=0, le=5000, description="mean net budget requirement per head [GBP/person]; gives ~130M to ~800M")
+    nbr_per_head_gbp: float = Field(
+        650,
+        gt=0,
+        le=5000,
+        description="mean net budget requirement per head [GBP/person]; gives ~130M to ~800M",
+    )
     nbr_sd: float = Field(
-        0.15, ge=0, le=1,
+        0.15,
+        ge=0,
+        le=1,
         description="log-sd of net budget requirement around population x nbr_per_head_gbp "
-                    "[log units]; assumption (EVIDENCE.md scheme rules give only the range)")
-    trait_concentration: float = Field(8.0, gt=0.5, le=200, description="Beta concentration of all 0-1 traits (higher = authorities more alike) [dimensionless]")
-    budget_climate_mean: float = Field(0.5, ge=0.02, le=0.98, description="0 cash-strapped .. 1 affluent (000:133) [0-1]")
-    capacity_mean: float = Field(0.55, ge=0.02, le=0.98, description="corporate capacity [0-1] (001:89)")
+        "[log units]; assumption (EVIDENCE.md scheme rules give only the range)",
+    )
+    trait_concentration: float = Field(
+        8.0,
+        gt=0.5,
+        le=200,
+        description=(
+            "Beta concentration of all 0-1 traits (higher = authorities more alike) [dimensionless]"
+        ),
+    )
+    budget_climate_mean: float = Field(
+        0.5, ge=0.02, le=0.98, description="0 cash-strapped .. 1 affluent (000:133) [0-1]"
+    )
+    capacity_mean: float = Field(
+        0.55, ge=0.02, le=0.98, description="corporate capacity [0-1] (001:89)"
+    )
     will_mean: float = Field(0.7, ge=0.02, le=0.98, description="will to improve [0-1] (001:87)")
-    leadership_mean: float = Field(0.55, ge=0.02, le=0.98, description="political leadership and shared story [0-1] (001:57, 001:93)")
-    risk_tolerance_mean: float = Field(0.4, ge=0.02, le=0.98, description="tolerance of risk and experiment [0-1] (000:144, 001:101)")
-    thinking_time_climate_weight: float = Field(0.6, ge=0, le=1, description="weight of budget climate in thinking time (affluent authorities have thinking time, 000:133) [0-1]")
+    leadership_mean: float = Field(
+        0.55,
+        ge=0.02,
+        le=0.98,
+        description="political leadership and shared story [0-1] (001:57, 001:93)",
+    )
+    risk_tolerance_mean: float = Field(
+        0.4,
+        ge=0.02,
+        le=0.98,
+        description="tolerance of risk and experiment [0-1] (000:144, 001:101)",
+    )
+    thinking_time_climate_weight: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description=(
+            "weight of budget climate in thinking time (affluent authorities have thinking time, "
+            "000:133) [0-1]"
+        ),
+    )
     own_thinking_time_mean: float = Field(
-        0.5, ge=0.02, le=0.98,
+        0.5,
+        ge=0.02,
+        le=0.98,
         description="mean of the part of thinking time not set by budget climate [0-1] "
-                    "(001:89: the opportunity to think about new approaches); assumption")
-    turnover_rate: float = Field(0.05, ge=0, le=0.5, description="mean chance per quarter that a target's champion leaves [1/quarter] (001:93)")
+        "(001:89: the opportunity to think about new approaches); assumption",
+    )
+    turnover_rate: float = Field(
+        0.05,
+        ge=0,
+        le=0.5,
+        description="mean chance per quarter that a target's champion leaves [1/quarter] (001:93)",
+    )
     turnover_cv: float = Field(
-        0.5, gt=0, le=2,
+        0.5,
+        gt=0,
+        le=2,
         description="spread of authorities' turnover around turnover_rate, Gamma-distributed "
-                    "[ratio: sd/mean]; assumption")
-    initial_trust: float = Field(0.6, ge=0, le=1, description="trust in central government at the start [0-1]")
+        "[ratio: sd/mean]; assumption",
+    )
+    initial_trust: float = Field(
+        0.6, ge=0, le=1, description="trust in central government at the start [0-1]"
+    )
     rating_shares: list[float] = Field(
-        default_factory=lambda: [0.1, 0.3, 0.4, 0.2], min_length=MAX_RATING, max_length=MAX_RATING,
-        description="shares of prior service ratings 1..4 stars [0-1, normalised] (003:389)")
+        default_factory=lambda: [0.1, 0.3, 0.4, 0.2],
+        min_length=MAX_RATING,
+        max_length=MAX_RATING,
+        description="shares of prior service ratings 1..4 stars [0-1, normalised] (003:389)",
+    )
 
 
 class DepartmentParams(_Section):
     """Central departments: engagement, shifting national priorities, freedoms and flexibilities."""
 
-    engagement_mean: float = Field(0.6, ge=0.02, le=0.98, description="departments' engagement with the scheme [0-1] (001:109)")
-    priority_shift_rate: float = Field(0.03, ge=0, le=1, description="chance per quarter that a department shifts national priority, before the area's exposure multiplier [1/quarter] (000:173-179)")
-    shift_breadth: float = Field(0.5, ge=0, le=1, description="share of the department's targets whose indicator loses priority in a shift [0-1]")
-    shift_size: float = Field(0.5, ge=0, le=1, description="loss of central priority on an affected target per shift [0-1]")
-    shift_recovery: float = Field(0.02, ge=0, le=1, description="share of lost priority regained per quarter [1/quarter]")
-    shift_local_effect: float = Field(0.3, ge=0, le=1, description="how far lost central priority also lowers the council's own effort on single-agency targets (000:173) [0-1]")
-    ff_requests_mean: float = Field(2.0, ge=0, le=20, description="freedoms and flexibilities requests per authority [count] (001:81, 002:56)")
-    ff_grant_prob: float = Field(0.25, ge=0, le=1, description="chance a request is granted, for a fully engaged department [0-1]")
-    ff_broken_promise_prob: float = Field(0.3, ge=0, le=1, description="chance a request not granted is promised and then not delivered [0-1] (001:81)")
-    ff_grant_trust: float = Field(0.03, ge=0, le=1, description="trust gained per granted request [0-1]")
-    ff_grant_capacity: float = Field(0.03, ge=0, le=1, description="capacity gained per granted request [0-1]")
+    engagement_mean: float = Field(
+        0.6, ge=0.02, le=0.98, description="departments' engagement with the scheme [0-1] (001:109)"
+    )
+    priority_shift_rate: float = Field(
+        0.03,
+        ge=0,
+        le=1,
+        description=(
+            "chance per quarter that a department shifts national priority, before the area's "
+            "exposure multiplier [1/quarter] (000:173-179)"
+        ),
+    )
+    shift_breadth: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description=(
+            "share of the department's targets whose indicator loses priority in a shift [0-1]"
+        ),
+    )
+    shift_size: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="loss of central priority on an affected target per shift [0-1]",
+    )
+    shift_recovery: float = Field(
+        0.02, ge=0, le=1, description="share of lost priority regained per quarter [1/quarter]"
+    )
+    shift_local_effect: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description=(
+            "how far lost central priority also lowers the council's own effort on single-agency "
+            "targets (000:173) [0-1]"
+        ),
+    )
+    ff_requests_mean: float = Field(
+        2.0,
+        ge=0,
+        le=20,
+        description="freedoms and flexibilities requests per authority [count] (001:81, 002:56)",
+    )
+    ff_grant_prob: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="chance a request is granted, for a fully engaged department [0-1]",
+    )
+    ff_broken_promise_prob: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description=(
+            "chance a request not granted is promised and then not delivered [0-1] (001:81)"
+        ),
+    )
+    ff_grant_trust: float = Field(
+        0.03, ge=0, le=1, description="trust gained per granted request [0-1]"
+    )
+    ff_grant_capacity: float = Field(
+        0.03, ge=0, le=1, description="capacity gained per granted request [0-1]"
+    )
     ff_refusal_trust: float = Field(0.03, ge=0, le=1, description="trust lost per refusal [0-1]")
-    ff_broken_promise_trust: float = Field(0.12, ge=0, le=1, description="trust lost per broken promise; larger than a refusal (001:81) [0-1]")
+    ff_broken_promise_trust: float = Field(
+        0.12,
+        ge=0,
+        le=1,
+        description="trust lost per broken promise; larger than a refusal (001:81) [0-1]",
+    )
 
 
 class PartnerParams(_Section):
     """Partners attached to multi-agency targets (001:105, 000:126)."""
 
-    alignment_mean: float = Field(0.6, ge=0.02, le=0.98, description="partner's alignment with the authority's targets [0-1]")
-    follow_department_weight: float = Field(0.7, ge=0, le=1, description="how much a partner's effort follows its parent department's priority rather than local alignment [0-1] (000:171)")
+    alignment_mean: float = Field(
+        0.6, ge=0.02, le=0.98, description="partner's alignment with the authority's targets [0-1]"
+    )
+    follow_department_weight: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description=(
+            "how much a partner's effort follows its parent department's priority rather than "
+            "local alignment [0-1] (000:171)"
+        ),
+    )
 
 
 class StretchParams(_Section):
     """How the central team sets stretch from imperfect data (001:77, 001:129)."""
 
-    ambition: float = Field(1.0, ge=0.5, le=2.0, description="stretch agreed relative to the central estimate of what is achievable [ratio]")
-    data_error_sd: float = Field(0.3, ge=0, le=1.5, description="log-sd of the central estimate's error for a perfect indicator [log units] ('shot in the dark', 001:77)")
-    poor_data_extra_sd: float = Field(0.2, ge=0, le=1.5, description="extra log-sd for a poor indicator (quality 0) [log units] (001:63, 001:75)")
-    national_stacking: float = Field(1.25, ge=1.0, le=3.0, description="extra stretch on national targets stacked on aspirational PSA targets [ratio] (001:129)")
-    too_hard_threshold: float = Field(0.75, ge=0, le=2, description="potential/stretch below which staff feel 'set up to fail' [ratio] (001:77)")
-    too_easy_threshold: float = Field(1.7, ge=1, le=5, description="potential/stretch above which the target is too easy to command effort [ratio] (001:77)")
-    too_hard_penalty: float = Field(0.25, ge=0, le=1, description="effort lost on a too-hard target [0-1]")
-    too_easy_penalty: float = Field(0.15, ge=0, le=1, description="effort lost on a too-easy target [0-1]")
+    ambition: float = Field(
+        1.0,
+        ge=0.5,
+        le=2.0,
+        description="stretch agreed relative to the central estimate of what is achievable [ratio]",
+    )
+    data_error_sd: float = Field(
+        0.3,
+        ge=0,
+        le=1.5,
+        description=(
+            "log-sd of the central estimate's error for a perfect indicator [log units] ('shot in "
+            "the dark', 001:77)"
+        ),
+    )
+    poor_data_extra_sd: float = Field(
+        0.2,
+        ge=0,
+        le=1.5,
+        description="extra log-sd for a poor indicator (quality 0) [log units] (001:63, 001:75)",
+    )
+    national_stacking: float = Field(
+        1.25,
+        ge=1.0,
+        le=3.0,
+        description=(
+            "extra stretch on national targets stacked on aspirational PSA targets [ratio] "
+            "(001:129)"
+        ),
+    )
+    too_hard_threshold: float = Field(
+        0.75,
+        ge=0,
+        le=2,
+        description="potential/stretch below which staff feel 'set up to fail' [ratio] (001:77)",
+    )
+    too_easy_threshold: float = Field(
+        1.7,
+        ge=1,
+        le=5,
+        description=(
+            "potential/stretch above which the target is too easy to command effort [ratio] "
+            "(001:77)"
+        ),
+    )
+    too_hard_penalty: float = Field(
+        0.25, ge=0, le=1, description="effort lost on a too-hard target [0-1]"
+    )
+    too_easy_penalty: float = Field(
+        0.15, ge=0, le=1, description="effort lost on a too-easy target [0-1]"
+    )
 
 
 class ImplementationParams(_Section):
     """Turning effort into improvement during the agreement."""
 
-    improvement_rate: float = Field(0.3, gt=0, le=1, description="share of the remaining gap to potential closed per quarter at full effort [1/quarter]")
-    potential_mean: float = Field(1.25, gt=0, le=5, description="achievable improvement at full effort relative to a correctly estimated stretch [ratio]")
+    improvement_rate: float = Field(
+        0.3,
+        gt=0,
+        le=1,
+        description=(
+            "share of the remaining gap to potential closed per quarter at full effort [1/quarter]"
+        ),
+    )
+    potential_mean: float = Field(
+        1.25,
+        gt=0,
+        le=5,
+        description=(
+            "achievable improvement at full effort relative to a correctly estimated stretch "
+            "[ratio]"
+        ),
+    )
     catch_up: float = Field(
-        0.15, ge=0, le=1,
+        0.15,
+        ge=0,
+        le=1,
         description="extra potential per star of the prior rating below MAX_RATING (4): more room "
-                    "to improve by best practice (003:389, 001:101) [ratio/star]")
-    capacity_half: float = Field(0.45, gt=0, le=5, description="resources (capacity + PPG) giving 63% of full capacity effect [dimensionless]")
-    ppg_effect: float = Field(0.6, ge=0, le=5, description="resource added by PPG at the cost reference [dimensionless] (001:91)")
-    cash_strapped_capacity_loss: float = Field(0.3, ge=0, le=1, description="share of capacity lost to fire-fighting in the most cash-strapped authority (000:133) [0-1]")
-    focus_reference_targets: int = Field(12, ge=1, le=20, description="number of targets at which focus neither helps nor dissipates effort [count] (001:89, 001:91)")
-    focus_elasticity: float = Field(0.5, ge=0, le=3, description="elasticity of effort to the number of targets [dimensionless]")
-    reward_will_effect: float = Field(0.05, ge=0, le=1, description="will added by a maximum reward at the reward reference, scaled by trust [0-1]; small: staff are motivated by outcomes, not reward (001:77)")
-    champion_prob: float = Field(0.75, ge=0, le=1, description="chance a target starts with a champion, at full capacity [0-1] (001:93)")
+        "to improve by best practice (003:389, 001:101) [ratio/star]",
+    )
+    capacity_half: float = Field(
+        0.45,
+        gt=0,
+        le=5,
+        description="resources (capacity + PPG) giving 63% of full capacity effect [dimensionless]",
+    )
+    ppg_effect: float = Field(
+        0.6,
+        ge=0,
+        le=5,
+        description="resource added by PPG at the cost reference [dimensionless] (001:91)",
+    )
+    cash_strapped_capacity_loss: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description=(
+            "share of capacity lost to fire-fighting in the most cash-strapped authority (000:133) "
+            "[0-1]"
+        ),
+    )
+    focus_reference_targets: int = Field(
+        12,
+        ge=1,
+        le=20,
+        description=(
+            "number of targets at which focus neither helps nor dissipates effort [count] (001:89, "
+            "001:91)"
+        ),
+    )
+    focus_elasticity: float = Field(
+        0.5, ge=0, le=3, description="elasticity of effort to the number of targets [dimensionless]"
+    )
+    reward_will_effect: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description=(
+            "will added by a maximum reward at the reward reference, scaled by trust [0-1]; small: "
+            "staff are motivated by outcomes, not reward (001:77)"
+        ),
+    )
+    champion_prob: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="chance a target starts with a champion, at full capacity [0-1] (001:93)",
+    )
     champion_capacity_floor: float = Field(
-        0.5, ge=0, le=1,
+        0.5,
+        ge=0,
+        le=1,
         description="share of champion_prob at zero corporate capacity, rising linearly to 1 at "
-                    "full capacity [0-1] (001:93: champions go with corporate commitment); "
-                    "assumption")
-    no_champion_penalty: float = Field(0.35, ge=0, le=1, description="effort lost while a target has no champion [0-1] (001:93)")
-    handover_base: float = Field(0.3, ge=0, le=1, description="chance a leaving champion hands over, with no shared story [0-1] (001:57, 001:93)")
-    reappoint_rate: float = Field(0.25, ge=0, le=1, description="chance per quarter that a target without champion gets one [1/quarter]")
-    late_start_max_quarters: float = Field(4.0, ge=0, le=8, description="mean delay before real work starts for an authority with no thinking time [quarters] (000:125, 000:359)")
-    innovation_success_prob: float = Field(1 / 3, ge=0, le=1, description="chance a systemic innovation becomes a tangible improvement [0-1] (003:739)")
-    innovation_fail_potential: float = Field(0.5, ge=0, le=1, description="share of potential still reached when an innovation fails (best practice still helps) [0-1]")
-    systemic_potential: float = Field(1.15, ge=0.5, le=3, description="potential of a successful systemic change relative to other approaches [ratio]")
-    dip_quarters: int = Field(3, ge=0, le=8, description="quarters of the dip before a systemic change pays off [quarters] (003:739)")
-    dip_depth: float = Field(0.12, ge=0, le=1, description="total fall during the dip [share of stretch] (003:739)")
-    shock_sd: float = Field(0.08, ge=0, le=1, description="sd of quarterly external shocks for a fully exposed target [share of stretch] (001:133)")
-    shock_persistence: float = Field(0.7, ge=0, lt=1, description="AR(1) persistence of external shocks [ratio]")
+        "full capacity [0-1] (001:93: champions go with corporate commitment); "
+        "assumption",
+    )
+    no_champion_penalty: float = Field(
+        0.35, ge=0, le=1, description="effort lost while a target has no champion [0-1] (001:93)"
+    )
+    handover_base: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description=(
+            "chance a leaving champion hands over, with no shared story [0-1] (001:57, 001:93)"
+        ),
+    )
+    reappoint_rate: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="chance per quarter that a target without champion gets one [1/quarter]",
+    )
+    late_start_max_quarters: float = Field(
+        4.0,
+        ge=0,
+        le=8,
+        description=(
+            "mean delay before real work starts for an authority with no thinking time [quarters] "
+            "(000:125, 000:359)"
+        ),
+    )
+    innovation_success_prob: float = Field(
+        1 / 3,
+        ge=0,
+        le=1,
+        description="chance a systemic innovation becomes a tangible improvement [0-1] (003:739)",
+    )
+    innovation_fail_potential: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description=(
+            "share of potential still reached when an innovation fails (best practice still helps) "
+            "[0-1]"
+        ),
+    )
+    systemic_potential: float = Field(
+        1.15,
+        ge=0.5,
+        le=3,
+        description=(
+            "potential of a successful systemic change relative to other approaches [ratio]"
+        ),
+    )
+    dip_quarters: int = Field(
+        3,
+        ge=0,
+        le=8,
+        description="quarters of the dip before a systemic change pays off [quarters] (003:739)",
+    )
+    dip_depth: float = Field(
+        0.12, ge=0, le=1, description="total fall during the dip [share of stretch] (003:739)"
+    )
+    shock_sd: float = Field(
+        0.08,
+        ge=0,
+        le=1,
+        description=(
+            "sd of quarterly external shocks for a fully exposed target [share of stretch] "
+            "(001:133)"
+        ),
+    )
+    shock_persistence: float = Field(
+        0.7, ge=0, lt=1, description="AR(1) persistence of external shocks [ratio]"
+    )
 
 
 class ApproachParams(_Section):
-    """How an authority chooses an approach per target (000:90-93, 000:133, 000:349). Logit weights."""
+    """How an authority chooses an approach per target (000:90-93, 000:133, 000:349). Logit
+    weights."""
 
-    base_systemic: float = Field(-0.9, ge=-5, le=5, description="baseline logit of systemic change [logit]")
-    base_new_working: float = Field(1.1, ge=-5, le=5, description="baseline logit of new working with ongoing costs [logit]")
-    base_more_of_same: float = Field(0.0, ge=-5, le=5, description="baseline logit of more of the same [logit]")
-    thinking_weight: float = Field(2.0, ge=0, le=10, description="logit of systemic per unit thinking time [logit]")
-    risk_weight: float = Field(1.5, ge=0, le=10, description="logit of systemic per unit risk tolerance [logit]")
-    cash_strapped_weight: float = Field(2.0, ge=0, le=10, description="logit of more of the same per unit of budget pressure (1 - climate) [logit] (000:133)")
-    cohort_weight: float = Field(1.0, ge=0, le=10, description="logit of more of the same for cohort targets [logit] (000:349)")
-    ppg_more_of_same_weight: float = Field(2.0, ge=0, le=10, description="PPG weight of a more-of-the-same target relative to others when a council spreads its PPG [ratio] (000:326)")
-    fixed_shares: list[float] = Field(default_factory=lambda: [0.3, 0.4, 0.3], min_length=3, max_length=3, description="approach shares used when the approach_choice mechanism is off [0-1, normalised]")
+    base_systemic: float = Field(
+        -0.9, ge=-5, le=5, description="baseline logit of systemic change [logit]"
+    )
+    base_new_working: float = Field(
+        1.1, ge=-5, le=5, description="baseline logit of new working with ongoing costs [logit]"
+    )
+    base_more_of_same: float = Field(
+        0.0, ge=-5, le=5, description="baseline logit of more of the same [logit]"
+    )
+    thinking_weight: float = Field(
+        2.0, ge=0, le=10, description="logit of systemic per unit thinking time [logit]"
+    )
+    risk_weight: float = Field(
+        1.5, ge=0, le=10, description="logit of systemic per unit risk tolerance [logit]"
+    )
+    cash_strapped_weight: float = Field(
+        2.0,
+        ge=0,
+        le=10,
+        description=(
+            "logit of more of the same per unit of budget pressure (1 - climate) [logit] (000:133)"
+        ),
+    )
+    cohort_weight: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="logit of more of the same for cohort targets [logit] (000:349)",
+    )
+    ppg_more_of_same_weight: float = Field(
+        2.0,
+        ge=0,
+        le=10,
+        description=(
+            "PPG weight of a more-of-the-same target relative to others when a council spreads its "
+            "PPG [ratio] (000:326)"
+        ),
+    )
+    fixed_shares: list[float] = Field(
+        default_factory=lambda: [0.3, 0.4, 0.3],
+        min_length=3,
+        max_length=3,
+        description=(
+            "approach shares used when the approach_choice mechanism is off [0-1, normalised]"
+        ),
+    )
 
 
 class SustainabilityParams(_Section):
     """What happens after the agreement ends (000:87-93, 000:139-149, 000:367-385)."""
 
-    decay_rate_new_working: float = Field(0.12, ge=0, le=1, description="share of the gap to the floor lost per quarter: new working, failed or non-persistent innovation [1/quarter]")
-    decay_rate_more_of_same: float = Field(0.25, ge=0, le=1, description="share of the gap to the floor lost per quarter: more of the same [1/quarter]")
-    more_of_same_residual: float = Field(0.15, ge=0, le=1, description="share of a more-of-the-same gain left once PPG stops and nothing replaces it [0-1] (000:93)")
-    failed_innovation_residual: float = Field(0.3, ge=0, le=1, description="share of a failed innovation's gain left [0-1]")
-    continuation_cash_strapped: float = Field(0.35, ge=0, le=1, description="share of ongoing costs a cash-strapped authority keeps funding [0-1] (000:133)")
-    continuation_affluent: float = Field(0.85, ge=0, le=1, description="same for an affluent authority [0-1]")
-    mainstreaming_share: float = Field(0.3, ge=0, le=1, description="share of continuation also applied to PPG-funded more-of-the-same work (mainstreamed) [0-1] (000:353)")
-    national_priority_discount: float = Field(0.2, ge=0, le=1, description="continuation lost on national targets that are not the highest local priority [0-1] (000:385)")
-    expectations_strength: float = Field(0.6, ge=0, le=1, description="reduction of decay rate for visible services by raised expectations [0-1] (000:290, 000:369)")
-    corporate_drift_rate: float = Field(0.04, ge=0, le=1, description="chance per quarter, per authority, that the corporate centre moves effort off the LPSA areas [1/quarter] (000:139)")
-    corporate_drift_cut: float = Field(0.25, ge=0, le=1, description="share of continuation funding withdrawn by a drift [0-1] (000:149)")
-    budget_shock_rate: float = Field(0.04, ge=0, le=1, description="chance per quarter of a mainstream budget cut, for the most cash-strapped authority [1/quarter] (000:133)")
-    budget_shock_cut: float = Field(0.2, ge=0, le=1, description="share of continuation funding lost in a budget cut [0-1]")
-    cohort_loss: float = Field(0.4, ge=0, le=1, description="share of a cohort target's non-systemic gain that leaves with the cohort [0-1] (000:331, 000:349)")
-    reward_reinvest_mean: float = Field(0.3, ge=0, le=1, description="mean share of reward an authority puts back into the target areas [0-1] (000:385)")
-    ongoing_cost_reference_gbp: float = Field(100_000, gt=0, le=1e8, description="yearly cost of keeping a resource-dependent gain [GBP/target/year]; assumption")
+    decay_rate_new_working: float = Field(
+        0.12,
+        ge=0,
+        le=1,
+        description=(
+            "share of the gap to the floor lost per quarter: new working, failed or non-persistent "
+            "innovation [1/quarter]"
+        ),
+    )
+    decay_rate_more_of_same: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="share of the gap to the floor lost per quarter: more of the same [1/quarter]",
+    )
+    more_of_same_residual: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description=(
+            "share of a more-of-the-same gain left once PPG stops and nothing replaces it [0-1] "
+            "(000:93)"
+        ),
+    )
+    failed_innovation_residual: float = Field(
+        0.3, ge=0, le=1, description="share of a failed innovation's gain left [0-1]"
+    )
+    continuation_cash_strapped: float = Field(
+        0.35,
+        ge=0,
+        le=1,
+        description=(
+            "share of ongoing costs a cash-strapped authority keeps funding [0-1] (000:133)"
+        ),
+    )
+    continuation_affluent: float = Field(
+        0.85, ge=0, le=1, description="same for an affluent authority [0-1]"
+    )
+    mainstreaming_share: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description=(
+            "share of continuation also applied to PPG-funded more-of-the-same work (mainstreamed) "
+            "[0-1] (000:353)"
+        ),
+    )
+    national_priority_discount: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description=(
+            "continuation lost on national targets that are not the highest local priority [0-1] "
+            "(000:385)"
+        ),
+    )
+    expectations_strength: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description=(
+            "reduction of decay rate for visible services by raised expectations [0-1] (000:290, "
+            "000:369)"
+        ),
+    )
+    corporate_drift_rate: float = Field(
+        0.04,
+        ge=0,
+        le=1,
+        description=(
+            "chance per quarter, per authority, that the corporate centre moves effort off the "
+            "LPSA areas [1/quarter] (000:139)"
+        ),
+    )
+    corporate_drift_cut: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="share of continuation funding withdrawn by a drift [0-1] (000:149)",
+    )
+    budget_shock_rate: float = Field(
+        0.04,
+        ge=0,
+        le=1,
+        description=(
+            "chance per quarter of a mainstream budget cut, for the most cash-strapped authority "
+            "[1/quarter] (000:133)"
+        ),
+    )
+    budget_shock_cut: float = Field(
+        0.2, ge=0, le=1, description="share of continuation funding lost in a budget cut [0-1]"
+    )
+    cohort_loss: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description=(
+            "share of a cohort target's non-systemic gain that leaves with the cohort [0-1] "
+            "(000:331, 000:349)"
+        ),
+    )
+    reward_reinvest_mean: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description=(
+            "mean share of reward an authority puts back into the target areas [0-1] (000:385)"
+        ),
+    )
+    ongoing_cost_reference_gbp: float = Field(
+        100_000,
+        gt=0,
+        le=1e8,
+        description=(
+            "yearly cost of keeping a resource-dependent gain [GBP/target/year]; assumption"
+        ),
+    )
 
 
 class AreaParams(_Section):
@@ -221,28 +735,91 @@ class AreaParams(_Section):
     weight: float = Field(..., ge=0, description="relative frequency among targets [weight]")
     department: Literal["DfES", "DfT", "HomeOffice", "DoH", "ODPM", "DEFRA", "DWP", "DCMS"]
     partner: Literal["police", "health", "schools", "colleges", "voluntary"]
-    tractability: float = Field(..., gt=0, le=3, description="potential multiplier: how well cause and effect are understood [ratio] (001:131, 000:135)")
-    exposure: float = Field(..., ge=0, le=3, description="exposure to external shocks [multiplier of shock_sd] (001:133)")
-    partnership_prob: float = Field(..., ge=0, le=1, description="chance a target is multi-agency [0-1] (001:105)")
-    cohort_prob: float = Field(..., ge=0, le=1, description="chance a target is cohort-based [0-1] (000:349)")
-    visibility_prob: float = Field(..., ge=0, le=1, description="chance the service is visible to influential publics [0-1] (000:369)")
-    shift_exposure: float = Field(1.0, ge=0, le=5, description="multiplier of the department's priority shift rate [ratio]; crime most exposed (000:357)")
-    indicator_quality_mean: float = Field(0.6, ge=0.02, le=0.98, description="mean indicator quality [0-1] (001:75)")
-    background_trend: float = Field(0.0, ge=-0.1, le=0.2, description="improvement per agreement quarter from other national policies, agreement or not [share of stretch/quarter] (001:133); assumption")
+    tractability: float = Field(
+        ...,
+        gt=0,
+        le=3,
+        description=(
+            "potential multiplier: how well cause and effect are understood [ratio] (001:131, "
+            "000:135)"
+        ),
+    )
+    exposure: float = Field(
+        ...,
+        ge=0,
+        le=3,
+        description="exposure to external shocks [multiplier of shock_sd] (001:133)",
+    )
+    partnership_prob: float = Field(
+        ..., ge=0, le=1, description="chance a target is multi-agency [0-1] (001:105)"
+    )
+    cohort_prob: float = Field(
+        ..., ge=0, le=1, description="chance a target is cohort-based [0-1] (000:349)"
+    )
+    visibility_prob: float = Field(
+        ...,
+        ge=0,
+        le=1,
+        description="chance the service is visible to influential publics [0-1] (000:369)",
+    )
+    shift_exposure: float = Field(
+        1.0,
+        ge=0,
+        le=5,
+        description=(
+            "multiplier of the department's priority shift rate [ratio]; crime most exposed "
+            "(000:357)"
+        ),
+    )
+    indicator_quality_mean: float = Field(
+        0.6, ge=0.02, le=0.98, description="mean indicator quality [0-1] (001:75)"
+    )
+    background_trend: float = Field(
+        0.0,
+        ge=-0.1,
+        le=0.2,
+        description=(
+            "improvement per agreement quarter from other national policies, agreement or not "
+            "[share of stretch/quarter] (001:133); assumption"
+        ),
+    )
 
 
-def _area(weight: float, dept: str, partner: str, tract: float, expo: float, pship: float, cohort: float, vis: float,
-          shift: float = 1.0, quality: float = 0.6, trend: float = 0.0) -> dict:
-    return dict(weight=weight, department=dept, partner=partner, tractability=tract, exposure=expo,
-                partnership_prob=pship, cohort_prob=cohort, visibility_prob=vis, shift_exposure=shift,
-                indicator_quality_mean=quality, background_trend=trend)
+def _area(
+    weight: float,
+    dept: str,
+    partner: str,
+    tract: float,
+    expo: float,
+    pship: float,
+    cohort: float,
+    vis: float,
+    shift: float = 1.0,
+    quality: float = 0.6,
+    trend: float = 0.0,
+) -> dict:
+    return dict(
+        weight=weight,
+        department=dept,
+        partner=partner,
+        tractability=tract,
+        exposure=expo,
+        partnership_prob=pship,
+        cohort_prob=cohort,
+        visibility_prob=vis,
+        shift_exposure=shift,
+        indicator_quality_mean=quality,
+        background_trend=trend,
+    )
 
 
 DEFAULT_AREAS: dict[str, dict] = {
     # Columns: weight, department, partner, tractability, exposure, partnership, cohort, visibility,
-    # shift exposure, indicator quality, background trend (national pushes, e.g. waste and schools; assumption).
+    # shift exposure, indicator quality, background trend (national pushes, e.g. waste and schools;
+    # assumption).
     # Transport and educational attainment miss most; environment/housing, cost-effectiveness and
-    # miscellaneous local targets succeed most (001:131). Crime most exposed to priority shifts (000:357).
+    # miscellaneous local targets succeed most (001:131). Crime most exposed to priority shifts
+    # (000:357).
     "education": _area(0.16, "DfES", "schools", 0.78, 0.6, 0.3, 0.8, 0.6, 1.0, 0.6, 0.008),
     "transport": _area(0.08, "DfT", "voluntary", 0.72, 0.9, 0.3, 0.0, 0.7, 1.0, 0.5, 0.0),
     "crime": _area(0.14, "HomeOffice", "police", 0.95, 1.0, 0.8, 0.1, 0.8, 2.5, 0.55, 0.008),
@@ -259,75 +836,253 @@ DEFAULT_AREAS: dict[str, dict] = {
 class Mechanisms(_Section):
     """Switches: each mechanism can be turned off to test a theory-of-change hypothesis."""
 
-    will_and_reward: bool = Field(True, description="reward adds (a little) will, scaled by trust (001:87, 001:77)")
-    capacity_constraint: bool = Field(True, description="capacity and resources limit effort; off = only will matters, government's assumption (001:87-89)")
-    ppg_enables: bool = Field(True, description="PPG adds resources to the targets it is spent on (001:91)")
-    approach_choice: bool = Field(True, description="authorities choose approaches by climate, thinking time, risk (000:90-93, 000:133); off = fixed shares")
-    stretch_uncertainty: bool = Field(True, description="stretch set from noisy data, national stacking, inappropriate stretch lowers effort (001:77, 001:129)")
-    late_start: bool = Field(True, description="work starts only after the service works out how (000:125, 000:359)")
-    champions_turnover: bool = Field(True, description="champions raise effort; turnover without handover removes them (001:57, 001:93)")
-    partnerships: bool = Field(True, description="multi-agency targets depend on partners' effort (001:105, 000:126)")
-    priority_shifts: bool = Field(True, description="departments shift national priorities, pulling partners away (000:173-179, 000:357)")
-    corporate_drift: bool = Field(True, description="after the agreement the corporate centre moves effort elsewhere (000:87, 000:139, 000:149)")
-    budget_climate: bool = Field(True, description="cash-strapped authorities fire-fight and keep less funding; budget cuts (000:133); off = every authority average")
-    systemic_persistence: bool = Field(True, description="successful systemic change is irreversible (000:290); off = it decays like resource-dependent gains")
-    raised_expectations: bool = Field(True, description="visible services fall back more slowly (000:290, 000:369)")
-    cohort_focus: bool = Field(True, description="cohort targets lose non-systemic gains with the cohort (000:349)")
-    freedoms_flexibilities: bool = Field(True, description="F&F requests: granted, refused or promised and broken, moving trust (001:81, 002:56)")
-    innovation_risk: bool = Field(True, description="systemic change succeeds about one time in three and dips first (003:739)")
-    reward_reinvestment: bool = Field(True, description="part of the reward is put back into target areas (000:385)")
-    negotiation_capacity: bool = Field(True, description="central team concludes a limited number of agreements per quarter (002:88); off = all at once")
-    participation: bool = Field(True, description="authorities sign only if the offer attracts them; reward is the main draw (001:91)")
-    catch_up: bool = Field(True, description="lower-rated authorities have more room to improve (003:389)")
-    background_trend: bool = Field(True, description="other national policies move indicators whatever the agreement does (001:133, 000:230)")
-    gaming_threshold: bool = Field(True, description="reported figures nudged over the payout floor (000:240: perverse incentives)")
-    gaming_cohort: bool = Field(True, description="cohort focus overstates improvement while the target is measured (000:349, 000:333)")
-    gaming_presentation: bool = Field(True, description="poor indicators presented in a good light (003:683)")
-    gaming_ratchet: bool = Field(True, description="holding back once the stretch is met, to avoid a harder next target")
+    will_and_reward: bool = Field(
+        True, description="reward adds (a little) will, scaled by trust (001:87, 001:77)"
+    )
+    capacity_constraint: bool = Field(
+        True,
+        description=(
+            "capacity and resources limit effort; off = only will matters, government's assumption "
+            "(001:87-89)"
+        ),
+    )
+    ppg_enables: bool = Field(
+        True, description="PPG adds resources to the targets it is spent on (001:91)"
+    )
+    approach_choice: bool = Field(
+        True,
+        description=(
+            "authorities choose approaches by climate, thinking time, risk (000:90-93, 000:133); "
+            "off = fixed shares"
+        ),
+    )
+    stretch_uncertainty: bool = Field(
+        True,
+        description=(
+            "stretch set from noisy data, national stacking, inappropriate stretch lowers effort "
+            "(001:77, 001:129)"
+        ),
+    )
+    late_start: bool = Field(
+        True, description="work starts only after the service works out how (000:125, 000:359)"
+    )
+    champions_turnover: bool = Field(
+        True,
+        description=(
+            "champions raise effort; turnover without handover removes them (001:57, 001:93)"
+        ),
+    )
+    partnerships: bool = Field(
+        True, description="multi-agency targets depend on partners' effort (001:105, 000:126)"
+    )
+    priority_shifts: bool = Field(
+        True,
+        description=(
+            "departments shift national priorities, pulling partners away (000:173-179, 000:357)"
+        ),
+    )
+    corporate_drift: bool = Field(
+        True,
+        description=(
+            "after the agreement the corporate centre moves effort elsewhere (000:87, 000:139, "
+            "000:149)"
+        ),
+    )
+    budget_climate: bool = Field(
+        True,
+        description=(
+            "cash-strapped authorities fire-fight and keep less funding; budget cuts (000:133); "
+            "off = every authority average"
+        ),
+    )
+    systemic_persistence: bool = Field(
+        True,
+        description=(
+            "successful systemic change is irreversible (000:290); off = it decays like "
+            "resource-dependent gains"
+        ),
+    )
+    raised_expectations: bool = Field(
+        True, description="visible services fall back more slowly (000:290, 000:369)"
+    )
+    cohort_focus: bool = Field(
+        True, description="cohort targets lose non-systemic gains with the cohort (000:349)"
+    )
+    freedoms_flexibilities: bool = Field(
+        True,
+        description=(
+            "F&F requests: granted, refused or promised and broken, moving trust (001:81, 002:56)"
+        ),
+    )
+    innovation_risk: bool = Field(
+        True,
+        description="systemic change succeeds about one time in three and dips first (003:739)",
+    )
+    reward_reinvestment: bool = Field(
+        True, description="part of the reward is put back into target areas (000:385)"
+    )
+    negotiation_capacity: bool = Field(
+        True,
+        description=(
+            "central team concludes a limited number of agreements per quarter (002:88); off = all "
+            "at once"
+        ),
+    )
+    participation: bool = Field(
+        True,
+        description=(
+            "authorities sign only if the offer attracts them; reward is the main draw (001:91)"
+        ),
+    )
+    catch_up: bool = Field(
+        True, description="lower-rated authorities have more room to improve (003:389)"
+    )
+    background_trend: bool = Field(
+        True,
+        description=(
+            "other national policies move indicators whatever the agreement does (001:133, 000:230)"
+        ),
+    )
+    gaming_threshold: bool = Field(
+        True,
+        description="reported figures nudged over the payout floor (000:240: perverse incentives)",
+    )
+    gaming_cohort: bool = Field(
+        True,
+        description=(
+            "cohort focus overstates improvement while the target is measured (000:349, 000:333)"
+        ),
+    )
+    gaming_presentation: bool = Field(
+        True, description="poor indicators presented in a good light (003:683)"
+    )
+    gaming_ratchet: bool = Field(
+        True, description="holding back once the stretch is met, to avoid a harder next target"
+    )
 
 
 class AttributionParams(_Section):
-    """What the agreement itself adds, against what would have happened anyway (001:133, 000:230)."""
+    """What the agreement itself adds, against what would have happened anyway (001:133,
+    000:230)."""
 
-    agreement_focus: float = Field(1.0, ge=0, le=1, description="how far the agreement focuses councils' effort on its targets [0-1]; 0 with no money = no agreement (the counterfactual twin)")
-    background_sd: float = Field(0.5, ge=0, le=3, description="log-sd of a target's background trend around its area's trend [log units]")
+    agreement_focus: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description=(
+            "how far the agreement focuses councils' effort on its targets [0-1]; 0 with no money "
+            "= no agreement (the counterfactual twin)"
+        ),
+    )
+    background_sd: float = Field(
+        0.5,
+        ge=0,
+        le=3,
+        description="log-sd of a target's background trend around its area's trend [log units]",
+    )
 
 
 class GamingParams(_Section):
-    """Moving the reported indicator more than the outcome. Strength = propensity x (1 - audit pressure)
-    x (1 - indicator quality) x reward weight (000:240, 000:349, 003:683; 001:75 poor indicators)."""
+    """Moving the reported indicator more than the outcome. Strength = propensity x (1 - audit
+    pressure) x (1 - indicator quality) x reward weight (000:240, 000:349, 003:683; 001:75 poor
+    indicators)."""
 
-    propensity: float = Field(0.5, ge=0, le=5, description="base strength of gaming [dimensionless]; assumption")
-    audit_pressure: float = Field(0.5, ge=0, le=1, description="audit and inspection pressure on reported figures [0-1] (003:683)")
-    max_reward_weight: float = Field(2.0, ge=0, le=10, description="cap on the reward weight (max reward per target / reward reference) [ratio]")
-    threshold_band: float = Field(0.1, ge=0, le=0.6, description="how far below the payout floor a council may push its reported figure [share of stretch]")
-    cohort_inflation: float = Field(0.5, ge=0, le=3, description="over-reporting of a cohort target's gain per unit strength [ratio of gain] (000:333)")
-    presentation: float = Field(0.3, ge=0, le=3, description="reported uplift per unit strength [share of stretch] (003:683)")
-    ratchet_effort_cut: float = Field(0.8, ge=0, le=1, description="effort withheld per unit strength once the stretch is met [0-1]")
-    gap_decay: float = Field(0.3, ge=0, le=1, description="share of the reporting gap that fades per quarter once the agreement has ended [1/quarter]")
+    propensity: float = Field(
+        0.5, ge=0, le=5, description="base strength of gaming [dimensionless]; assumption"
+    )
+    audit_pressure: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="audit and inspection pressure on reported figures [0-1] (003:683)",
+    )
+    max_reward_weight: float = Field(
+        2.0,
+        ge=0,
+        le=10,
+        description="cap on the reward weight (max reward per target / reward reference) [ratio]",
+    )
+    threshold_band: float = Field(
+        0.1,
+        ge=0,
+        le=0.6,
+        description=(
+            "how far below the payout floor a council may push its reported figure [share of "
+            "stretch]"
+        ),
+    )
+    cohort_inflation: float = Field(
+        0.5,
+        ge=0,
+        le=3,
+        description=(
+            "over-reporting of a cohort target's gain per unit strength [ratio of gain] (000:333)"
+        ),
+    )
+    presentation: float = Field(
+        0.3,
+        ge=0,
+        le=3,
+        description="reported uplift per unit strength [share of stretch] (003:683)",
+    )
+    ratchet_effort_cut: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="effort withheld per unit strength once the stretch is met [0-1]",
+    )
+    gap_decay: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description=(
+            "share of the reporting gap that fades per quarter once the agreement has ended "
+            "[1/quarter]"
+        ),
+    )
 
 
 class ParticipationParams(_Section):
     """Whether an authority signs (001:91: reward was the condition for participation)."""
 
-    base_logit: float = Field(0.5, ge=-10, le=10, description="logit of signing with no money on offer [logit]")
-    reward_weight: float = Field(2.3, ge=0, le=10, description="logit per maximum reward at the reward reference per target [logit]")
-    ppg_weight: float = Field(0.2, ge=0, le=10, description="logit per PPG at the cost reference per target [logit]")
+    base_logit: float = Field(
+        0.5, ge=-10, le=10, description="logit of signing with no money on offer [logit]"
+    )
+    reward_weight: float = Field(
+        2.3,
+        ge=0,
+        le=10,
+        description="logit per maximum reward at the reward reference per target [logit]",
+    )
+    ppg_weight: float = Field(
+        0.2, ge=0, le=10, description="logit per PPG at the cost reference per target [logit]"
+    )
     trust_weight: float = Field(
-        1.0, ge=0, le=10, description="logit per unit of trust above trust_reference [logit]")
+        1.0, ge=0, le=10, description="logit per unit of trust above trust_reference [logit]"
+    )
     trust_reference: float = Field(
-        0.5, ge=0, le=1,
+        0.5,
+        ge=0,
+        le=1,
         description="trust at which trust neither helps nor hinders signing [0-1] (001:81: "
-                    "broken promises damaged trust); assumption")
+        "broken promises damaged trust); assumption",
+    )
 
 
 class Scenario(_Section):
     """A complete, validated scenario."""
 
-    name: str = Field("unnamed", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$",
-                      description="scenario name, used in output folder names: letters, digits, _ . -")
+    name: str = Field(
+        "unnamed",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="scenario name, used in output folder names: letters, digits, _ . -",
+    )
     description: str = ""
-    replications: int = Field(20, ge=1, le=100_000, description="replications run by run.py [count]")
+    replications: int = Field(
+        20, ge=1, le=100_000, description="replications run by run.py [count]"
+    )
     seed: int = Field(2001, ge=0, le=2**63 - 1, description="master seed [integer]")
     scheme: SchemeParams = Field(default_factory=SchemeParams)
     funding: FundingParams = Field(default_factory=FundingParams)
@@ -341,22 +1096,39 @@ class Scenario(_Section):
     participation: ParticipationParams = Field(default_factory=ParticipationParams)
     attribution: AttributionParams = Field(default_factory=AttributionParams)
     gaming: GamingParams = Field(default_factory=GamingParams)
-    areas: dict[str, AreaParams] = Field(default_factory=lambda: {k: AreaParams(**v) for k, v in DEFAULT_AREAS.items()})
+    areas: dict[str, AreaParams] = Field(
+        default_factory=lambda: {k: AreaParams(**v) for k, v in DEFAULT_AREAS.items()}
+    )
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         a = self.authorities
         if a.population_min > a.population_max:
-            raise ValueError(f"authorities.population_min ({a.population_min}) must not exceed population_max ({a.population_max})")
+            raise ValueError(
+                f"authorities.population_min ({a.population_min}) must not exceed "
+                f"population_max ({a.population_max})"
+            )
         if not self.areas:
             raise ValueError("areas: at least one policy area is needed")
         if sum(ar.weight for ar in self.areas.values()) <= 0:
             raise ValueError("areas: the weights must not all be zero")
-        if sum(a.type_shares.values()) <= 0 or sum(a.rating_shares) <= 0 or sum(self.approach.fixed_shares) <= 0:
-            raise ValueError("shares (type_shares, rating_shares, fixed_shares) must not all be zero")
-        if min(a.rating_shares) < 0 or min(self.approach.fixed_shares) < 0 or min(a.type_shares.values()) < 0:
-            raise ValueError("shares (type_shares, rating_shares, fixed_shares) must be non-negative")
+        if (
+            sum(a.type_shares.values()) <= 0
+            or sum(a.rating_shares) <= 0
+            or sum(self.approach.fixed_shares) <= 0
+        ):
+            raise ValueError(
+                "shares (type_shares, rating_shares, fixed_shares) must not all be zero"
+            )
+        if (
+            min(a.rating_shares) < 0
+            or min(self.approach.fixed_shares) < 0
+            or min(a.type_shares.values()) < 0
+        ):
+            raise ValueError(
+                "shares (type_shares, rating_shares, fixed_shares) must be non-negative"
+            )
         return self
 
 
@@ -365,7 +1137,8 @@ class Scenario(_Section):
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` into ``base`` recursively; mappings merge key by key, anything else replaces."""
+    """Merge ``override`` into ``base`` recursively; mappings merge key by key, anything else
+    replaces."""
     out = copy.deepcopy(dict(base))
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
@@ -413,7 +1186,8 @@ def shorten(value: Any, limit: int = MAX_SHOWN_CHARS) -> str:
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """Read a YAML file that must hold a mapping; any problem becomes a ScenarioError naming the file.
+    """Read a YAML file that must hold a mapping; any problem becomes a ScenarioError naming the
+    file.
 
     Refuses files over ``MAX_FILE_BYTES``, YAML aliases and empty files, so that a wrong file fails
     at once with a short message instead of running the defaults or exhausting memory.
@@ -421,7 +1195,9 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ScenarioError(f"{path}: file is {size:,} bytes; allowed: at most {MAX_FILE_BYTES:,}")
+            raise ScenarioError(
+                f"{path}: file is {size:,} bytes; allowed: at most {MAX_FILE_BYTES:,}"
+            )
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read file ({exc.strerror})") from None
@@ -453,7 +1229,9 @@ def _raw_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]
     if parent_ref is None:
         return data
     if not isinstance(parent_ref, str):
-        raise ScenarioError(f"{path}: field 'extends': got {parent_ref!r}; allowed: a scenario file name or path")
+        raise ScenarioError(
+            f"{path}: field 'extends': got {parent_ref!r}; allowed: a scenario file name or path"
+        )
     try:
         parent_path = resolve_scenario_path(parent_ref, path.parent)
     except ScenarioError as exc:
@@ -470,7 +1248,7 @@ def format_validation_error(source: str, exc: ValidationError) -> str:
         if err["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling; see model/scenario.py for the allowed fields)"
         elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+            msg = msg[len("Value error, ") :]
         value = err.get("input")
         missing = err["type"] == "missing"
         shown = "" if missing or isinstance(value, dict) else f": got {shorten(value)}"
@@ -488,8 +1266,11 @@ def validate_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Sc
         raise ScenarioError(format_validation_error(source, exc)) from None
 
 
-def load_scenario(ref: str | Path | Mapping[str, Any] | Scenario, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Load a scenario from a path, a bare shipped name, a mapping or a Scenario, applying ``overrides``.
+def load_scenario(
+    ref: str | Path | Mapping[str, Any] | Scenario, overrides: Mapping[str, Any] | None = None
+) -> Scenario:
+    """Load a scenario from a path, a bare shipped name, a mapping or a Scenario, applying
+    ``overrides``.
 
     A mapping may itself use ``extends:`` (resolved against the shipped ``scenarios/``).
     """
@@ -523,7 +1304,9 @@ def parameter_overrides(params: Mapping[str, Any]) -> dict[str, Any]:
         for key in parents:
             child = node.setdefault(key, {})
             if not isinstance(child, dict):
-                raise ScenarioError(f"parameter {name!r}: {key!r} is given both as a value and a section")
+                raise ScenarioError(
+                    f"parameter {name!r}: {key!r} is given both as a value and a section"
+                )
             node = child
         if isinstance(value, Mapping) and isinstance(node.get(leaf), dict):
             node[leaf] = deep_merge(node[leaf], value)

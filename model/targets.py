@@ -79,8 +79,9 @@ def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets
     """Draw each agreement's basket of targets: areas, national/local, partnership, cohort, etc.
 
     Area frequencies, partnership and cohort shares, visibility, exposure and background trend come
-    from the scenario's area table (001:131, 001:105, 000:349, 000:369, 001:133). Reads ``scheme.*``,
-    ``areas``, ``attribution.background_sd``; the trend is zero with ``mechanisms.background_trend`` off.
+    from the scenario's area table (001:131, 001:105, 000:349, 000:369, 001:133). Reads
+    ``scheme.*``, ``areas``, ``attribution.background_sd``; the trend is zero with
+    ``mechanisms.background_trend`` off.
     """
     T = sc.scheme.targets_per_authority
     shape = (n_auth, T)
@@ -100,7 +101,9 @@ def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets
     quality = rng.beta(q_mean * k, (1 - q_mean) * k)
     zeros = np.zeros(shape)
     spread = sc.attribution.background_sd
-    trend = lookup("background_trend") * rng.lognormal(-spread**2 / 2, spread, size=shape)  # mean = area trend
+    trend = lookup("background_trend") * rng.lognormal(
+        -(spread**2) / 2, spread, size=shape
+    )  # mean = area trend
     if not sc.mechanisms.background_trend:
         trend = zeros.copy()
     return Targets(
@@ -153,5 +156,13 @@ def classify_attainment(share_achieved: np.ndarray, floor: float, cap: float = 1
     return np.where(share_achieved >= cap, 0, np.where(share_achieved >= floor, 1, 2))
 
 
-__all__ = ["Targets", "draw_targets", "classify_attainment", "APPROACHES", "OUTCOMES",
-           "SYSTEMIC", "NEW_WORKING", "MORE_OF_SAME"]
+__all__ = [
+    "Targets",
+    "draw_targets",
+    "classify_attainment",
+    "APPROACHES",
+    "OUTCOMES",
+    "SYSTEMIC",
+    "NEW_WORKING",
+    "MORE_OF_SAME",
+]

@@ -17,8 +17,13 @@ from model import load_scenario  # noqa: E402
 SEEDS = 6
 
 
-def run_variant(overrides: dict[str, Any] | None = None, replications: int = SEEDS, seed: int = 7,
-                base: str = "lpsa1_baseline", twins: bool = False) -> ScenarioResults:
+def run_variant(
+    overrides: dict[str, Any] | None = None,
+    replications: int = SEEDS,
+    seed: int = 7,
+    base: str = "lpsa1_baseline",
+    twins: bool = False,
+) -> ScenarioResults:
     """Run ``replications`` of the baseline with ``overrides`` on common random numbers."""
     return run_replications(load_scenario(base, overrides), replications, seed, twins=twins)
 

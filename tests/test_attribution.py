@@ -1,4 +1,5 @@
-"""Attribution and gaming: counterfactual twins share random streams; reported versus true performance."""
+"""Attribution and gaming: counterfactual twins share random streams; reported versus true
+performance."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from conftest import run_variant
 from model import LPSAModel, load_scenario
 from model.counterfactual import TWIN_OVERRIDES, twin_scenario
 
-GAMING_OFF = {"gaming_threshold": False, "gaming_cohort": False, "gaming_presentation": False, "gaming_ratchet": False}
+GAMING_OFF = {
+    "gaming_threshold": False,
+    "gaming_cohort": False,
+    "gaming_presentation": False,
+    "gaming_ratchet": False,
+}
 
 
 def test_a_run_with_all_agreement_levers_at_zero_equals_its_twin_exactly():
@@ -42,8 +48,12 @@ def test_additionality_is_most_of_the_improvement_and_deadweight_comes_from_nati
     s = res.summary()
     assert 0 < s["deadweight_mean"] < s["additionality_mean"]
     pushed = res.targets.groupby("area")["deadweight"].mean()
-    assert pushed["environment"] > pushed["transport"]  # waste policy pushes, transport has no national push
-    without_trend = run_variant({"mechanisms": {"background_trend": False}}, twins=True, replications=3)
+    assert (
+        pushed["environment"] > pushed["transport"]
+    )  # waste policy pushes, transport has no national push
+    without_trend = run_variant(
+        {"mechanisms": {"background_trend": False}}, twins=True, replications=3
+    )
     assert without_trend.summary()["deadweight_mean"] == pytest.approx(0.0, abs=0.02)
 
 
@@ -54,21 +64,30 @@ def test_additionality_falls_back_after_the_end():
 
 def test_gaming_raises_measured_above_true_only_when_switched_on():
     honest = run_variant({"mechanisms": GAMING_OFF}, replications=3)
-    assert np.array_equal(honest.targets["share_of_stretch"], honest.targets["true_share_of_stretch"])
+    assert np.array_equal(
+        honest.targets["share_of_stretch"], honest.targets["true_share_of_stretch"]
+    )
     gamed = run_variant(replications=3)
     assert gamed.summary()["reporting_gap_mean"] > 0.01
     assert (gamed.targets["reporting_gap"] >= -1e-12).all()
 
 
 def test_gaming_grows_as_audit_pressure_falls():
-    gaps = [run_variant({"gaming": {"audit_pressure": p}}, replications=3).summary()["reporting_gap_mean"]
-            for p in (0.9, 0.5, 0.1)]
+    gaps = [
+        run_variant({"gaming": {"audit_pressure": p}}, replications=3).summary()[
+            "reporting_gap_mean"
+        ]
+        for p in (0.9, 0.5, 0.1)
+    ]
     assert gaps[0] < gaps[1] < gaps[2]
 
 
 def test_threshold_gaming_bunches_reported_figures_just_over_the_payout_floor():
     only_threshold = {**GAMING_OFF, "gaming_threshold": True}
-    t = run_variant({"mechanisms": only_threshold, "gaming": {"audit_pressure": 0.0, "propensity": 3.0}}, replications=3).targets
+    t = run_variant(
+        {"mechanisms": only_threshold, "gaming": {"audit_pressure": 0.0, "propensity": 3.0}},
+        replications=3,
+    ).targets
     nudged = t[t["reporting_gap"] > 0]
     assert len(nudged) > 0
     assert nudged["share_of_stretch"].between(0.6, 0.6 + 1e-6).all()
@@ -76,9 +95,17 @@ def test_threshold_gaming_bunches_reported_figures_just_over_the_payout_floor():
 
 
 def test_the_ratchet_holds_true_performance_back_once_the_stretch_is_met():
-    ratchet = run_variant({"mechanisms": {**GAMING_OFF, "gaming_ratchet": True}, "gaming": {"audit_pressure": 0.0}}, replications=3)
-    none = run_variant({"mechanisms": GAMING_OFF, "gaming": {"audit_pressure": 0.0}}, replications=3)
-    assert ratchet.targets["true_share_of_stretch"].mean() < none.targets["true_share_of_stretch"].mean()
+    ratchet = run_variant(
+        {"mechanisms": {**GAMING_OFF, "gaming_ratchet": True}, "gaming": {"audit_pressure": 0.0}},
+        replications=3,
+    )
+    none = run_variant(
+        {"mechanisms": GAMING_OFF, "gaming": {"audit_pressure": 0.0}}, replications=3
+    )
+    assert (
+        ratchet.targets["true_share_of_stretch"].mean()
+        < none.targets["true_share_of_stretch"].mean()
+    )
 
 
 def test_the_reporting_gap_fades_after_the_end():

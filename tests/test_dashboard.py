@@ -16,7 +16,14 @@ import pytest
 
 from viz import charts
 from viz.serve import server_command, server_env
-from viz.wiring import MECHANISMS, SLIDERS, STORIES, DashboardModel, dashboard_overrides, model_params
+from viz.wiring import (
+    MECHANISMS,
+    SLIDERS,
+    STORIES,
+    DashboardModel,
+    dashboard_overrides,
+    model_params,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -32,14 +39,19 @@ def test_sliders_at_their_default_keep_the_presets_values():
 def test_switched_off_mechanisms_and_stories_become_scenario_overrides():
     o = dashboard_overrides("priorities_shift", {"late_start": False, "partnerships": True})
     assert o["mechanisms"] == {"late_start": False}
-    assert o["departments"]["priority_shift_rate"] == STORIES["priorities_shift"].overrides["departments"]["priority_shift_rate"]
+    assert (
+        o["departments"]["priority_shift_rate"]
+        == STORIES["priorities_shift"].overrides["departments"]["priority_shift_rate"]
+    )
     with pytest.raises(ValueError, match="unknown story"):
         dashboard_overrides("no_such_story")
 
 
 def test_every_control_is_offered_once():
     params = model_params()
-    assert set(SLIDERS) | set(MECHANISMS) | {"preset", "story", "n_authorities", "seed"} == set(params)
+    assert set(SLIDERS) | set(MECHANISMS) | {"preset", "story", "n_authorities", "seed"} == set(
+        params
+    )
 
 
 def test_dashboard_model_maps_controls_onto_the_scenario():
@@ -67,9 +79,12 @@ def test_the_priority_shift_story_hurts_partnership_targets():
     calm = DashboardModel(n_authorities=130, seed=4).run()
     shifting = DashboardModel(story="priorities_shift", n_authorities=130, seed=4).run()
     pship = calm.targets.partnership & calm.auth.signed[:, None]
-    assert shifting.targets.end_measured[pship].mean() < calm.targets.end_measured[pship].mean() - 0.05
+    assert (
+        shifting.targets.end_measured[pship].mean() < calm.targets.end_measured[pship].mean() - 0.05
+    )
 
 
+@pytest.mark.slow
 def test_the_cash_strapped_story_does_more_of_the_same():
     free = DashboardModel(seed=5).run()
     poor = DashboardModel(story="cash_strapped_more_of_the_same", seed=5).run()
@@ -85,8 +100,14 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def dashboard_url():
     port = _free_port()
-    proc = subprocess.Popen(server_command("127.0.0.1", port), cwd=ROOT, env=server_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        server_command("127.0.0.1", port),
+        cwd=ROOT,
+        env=server_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.time() + 90
@@ -97,7 +118,10 @@ def dashboard_url():
                         break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"the dashboard server did not start; try: {' '.join(server_command('127.0.0.1', port))}") from None
+                    raise RuntimeError(
+                        "the dashboard server did not start; try: "
+                        f"{' '.join(server_command('127.0.0.1', port))}"
+                    ) from None
                 time.sleep(0.5)
         yield url
     finally:
@@ -106,12 +130,24 @@ def dashboard_url():
             proc.wait(timeout=20)
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (tasks.py test installs it)")
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason="Debian's chromium is not installed (tasks.py test installs it)",
+)
 def test_dashboard_in_a_real_browser(dashboard_url):
     from playwright.sync_api import expect, sync_playwright
 
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
@@ -127,7 +163,9 @@ def test_dashboard_in_a_real_browser(dashboard_url):
         page.get_by_role("option", name="priorities_shift").click()
         page.get_by_text("mechanism: late start").click()
         page.get_by_role("button", name="Reset", exact=True).click()
-        expect(page.get_by_text("Central priorities shifting mid-agreement")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Central priorities shifting mid-agreement")).to_be_visible(
+            timeout=30_000
+        )
 
         before = chart.get_attribute("src")
         page.get_by_role("button", name="Step", exact=True).click()
@@ -137,7 +175,9 @@ def test_dashboard_in_a_real_browser(dashboard_url):
         expect(page.get_by_text("Quarter 6 of")).to_be_visible(timeout=60_000)
         page.get_by_role("button", name="❚❚", exact=True).click()  # pause
         expect(page.get_by_text("implementation: 0 |")).not_to_be_visible()
-        assert chart.get_attribute("src") != before, "the performance chart did not change as the model ran"
+        assert chart.get_attribute("src") != before, (
+            "the performance chart did not change as the model ran"
+        )
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
         browser.close()
 

@@ -30,9 +30,20 @@ def test_more_ppg_raises_attainment():
 
 
 def test_the_money_split_matters_only_through_its_named_channels():
-    # PPG enables; reward draws councils in, adds a little will, is partly reinvested and invites gaming.
-    off = {"mechanisms": {"ppg_enables": False, "participation": False, "will_and_reward": False, "reward_reinvestment": False,
-                          "gaming_threshold": False, "gaming_cohort": False, "gaming_presentation": False, "gaming_ratchet": False}}
+    # PPG enables; reward draws councils in, adds a little will, is partly reinvested and invites
+    # gaming.
+    off = {
+        "mechanisms": {
+            "ppg_enables": False,
+            "participation": False,
+            "will_and_reward": False,
+            "reward_reinvestment": False,
+            "gaming_threshold": False,
+            "gaming_cohort": False,
+            "gaming_presentation": False,
+            "gaming_ratchet": False,
+        }
+    }
     a = run_variant({**off, "funding": {"ppg_share": 0.6}})
     b = run_variant({**off, "funding": {"ppg_share": 0.05}})
     assert mean_share(a.targets) == pytest.approx(mean_share(b.targets), abs=1e-12)
@@ -41,7 +52,10 @@ def test_the_money_split_matters_only_through_its_named_channels():
 def test_reward_is_the_main_draw_for_participation():
     no_reward = run_variant({"funding": {"ppg_share": 1.0}})
     reward_heavy = run_variant({"funding": {"ppg_share": 0.05}})
-    assert reward_heavy.summary()["participation_rate"] > no_reward.summary()["participation_rate"] + 0.05
+    assert (
+        reward_heavy.summary()["participation_rate"]
+        > no_reward.summary()["participation_rate"] + 0.05
+    )
 
 
 def test_more_of_the_same_gains_fall_back_after_ppg_ends(baseline):
@@ -73,21 +87,37 @@ def test_systemic_change_dips_before_it_rises():
     sc = load_scenario("lpsa1_baseline", {"mechanisms": {"late_start": False}})
     m = LPSAModel(sc, seed=3).run()
     traj = m.trajectory_frame()
-    systemic = traj[traj["approach"] == "systemic"].set_index("quarter_from_start")["mean_performance"]
+    systemic = traj[traj["approach"] == "systemic"].set_index("quarter_from_start")[
+        "mean_performance"
+    ]
     assert systemic.iloc[2] < 0 < systemic.iloc[sc.scheme.implementation_quarters - 1]
 
 
 def test_turnover_without_champion_lowers_attainment():
     fragile = {"implementation": {"handover_base": 0.0}, "authorities": {"leadership_mean": 0.05}}
-    stable = run_variant({**fragile, "authorities": {**fragile["authorities"], "turnover_rate": 0.0}})
-    churn = run_variant({**fragile, "authorities": {**fragile["authorities"], "turnover_rate": 0.3}})
+    stable = run_variant(
+        {**fragile, "authorities": {**fragile["authorities"], "turnover_rate": 0.0}}
+    )
+    churn = run_variant(
+        {**fragile, "authorities": {**fragile["authorities"], "turnover_rate": 0.3}}
+    )
     assert mean_share(churn.targets) < mean_share(stable.targets) - 0.05
 
 
 def test_a_shared_story_protects_against_turnover():
     churn = {"turnover_rate": 0.3}
-    weak = run_variant({"authorities": {**churn, "leadership_mean": 0.05}, "implementation": {"handover_base": 0.0}})
-    strong = run_variant({"authorities": {**churn, "leadership_mean": 0.95}, "implementation": {"handover_base": 0.0}})
+    weak = run_variant(
+        {
+            "authorities": {**churn, "leadership_mean": 0.05},
+            "implementation": {"handover_base": 0.0},
+        }
+    )
+    strong = run_variant(
+        {
+            "authorities": {**churn, "leadership_mean": 0.95},
+            "implementation": {"handover_base": 0.0},
+        }
+    )
     assert mean_share(strong.targets) > mean_share(weak.targets)
 
 
@@ -106,8 +136,10 @@ def test_priority_shifts_hurt_partnership_targets_most():
 def test_crime_targets_are_most_exposed_to_priority_shifts():
     calm = run_variant({"departments": {"priority_shift_rate": 0.0}})
     turbulent = run_variant({"departments": {"priority_shift_rate": 0.1}})
-    drop = (calm.targets.groupby("area")["share_of_stretch"].mean()
-            - turbulent.targets.groupby("area")["share_of_stretch"].mean())
+    drop = (
+        calm.targets.groupby("area")["share_of_stretch"].mean()
+        - turbulent.targets.groupby("area")["share_of_stretch"].mean()
+    )
     assert drop.idxmax() == "crime"
 
 
@@ -122,19 +154,26 @@ def test_late_start_lowers_attainment(baseline):
 
 
 def test_cash_strapped_councils_do_more_of_the_same(baseline):
-    t = baseline.targets.merge(baseline.authorities[["replication", "authority", "budget_climate"]],
-                               on=["replication", "authority"])
+    t = baseline.targets.merge(
+        baseline.authorities[["replication", "authority", "budget_climate"]],
+        on=["replication", "authority"],
+    )
     poor = t[t["budget_climate"] < t["budget_climate"].quantile(0.25)]
     rich = t[t["budget_climate"] > t["budget_climate"].quantile(0.75)]
-    assert (poor["approach"] == "more_of_same").mean() > (rich["approach"] == "more_of_same").mean() + 0.1
+    assert (poor["approach"] == "more_of_same").mean() > (
+        rich["approach"] == "more_of_same"
+    ).mean() + 0.1
     assert (rich["approach"] == "systemic").mean() > (poor["approach"] == "systemic").mean()
 
 
 def test_cohort_targets_keep_less_of_their_gain():
     res = run_variant()
-    t = res.targets[(res.targets["share_of_stretch"] > 0) & (approach_kind(res.targets) != "systemic_succeeded")]
-    kept = t.groupby("cohort").apply(lambda g: g["performance_3y"].sum() / g["share_of_stretch"].sum(),
-                                     include_groups=False)
+    t = res.targets[
+        (res.targets["share_of_stretch"] > 0) & (approach_kind(res.targets) != "systemic_succeeded")
+    ]
+    kept = t.groupby("cohort").apply(
+        lambda g: g["performance_3y"].sum() / g["share_of_stretch"].sum(), include_groups=False
+    )
     assert kept[True] < kept[False]
 
 
@@ -173,7 +212,11 @@ def test_inappropriate_stretch_lowers_effort():
     tg = m.targets
     signed = m.auth.signed[:, None] & np.ones(tg.shape, dtype=bool)
     too_hard = signed & (tg.potential < sc.stretch.too_hard_threshold)
-    fine = signed & (tg.potential >= sc.stretch.too_hard_threshold) & (tg.potential <= sc.stretch.too_easy_threshold)
+    fine = (
+        signed
+        & (tg.potential >= sc.stretch.too_hard_threshold)
+        & (tg.potential <= sc.stretch.too_easy_threshold)
+    )
     assert tg.morale[too_hard].max() < tg.morale[fine].min()
 
 
@@ -203,18 +246,30 @@ def test_lower_rated_councils_catch_up(baseline):
 
 def test_broken_promises_cost_more_trust_than_refusals():
     common = {"ff_requests_mean": 3.0, "ff_grant_prob": 0.0}
-    refused = LPSAModel.from_scenario("lpsa1_baseline", seed=1, departments={**common, "ff_broken_promise_prob": 0.0}).run()
-    broken = LPSAModel.from_scenario("lpsa1_baseline", seed=1, departments={**common, "ff_broken_promise_prob": 1.0}).run()
-    assert broken.auth.trust.mean() < refused.auth.trust.mean() < load_scenario("lpsa1_baseline").authorities.initial_trust
+    refused = LPSAModel.from_scenario(
+        "lpsa1_baseline", seed=1, departments={**common, "ff_broken_promise_prob": 0.0}
+    ).run()
+    broken = LPSAModel.from_scenario(
+        "lpsa1_baseline", seed=1, departments={**common, "ff_broken_promise_prob": 1.0}
+    ).run()
+    assert (
+        broken.auth.trust.mean()
+        < refused.auth.trust.mean()
+        < load_scenario("lpsa1_baseline").authorities.initial_trust
+    )
     frame = broken.authorities_frame()
     assert frame["ff_broken_promises"].sum() > 0 and frame["ff_granted"].sum() == 0
 
 
 def test_negotiations_are_staggered_by_central_capacity():
-    m = LPSAModel.from_scenario("lpsa1_baseline", seed=2, scheme={"negotiation_capacity": 6, "n_pilots": 20})
+    m = LPSAModel.from_scenario(
+        "lpsa1_baseline", seed=2, scheme={"negotiation_capacity": 6, "n_pilots": 20}
+    )
     starts = np.bincount(m.auth.start)
     assert starts.max() <= 6 and len(np.flatnonzero(starts)) >= 130 // 6
-    at_once = LPSAModel.from_scenario("lpsa1_baseline", seed=2, mechanisms={"negotiation_capacity": False})
+    at_once = LPSAModel.from_scenario(
+        "lpsa1_baseline", seed=2, mechanisms={"negotiation_capacity": False}
+    )
     assert len(np.unique(at_once.auth.start)) == 1
 
 

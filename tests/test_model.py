@@ -44,17 +44,28 @@ def test_ppg_is_a_flat_sum_plus_an_amount_per_head_and_reward_a_share_of_budget(
 
 def test_payout_is_pro_rata_capped_and_zero_below_the_floor():
     f = FundingParams()
-    assert payout_share(np.array([0.59, 0.6, 0.8, 1.0, 1.4]), f) == pytest.approx([0, 0.6, 0.8, 1.0, 1.0])
+    assert payout_share(np.array([0.59, 0.6, 0.8, 1.0, 1.4]), f) == pytest.approx(
+        [0, 0.6, 0.8, 1.0, 1.0]
+    )
 
 
 def test_attainment_classes_follow_the_payout_rule():
-    assert list(classify_attainment(np.array([1.2, 1.0, 0.75, 0.6, 0.3, -0.1]), 0.6)) == [0, 0, 1, 1, 2, 2]
+    assert list(classify_attainment(np.array([1.2, 1.0, 0.75, 0.6, 0.3, -0.1]), 0.6)) == [
+        0,
+        0,
+        1,
+        1,
+        2,
+        2,
+    ]
 
 
 def test_reward_paid_equals_the_targets_payouts_after_the_end():
     m = LPSAModel.from_scenario("lpsa1_baseline", seed=4).run()
     t = m.targets_frame()
-    expected = (t["max_reward_gbp"] * payout_share(t["share_of_stretch"].to_numpy(), m.params.funding)).sum()
+    expected = (
+        t["max_reward_gbp"] * payout_share(t["share_of_stretch"].to_numpy(), m.params.funding)
+    ).sum()
     assert m.reward_paid.sum() == pytest.approx(expected)
     first_paid = np.flatnonzero(m.reward_paid)[0]
     assert first_paid >= m.auth.end[m.auth.signed].min()
@@ -71,27 +82,49 @@ def test_lifecycle_runs_negotiation_implementation_then_five_years_follow_up():
 
 
 def test_eight_quarter_agreements_are_allowed():
-    m = LPSAModel.from_scenario("lpsa1_baseline", seed=6, scheme={"implementation_quarters": 8}).run()
+    m = LPSAModel.from_scenario(
+        "lpsa1_baseline", seed=6, scheme={"implementation_quarters": 8}
+    ).run()
     assert (m.auth.end - m.auth.start == 8).all()
 
 
 def test_performance_falls_after_the_end_but_not_to_zero(baseline):
-    traj = baseline.trajectory[baseline.trajectory["approach"] == "all"].groupby("quarter_from_end")["mean_performance"].mean()
+    traj = (
+        baseline.trajectory[baseline.trajectory["approach"] == "all"]
+        .groupby("quarter_from_end")["mean_performance"]
+        .mean()
+    )
     assert traj.loc[-1] > traj.loc[19] > 0.2
 
 
 def test_summary_has_the_documented_columns(baseline):
     s = baseline.summary()
-    for col in ["scenario", "replications", "targets_met_share", "targets_partly_share", "targets_missed_share",
-                "local_met_share", "national_met_share", "ppg_spent", "reward_paid", "reward_paid_share",
-                "retained_gain_1y", "retained_gain_3y", "retained_gain_5y"]:
+    for col in [
+        "scenario",
+        "replications",
+        "targets_met_share",
+        "targets_partly_share",
+        "targets_missed_share",
+        "local_met_share",
+        "national_met_share",
+        "ppg_spent",
+        "reward_paid",
+        "reward_paid_share",
+        "retained_gain_1y",
+        "retained_gain_3y",
+        "retained_gain_5y",
+    ]:
         assert col in s
-    assert s["targets_met_share"] + s["targets_partly_share"] + s["targets_missed_share"] == pytest.approx(1.0)
+    assert s["targets_met_share"] + s["targets_partly_share"] + s[
+        "targets_missed_share"
+    ] == pytest.approx(1.0)
     assert 0 < s["reward_paid_share"] < 1
 
 
 def test_large_populations_scale(tmp_path):
-    m = LPSAModel(load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": 1000}}), seed=1).run()
+    m = LPSAModel(
+        load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": 1000}}), seed=1
+    ).run()
     assert m.targets.shape == (1000, 12) and np.isfinite(m.history).all()
 
 

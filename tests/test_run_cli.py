@@ -7,12 +7,19 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def small(tmp_path: Path, name: str, extra: str = "") -> Path:
@@ -21,6 +28,7 @@ def small(tmp_path: Path, name: str, extra: str = "") -> Path:
     return p
 
 
+@pytest.mark.slow
 def test_main_job_writes_summary_tables_and_figures(tmp_path):
     out = tmp_path / "out"
     r = run_cli(str(small(tmp_path, "tiny")), "--replications", "3", "--out", str(out))
@@ -30,12 +38,22 @@ def test_main_job_writes_summary_tables_and_figures(tmp_path):
     assert list(summary["scenario"]) == ["tiny"] and summary.loc[0, "replications"] == 3
     targets = pd.read_parquet(out / "targets.parquet")
     assert set(targets["replication"]) == {0, 1, 2}
-    for name in ["authorities.parquet", "quarters.parquet", "trajectory.parquet", "performance_over_time.png",
-                 "attainment_by_area.png", "retained_gain_by_approach.png", "scenario-tiny.yaml", "manifest.json", "runs.parquet"]:
+    for name in [
+        "authorities.parquet",
+        "quarters.parquet",
+        "trajectory.parquet",
+        "performance_over_time.png",
+        "attainment_by_area.png",
+        "retained_gain_by_approach.png",
+        "scenario-tiny.yaml",
+        "manifest.json",
+        "runs.parquet",
+    ]:
         assert (out / name).stat().st_size > 0, name
     assert not list(out.glob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_two_scenarios_print_side_by_side_with_the_difference(tmp_path):
     a = small(tmp_path, "heavy", "funding:\n  ppg_share: 0.6\n")
     b = small(tmp_path, "light", "funding:\n  ppg_share: 0.05\n")
@@ -47,14 +65,25 @@ def test_two_scenarios_print_side_by_side_with_the_difference(tmp_path):
     assert list(pd.read_csv(out / "summary.csv")["scenario"]) == ["heavy", "light"]
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_files(tmp_path):
     for name in ("a", "b"):
-        r = run_cli(str(small(tmp_path, "tiny")), "--replications", "2", "--seed", "5", "--out", str(tmp_path / name), "--no-figures")
+        r = run_cli(
+            str(small(tmp_path, "tiny")),
+            "--replications",
+            "2",
+            "--seed",
+            "5",
+            "--out",
+            str(tmp_path / name),
+            "--no-figures",
+        )
         assert r.returncode == 0, r.stderr
     for table in ("summary.csv", "targets.parquet", "quarters.parquet"):
         assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "b" / table).read_bytes(), table
 
 
+@pytest.mark.slow
 def test_bad_scenario_file_gets_one_clear_message(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("funding:\n  payout_floor: 2\n")
@@ -65,6 +94,7 @@ def test_bad_scenario_file_gets_one_clear_message(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_missing_scenario_and_bad_arguments_get_clear_messages(tmp_path):
     r = run_cli("nowhere.yaml")
     assert r.returncode == 2 and "not found" in r.stderr and "Traceback" not in r.stderr
@@ -74,13 +104,22 @@ def test_missing_scenario_and_bad_arguments_get_clear_messages(tmp_path):
     assert r.returncode == 2 and "--seed" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_unwritable_output_folder_gets_a_clear_message(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    r = run_cli(str(small(tmp_path, "tiny")), "--replications", "1", "--out", str(blocker / "sub"), "--no-figures")
+    r = run_cli(
+        str(small(tmp_path, "tiny")),
+        "--replications",
+        "1",
+        "--out",
+        str(blocker / "sub"),
+        "--no-figures",
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr and str(blocker) in r.stderr
 
 
+@pytest.mark.slow
 def test_scenario_names_must_be_safe_for_folder_names(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text('name: "../escape"\n')

@@ -25,7 +25,13 @@ def test_every_shipped_scenario_loads(name):
 
 
 def test_required_scenarios_are_shipped():
-    assert {"lpsa1_baseline", "ppg_heavy", "reward_heavy", "lpsa2_local", "turbulent_priorities"} <= set(SHIPPED)
+    assert {
+        "lpsa1_baseline",
+        "ppg_heavy",
+        "reward_heavy",
+        "lpsa2_local",
+        "turbulent_priorities",
+    } <= set(SHIPPED)
 
 
 def test_ppg_heavy_and_reward_heavy_spend_the_same_money_split_differently():
@@ -33,7 +39,9 @@ def test_ppg_heavy_and_reward_heavy_spend_the_same_money_split_differently():
 
     heavy = LPSAModel.from_scenario("ppg_heavy", seed=4)
     light = LPSAModel.from_scenario("reward_heavy", seed=4)
-    assert (heavy.auth.ppg + heavy.auth.max_reward) == pytest.approx(light.auth.ppg + light.auth.max_reward)
+    assert (heavy.auth.ppg + heavy.auth.max_reward) == pytest.approx(
+        light.auth.ppg + light.auth.max_reward
+    )
     assert (heavy.auth.ppg > light.auth.ppg).all()
 
 
@@ -51,7 +59,11 @@ def test_unknown_field_is_rejected_naming_file_and_field(tmp_path):
     p = write(tmp_path, "typo.yaml", "funding:\n  ppg_shar: 0.3\n")
     with pytest.raises(ScenarioError) as e:
         load_scenario(p)
-    assert str(p) in str(e.value) and "funding.ppg_shar" in str(e.value) and "unknown field" in str(e.value)
+    assert (
+        str(p) in str(e.value)
+        and "funding.ppg_shar" in str(e.value)
+        and "unknown field" in str(e.value)
+    )
 
 
 def test_out_of_range_value_names_the_value_and_the_limit(tmp_path):

@@ -57,9 +57,13 @@ def test_new_field_has_unit_range_and_reason(section, name):
 
 
 def test_every_numeric_parameter_has_a_unit_and_a_bound():
-    sections = [f.annotation for n, f in Scenario.model_fields.items()
-                if isinstance(f.annotation, type) and n not in ("mechanisms",)
-                and hasattr(f.annotation, "model_fields")]
+    sections = [
+        f.annotation
+        for n, f in Scenario.model_fields.items()
+        if isinstance(f.annotation, type)
+        and n not in ("mechanisms",)
+        and hasattr(f.annotation, "model_fields")
+    ]
     for section in sections:
         for name, field in section.model_fields.items():
             if field.annotation not in (int, float, float | None):

@@ -3,6 +3,7 @@ output, and outcomes that are undefined somewhere are reported, not crashed on."
 
 from __future__ import annotations
 
+import pytest
 from test_run_cli import run_cli
 
 from experiments.uncertainty import load_uncertain
@@ -18,9 +19,23 @@ def test_parameters_named_by_dotted_path_or_double_underscore_become_overrides()
     assert parameter_overrides({"a.b": 1, "a__c": 2, "d": 3}) == {"a": {"b": 1, "c": 2}, "d": 3}
 
 
+@pytest.mark.slow
 def test_sensitivity_report_lists_five_most_influential_parameters_per_output(tmp_path):
-    r = run_cli("sensitivity", "--trajectories", "2", "--sobol-n", "4", "--sobol-top", "3",
-                "--replications", "1", "--workers", "2", "--out", str(tmp_path))
+    r = run_cli(
+        "sensitivity",
+        "--trajectories",
+        "2",
+        "--sobol-n",
+        "4",
+        "--sobol-top",
+        "3",
+        "--replications",
+        "1",
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path),
+    )
     assert r.returncode == 0, r.stderr
     report = (tmp_path / "sensitivity.md").read_text()
     for output in ("targets_met_share", "reward_paid_share", "retained_gain_3y"):
@@ -30,21 +45,38 @@ def test_sensitivity_report_lists_five_most_influential_parameters_per_output(tm
     assert (tmp_path / "morris.csv").is_file() and (tmp_path / "manifest.json").is_file()
 
 
+@pytest.mark.slow
 def test_an_outcome_undefined_at_some_points_is_reported_and_the_rest_analysed(tmp_path):
     base = tmp_path / "small.yaml"
     base.write_text("extends: lpsa1_baseline\nscheme: {n_authorities: 12}\n")
     params = tmp_path / "ranges.yaml"
-    params.write_text(f"name: ranges\nbase: {base}\nmethod: lhs\nsamples: 4\nuncertainties:\n"
-                      "  funding.ppg_share: {low: 0.5, high: 1.0}\n"
-                      "  implementation.improvement_rate: {low: 0.15, high: 0.45}\n")
-    r = run_cli("sensitivity", "--parameters", str(params), "--trajectories", "4", "--sobol-n", "4",
-                "--replications", "1", "--workers", "1", "--out", str(tmp_path / "o"))
+    params.write_text(
+        f"name: ranges\nbase: {base}\nmethod: lhs\nsamples: 4\nuncertainties:\n"
+        "  funding.ppg_share: {low: 0.5, high: 1.0}\n"
+        "  implementation.improvement_rate: {low: 0.15, high: 0.45}\n"
+    )
+    r = run_cli(
+        "sensitivity",
+        "--parameters",
+        str(params),
+        "--trajectories",
+        "4",
+        "--sobol-n",
+        "4",
+        "--replications",
+        "1",
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert r.returncode == 0, r.stderr
     report = (tmp_path / "o" / "sensitivity.md").read_text()
     assert "`reward_paid_share` is undefined at" in report
     assert (tmp_path / "o" / "sensitivity_targets_met_share.png").is_file()
 
 
+@pytest.mark.slow
 def test_bad_sobol_sample_size_is_refused():
     r = run_cli("sensitivity", "--sobol-n", "100")
     assert r.returncode == 2 and "power of 2" in r.stderr

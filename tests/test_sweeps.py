@@ -1,4 +1,5 @@
-"""Sweeps: identical results on any backend, resumable after a kill, failures recorded, clear errors."""
+"""Sweeps: identical results on any backend, resumable after a kill, failures recorded, clear
+errors."""
 
 from __future__ import annotations
 
@@ -14,20 +15,43 @@ import pytest
 from test_run_cli import ROOT, run_cli
 
 
-def tiny_sweep(tmp_path: Path, body: str = "", name: str = "tiny", reps: int = 2, chunk: int = 2, councils: int = 12) -> Path:
+def tiny_sweep(
+    tmp_path: Path,
+    body: str = "",
+    name: str = "tiny",
+    reps: int = 2,
+    chunk: int = 2,
+    councils: int = 12,
+) -> Path:
     base = tmp_path / "tiny_base.yaml"
     base.write_text(f"extends: lpsa1_baseline\nscheme:\n  n_authorities: {councils}\n")
     sweep = tmp_path / f"{name}.yaml"
-    sweep.write_text(f"name: {name}\nbase: {base}\nseed: 5\nreplications: {reps}\nchunk_size: {chunk}\n"
-                     + (body or "levers:\n  funding.ppg_share: {values: [0.1, 0.5, 0.9]}\n"))
+    sweep.write_text(
+        f"name: {name}\nbase: {base}\nseed: 5\nreplications: {reps}\nchunk_size: {chunk}\n"
+        + (body or "levers:\n  funding.ppg_share: {values: [0.1, 0.5, 0.9]}\n")
+    )
     return sweep
 
 
+@pytest.mark.slow
 def test_local_processes_and_dask_give_identical_results(tmp_path):
-    sweep = tiny_sweep(tmp_path, "twins: true\nlevers:\n  funding.ppg_share: {values: [0.1, 0.9]}\n"
-                                 "  mechanisms.late_start: {values: [true, false]}\n")
+    sweep = tiny_sweep(
+        tmp_path,
+        "twins: true\nlevers:\n  funding.ppg_share: {values: [0.1, 0.9]}\n"
+        "  mechanisms.late_start: {values: [true, false]}\n",
+    )
     r1 = run_cli("sweep", str(sweep), "--workers", "2", "--out", str(tmp_path / "procs"), "--quiet")
-    r2 = run_cli("sweep", str(sweep), "--dask", "local", "--workers", "2", "--out", str(tmp_path / "dask"), "--quiet")
+    r2 = run_cli(
+        "sweep",
+        str(sweep),
+        "--dask",
+        "local",
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path / "dask"),
+        "--quiet",
+    )
     r3 = run_cli("sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "one"), "--quiet")
     assert r1.returncode == r2.returncode == r3.returncode == 0, r1.stderr + r2.stderr + r3.stderr
     a = pd.read_parquet(tmp_path / "procs" / "runs.parquet")
@@ -36,20 +60,47 @@ def test_local_processes_and_dask_give_identical_results(tmp_path):
     pd.testing.assert_frame_equal(a, pd.read_parquet(tmp_path / "one" / "runs.parquet"))
 
 
+@pytest.mark.slow
 def test_points_share_random_numbers_across_the_sweep(tmp_path):
     sweep = tiny_sweep(tmp_path)
-    assert run_cli("sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "o"), "--quiet").returncode == 0
+    assert (
+        run_cli(
+            "sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "o"), "--quiet"
+        ).returncode
+        == 0
+    )
     runs = pd.read_parquet(tmp_path / "o" / "runs.parquet")
     assert runs.groupby("replication")["seed"].nunique().eq(1).all()
 
 
+@pytest.mark.slow
 def test_a_killed_sweep_resumes_with_nothing_lost_or_duplicated(tmp_path):
     # Full-size runs (130 councils) so that the sweep is still going when the kill lands.
-    sweep = tiny_sweep(tmp_path, "levers:\n  funding.ppg_share: {values: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]}\n", reps=4, chunk=1,
-                       councils=130)
+    sweep = tiny_sweep(
+        tmp_path,
+        "levers:\n  funding.ppg_share: {values: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]}\n",
+        reps=4,
+        chunk=1,
+        councils=130,
+    )
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "sweep", str(sweep), "--workers", "1", "--out", str(out), "--quiet"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "run.py"),
+            "sweep",
+            str(sweep),
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
     def chunks_written() -> int:
         return len(list((out / "chunks").glob("chunk-*.parquet")))
@@ -65,17 +116,40 @@ def test_a_killed_sweep_resumes_with_nothing_lost_or_duplicated(tmp_path):
     r = run_cli("sweep", str(sweep), "--workers", "2", "--out", str(out), "--quiet")
     assert r.returncode == 0, r.stderr
     resumed = pd.read_parquet(out / "runs.parquet")
-    assert len(resumed) == 24 and resumed["run_id"].is_unique and list(resumed["run_id"]) == list(range(24))
+    assert (
+        len(resumed) == 24
+        and resumed["run_id"].is_unique
+        and list(resumed["run_id"]) == list(range(24))
+    )
     clean = tmp_path / "clean"
-    assert run_cli("sweep", str(sweep), "--workers", "2", "--out", str(clean), "--quiet").returncode == 0
+    assert (
+        run_cli("sweep", str(sweep), "--workers", "2", "--out", str(clean), "--quiet").returncode
+        == 0
+    )
     pd.testing.assert_frame_equal(resumed, pd.read_parquet(clean / "runs.parquet"))
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_recorded_and_reported(tmp_path):
     sweep = tiny_sweep(tmp_path)
     env = {**os.environ, "LPSA_FAIL_RUNS": "3"}
-    r = subprocess.run([sys.executable, str(ROOT / "run.py"), "sweep", str(sweep), "--workers", "2", "--out", str(tmp_path / "f")],
-                       cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "run.py"),
+            "sweep",
+            str(sweep),
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path / "f"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 1
     assert "1 run(s) failed" in r.stdout and "injected failure" in r.stdout
     runs = pd.read_parquet(tmp_path / "f" / "runs.parquet").set_index("run_id")
@@ -84,15 +158,25 @@ def test_a_failing_run_is_recorded_and_reported(tmp_path):
     assert (runs.drop(index=3)["status"] == "ok").all() and len(runs) == 6
 
 
-@pytest.mark.parametrize("body, expected", [
-    ("levers:\n  funding.ppg_shares: {values: [0.1]}\n", "funding.ppg_shares"),
-    ("levers:\n  funding.ppg_share: {values: [1.5]}\n", "less than or equal to 1"),
-    ("method: lhs\nlevers:\n  funding.ppg_share: {low: 0, high: 1}\n", "needs 'samples'"),
-    ("levers:\n  funding.ppg_share: {low: 0.8, high: 0.2}\n", "low (0.8) must be below high (0.2)"),
-    ("replication: 3\nlevers:\n  funding.ppg_share: {values: [0.1]}\n", "replication"),
-    ("levers:\n  mechanisms.late_start: {values: [true, \"5e5\"]}\n", "allowed: numbers or true/false"),
-    ("levers:\n  mechanisms.late_start: {values: [true, 1]}\n", "values of one type"),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("levers:\n  funding.ppg_shares: {values: [0.1]}\n", "funding.ppg_shares"),
+        ("levers:\n  funding.ppg_share: {values: [1.5]}\n", "less than or equal to 1"),
+        ("method: lhs\nlevers:\n  funding.ppg_share: {low: 0, high: 1}\n", "needs 'samples'"),
+        (
+            "levers:\n  funding.ppg_share: {low: 0.8, high: 0.2}\n",
+            "low (0.8) must be below high (0.2)",
+        ),
+        ("replication: 3\nlevers:\n  funding.ppg_share: {values: [0.1]}\n", "replication"),
+        (
+            'levers:\n  mechanisms.late_start: {values: [true, "5e5"]}\n',
+            "allowed: numbers or true/false",
+        ),
+        ("levers:\n  mechanisms.late_start: {values: [true, 1]}\n", "values of one type"),
+    ],
+)
+@pytest.mark.slow
 def test_bad_sweep_files_get_one_clear_message(tmp_path, body, expected):
     sweep = tiny_sweep(tmp_path, body)
     r = run_cli("sweep", str(sweep), "--out", str(tmp_path / "o"))
@@ -100,48 +184,105 @@ def test_bad_sweep_files_get_one_clear_message(tmp_path, body, expected):
     assert str(sweep) in r.stderr and expected in r.stderr
 
 
+@pytest.mark.slow
 def test_results_of_another_sweep_are_not_mixed(tmp_path):
     a = tiny_sweep(tmp_path, name="a")
-    assert run_cli("sweep", str(a), "--workers", "1", "--out", str(tmp_path / "o"), "--quiet").returncode == 0
+    assert (
+        run_cli(
+            "sweep", str(a), "--workers", "1", "--out", str(tmp_path / "o"), "--quiet"
+        ).returncode
+        == 0
+    )
     b = tiny_sweep(tmp_path, "levers:\n  funding.ppg_share: {values: [0.3]}\n", name="b")
     r = run_cli("sweep", str(b), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "different sweep" in r.stderr and "experiment_file" in r.stderr
 
 
+@pytest.mark.slow
 def test_report_regenerates_with_figures_and_comparison(tmp_path):
-    sweep = tiny_sweep(tmp_path, "compare: [ppg_heavy, reward_heavy]\nlevers:\n  funding.ppg_share: {values: [0.1, 0.9]}\n")
-    assert run_cli("sweep", str(sweep), "--workers", "2", "--out", str(tmp_path / "o"), "--quiet").returncode == 0
+    sweep = tiny_sweep(
+        tmp_path,
+        "compare: [ppg_heavy, reward_heavy]\nlevers:\n  funding.ppg_share: {values: [0.1, 0.9]}\n",
+    )
+    assert (
+        run_cli(
+            "sweep", str(sweep), "--workers", "2", "--out", str(tmp_path / "o"), "--quiet"
+        ).returncode
+        == 0
+    )
     r = run_cli("report", str(tmp_path / "o"))
     assert r.returncode == 0, r.stderr
     report = (tmp_path / "o" / "report.md").read_text()
     assert "targets met" in report and "reward_heavy - ppg_heavy" in report
     assert (tmp_path / "o" / "report_funding.ppg_share.png").stat().st_size > 0
     manifest = (tmp_path / "o" / "manifest.json").read_text()
-    assert "git_commit" in manifest and "experiment_file" in manifest and "code_sha256" in manifest and "versions" in manifest
+    assert (
+        "git_commit" in manifest
+        and "experiment_file" in manifest
+        and "code_sha256" in manifest
+        and "versions" in manifest
+    )
 
 
+@pytest.mark.slow
 def test_report_and_discovery_regenerate_from_the_sweep_file_in_one_command(tmp_path):
-    sweep = tiny_sweep(tmp_path, "levers:\n  funding.ppg_share: {values: [0.0, 0.3, 0.6, 0.9]}\n  stretch.ambition: {values: [0.8, 1.4]}\n")
+    sweep = tiny_sweep(
+        tmp_path,
+        (
+            "levers:\n"
+            "  funding.ppg_share: {values: [0.0, 0.3, 0.6, 0.9]}\n"
+            "  stretch.ambition: {values: [0.8, 1.4]}\n"
+        ),
+    )
     r = run_cli("report", str(sweep), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "results" / "tiny" / "report.md").is_file()
-    r = run_cli("discover", str(sweep), "--outcome", "targets_met_share", "--below", "0.35", "--min-density", "0.5", cwd=tmp_path)
+    r = run_cli(
+        "discover",
+        str(sweep),
+        "--outcome",
+        "targets_met_share",
+        "--below",
+        "0.35",
+        "--min-density",
+        "0.5",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr + r.stdout
     assert list((tmp_path / "results" / "tiny").glob("discovery-targets_met_share-*/discovery.md"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", [["--dask", "local"], []], ids=["dask", "processes"])
 def test_runs_of_a_worker_that_dies_are_retried(tmp_path, backend):
     sweep = tiny_sweep(tmp_path)
     env = {**os.environ, "LPSA_DIE_ONCE": str(tmp_path)}
-    r = subprocess.run([sys.executable, str(ROOT / "run.py"), "sweep", str(sweep), *backend, "--workers", "2",
-                        "--out", str(tmp_path / "d"), "--quiet"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "run.py"),
+            "sweep",
+            str(sweep),
+            *backend,
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path / "d"),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert (tmp_path / "worker-died").exists(), "the injected worker death did not happen"
     assert r.returncode == 0, r.stderr[-2000:]
     runs = pd.read_parquet(tmp_path / "d" / "runs.parquet")
     assert len(runs) == 6 and (runs["status"] == "ok").all() and runs["run_id"].is_unique
 
 
+@pytest.mark.slow
 def test_an_empty_sweep_file_is_refused(tmp_path):
     empty = tmp_path / "empty.yaml"
     empty.write_text("# nothing here\n")
@@ -149,14 +290,35 @@ def test_an_empty_sweep_file_is_refused(tmp_path):
     assert r.returncode == 2 and "the file is empty" in r.stderr and str(empty) in r.stderr
 
 
+@pytest.mark.slow
 def test_two_sweeps_into_one_folder_at_once_one_refuses_and_no_row_is_mixed(tmp_path):
-    a = tiny_sweep(tmp_path, "levers:\n  funding.ppg_share: {values: [0.0, 0.2, 0.4, 0.6]}\n",
-                   name="a", reps=50, chunk=1, councils=130)
+    a = tiny_sweep(
+        tmp_path,
+        "levers:\n  funding.ppg_share: {values: [0.0, 0.2, 0.4, 0.6]}\n",
+        name="a",
+        reps=50,
+        chunk=1,
+        councils=130,
+    )
     b = tiny_sweep(tmp_path, "levers:\n  funding.ppg_share: {values: [0.9]}\n", name="b")
     out = tmp_path / "shared"
-    first = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "sweep", str(a), "--workers", "1",
-                              "--out", str(out), "--quiet"], cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "run.py"),
+            "sweep",
+            str(a),
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not list((out / "chunks").glob("chunk-*.parquet")):
         time.sleep(0.05)
@@ -172,10 +334,13 @@ def test_two_sweeps_into_one_folder_at_once_one_refuses_and_no_row_is_mixed(tmp_
     assert len(runs) == 200 and sorted(runs["funding.ppg_share"].unique()) == [0.0, 0.2, 0.4, 0.6]
 
 
+@pytest.mark.slow
 def test_a_resume_after_the_base_scenario_changed_refuses_naming_it(tmp_path):
     sweep = tiny_sweep(tmp_path)
     out = tmp_path / "o"
-    assert run_cli("sweep", str(sweep), "--workers", "1", "--out", str(out), "--quiet").returncode == 0
+    assert (
+        run_cli("sweep", str(sweep), "--workers", "1", "--out", str(out), "--quiet").returncode == 0
+    )
     before = (out / "runs.parquet").read_bytes()
     base = tmp_path / "tiny_base.yaml"
     base.write_text(base.read_text() + "stretch:\n  ambition: 1.3\n")
@@ -185,28 +350,51 @@ def test_a_resume_after_the_base_scenario_changed_refuses_naming_it(tmp_path):
     assert (out / "runs.parquet").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_a_chunk_of_another_sweep_is_never_combined(tmp_path):
     a, b = tiny_sweep(tmp_path, name="a"), tiny_sweep(tmp_path, name="b", reps=3)
     for name, sweep in (("oa", a), ("ob", b)):
-        assert run_cli("sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / name),
-                       "--quiet").returncode == 0
+        assert (
+            run_cli(
+                "sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / name), "--quiet"
+            ).returncode
+            == 0
+        )
     foreign = tmp_path / "ob" / "chunks" / "chunk-00001.parquet"
     (tmp_path / "oa" / "chunks" / "chunk-00001.parquet").write_bytes(foreign.read_bytes())
     r = run_cli("sweep", str(a), "--workers", "1", "--out", str(tmp_path / "oa"))
     assert r.returncode == 2 and "a chunk of another sweep" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_billion_point_grid_is_refused_at_once_with_a_short_message(tmp_path):
     values = "{values: [" + ", ".join(f"0.{i}" for i in range(1, 11)) + "]}"
-    body = "levers:\n" + "".join(f"  {p}: {values}\n" for p in (
-        "funding.ppg_share", "stretch.ambition", "authorities.capacity_mean", "authorities.will_mean",
-        "authorities.leadership_mean", "authorities.risk_tolerance_mean",
-        "authorities.budget_climate_mean", "partners.alignment_mean", "departments.engagement_mean"))
+    body = "levers:\n" + "".join(
+        f"  {p}: {values}\n"
+        for p in (
+            "funding.ppg_share",
+            "stretch.ambition",
+            "authorities.capacity_mean",
+            "authorities.will_mean",
+            "authorities.leadership_mean",
+            "authorities.risk_tolerance_mean",
+            "authorities.budget_climate_mean",
+            "partners.alignment_mean",
+            "departments.engagement_mean",
+        )
+    )
     body = body.replace("stretch.ambition: {values: [0.1", "stretch.ambition: {values: [1.1")
-    body = body.replace("0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.10]}\n  authorities.ca",
-                        "0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]}\n  authorities.ca")
-    sweep = tiny_sweep(tmp_path, body.replace("1.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.10",
-                                              "1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9"))
+    body = body.replace(
+        "0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.10]}\n  authorities.ca",
+        "0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]}\n  authorities.ca",
+    )
+    sweep = tiny_sweep(
+        tmp_path,
+        body.replace(
+            "1.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.10",
+            "1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9",
+        ),
+    )
     started = time.time()
     r = run_cli("sweep", str(sweep), "--out", str(tmp_path / "o"))
     assert time.time() - started < 20
@@ -215,6 +403,7 @@ def test_a_billion_point_grid_is_refused_at_once_with_a_short_message(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_a_yaml_alias_bomb_is_refused_at_once_with_a_short_message(tmp_path):
     lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
@@ -227,17 +416,30 @@ def test_a_yaml_alias_bomb_is_refused_at_once_with_a_short_message(tmp_path):
     assert len(r.stderr) < 400 and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_result_files_are_readable_by_the_group(tmp_path):
     sweep = tiny_sweep(tmp_path)
     out = tmp_path / "o"
-    r = subprocess.run(["sh", "-c", f"umask 022 && exec {sys.executable} {ROOT / 'run.py'} sweep "
-                        f"{sweep} --workers 1 --out {out} --quiet"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=300)
+    r = subprocess.run(
+        [
+            "sh",
+            "-c",
+            f"umask 022 && exec {sys.executable} {ROOT / 'run.py'} sweep "
+            f"{sweep} --workers 1 --out {out} --quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     files = [out / "runs.parquet", out / "manifest.json", *(out / "chunks").glob("*.parquet")]
-    assert all(f.stat().st_mode & 0o044 == 0o044 for f in files), [oct(f.stat().st_mode) for f in files]
+    assert all(f.stat().st_mode & 0o044 == 0o044 for f in files), [
+        oct(f.stat().st_mode) for f in files
+    ]
 
 
+@pytest.mark.slow
 def test_temporary_files_of_a_killed_sweep_are_removed_on_the_next_run(tmp_path):
     sweep = tiny_sweep(tmp_path)
     out = tmp_path / "o"
@@ -245,7 +447,9 @@ def test_temporary_files_of_a_killed_sweep_are_removed_on_the_next_run(tmp_path)
     stale = [out / ".manifest.json.abc.tmp", out / "chunks" / ".chunk-00000.parquet.xyz.tmp"]
     for f in stale:
         f.write_text("half")
-    assert run_cli("sweep", str(sweep), "--workers", "1", "--out", str(out), "--quiet").returncode == 0
+    assert (
+        run_cli("sweep", str(sweep), "--workers", "1", "--out", str(out), "--quiet").returncode == 0
+    )
     assert not any(f.exists() for f in stale)
 
 
@@ -256,6 +460,7 @@ def _as_unprivileged_user() -> dict:
     return {"user": 65534, "group": 65534, "extra_groups": []}
 
 
+@pytest.mark.slow
 def test_a_read_only_output_folder_stops_the_sweep_at_once_naming_the_path(tmp_path):
     import tempfile
 
@@ -269,9 +474,23 @@ def test_a_read_only_output_folder_stops_the_sweep_at_once_naming_the_path(tmp_p
         out.mkdir()
         os.chmod(out, 0o555)
         started = time.time()
-        r = subprocess.run([sys.executable, str(ROOT / "run.py"), "sweep", str(sweep), "--workers",
-                            "1", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                           timeout=120, **_as_unprivileged_user())
+        r = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "run.py"),
+                "sweep",
+                str(sweep),
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            **_as_unprivileged_user(),
+        )
         assert time.time() - started < 30
         assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
         assert str(out) in r.stderr and "cannot write" in r.stderr
@@ -282,6 +501,7 @@ def test_a_read_only_output_folder_stops_the_sweep_at_once_naming_the_path(tmp_p
         shutil.rmtree(work, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_bad_retries_are_refused():
     r = run_cli("sweep", "experiments/ppg_vs_reward.yaml", "--retries", "-1")
     assert r.returncode == 2 and "--retries" in r.stderr and "whole number from 0" in r.stderr
@@ -297,8 +517,12 @@ def _free_port() -> int:
 
 def _dask(*args: str) -> subprocess.Popen:
     dask = Path(sys.executable).with_name("dask")
-    return subprocess.Popen([str(dask), *args, "--no-dashboard"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [str(dask), *args, "--no-dashboard"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _wait_for_port(port: int, timeout: float = 30) -> None:
@@ -320,9 +544,19 @@ def test_a_dask_cluster_without_workers_ends_the_sweep_with_one_line(tmp_path):
     try:
         _wait_for_port(port)
         started = time.time()
-        r = run_cli("sweep", str(tiny_sweep(tmp_path)), "--dask", f"tcp://127.0.0.1:{port}",
-                    "--worker-timeout", "3", "--retries", "0", "--out", str(tmp_path / "o"),
-                    "--quiet")
+        r = run_cli(
+            "sweep",
+            str(tiny_sweep(tmp_path)),
+            "--dask",
+            f"tcp://127.0.0.1:{port}",
+            "--worker-timeout",
+            "3",
+            "--retries",
+            "0",
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        )
         assert time.time() - started < 60
         assert r.returncode != 0 and "no Dask workers for 3 s" in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
@@ -338,13 +572,35 @@ def test_losing_the_dask_scheduler_ends_the_sweep_with_one_line(tmp_path):
     try:
         _wait_for_port(port)
         worker = _dask("worker", f"tcp://127.0.0.1:{port}", "--nworkers", "1", "--nthreads", "1")
-        sweep = tiny_sweep(tmp_path, "levers:\n  funding.ppg_share: {values: [0.0, 0.5, 1.0]}\n",
-                           reps=40, chunk=1, councils=130)
+        sweep = tiny_sweep(
+            tmp_path,
+            "levers:\n  funding.ppg_share: {values: [0.0, 0.5, 1.0]}\n",
+            reps=40,
+            chunk=1,
+            councils=130,
+        )
         out = tmp_path / "o"
-        proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "sweep", str(sweep), "--dask",
-                                 f"tcp://127.0.0.1:{port}", "--worker-timeout", "3", "--retries", "0",
-                                 "--out", str(out), "--quiet"], cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "run.py"),
+                "sweep",
+                str(sweep),
+                "--dask",
+                f"tcp://127.0.0.1:{port}",
+                "--worker-timeout",
+                "3",
+                "--retries",
+                "0",
+                "--out",
+                str(out),
+                "--quiet",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.time() + 120
         while time.time() < deadline and not list((out / "chunks").glob("chunk-*.parquet")):
             time.sleep(0.05)

@@ -1,8 +1,10 @@
-"""`run.py toc`: hypotheses as mechanism switches, judged against the patterns, with paired intervals."""
+"""`run.py toc`: hypotheses as mechanism switches, judged against the patterns, with paired
+intervals."""
 
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from test_run_cli import run_cli
 
 SMALL = """name: toc_small
@@ -16,6 +18,7 @@ variants:
 """
 
 
+@pytest.mark.slow
 def test_toc_report_says_which_variants_reproduce_the_patterns(tmp_path):
     exp = tmp_path / "toc.yaml"
     exp.write_text(SMALL)
@@ -28,6 +31,7 @@ def test_toc_report_says_which_variants_reproduce_the_patterns(tmp_path):
     assert "H3_off" in (tmp_path / "out" / "theory_of_change.md").read_text()
 
 
+@pytest.mark.slow
 def test_a_bad_variant_is_reported_with_its_name_and_field(tmp_path):
     exp = tmp_path / "toc.yaml"
     exp.write_text(SMALL.replace("systemic_persistence: false", "systemic_persistance: false"))
@@ -36,6 +40,7 @@ def test_a_bad_variant_is_reported_with_its_name_and_field(tmp_path):
     assert "H3_off" in r.stderr and "systemic_persistance" in r.stderr
 
 
+@pytest.mark.slow
 def test_the_reference_must_be_one_of_the_variants(tmp_path):
     exp = tmp_path / "toc.yaml"
     exp.write_text(SMALL.replace("reference: evidence", "reference: nowhere"))

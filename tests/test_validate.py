@@ -1,8 +1,10 @@
-"""`run.py validate`: the shipped baseline reproduces P1-P8; switching off a key mechanism fails, naming the pattern."""
+"""`run.py validate`: the shipped baseline reproduces P1-P8; switching off a key mechanism fails,
+naming the pattern."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from test_run_cli import run_cli
 
 from experiments.validate import PATTERNS, bootstrap_ci
@@ -19,6 +21,7 @@ def test_bootstrap_interval_brackets_the_mean():
     assert lo < mean < hi and mean == 0.25
 
 
+@pytest.mark.slow
 def test_the_shipped_baseline_passes_validation(tmp_path):
     r = run_cli("validate", "--replications", "12", "--out", str(tmp_path), "--quiet")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -27,14 +30,18 @@ def test_the_shipped_baseline_passes_validation(tmp_path):
     assert (tmp_path / "validation.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_validation_fails_naming_the_pattern_when_systemic_change_is_not_irreversible(tmp_path):
     scenario = tmp_path / "no_persistence.yaml"
     scenario.write_text("extends: lpsa1_baseline\nmechanisms:\n  systemic_persistence: false\n")
-    r = run_cli("validate", str(scenario), "--replications", "12", "--out", str(tmp_path / "out"), "--quiet")
+    r = run_cli(
+        "validate", str(scenario), "--replications", "12", "--out", str(tmp_path / "out"), "--quiet"
+    )
     assert r.returncode == 1
     assert "validation failed: P5a" in r.stdout
 
 
+@pytest.mark.slow
 def test_validate_rejects_bad_arguments_clearly():
     r = run_cli("validate", "--replications", "zero")
     assert r.returncode == 2 and "--replications" in r.stderr and "Traceback" not in r.stderr

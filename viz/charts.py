@@ -1,4 +1,5 @@
-"""Chart data for the dashboard: pure functions of a (possibly half-run) model, tested without a browser."""
+"""Chart data for the dashboard: pure functions of a (possibly half-run) model, tested without a
+browser."""
 
 from __future__ import annotations
 
@@ -10,12 +11,31 @@ from model.lifecycle import FOLLOW_UP, IMPLEMENTATION, NEGOTIATION, NOT_SIGNED, 
 from model.outputs import approach_kind
 from model.targets import OUTCOMES, classify_attainment
 
-STATUS = ("negotiating", "not signed", "on course", "partly", "behind", "follow-up: kept", "follow-up: fell back", "finished")
-STATUS_COLOURS = ("#d9d9d9", "#ffffff", "#2a9d8f", "#e9c46a", "#e76f51", "#457b9d", "#9b5de5", "#6c757d")
+STATUS = (
+    "negotiating",
+    "not signed",
+    "on course",
+    "partly",
+    "behind",
+    "follow-up: kept",
+    "follow-up: fell back",
+    "finished",
+)
+STATUS_COLOURS = (
+    "#d9d9d9",
+    "#ffffff",
+    "#2a9d8f",
+    "#e9c46a",
+    "#e76f51",
+    "#457b9d",
+    "#9b5de5",
+    "#6c757d",
+)
 
 
 def trajectory(m: LPSAModel) -> pd.DataFrame:
-    """Mean reported and true performance by quarter from each agreement's start, over signed councils so far."""
+    """Mean reported and true performance by quarter from each agreement's start, over signed
+    councils so far."""
     a = m.auth
     started = np.flatnonzero(a.signed & (a.start < m.quarter))
     if started.size == 0:
@@ -29,24 +49,37 @@ def trajectory(m: LPSAModel) -> pd.DataFrame:
     true = m.true_history[qc, started[None, :]].mean(axis=2)
     n = valid.sum(axis=1)
     with np.errstate(invalid="ignore"):
-        return pd.DataFrame({"quarter_from_start": k, "reported": (reported * valid).sum(axis=1) / n,
-                             "true": (true * valid).sum(axis=1) / n, "councils": n})
+        return pd.DataFrame(
+            {
+                "quarter_from_start": k,
+                "reported": (reported * valid).sum(axis=1) / n,
+                "true": (true * valid).sum(axis=1) / n,
+                "councils": n,
+            }
+        )
 
 
 def attainment_by_area(m: LPSAModel) -> tuple[pd.DataFrame, str]:
-    """Met / partly / missed shares by area for assessed councils, or 'on course' shares before any assessment."""
+    """Met / partly / missed shares by area for assessed councils, or 'on course' shares before any
+    assessment."""
     a, tg, sc = m.auth, m.targets, m.params
     assessed = a.signed & (a.end - 1 < m.quarter)
     if assessed.any():
         rows, values, label = assessed, tg.end_measured, "assessed agreements"
-    else:  # before any assessment: current figures against where a council on course would be by now
+    else:
+        # before any assessment: current figures against where a council on course would be by now
         rows = a.signed & (m.phase_codes() == IMPLEMENTATION)
-        values, label = tg.measured / expected_progress(m)[:, None], "under way, vs progress expected"
+        values, label = (
+            tg.measured / expected_progress(m)[:, None],
+            "under way, vs progress expected",
+        )
     if not rows.any():
         return pd.DataFrame(columns=list(OUTCOMES), dtype=float), "no agreement under way yet"
     names = np.array(list(sc.areas))
     cls = classify_attainment(values[rows], sc.funding.payout_floor, sc.funding.payout_cap)
-    frame = pd.DataFrame({"area": names[tg.area[rows]].ravel(), "outcome": np.array(OUTCOMES)[cls.ravel()]})
+    frame = pd.DataFrame(
+        {"area": names[tg.area[rows]].ravel(), "outcome": np.array(OUTCOMES)[cls.ravel()]}
+    )
     shares = frame.groupby("area")["outcome"].value_counts(normalize=True).unstack(fill_value=0.0)
     return shares.reindex(columns=list(OUTCOMES), fill_value=0.0).sort_values("met"), label
 
@@ -81,14 +114,24 @@ def council_status(m: LPSAModel) -> np.ndarray:
 
 
 def retained_now(m: LPSAModel) -> pd.Series:
-    """For councils past their end: share of the end-of-agreement gain still there now, by approach kind."""
+    """For councils past their end: share of the end-of-agreement gain still there now, by approach
+    kind."""
     a, tg = m.auth, m.targets
-    after = a.signed & (m.phase_codes() == FOLLOW_UP) | (a.signed & (m.phase_codes() == PHASES.index("finished")))
+    after = a.signed & (m.phase_codes() == FOLLOW_UP) | (
+        a.signed & (m.phase_codes() == PHASES.index("finished"))
+    )
     if not after.any():
         return pd.Series(dtype=float)
-    frame = pd.DataFrame({"approach": np.array(["systemic", "new_working", "more_of_same"])[tg.approach[after].ravel()],
-                          "innovation_success": tg.innovation_success[after].ravel(),
-                          "end": tg.end_measured[after].ravel(), "now": tg.measured[after].ravel()})
+    frame = pd.DataFrame(
+        {
+            "approach": np.array(["systemic", "new_working", "more_of_same"])[
+                tg.approach[after].ravel()
+            ],
+            "innovation_success": tg.innovation_success[after].ravel(),
+            "end": tg.end_measured[after].ravel(),
+            "now": tg.measured[after].ravel(),
+        }
+    )
     frame = frame[frame["end"] > 0]
     kind = approach_kind(frame)
     sums = frame.groupby(kind)[["end", "now"]].sum()
@@ -104,6 +147,14 @@ def outcome_monitors(m: LPSAModel) -> pd.DataFrame:
     from model.outcomes import REGISTRY
 
     values = m.summary() if not m.running else {}
-    return pd.DataFrame([{"outcome": o.label, "value": o.format(values.get(o.name, float("nan"))),
-                          "direction": o.direction} for o in REGISTRY.values()
-                         if o.name in values or (m.running and not o.needs_twins)])
+    return pd.DataFrame(
+        [
+            {
+                "outcome": o.label,
+                "value": o.format(values.get(o.name, float("nan"))),
+                "direction": o.direction,
+            }
+            for o in REGISTRY.values()
+            if o.name in values or (m.running and not o.needs_twins)
+        ]
+    )

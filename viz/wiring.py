@@ -29,30 +29,84 @@ class Story:
 STORIES: dict[str, Story] = {
     "none": Story("Free play", "lpsa1_baseline", {}, "Move the controls, press Reset, then play."),
     "cash_strapped_more_of_the_same": Story(
-        "A cash-strapped council doing more of the same", "lpsa1_baseline",
+        "A cash-strapped council doing more of the same",
+        "lpsa1_baseline",
         {"authorities": {"budget_climate_mean": 0.12}, "approach": {"cash_strapped_weight": 4.0}},
-        "PPG spent fire-fighting buys a short boost that falls back when the money stops (000:93, 000:133)."),
+        (
+            "PPG spent fire-fighting buys a short boost that falls back when the money stops "
+            "(000:93, 000:133)."
+        ),
+    ),
     "champion_leaves": Story(
-        "A champion leaving without handover", "lpsa1_baseline",
-        {"authorities": {"turnover_rate": 0.25, "leadership_mean": 0.1}, "implementation": {"handover_base": 0.0, "reappoint_rate": 0.05}},
-        "When the person driving a target leaves and nobody picks it up, progress stalls (001:57, 001:93)."),
+        "A champion leaving without handover",
+        "lpsa1_baseline",
+        {
+            "authorities": {"turnover_rate": 0.25, "leadership_mean": 0.1},
+            "implementation": {"handover_base": 0.0, "reappoint_rate": 0.05},
+        },
+        (
+            "When the person driving a target leaves and nobody picks it up, progress stalls "
+            "(001:57, 001:93)."
+        ),
+    ),
     "priorities_shift": Story(
-        "Central priorities shifting mid-agreement", "lpsa1_baseline",
+        "Central priorities shifting mid-agreement",
+        "lpsa1_baseline",
         {"departments": {"priority_shift_rate": 0.2, "shift_recovery": 0.0}},
-        "Car crime to burglary: the police follow the Home Office and partnership targets stall and fall back (000:173, 000:357)."),
+        (
+            "Car crime to burglary: the police follow the Home Office and partnership targets "
+            "stall and fall back (000:173, 000:357)."
+        ),
+    ),
     "systemic_change": Story(
-        "An authority making systemic change", "lpsa1_baseline",
-        {"authorities": {"budget_climate_mean": 0.8, "risk_tolerance_mean": 0.85}, "approach": {"base_systemic": 1.0}},
-        "Systemic change dips before it rises, only about one innovation in three works, and what works stays (003:739, 000:290)."),
+        "An authority making systemic change",
+        "lpsa1_baseline",
+        {
+            "authorities": {"budget_climate_mean": 0.8, "risk_tolerance_mean": 0.85},
+            "approach": {"base_systemic": 1.0},
+        },
+        (
+            "Systemic change dips before it rises, only about one innovation in three works, and "
+            "what works stays (003:739, 000:290)."
+        ),
+    ),
 }
 
 # Control name -> (scenario path, default slider position, label, min, max, step)
 SLIDERS: dict[str, tuple[str, float, str, float, float, float]] = {
-    "ppg_share": ("funding.ppg_share", 0.13, "PPG share of the money (0 = all reward)", 0.0, 1.0, 0.01),
+    "ppg_share": (
+        "funding.ppg_share",
+        0.13,
+        "PPG share of the money (0 = all reward)",
+        0.0,
+        1.0,
+        0.01,
+    ),
     "stretch_ambition": ("stretch.ambition", 1.0, "Stretch ambition", 0.6, 1.6, 0.05),
-    "turnover_rate": ("authorities.turnover_rate", 0.08, "Staff turnover (per quarter)", 0.0, 0.3, 0.01),
-    "priority_shift_rate": ("departments.priority_shift_rate", 0.04, "Central priority shifts (per quarter)", 0.0, 0.3, 0.01),
-    "budget_climate_mean": ("authorities.budget_climate_mean", 0.5, "Budget climate (0 cash-strapped, 1 affluent)", 0.05, 0.95, 0.05),
+    "turnover_rate": (
+        "authorities.turnover_rate",
+        0.08,
+        "Staff turnover (per quarter)",
+        0.0,
+        0.3,
+        0.01,
+    ),
+    "priority_shift_rate": (
+        "departments.priority_shift_rate",
+        0.04,
+        "Central priority shifts (per quarter)",
+        0.0,
+        0.3,
+        0.01,
+    ),
+    "budget_climate_mean": (
+        "authorities.budget_climate_mean",
+        0.5,
+        "Budget climate (0 cash-strapped, 1 affluent)",
+        0.05,
+        0.95,
+        0.05,
+    ),
 }
 MECHANISMS = list(Mechanisms.model_fields)
 
@@ -64,7 +118,9 @@ def _set(tree: dict[str, Any], path: str, value: Any) -> None:
     tree[leaf] = value
 
 
-def dashboard_overrides(story: str = "none", mechanisms: dict[str, bool] | None = None, **controls: float) -> dict[str, Any]:
+def dashboard_overrides(
+    story: str = "none", mechanisms: dict[str, bool] | None = None, **controls: float
+) -> dict[str, Any]:
     """Scenario overrides from a story, the slider positions and the mechanism switches.
 
     A slider at its default position is left out (the preset's or story's value stands); a switch
@@ -88,34 +144,82 @@ def dashboard_overrides(story: str = "none", mechanisms: dict[str, bool] | None 
 class DashboardModel(LPSAModel):
     """LPSAModel built from dashboard controls (all keywords, as SolaraViz needs)."""
 
-    def __init__(self, preset: str = "lpsa1_baseline", story: str = "none", n_authorities: int = 130, seed: int = 2001,
-                 ppg_share: float = SLIDERS["ppg_share"][1], stretch_ambition: float = SLIDERS["stretch_ambition"][1],
-                 turnover_rate: float = SLIDERS["turnover_rate"][1], priority_shift_rate: float = SLIDERS["priority_shift_rate"][1],
-                 budget_climate_mean: float = SLIDERS["budget_climate_mean"][1], **kwargs: bool) -> None:
-        # Mechanism switches arrive as keywords; Mesa's SolaraViz accepts extra names only via **kwargs.
-        # Mesa 3.5's SolaraViz also passes its own experimental `scenario`; the seed slider drives ours.
+    def __init__(
+        self,
+        preset: str = "lpsa1_baseline",
+        story: str = "none",
+        n_authorities: int = 130,
+        seed: int = 2001,
+        ppg_share: float = SLIDERS["ppg_share"][1],
+        stretch_ambition: float = SLIDERS["stretch_ambition"][1],
+        turnover_rate: float = SLIDERS["turnover_rate"][1],
+        priority_shift_rate: float = SLIDERS["priority_shift_rate"][1],
+        budget_climate_mean: float = SLIDERS["budget_climate_mean"][1],
+        **kwargs: bool,
+    ) -> None:
+        # Mechanism switches arrive as keywords; Mesa's SolaraViz accepts extra names only via
+        # **kwargs.
+        # Mesa 3.5's SolaraViz also passes its own experimental `scenario`; the seed slider drives
+        # ours.
         kwargs.pop("scenario", None)
         mechanisms = kwargs
         if story != "none":
             preset = STORIES[story].preset
-        overrides = dashboard_overrides(story, mechanisms, ppg_share=ppg_share, stretch_ambition=stretch_ambition,
-                                        turnover_rate=turnover_rate, priority_shift_rate=priority_shift_rate,
-                                        budget_climate_mean=budget_climate_mean)
+        overrides = dashboard_overrides(
+            story,
+            mechanisms,
+            ppg_share=ppg_share,
+            stretch_ambition=stretch_ambition,
+            turnover_rate=turnover_rate,
+            priority_shift_rate=priority_shift_rate,
+            budget_climate_mean=budget_climate_mean,
+        )
         overrides = deep_merge(overrides, {"scheme": {"n_authorities": int(n_authorities)}})
         super().__init__(load_scenario(preset, overrides), seed=int(seed))
         self.preset, self.story = preset, story
 
 
 def model_params() -> dict[str, Any]:
-    """SolaraViz ``model_params``: presets, stories, sliders and a checkbox per mechanism (names must not clash)."""
+    """SolaraViz ``model_params``: presets, stories, sliders and a checkbox per mechanism (names
+    must not clash)."""
     params: dict[str, Any] = {
-        "preset": {"type": "Select", "value": "lpsa1_baseline", "values": PRESETS, "label": "Scenario preset"},
+        "preset": {
+            "type": "Select",
+            "value": "lpsa1_baseline",
+            "values": PRESETS,
+            "label": "Scenario preset",
+        },
         "story": {"type": "Select", "value": "none", "values": list(STORIES), "label": "Story"},
-        "n_authorities": {"type": "SliderInt", "value": 130, "min": 10, "max": 400, "step": 10, "label": "Councils"},
-        "seed": {"type": "SliderInt", "value": 2001, "min": 1, "max": 9999, "step": 1, "label": "Seed"},
+        "n_authorities": {
+            "type": "SliderInt",
+            "value": 130,
+            "min": 10,
+            "max": 400,
+            "step": 10,
+            "label": "Councils",
+        },
+        "seed": {
+            "type": "SliderInt",
+            "value": 2001,
+            "min": 1,
+            "max": 9999,
+            "step": 1,
+            "label": "Seed",
+        },
     }
     for name, (_, default, label, lo, hi, step) in SLIDERS.items():
-        params[name] = {"type": "SliderFloat", "value": default, "min": lo, "max": hi, "step": step, "label": label}
+        params[name] = {
+            "type": "SliderFloat",
+            "value": default,
+            "min": lo,
+            "max": hi,
+            "step": step,
+            "label": label,
+        }
     for name in MECHANISMS:
-        params[name] = {"type": "Checkbox", "value": True, "label": f"mechanism: {name.replace('_', ' ')}"}
+        params[name] = {
+            "type": "Checkbox",
+            "value": True,
+            "label": f"mechanism: {name.replace('_', ' ')}",
+        }
     return params
