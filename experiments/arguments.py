@@ -92,6 +92,15 @@ def add_executor_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 Health = Callable[[], None]
+DASK_LOGGERS = ("distributed", "tornado", "asyncio")
+
+
+def silence_dask_logging() -> None:
+    """Mute Dask's, Tornado's and asyncio's loggers and every child logger they have configured:
+    a lost cluster is reported by the runner in one line, not by pages of their tracebacks."""
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in DASK_LOGGERS]
+    for name in (*DASK_LOGGERS, *names):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 def make_executor(
@@ -114,8 +123,7 @@ def make_executor(
 
     from distributed import Client, LocalCluster
 
-    for name in ("distributed", "distributed.client", "tornado", "asyncio"):  # after the import,
-        logging.getLogger(name).setLevel(logging.CRITICAL + 1)  # which configures them
+    silence_dask_logging()  # after the import, which configures these loggers
 
     if dask == "local":
         cluster = stack.enter_context(
@@ -137,6 +145,7 @@ def make_executor(
                 f"--dask: cannot reach scheduler {dask!r} ({exc}); allowed: 'local' "
                 "or a reachable tcp://HOST:PORT"
             ) from None
+    silence_dask_logging()  # and the loggers the client has added since
     last_ok = [time.monotonic()]
 
     def health() -> None:

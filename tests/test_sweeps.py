@@ -33,6 +33,32 @@ def tiny_sweep(
     return sweep
 
 
+def start_sweep(sweep: Path, out: Path, *options: str, **popen) -> subprocess.Popen:
+    """Start ``run.py sweep`` in the background (text pipes unless ``popen`` says otherwise)."""
+    kwargs = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}
+    cmd = [
+        sys.executable,
+        str(ROOT / "run.py"),
+        "sweep",
+        str(sweep),
+        *options,
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    return subprocess.Popen(cmd, cwd=ROOT, **kwargs)
+
+
+def chunks_written(out: Path) -> int:
+    return len(list((out / "chunks").glob("chunk-*.parquet")))
+
+
+def wait_for_chunks(out: Path, count: int = 1, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline and chunks_written(out) < count:
+        time.sleep(0.05)
+
+
 @pytest.mark.slow
 def test_local_processes_and_dask_give_identical_results(tmp_path):
     sweep = tiny_sweep(
@@ -84,33 +110,19 @@ def test_a_killed_sweep_resumes_with_nothing_lost_or_duplicated(tmp_path):
         councils=130,
     )
     out = tmp_path / "killed"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "run.py"),
-            "sweep",
-            str(sweep),
-            "--workers",
-            "1",
-            "--out",
-            str(out),
-            "--quiet",
-        ],
-        cwd=ROOT,
+    proc = start_sweep(
+        sweep,
+        out,
+        "--workers",
+        "1",
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-
-    def chunks_written() -> int:
-        return len(list((out / "chunks").glob("chunk-*.parquet")))
-
-    deadline = time.time() + 120
-    while time.time() < deadline and chunks_written() < 3:
-        time.sleep(0.05)
+    wait_for_chunks(out, 3)
     os.killpg(proc.pid, signal.SIGKILL)  # the whole process group: the sweep and its workers
     proc.wait()
-    written = chunks_written()
+    written = chunks_written(out)
     assert 3 <= written < 24, "the kill should land part way through"
     assert not (out / "runs.parquet").exists()
     r = run_cli("sweep", str(sweep), "--workers", "2", "--out", str(out), "--quiet")
@@ -132,23 +144,14 @@ def test_a_killed_sweep_resumes_with_nothing_lost_or_duplicated(tmp_path):
 @pytest.mark.slow
 def test_a_failing_run_is_recorded_and_reported(tmp_path):
     sweep = tiny_sweep(tmp_path)
-    env = {**os.environ, "LPSA_FAIL_RUNS": "3"}
-    r = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "run.py"),
-            "sweep",
-            str(sweep),
-            "--workers",
-            "2",
-            "--out",
-            str(tmp_path / "f"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    r = run_cli(
+        "sweep",
+        str(sweep),
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path / "f"),
+        env={"LPSA_FAIL_RUNS": "3"},
     )
     assert r.returncode == 1
     assert "1 run(s) failed" in r.stdout and "injected failure" in r.stdout
@@ -256,25 +259,16 @@ def test_report_and_discovery_regenerate_from_the_sweep_file_in_one_command(tmp_
 @pytest.mark.parametrize("backend", [["--dask", "local"], []], ids=["dask", "processes"])
 def test_runs_of_a_worker_that_dies_are_retried(tmp_path, backend):
     sweep = tiny_sweep(tmp_path)
-    env = {**os.environ, "LPSA_DIE_ONCE": str(tmp_path)}
-    r = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "run.py"),
-            "sweep",
-            str(sweep),
-            *backend,
-            "--workers",
-            "2",
-            "--out",
-            str(tmp_path / "d"),
-            "--quiet",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    r = run_cli(
+        "sweep",
+        str(sweep),
+        *backend,
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path / "d"),
+        "--quiet",
+        env={"LPSA_DIE_ONCE": str(tmp_path)},
     )
     assert (tmp_path / "worker-died").exists(), "the injected worker death did not happen"
     assert r.returncode == 0, r.stderr[-2000:]
@@ -302,26 +296,8 @@ def test_two_sweeps_into_one_folder_at_once_one_refuses_and_no_row_is_mixed(tmp_
     )
     b = tiny_sweep(tmp_path, "levers:\n  funding.ppg_share: {values: [0.9]}\n", name="b")
     out = tmp_path / "shared"
-    first = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "run.py"),
-            "sweep",
-            str(a),
-            "--workers",
-            "1",
-            "--out",
-            str(out),
-            "--quiet",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline and not list((out / "chunks").glob("chunk-*.parquet")):
-        time.sleep(0.05)
+    first = start_sweep(a, out, "--workers", "1")
+    wait_for_chunks(out)
     started = time.time()
     second = run_cli("sweep", str(b), "--workers", "1", "--out", str(out))
     assert time.time() - started < 30
@@ -580,30 +556,17 @@ def test_losing_the_dask_scheduler_ends_the_sweep_with_one_line(tmp_path):
             councils=130,
         )
         out = tmp_path / "o"
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "run.py"),
-                "sweep",
-                str(sweep),
-                "--dask",
-                f"tcp://127.0.0.1:{port}",
-                "--worker-timeout",
-                "3",
-                "--retries",
-                "0",
-                "--out",
-                str(out),
-                "--quiet",
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        proc = start_sweep(
+            sweep,
+            out,
+            "--dask",
+            f"tcp://127.0.0.1:{port}",
+            "--worker-timeout",
+            "3",
+            "--retries",
+            "0",
         )
-        deadline = time.time() + 120
-        while time.time() < deadline and not list((out / "chunks").glob("chunk-*.parquet")):
-            time.sleep(0.05)
+        wait_for_chunks(out)
         scheduler.kill()
         _, err = proc.communicate(timeout=120)
         assert proc.returncode != 0 and "workers lost" in err
