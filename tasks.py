@@ -4,7 +4,8 @@
     python3 tasks.py run [run.py arguments...]   # create .venv on first use, run the main job
     python3 tasks.py test [pytest arguments...]  # create .venv on first use (and Debian's
                                                  # chromium for the browser test, when missing
-                                                 # and run as root), lint and test
+                                                 # and run as root), lint (ruff check and
+                                                 # format --check) and test
     python3 tasks.py setup                       # only create/update .venv
 
 The virtualenv is rebuilt when pyproject.toml changes (a hash stamp in .venv).
@@ -87,10 +88,11 @@ def main(argv: list[str]) -> int:
     if command == "run":
         return subprocess.call([str(PY), "run.py", *rest], cwd=ROOT)
     ensure_chromium()
-    lint = subprocess.call([str(PY), "-m", "ruff", "check", "."], cwd=ROOT)
-    if lint != 0:
-        print("ruff found problems (above)", file=sys.stderr)
-        return lint
+    for lint in (["check", "."], ["format", "--check", "."]):
+        status = subprocess.call([str(PY), "-m", "ruff", *lint], cwd=ROOT)
+        if status != 0:
+            print(f"ruff {lint[0]} found problems (above)", file=sys.stderr)
+            return status
     return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT)
 
 
