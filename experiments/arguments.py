@@ -31,6 +31,10 @@ def positive_int(text: str) -> int:
     return _whole(text, 1, 10**12, "a whole number >= 1")
 
 
+def replications(text: str) -> int:
+    return _whole(text, 1, 100_000, "a whole number from 1 to 100,000")
+
+
 def non_negative_int(text: str) -> int:
     return _whole(text, 0, 100, "a whole number from 0 to 100")
 

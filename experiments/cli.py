@@ -41,7 +41,7 @@ class UsageError(Exception):
 
 
 def build_parser(prog: str = "lpsa") -> argparse.ArgumentParser:
-    from .arguments import positive_int, seed
+    from .arguments import replications, seed
 
     p = argparse.ArgumentParser(
         prog=prog,
@@ -58,7 +58,7 @@ def build_parser(prog: str = "lpsa") -> argparse.ArgumentParser:
     p.add_argument("--seed", type=seed, help="master seed (default: the first scenario's seed)")
     p.add_argument(
         "--replications",
-        type=positive_int,
+        type=replications,
         help="replications per scenario (default: the scenario's)",
     )
     p.add_argument("--out", type=Path, help="output folder (default results/<scenario>-<time>)")
@@ -100,6 +100,7 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
 
     from . import io, provenance
     from .arguments import default_out
+    from .design import scenario_hash
     from .runs import TABLES, run_scenarios, summary_table
 
     scenarios = [load_scenario(ref) for ref in args.scenarios]
@@ -120,7 +121,7 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
         seed=seed,
         replications=reps,
         twins=not args.no_twins,
-        scenario_sha256={sc.name: _scenario_hash(sc) for sc in scenarios},
+        scenario_sha256={sc.name: scenario_hash(sc) for sc in scenarios},
     )
     results = run_scenarios(
         scenarios, reps, seed, twins=not args.no_twins, progress=None if args.quiet else "runs"
@@ -149,12 +150,6 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
         print(format_summary(summary))
         print(f"\nResults written to {out}")
     return 0
-
-
-def _scenario_hash(scenario: object) -> str:
-    from .design import scenario_hash
-
-    return scenario_hash(scenario)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None, prog: str = "lpsa") -> int:

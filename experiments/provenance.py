@@ -103,10 +103,17 @@ def manifest(command: str, argv: list[str] | None = None, **fields: Any) -> dict
     }
 
 
-def record(out: Path, command: str, argv: list[str], started: str, **fields: Any) -> Path:
-    """Write ``out/manifest.json`` for a finished command that started at ``started``."""
+def record(
+    out: Path,
+    command: str,
+    argv: list[str],
+    started: str,
+    name: str = "manifest.json",
+    **fields: Any,
+) -> Path:
+    """Write ``out/<name>`` for a finished command that started at ``started``."""
     from . import io
 
     data = manifest(command, argv, **fields)
     data.update(started=started, finished=now())
-    return io.write_json(out / "manifest.json", data)
+    return io.write_json(out / name, data)

@@ -21,7 +21,7 @@ import pandas as pd
 from model import ScenarioError, load_scenario
 from model.outcomes import REGISTRY
 
-from . import io
+from . import io, provenance
 from .runner import Design, Outcomes, Point, require_success, run_table
 from .validate import bootstrap_ci
 
@@ -206,6 +206,7 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     from .sweeps import results_for
 
+    started = provenance.now()
     folder = results_for(args.results)
     runs, manifest = load(folder)
     comp = None
@@ -217,5 +218,14 @@ def main(argv: list[str]) -> int:
             bool(manifest.get("twins")),
         )
     path = write_report(folder, runs, manifest, comp)
+    provenance.record(
+        folder,
+        "report",
+        argv,
+        started,
+        name="report-manifest.json",
+        sweep_id=manifest.get("sweep_id"),
+        compare=manifest.get("compare"),
+    )
     print(f"Report written to {path}")
     return 0

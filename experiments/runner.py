@@ -16,7 +16,6 @@ executor, the number of workers or the chunk size. A run that raises becomes a r
 from __future__ import annotations
 
 import os
-import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -29,7 +28,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from model import LPSAModel, Scenario, ScenarioError, load_scenario, replication_seed, run_pair
-from model.outcomes import REGISTRY, outcome_names
+from model.outcomes import outcome_names
 from model.scenario import parameter_overrides
 from model.single_run import run_outcomes
 
@@ -248,23 +247,10 @@ def run_table(
     return rows_to_table(rows)
 
 
-def failures(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["status"] != "ok"]
-
-
 def require_success(table: pd.DataFrame) -> pd.DataFrame:
     """The table, or a ``ScenarioError`` naming the first failed runs."""
-    bad = failures(table)
+    bad = table[table["status"] != "ok"]
     if len(bad):
         first = "; ".join(f"run {r.run_id} ({r.name}): {r.error}" for r in bad.head(3).itertuples())
         raise ScenarioError(f"{len(bad)} of {len(table)} runs failed: {first}")
     return table
-
-
-def outcome_label(name: str) -> str:
-    """The registry's label for an outcome, or the name itself for other measures."""
-    return REGISTRY[name].label if name in REGISTRY else name
-
-
-def timestamp() -> str:
-    return time.strftime("%Y%m%d-%H%M%S")

@@ -20,7 +20,7 @@ import pandas as pd
 
 from model import Scenario, ScenarioError
 
-from .arguments import add_executor_arguments, positive_int, seed
+from .arguments import add_executor_arguments, replications, seed
 from .design import EXPERIMENT_DIR, Experiment
 from .runner import Design, Measure, Point, require_success, run_table
 
@@ -63,7 +63,7 @@ def add_analysis_arguments(ap: argparse.ArgumentParser) -> None:
         "experiments/uncertain_parameters.yaml); its base scenario is used",
     )
     ap.add_argument(
-        "--replications", type=positive_int, default=2, help="replications per point (default 2)"
+        "--replications", type=replications, default=2, help="replications per point (default 2)"
     )
     ap.add_argument("--seed", type=seed, default=2001, help="master seed (default 2001)")
     ap.add_argument("--out", type=Path, help="output folder (default results/<analysis>-<time>)")

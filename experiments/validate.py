@@ -27,7 +27,7 @@ from model.outputs import approach_kind
 from model.scenario import MAX_RATING, QUARTERS_PER_YEAR
 
 from . import io, provenance
-from .arguments import default_out, positive_int
+from .arguments import default_out, replications
 from .arguments import seed as seed_arg
 from .design import scenario_hash
 from .runner import require_success, run_table, single
@@ -396,7 +396,7 @@ def main(argv: list[str]) -> int:
         default="lpsa1_baseline",
         help="scenario file or shipped name (default lpsa1_baseline)",
     )
-    p.add_argument("--replications", type=positive_int, default=DEFAULT_REPLICATIONS)
+    p.add_argument("--replications", type=replications, default=DEFAULT_REPLICATIONS)
     p.add_argument("--seed", type=seed_arg, help="master seed (default: the scenario's)")
     p.add_argument(
         "--out", type=Path, help="output folder (default results/validation-<scenario>-<timestamp>)"

@@ -102,7 +102,11 @@ def test_missing_scenario_and_bad_arguments_get_clear_messages(tmp_path):
     r = run_cli("nowhere.yaml")
     assert r.returncode == 2 and "not found" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("--replications", "0")
-    assert r.returncode == 2 and "--replications" in r.stderr and "whole number >= 1" in r.stderr
+    assert (
+        r.returncode == 2
+        and "--replications" in r.stderr
+        and "whole number from 1 to 100,000" in r.stderr
+    )
     r = run_cli("--seed", "minus")
     assert r.returncode == 2 and "--seed" in r.stderr and "Traceback" not in r.stderr
 
