@@ -71,8 +71,8 @@ def draw_authorities(rng: np.random.Generator, sc: Scenario, n: int) -> Authorit
     population = np.exp(rng.uniform(np.log(p.population_min), np.log(p.population_max), size=n))
     nbr = population * p.nbr_per_head_gbp * rng.lognormal(0.0, p.nbr_sd, size=n)  # median 1
     climate = _beta(rng, p.budget_climate_mean, k, n)
-    if not sc.mechanisms.budget_climate:
-        climate = np.full(n, 0.5)
+    if not sc.mechanisms.budget_climate:  # every authority at the population's mean climate
+        climate = np.full(n, p.budget_climate_mean)
     capacity = _beta(rng, p.capacity_mean, k, n)
     will = _beta(rng, p.will_mean, k, n)
     leadership = _beta(rng, p.leadership_mean, k, n)

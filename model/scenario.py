@@ -892,7 +892,7 @@ class Mechanisms(_Section):
         True,
         description=(
             "cash-strapped authorities fire-fight and keep less funding; budget cuts (000:133); "
-            "off = every authority average"
+            "off = every authority at budget_climate_mean"
         ),
     )
     systemic_persistence: bool = Field(
