@@ -429,15 +429,35 @@ def test_temporary_files_of_a_killed_sweep_are_removed_on_the_next_run(tmp_path)
     assert not any(f.exists() for f in stale)
 
 
-def _as_unprivileged_user() -> dict:
-    """Run a child as 'nobody' when we are root (root ignores permission bits)."""
+NOBODY = {"user": 65534, "group": 65534, "extra_groups": []}
+
+
+def _nobody_can_run_python() -> bool:
+    probe = subprocess.run(
+        [sys.executable, "-c", "import model"], cwd=ROOT, capture_output=True, timeout=60, **NOBODY
+    )
+    return probe.returncode == 0
+
+
+def _read_only_folder(work: Path) -> tuple[Path, dict]:
+    """A folder this test's sweep cannot write to, and how to run the sweep.
+
+    Root ignores permission bits, so as root the sweep runs as 'nobody' on a folder of mode 555;
+    where 'nobody' cannot run this Python (an interpreter under root's home), the folder is /sys,
+    where not even root may create a file."""
+    out = work / "readonly"
+    out.mkdir()
+    os.chmod(out, 0o555)
     if os.geteuid() != 0:
-        return {}
-    return {"user": 65534, "group": 65534, "extra_groups": []}
+        return out, {}
+    if _nobody_can_run_python():
+        return out, NOBODY
+    return Path("/sys"), {}
 
 
 @pytest.mark.slow
-def test_a_read_only_output_folder_stops_the_sweep_at_once_naming_the_path(tmp_path):
+def test_a_read_only_output_folder_stops_the_sweep_at_once_naming_the_path():
+    import shutil
     import tempfile
 
     work = Path(tempfile.mkdtemp(prefix="lpsa-ro-"))
@@ -446,9 +466,7 @@ def test_a_read_only_output_folder_stops_the_sweep_at_once_naming_the_path(tmp_p
         sweep = tiny_sweep(work)
         for f in work.iterdir():
             os.chmod(f, 0o644)
-        out = work / "readonly"
-        out.mkdir()
-        os.chmod(out, 0o555)
+        out, user = _read_only_folder(work)
         started = time.time()
         r = subprocess.run(
             [
@@ -465,15 +483,13 @@ def test_a_read_only_output_folder_stops_the_sweep_at_once_naming_the_path(tmp_p
             capture_output=True,
             text=True,
             timeout=120,
-            **_as_unprivileged_user(),
+            **user,
         )
         assert time.time() - started < 30
         assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
         assert str(out) in r.stderr and "cannot write" in r.stderr
     finally:
         os.chmod(work / "readonly", 0o755)
-        import shutil
-
         shutil.rmtree(work, ignore_errors=True)
 
 
