@@ -28,7 +28,16 @@ def _whole(text: str, low: int, high: int, allowed: str) -> int:
 
 
 def positive_int(text: str) -> int:
-    return _whole(text, 1, 10**12, "a whole number >= 1")
+    """A count of points, samples, trajectories or boxes: 1 to 1,000,000."""
+    return _whole(text, 1, 1_000_000, "a whole number from 1 to 1,000,000")
+
+
+def workers(text: str) -> int:
+    return _whole(text, 1, 1024, "a whole number from 1 to 1024")
+
+
+def run_limit(text: str) -> int:
+    return _whole(text, 1, 10**9, "a whole number from 1 to 1,000,000,000")
 
 
 def replications(text: str) -> int:
@@ -73,7 +82,7 @@ def dask_address(text: str) -> str:
 
 def add_executor_arguments(ap: argparse.ArgumentParser) -> None:
     """--workers, --dask, --retries and --worker-timeout."""
-    ap.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
+    ap.add_argument("--workers", type=workers, help="worker processes (default: all cores)")
     ap.add_argument(
         "--dask",
         type=dask_address,
@@ -92,6 +101,17 @@ def add_executor_arguments(ap: argparse.ArgumentParser) -> None:
         default=60.0,
         help="seconds without any Dask worker, or without the scheduler, before "
         "giving up (default 60)",
+    )
+
+
+def add_max_runs(ap: argparse.ArgumentParser) -> None:
+    from .design import MAX_RUNS
+
+    ap.add_argument(
+        "--max-runs",
+        type=run_limit,
+        default=MAX_RUNS,
+        help=f"refuse designs of more runs than this (default {MAX_RUNS:,})",
     )
 
 

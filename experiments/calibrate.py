@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import io, provenance
 from .arguments import default_out, fraction, make_executor, positive_int
-from .design import sample_unit_cube
+from .design import check_run_count, sample_unit_cube
 from .uncertainty import add_analysis_arguments, evaluate_points, load_uncertain, to_points
 from .validate import PATTERNS, check_patterns, pattern_values
 
@@ -84,6 +84,7 @@ def main(argv: list[str]) -> int:
     out = args.out or default_out(f"calibration-{base.name}")
     io.prepare_folder(out)
     started = provenance.now()
+    check_run_count("--samples", args.samples, args.replications, args.max_runs)
     points = to_points(params, sample_unit_cube("lhs", len(params), args.samples, args.seed))
     with ExitStack() as stack:
         executor, backend, _ = make_executor(

@@ -179,13 +179,7 @@ class Experiment:
             self.spec = ExperimentSpec.model_validate(read_yaml_mapping(self.path))
         except ValidationError as exc:
             raise ScenarioError(format_validation_error(str(self.path), exc)) from None
-        n_runs = self.spec.n_points() * self.spec.replications
-        if n_runs > max_runs:
-            raise ScenarioError(
-                f"{self.path}: {self.spec.n_points():,} points x {self.spec.replications} "
-                f"replications = {n_runs:,} runs; allowed: at most {max_runs:,} "
-                "(raise the limit with --max-runs if you mean it)"
-            )
+        check_run_count(str(self.path), self.spec.n_points(), self.spec.replications, max_runs)
         self.base = self._scenario(self.spec.base, "base")
         self.compare = [self._scenario(ref, "compare") for ref in self.spec.compare]
         self._check_parameters()
@@ -257,6 +251,16 @@ class Experiment:
         }
         out.update({f"scenario {sc.name}": scenario_hash(sc) for sc in self.compare})
         return out
+
+
+def check_run_count(source: str, points: int, replications: int, max_runs: int = MAX_RUNS) -> None:
+    """Refuse, before anything is built, a design of more than ``max_runs`` runs."""
+    if points * replications > max_runs:
+        raise ScenarioError(
+            f"{source}: {points:,} points x {replications} replications = "
+            f"{points * replications:,} runs; allowed: at most {max_runs:,} (raise the limit "
+            "with --max-runs if you mean it)"
+        )
 
 
 def representative_values(p: Parameter, most: int = 50) -> list[Any]:

@@ -27,6 +27,7 @@ from model.outcomes import REGISTRY
 
 from . import io, provenance
 from .arguments import default_out, make_executor, positive_int
+from .design import check_run_count
 from .runner import Outcomes
 from .uncertainty import Uncertain, add_analysis_arguments, evaluate_points, load_uncertain
 
@@ -272,6 +273,10 @@ def main(argv: list[str]) -> int:
             f"{', '.join(o.name for o in REGISTRY.values() if not o.needs_twins)}"
         )
     exp, params = load_uncertain(args.parameters)
+    morris_points = args.trajectories * (len(params) + 1)
+    check_run_count("--trajectories", morris_points, args.replications, args.max_runs)
+    sobol_points = args.sobol_n * (min(args.sobol_top, len(params)) + 2)
+    check_run_count("--sobol-n", sobol_points, args.replications, args.max_runs)
     out = args.out or default_out(f"sensitivity-{exp.base.name}")
     io.prepare_folder(out)
     started = provenance.now()

@@ -36,7 +36,7 @@ from filelock import FileLock, Timeout
 from model import ScenarioError
 
 from . import io, provenance
-from .arguments import Health, add_executor_arguments, make_executor, positive_int
+from .arguments import Health, add_executor_arguments, add_max_runs, make_executor
 from .design import MAX_RUNS, Experiment
 from .runner import Outcomes, WorkersLost, iter_chunks, rows_to_table
 
@@ -254,15 +254,6 @@ def results_for(path: Path, workers: int | None = None, max_runs: int = MAX_RUNS
             f"{out / 'runs.parquet'})"
         )
     return out
-
-
-def add_max_runs(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument(
-        "--max-runs",
-        type=positive_int,
-        default=MAX_RUNS,
-        help=f"refuse experiments of more runs than this (default {MAX_RUNS:,})",
-    )
 
 
 def main(argv: list[str]) -> int:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from model import Scenario, ScenarioError
 
-from .arguments import add_executor_arguments, replications, seed
+from .arguments import add_executor_arguments, add_max_runs, replications, seed
 from .design import EXPERIMENT_DIR, Experiment
 from .runner import Design, Measure, Point, require_success, run_table
 
@@ -67,6 +67,7 @@ def add_analysis_arguments(ap: argparse.ArgumentParser) -> None:
     )
     ap.add_argument("--seed", type=seed, default=2001, help="master seed (default 2001)")
     ap.add_argument("--out", type=Path, help="output folder (default results/<analysis>-<time>)")
+    add_max_runs(ap)
     add_executor_arguments(ap)
 
 

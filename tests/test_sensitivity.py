@@ -80,3 +80,19 @@ def test_an_outcome_undefined_at_some_points_is_reported_and_the_rest_analysed(t
 def test_bad_sobol_sample_size_is_refused():
     r = run_cli("sensitivity", "--sobol-n", "100")
     assert r.returncode == 2 and "power of 2" in r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["sensitivity", "--trajectories", "1000000"], "25,000,000 points"),
+        (["calibrate", "--samples", "1000000", "--replications", "5"], "5,000,000 runs"),
+        (["calibrate", "--samples", "1000000000000"], "from 1 to 1,000,000"),
+        (["sweep", "experiments/ppg_vs_reward.yaml", "--workers", "100000"], "from 1 to 1024"),
+    ],
+)
+def test_analyses_of_absurd_size_are_refused_at_once(args, expected):
+    r = run_cli(*args)
+    assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr) < 600
