@@ -126,27 +126,25 @@ def run_chunk(
         point_id, r = divmod(run_id, design.replications)
         point = points[point_id]
         seed = replication_seed(design.seed, r)
-        row: dict[str, Any] = {"run_id": run_id, "point": point_id, "replication": r, "seed": seed}
+        row: dict[str, Any] = {
+            "run_id": run_id,
+            "point": point_id,
+            "name": point.name,
+            "replication": r,
+            "seed": seed,
+            **point.columns(),
+        }
         try:
             if point_id not in scenarios:
                 scenarios[point_id] = design.scenario(point)
             sc = scenarios[point_id]
-            row = {
-                "run_id": run_id,
-                "point": point_id,
-                "name": point.name or sc.name,
-                "replication": r,
-                "seed": seed,
-                **point.columns(),
-            }
+            row["name"] = point.name or sc.name
             if run_id in fail:
                 raise RuntimeError(f"injected failure ({FAIL_HOOK})")
             row.update(measure(*run_pair(sc, seed, design.twins)))
             row.update(status="ok", error="")
         except Exception as exc:  # recorded, not raised: the other runs go on
             last = traceback.format_exc(limit=2).splitlines()[-1]
-            row.setdefault("name", point.name)
-            row.update(point.columns())
             row.update({c: np.nan for c in empty})
             row.update(
                 status="failed", error=f"{type(exc).__name__}: {str(exc)[:300]} | {last[:200]}"

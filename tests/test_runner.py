@@ -1,0 +1,57 @@
+"""The experiment runner: one tidy table, the same whatever the chunking or the executor."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+
+from experiments.runner import Design, Outcomes, Point, run_table
+from model import load_scenario, replication_seed
+
+SMALL = load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": 12}})
+
+
+def design(twins: bool = False) -> Design:
+    points = [Point({"funding.ppg_share": v}) for v in (0.1, 0.5, 0.9)]
+    return Design({"base": SMALL}, points, replications=3, seed=11, twins=twins)
+
+
+def test_the_table_is_identical_whatever_the_chunk_size_or_executor():
+    reference = run_table(design(), chunk_size=1)
+    for chunk in (2, 5, 100):
+        pd.testing.assert_frame_equal(reference, run_table(design(), chunk_size=chunk))
+    with ThreadPoolExecutor(2) as pool:
+        pd.testing.assert_frame_equal(reference, run_table(design(), executor=pool, chunk_size=4))
+
+
+def test_one_row_per_run_with_its_point_seed_and_outcomes():
+    table = run_table(design(twins=True), Outcomes(["targets_met_share", "additionality_mean"]))
+    assert list(table["run_id"]) == list(range(9))
+    assert list(table["funding.ppg_share"]) == [0.1] * 3 + [0.5] * 3 + [0.9] * 3
+    assert list(table["seed"]) == [replication_seed(11, r) for r in range(3)] * 3
+    assert table["additionality_mean"].notna().all() and (table["status"] == "ok").all()
+
+
+def test_a_point_that_is_not_a_valid_scenario_is_recorded_as_failed_not_raised():
+    bad = Design(
+        {"base": SMALL},
+        [Point({"funding.ppg_share": 0.5}), Point({"funding.ppg_share": 7})],
+        replications=2,
+        seed=1,
+    )
+    table = run_table(bad, Outcomes(["targets_met_share"]))
+    assert list(table["status"]) == ["ok", "ok", "failed", "failed"]
+    assert "funding.ppg_share" in table.loc[2, "error"]
+    assert table.loc[2:, "targets_met_share"].isna().all()
+    assert list(table.columns) == [
+        "run_id",
+        "point",
+        "name",
+        "replication",
+        "seed",
+        "funding.ppg_share",
+        "targets_met_share",
+        "status",
+        "error",
+    ]
