@@ -37,7 +37,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from model import Scenario, ScenarioError, load_scenario
 from model.outcomes import REGISTRY
-from model.scenario import format_validation_error, parameter_overrides, read_yaml_mapping, shorten
+from model.scenario import (
+    format_validation_error,
+    parameter_overrides,
+    read_yaml_mapping,
+    resolve_scenario_path,
+    shorten,
+)
 
 from .runner import Design, Point
 
@@ -185,8 +191,12 @@ class Experiment:
         self._check_parameters()
         self._points: list[Point] | None = None
 
-    def _scenario(self, ref: str, field: str, overrides: dict | None = None) -> Scenario:
+    def _scenario(self, ref: str | Scenario, field: str, overrides: dict | None = None) -> Scenario:
+        """A scenario named in this file: a path (relative to the file's folder or the working
+        folder), a shipped name, or an already loaded ``Scenario``."""
         try:
+            if isinstance(ref, str):
+                ref = resolve_scenario_path(ref, self.path.parent)
             return load_scenario(ref, overrides)
         except ScenarioError as exc:
             raise ScenarioError(f"{self.path}: field '{field}': {exc}") from None

@@ -20,6 +20,7 @@ import pandas as pd
 
 from model import ScenarioError, load_scenario
 from model.outcomes import REGISTRY
+from model.scenario import resolve_scenario_path
 
 from . import io, provenance
 from .runner import Design, Outcomes, Point, require_success, run_table
@@ -69,9 +70,12 @@ def per_value(runs: pd.DataFrame, param: str, outcome: str, seed: int) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def compare_scenarios(names: list[str], replications: int, seed: int, twins: bool) -> pd.DataFrame:
-    """Run the compare scenarios on the sweep's seeds; per-replication outcomes."""
-    scenarios = [load_scenario(n) for n in names]
+def compare_scenarios(
+    names: list[str], replications: int, seed: int, twins: bool, relative_to: Path | None = None
+) -> pd.DataFrame:
+    """Run the compare scenarios (names or paths, relative to ``relative_to`` first) on the
+    sweep's seeds; per-replication outcomes."""
+    scenarios = [load_scenario(resolve_scenario_path(n, relative_to)) for n in names]
     bases = {f"s{i}": sc for i, sc in enumerate(scenarios)}
     design = Design(
         bases, [Point(name=sc.name, base=k) for k, sc in bases.items()], replications, seed, twins
@@ -216,6 +220,7 @@ def main(argv: list[str]) -> int:
             int(manifest["replications"]),
             int(manifest["seed"]),
             bool(manifest.get("twins")),
+            Path(manifest["experiment_file"]).parent if "experiment_file" in manifest else None,
         )
     path = write_report(folder, runs, manifest, comp)
     provenance.record(

@@ -55,3 +55,19 @@ def test_a_point_that_is_not_a_valid_scenario_is_recorded_as_failed_not_raised()
         "status",
         "error",
     ]
+
+
+def test_an_experiment_files_scenarios_resolve_beside_it_from_any_folder(tmp_path, monkeypatch):
+    from experiments.design import Experiment
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "my_base.yaml").write_text("extends: lpsa1_baseline\nscheme: {n_authorities: 12}\n")
+    (folder / "exp.yaml").write_text(
+        "name: exp\nbase: my_base.yaml\ncompare: [my_base, ppg_heavy]\n"
+        "levers:\n  funding.ppg_share: {values: [0.2]}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    exp = Experiment(folder / "exp.yaml")
+    assert exp.base.name == "my_base" and exp.base.scheme.n_authorities == 12
+    assert [sc.name for sc in exp.compare] == ["my_base", "ppg_heavy"]
