@@ -80,11 +80,11 @@ def main(argv: list[str]) -> int:
     )
     args = ap.parse_args(argv)
     exp, params = load_uncertain(args.parameters)
+    check_run_count("--samples", args.samples, args.replications, args.max_runs)
     base = exp.base
     out = args.out or default_out(f"calibration-{base.name}")
     io.prepare_folder(out)
     started = provenance.now()
-    check_run_count("--samples", args.samples, args.replications, args.max_runs)
     points = to_points(params, sample_unit_cube("lhs", len(params), args.samples, args.seed))
     with ExitStack() as stack:
         executor, backend, _ = make_executor(

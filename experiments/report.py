@@ -34,8 +34,10 @@ def report_outcomes(columns: Iterable[str]) -> list[str]:
 
 
 def label(name: str) -> str:
+    """The registry's label with the unit shown (money in millions), unless the label says it."""
     o = REGISTRY[name]
-    return f"{o.label} ({'GBP m' if o.unit == 'GBP' else o.unit})"
+    unit = "GBP m" if o.unit == "GBP" else o.unit
+    return o.label if unit in o.label else f"{o.label} ({unit})"
 
 
 def scale(name: str) -> float:

@@ -92,7 +92,8 @@ def test_bad_sobol_sample_size_is_refused():
         (["sweep", "experiments/ppg_vs_reward.yaml", "--workers", "100000"], "from 1 to 1024"),
     ],
 )
-def test_analyses_of_absurd_size_are_refused_at_once(args, expected):
-    r = run_cli(*args)
+def test_analyses_of_absurd_size_are_refused_at_once(args, expected, tmp_path):
+    r = run_cli(*args, "--out", str(tmp_path / "out"))
     assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr) < 600
+    assert not (tmp_path / "out").exists(), "nothing is written for a refused analysis"
