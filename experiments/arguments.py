@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import ExitStack
@@ -143,8 +144,6 @@ def make_executor(
     if dask is None:
         n = workers or os.cpu_count() or 1
         return stack.enter_context(ProcessPoolExecutor(max_workers=n)), f"processes x{n}", None
-    import time
-
     from distributed import Client, LocalCluster
 
     silence_dask_logging()  # after the import, which configures these loggers
@@ -184,6 +183,4 @@ def make_executor(
 
 
 def default_out(name: str) -> Path:
-    import time
-
     return Path("results") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"

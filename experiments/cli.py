@@ -114,15 +114,7 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
     reps = args.replications or scenarios[0].replications
     out = args.out or default_out("_vs_".join(names))
     io.prepare_folder(out)
-    manifest = provenance.manifest(
-        "run",
-        [prog, *argv],
-        scenarios=names,
-        seed=seed,
-        replications=reps,
-        twins=not args.no_twins,
-        scenario_sha256={sc.name: scenario_hash(sc) for sc in scenarios},
-    )
+    started = provenance.now()
     results = run_scenarios(
         scenarios, reps, seed, twins=not args.no_twins, progress=None if args.quiet else "runs"
     )
@@ -143,8 +135,17 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
 
         for filename, make in FIGURES.items():
             io.save_figure(out / filename, make(results))
-    manifest["finished"] = provenance.now()
-    io.write_json(out / "manifest.json", manifest)
+    provenance.record(
+        out,
+        "run",
+        [prog, *argv],
+        started,
+        scenarios=names,
+        seed=seed,
+        replications=reps,
+        twins=not args.no_twins,
+        scenario_sha256={sc.name: scenario_hash(sc) for sc in scenarios},
+    )
     if not args.quiet:
         print(f"Summary (mean of {reps} replications each, seed {seed}):")
         print(format_summary(summary))

@@ -211,10 +211,6 @@ class Experiment:
             self._scenario(self.base, f"variants[{i}] ({v.name}).overrides", v.overrides)
 
     @property
-    def n_runs(self) -> int:
-        return self.spec.n_points() * self.spec.replications
-
-    @property
     def points(self) -> list[Point]:
         if self._points is None:
             self._points = self._build_points()
@@ -297,6 +293,11 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def json_sha256(data: object) -> str:
+    """Hash of JSON-able ``data``, independent of key order."""
+    return sha256_bytes(json.dumps(data, sort_keys=True).encode())
+
+
 def scenario_hash(scenario: Scenario) -> str:
     """Hash of a fully resolved scenario (every parameter, defaults included)."""
-    return sha256_bytes(json.dumps(scenario.model_dump(), sort_keys=True).encode())
+    return json_sha256(scenario.model_dump())

@@ -122,12 +122,24 @@ def write_parquet(
     return atomic_write(path, lambda p: pq.write_table(table, p))
 
 
+def _lpsa_metadata(schema: Any) -> dict[str, str]:
+    meta = schema.metadata or {}
+    return {k.decode()[5:]: v.decode() for k, v in meta.items() if k.startswith(b"lpsa.")}
+
+
 def parquet_metadata(path: Path) -> dict[str, str]:
-    """The ``lpsa.*`` schema metadata written by :func:`write_parquet`."""
+    """The ``lpsa.*`` schema metadata written by :func:`write_parquet` (the footer only)."""
     import pyarrow.parquet as pq
 
-    meta = pq.read_schema(path).metadata or {}
-    return {k.decode()[5:]: v.decode() for k, v in meta.items() if k.startswith(b"lpsa.")}
+    return _lpsa_metadata(pq.read_schema(path))
+
+
+def read_parquet(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A Parquet file's table and its ``lpsa.*`` metadata, in one read."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return table.to_pandas(), _lpsa_metadata(table.schema)
 
 
 def save_figure(path: str | Path, fig: Any, dpi: int = 110) -> Path:

@@ -23,7 +23,7 @@ from model.outcomes import REGISTRY
 from model.scenario import resolve_scenario_path
 
 from . import io, provenance
-from .runner import Design, Outcomes, Point, require_success, run_table
+from .runner import Outcomes, require_success, run_table, scenarios_design
 from .validate import bootstrap_ci
 
 
@@ -78,10 +78,7 @@ def compare_scenarios(
     """Run the compare scenarios (names or paths, relative to ``relative_to`` first) on the
     sweep's seeds; per-replication outcomes."""
     scenarios = [load_scenario(resolve_scenario_path(n, relative_to)) for n in names]
-    bases = {f"s{i}": sc for i, sc in enumerate(scenarios)}
-    design = Design(
-        bases, [Point(name=sc.name, base=k) for k, sc in bases.items()], replications, seed, twins
-    )
+    design = scenarios_design(scenarios, replications, seed, twins)
     runs = require_success(run_table(design, Outcomes(), progress="compare"))
     return runs.rename(columns={"name": "scenario"})
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,9 +86,18 @@ class Design:
         return load_scenario(self.bases[point.base], parameter_overrides(point.params) or None)
 
 
+def scenarios_design(
+    scenarios: Sequence[Scenario], replications: int, seed: int, twins: bool = False
+) -> Design:
+    """A design with one point per scenario, each as it is (named by the scenario)."""
+    bases = {f"s{i}": sc for i, sc in enumerate(scenarios)}
+    points = [Point(name=sc.name, base=key) for key, sc in bases.items()]
+    return Design(bases, points, replications, seed, twins)
+
+
 def single(scenario: Scenario, replications: int, seed: int, twins: bool = False) -> Design:
     """A design with one point: ``scenario`` as it is."""
-    return Design({"base": scenario}, [Point(name=scenario.name)], replications, seed, twins)
+    return scenarios_design([scenario], replications, seed, twins)
 
 
 class Outcomes:

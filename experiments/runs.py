@@ -14,10 +14,10 @@ from typing import Any
 import pandas as pd
 
 from model import LPSAModel, Scenario
-from model.counterfactual import attribution_columns
 from model.outcomes import outcome_names, summarise
+from model.single_run import targets_with_twin
 
-from .runner import Design, Point, iter_chunks, require_success, rows_to_table
+from .runner import iter_chunks, require_success, rows_to_table, scenarios_design
 
 TABLES = ("targets", "authorities", "quarters", "trajectory")
 
@@ -46,9 +46,7 @@ class ScenarioResults:
 
 def run_tables(model: LPSAModel, twin: LPSAModel | None) -> dict[str, Any]:
     """Measure: every outcome, plus the run's tables under ``"tables"``."""
-    targets = model.targets_frame()
-    if twin is not None:
-        targets = pd.concat([targets, attribution_columns(model, twin)], axis=1)
+    targets = targets_with_twin(model, twin)
     authorities = model.authorities_frame()
     tables = {
         "targets": targets,
@@ -68,10 +66,7 @@ def run_scenarios(
     progress: str | None = None,
 ) -> list[ScenarioResults]:
     """Run ``replications`` of each scenario on common random numbers; tables per scenario."""
-    bases = {f"s{i}": sc for i, sc in enumerate(scenarios)}
-    design = Design(
-        bases, [Point(name=sc.name, base=k) for k, sc in bases.items()], replications, seed, twins
-    )
+    design = scenarios_design(scenarios, replications, seed, twins)
     rows: list[dict[str, Any]] = []
     for _, chunk in iter_chunks(design, run_tables, executor, chunk_size=1, progress=progress):
         rows.extend(chunk)

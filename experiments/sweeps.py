@@ -23,7 +23,6 @@ Safety of a results folder:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import time
 from concurrent.futures import Executor
@@ -37,7 +36,7 @@ from model import ScenarioError
 
 from . import io, provenance
 from .arguments import Health, add_executor_arguments, add_max_runs, make_executor
-from .design import MAX_RUNS, Experiment
+from .design import MAX_RUNS, Experiment, json_sha256
 from .runner import Outcomes, WorkersLost, iter_chunks, rows_to_table
 
 LOCK_NAME = ".lpsa.lock"
@@ -54,9 +53,7 @@ class SweepFolder:
             "code": provenance.code_fingerprint(),
             "seed": str(experiment.spec.seed),
         }
-        self.sweep_id = hashlib.sha256(
-            json.dumps(self.identity, sort_keys=True).encode()
-        ).hexdigest()
+        self.sweep_id = json_sha256(self.identity)
         self._lock: FileLock | None = None
 
     @property
@@ -120,15 +117,19 @@ class SweepFolder:
             "and code to resume, or another --out"
         )
 
+    def _check_chunk(self, path: Path, metadata: dict[str, str]) -> None:
+        if metadata.get("sweep_id") != self.sweep_id:
+            raise ScenarioError(
+                f"{path}: a chunk of another sweep; allowed: remove it, or another --out"
+            )
+
     def done_chunks(self, n_chunks: int) -> list[int]:
+        """Indices of the chunks already written (each checked to be this sweep's)."""
         done = []
         for i in range(n_chunks):
             path = self.chunk_path(i)
             if path.is_file():
-                if io.parquet_metadata(path).get("sweep_id") != self.sweep_id:
-                    raise ScenarioError(
-                        f"{path}: a chunk of another sweep; allowed: remove it, or another --out"
-                    )
+                self._check_chunk(path, io.parquet_metadata(path))
                 done.append(i)
         return done
 
@@ -137,10 +138,12 @@ class SweepFolder:
 
     def combine(self, n_chunks: int) -> pd.DataFrame:
         """Stack every chunk into ``runs.parquet`` (sorted by run id), atomically."""
-        self.done_chunks(n_chunks)  # every chunk is this sweep's
-        runs = pd.concat(
-            [pd.read_parquet(self.chunk_path(i)) for i in range(n_chunks)], ignore_index=True
-        ).sort_values("run_id", ignore_index=True)
+        frames = []
+        for i in range(n_chunks):
+            frame, metadata = io.read_parquet(self.chunk_path(i))
+            self._check_chunk(self.chunk_path(i), metadata)
+            frames.append(frame)
+        runs = pd.concat(frames, ignore_index=True).sort_values("run_id", ignore_index=True)
         if runs["run_id"].duplicated().any():
             raise ScenarioError(
                 f"{self.out}: duplicated run ids in chunks; remove {self.out / 'chunks'} and rerun"

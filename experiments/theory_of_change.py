@@ -17,23 +17,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import LPSAModel, ScenarioError, run_outcomes
+from model import LPSAModel, ScenarioError
+from model.outcomes import summarise
 
 from . import io, provenance
 from .arguments import add_executor_arguments, default_out, make_executor
 from .design import Experiment
 from .runner import require_success, run_table
-from .validate import PATTERNS, bootstrap_ci, check_patterns, pattern_values
+from .validate import PATTERNS, bootstrap_ci, check_patterns, council_years, pattern_statistics
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "theory_of_change.yaml"
 METRICS = ["targets_met_share", "mean_share_of_stretch", "retained_gain_3y", "retained_gain_5y"]
 
 
 def patterns_and_metrics(model: LPSAModel, twin: LPSAModel | None = None) -> dict[str, Any]:
-    """Measure: every pattern statistic and the METRICS outcomes of one run."""
+    """Measure: every pattern statistic and the METRICS outcomes of one run (its targets table
+    built once for both)."""
+    targets = model.targets_frame()
+    outcomes = summarise(targets, model.authorities_frame())
     return {
-        **pattern_values(model),
-        **{k: v for k, v in run_outcomes(model).items() if k in METRICS},
+        **pattern_statistics(targets, council_years(model)),
+        **{k: outcomes[k] for k in METRICS},
     }
 
 

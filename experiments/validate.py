@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from model import LPSAModel, Scenario, load_scenario
+from model.outcomes import share
 from model.outputs import approach_kind
 from model.scenario import MAX_RATING, QUARTERS_PER_YEAR
 
@@ -60,16 +61,12 @@ def council_years(m: LPSAModel) -> pd.DataFrame:
 Statistic = Callable[[pd.DataFrame, pd.DataFrame], float]
 
 
-def _share(mask: pd.Series) -> float:
-    return float(mask.mean()) if len(mask) else float("nan")
-
-
 def _met_share_of(t: pd.DataFrame, areas: list[str]) -> float:
-    return _share(t.loc[t["area"].isin(areas), "outcome"] == "met")
+    return share(t.loc[t["area"].isin(areas), "outcome"] == "met")
 
 
 def _missed_share_of(t: pd.DataFrame, areas: list[str]) -> float:
-    return _share(t.loc[t["area"].isin(areas), "outcome"] == "missed")
+    return share(t.loc[t["area"].isin(areas), "outcome"] == "missed")
 
 
 def _retained_3y(t: pd.DataFrame, kind: str) -> float:
@@ -124,7 +121,7 @@ PATTERNS: list[Pattern] = [
         "~40% of targets met or almost certain",
         "001:127",
         "share of targets met",
-        lambda t, y: _share(t["outcome"] == "met"),
+        lambda t, y: share(t["outcome"] == "met"),
         0.30,
         0.50,
         "level",
@@ -135,7 +132,7 @@ PATTERNS: list[Pattern] = [
         "~25% likely missed",
         "001:127",
         "share of targets missed",
-        lambda t, y: _share(t["outcome"] == "missed"),
+        lambda t, y: share(t["outcome"] == "missed"),
         0.15,
         0.35,
         "level",
@@ -147,8 +144,8 @@ PATTERNS: list[Pattern] = [
         "001:129",
         "met share, local minus national",
         lambda t, y: (
-            _share(t.loc[~t["national"], "outcome"] == "met")
-            - _share(t.loc[t["national"], "outcome"] == "met")
+            share(t.loc[~t["national"], "outcome"] == "met")
+            - share(t.loc[t["national"], "outcome"] == "met")
         ),
         0.0,
         np.inf,
@@ -182,7 +179,7 @@ PATTERNS: list[Pattern] = [
         "even missed targets generally show some improvement",
         "001:127",
         "share of missed targets that improved",
-        lambda t, y: _share(t.loc[t["outcome"] == "missed", "share_of_stretch"] > 0),
+        lambda t, y: share(t.loc[t["outcome"] == "missed", "share_of_stretch"] > 0),
         0.75,
         1.0,
         "level",
@@ -216,8 +213,8 @@ PATTERNS: list[Pattern] = [
         "001:105",
         "met share, single-agency minus partnership",
         lambda t, y: (
-            _share(t.loc[~t["partnership"], "outcome"] == "met")
-            - _share(t.loc[t["partnership"], "outcome"] == "met")
+            share(t.loc[~t["partnership"], "outcome"] == "met")
+            - share(t.loc[t["partnership"], "outcome"] == "met")
         ),
         0.0,
         np.inf,
@@ -260,10 +257,14 @@ def bootstrap_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float
     return float(v.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
+def pattern_statistics(targets: pd.DataFrame, years: pd.DataFrame) -> dict[str, float]:
+    """Every pattern's statistic from a run's targets table and its councils' yearly means."""
+    return {p.id: p.compute(targets, years) for p in PATTERNS}
+
+
 def pattern_values(m: LPSAModel, twin: LPSAModel | None = None) -> dict[str, float]:
     """Every pattern's statistic for one finished run (a measure for the experiment runner)."""
-    targets, years = m.targets_frame(), council_years(m)
-    return {p.id: p.compute(targets, years) for p in PATTERNS}
+    return pattern_statistics(m.targets_frame(), council_years(m))
 
 
 def check_patterns(per_rep: dict[str, list[float]]) -> pd.DataFrame:

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from .outcomes import RETAINED_YEARS
-from .scenario import QUARTERS_PER_YEAR, Scenario, deep_merge, validate_scenario
+from .outputs import performance_after_end
+from .scenario import Scenario, deep_merge, validate_scenario
 
 if TYPE_CHECKING:
     from .model import LPSAModel
@@ -47,11 +48,6 @@ def twin_scenario(scenario: Scenario) -> Scenario:
     return validate_scenario(data, f"twin of {scenario.name}")
 
 
-def _true_after_end(m: LPSAModel, years: int) -> np.ndarray:
-    q = np.minimum(m.auth.end - 1 + QUARTERS_PER_YEAR * years, m.n_quarters - 1)
-    return m.true_history[q, np.arange(m.auth.end.size)]
-
-
 def attribution_columns(factual: LPSAModel, twin: LPSAModel) -> pd.DataFrame:
     """Per-target additionality, deadweight and retained additionality, rows as
     ``factual.targets_frame()``."""
@@ -70,6 +66,7 @@ def attribution_columns(factual: LPSAModel, twin: LPSAModel) -> pd.DataFrame:
     }
     for y in RETAINED_YEARS:
         cols[f"additionality_{y}y"] = (
-            _true_after_end(factual, y) - _true_after_end(twin, y)
+            performance_after_end(factual, y, factual.true_history)
+            - performance_after_end(twin, y, twin.true_history)
         ).ravel()
     return pd.DataFrame(cols)[keep].reset_index(drop=True)

@@ -101,7 +101,8 @@ def summarise(targets: pd.DataFrame, authorities: pd.DataFrame) -> dict[str, flo
 # Helpers for the computations
 
 
-def _share(mask: pd.Series) -> float:
+def share(mask: pd.Series) -> float:
+    """Share of True in ``mask``; NaN when it is empty."""
     return float(mask.mean()) if len(mask) else float("nan")
 
 
@@ -158,7 +159,7 @@ for _outcome in [
         "share",
         "higher is better",
         "share of targets whose reported figure reached 100 % of the stretch (payout rule)",
-        lambda t, a: _share(_met(t)),
+        lambda t, a: share(_met(t)),
         headline=True,
     ),
     _O(
@@ -167,7 +168,7 @@ for _outcome in [
         "share",
         "neither",
         "share of targets between the payout floor and 100 % of the stretch",
-        lambda t, a: _share(t["outcome"] == "partly"),
+        lambda t, a: share(t["outcome"] == "partly"),
     ),
     _O(
         "targets_missed_share",
@@ -175,7 +176,7 @@ for _outcome in [
         "share",
         "lower is better",
         "share of targets below the payout floor",
-        lambda t, a: _share(t["outcome"] == "missed"),
+        lambda t, a: share(t["outcome"] == "missed"),
     ),
     _O(
         "local_met_share",
@@ -183,7 +184,7 @@ for _outcome in [
         "share",
         "higher is better",
         "met share among local (non-national) targets",
-        lambda t, a: _share(_met(t)[~t["national"]]),
+        lambda t, a: share(_met(t)[~t["national"]]),
     ),
     _O(
         "national_met_share",
@@ -191,7 +192,7 @@ for _outcome in [
         "share",
         "higher is better",
         "met share among national targets (stretch on departmental PSA targets)",
-        lambda t, a: _share(_met(t)[t["national"]]),
+        lambda t, a: share(_met(t)[t["national"]]),
     ),
     _O(
         "ppg_spent",
@@ -269,7 +270,7 @@ for _outcome in [
         "share",
         "neither",
         "share of missed targets whose reported figure still rose (P4)",
-        lambda t, a: _share(t.loc[t["outcome"] == "missed", "share_of_stretch"] > 0),
+        lambda t, a: share(t.loc[t["outcome"] == "missed", "share_of_stretch"] > 0),
     ),
     _O(
         "partnership_met_share",
@@ -277,7 +278,7 @@ for _outcome in [
         "share",
         "higher is better",
         "met share among multi-agency targets",
-        lambda t, a: _share(_met(t)[t["partnership"]]),
+        lambda t, a: share(_met(t)[t["partnership"]]),
     ),
     _O(
         "single_agency_met_share",
@@ -285,7 +286,7 @@ for _outcome in [
         "share",
         "higher is better",
         "met share among single-agency targets",
-        lambda t, a: _share(_met(t)[~t["partnership"]]),
+        lambda t, a: share(_met(t)[~t["partnership"]]),
     ),
     _O(
         "sustained_gain_per_million",

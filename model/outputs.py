@@ -48,7 +48,8 @@ def quarters_frame(m: LPSAModel) -> pd.DataFrame:
     return frame
 
 
-def _performance_after_end(m: LPSAModel, years: int, history: np.ndarray) -> np.ndarray:
+def performance_after_end(m: LPSAModel, years: int, history: np.ndarray) -> np.ndarray:
+    """(A, T) figures of ``history`` (reported or true) ``years`` after each agreement's end."""
     a = m.auth
     q = np.minimum(a.end - 1 + QUARTERS_PER_YEAR * years, m.n_quarters - 1)
     return history[q, np.arange(a.end.size)]
@@ -95,8 +96,8 @@ def targets_frame(m: LPSAModel) -> pd.DataFrame:
         "max_reward_gbp": np.repeat(a.max_reward / T, T),
     }
     for y in RETAINED_YEARS:
-        cols[f"performance_{y}y"] = _performance_after_end(m, y, m.history).ravel()
-        cols[f"true_performance_{y}y"] = _performance_after_end(m, y, m.true_history).ravel()
+        cols[f"performance_{y}y"] = performance_after_end(m, y, m.history).ravel()
+        cols[f"true_performance_{y}y"] = performance_after_end(m, y, m.true_history).ravel()
     return pd.DataFrame(cols)[keep].reset_index(drop=True)
 
 

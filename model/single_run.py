@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .counterfactual import attribution_columns, twin_scenario
 from .model import LPSAModel
@@ -45,14 +46,17 @@ def run_pair(
     return factual, twin
 
 
+def targets_with_twin(factual: LPSAModel, twin: LPSAModel | None = None) -> pd.DataFrame:
+    """The run's targets table, with the twin's attribution columns when a twin is given."""
+    targets = factual.targets_frame()
+    if twin is None:
+        return targets
+    return pd.concat([targets, attribution_columns(factual, twin)], axis=1)
+
+
 def run_outcomes(factual: LPSAModel, twin: LPSAModel | None = None) -> dict[str, float]:
     """Every registered outcome of a finished run (twin outcomes when a twin is given)."""
-    targets = factual.targets_frame()
-    if twin is not None:
-        import pandas as pd
-
-        targets = pd.concat([targets, attribution_columns(factual, twin)], axis=1)
-    return summarise(targets, factual.authorities_frame())
+    return summarise(targets_with_twin(factual, twin), factual.authorities_frame())
 
 
 def run_model(
