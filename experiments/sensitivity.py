@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from concurrent.futures import Executor
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,57 +44,58 @@ def _problem(params: list[Uncertain]) -> dict:
     }
 
 
-def run_stage(
-    base: Scenario,
-    params: list[Uncertain],
-    X: np.ndarray,
-    replications: int,
-    seed: int,
-    executor: Executor,
-    label: str,
-    outputs: list[str],
-) -> pd.DataFrame:
-    """Mean of each output over replications, one row per sample point."""
-    points = [{p.path: float(v) for p, v in zip(params, row)} for row in X]
-    frame = evaluate_points(base, points, replications, seed, Outcomes(outputs), executor, label)
-    return frame.groupby("point")[outputs].mean().reindex(range(len(points)))
+@dataclass
+class Stages:
+    """What both stages share: the base scenario, replications, seed, executor, the outputs
+    analysed, and notes for the report (outputs left out where undefined)."""
 
+    base: Scenario
+    replications: int
+    seed: int
+    executor: Executor
+    outputs: list[str]
+    notes: list[str] = field(default_factory=list)
 
-def defined(Y: pd.DataFrame, output: str, notes: list[str], stage: str) -> np.ndarray | None:
-    """The output's values, or None (with a note) when it is undefined (NaN) at some points,
-    e.g. the reward paid share where no reward is available."""
-    y = Y[output].to_numpy()
-    bad = int((~np.isfinite(y)).sum())
-    if bad:
-        notes.append(
-            f"{stage}: `{output}` is undefined at {bad} of {y.size} points (NaN), so its "
-            "indices are not computed"
+    def evaluate(self, params: list[Uncertain], X: np.ndarray, label: str) -> pd.DataFrame:
+        """Mean of each output over replications, one row per sample point."""
+        points = [{p.path: float(v) for p, v in zip(params, row)} for row in X]
+        frame = evaluate_points(
+            self.base,
+            points,
+            self.replications,
+            self.seed,
+            Outcomes(self.outputs),
+            self.executor,
+            label,
         )
-        return None
-    return y
+        return frame.groupby("point")[self.outputs].mean().reindex(range(len(points)))
+
+    def defined(self, Y: pd.DataFrame, output: str, label: str) -> np.ndarray | None:
+        """The output's values, or None (with a note) when it is undefined (NaN) at some
+        points, e.g. the reward paid share where no reward is available."""
+        y = Y[output].to_numpy()
+        bad = int((~np.isfinite(y)).sum())
+        if bad:
+            self.notes.append(
+                f"{label}: `{output}` is undefined at {bad} of {y.size} points "
+                "(NaN), so its indices are not computed"
+            )
+            return None
+        return y
 
 
-def morris_screening(
-    base: Scenario,
-    params: list[Uncertain],
-    trajectories: int,
-    replications: int,
-    seed: int,
-    executor: Executor,
-    outputs: list[str],
-    notes: list[str],
-) -> pd.DataFrame:
+def morris_screening(stages: Stages, params: list[Uncertain], trajectories: int) -> pd.DataFrame:
     """mu* and sigma per parameter and output (mu* normalised by the largest per output, for
     ranking)."""
     problem = _problem(params)
-    X = morris_sample.sample(problem, trajectories, num_levels=4, seed=seed)
-    Y = run_stage(base, params, X, replications, seed, executor, "Morris", outputs)
+    X = morris_sample.sample(problem, trajectories, num_levels=4, seed=stages.seed)
+    Y = stages.evaluate(params, X, "Morris")
     rows = []
-    for out in outputs:
-        y = defined(Y, out, notes, "Morris")
+    for out in stages.outputs:
+        y = stages.defined(Y, out, "Morris")
         if y is None:
             continue
-        res = morris_analyze.analyze(problem, X, y, num_levels=4, seed=seed)
+        res = morris_analyze.analyze(problem, X, y, num_levels=4, seed=stages.seed)
         for name, mu_star, sigma, conf in zip(
             res["names"], res["mu_star"], res["sigma"], res["mu_star_conf"]
         ):
@@ -111,26 +113,17 @@ def morris_screening(
     return table
 
 
-def sobol_indices(
-    base: Scenario,
-    params: list[Uncertain],
-    n: int,
-    replications: int,
-    seed: int,
-    executor: Executor,
-    outputs: list[str],
-    notes: list[str],
-) -> pd.DataFrame:
+def sobol_indices(stages: Stages, params: list[Uncertain], n: int) -> pd.DataFrame:
     """First-order and total Sobol indices with confidence intervals."""
     problem = _problem(params)
-    X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
-    Y = run_stage(base, params, X, replications, seed, executor, "Sobol", outputs)
+    X = sobol_sample.sample(problem, n, calc_second_order=False, seed=stages.seed)
+    Y = stages.evaluate(params, X, "Sobol")
     rows = []
-    for out in outputs:
-        y = defined(Y, out, notes, "Sobol")
+    for out in stages.outputs:
+        y = stages.defined(Y, out, "Sobol")
         if y is None:
             continue
-        res = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+        res = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=stages.seed)
         for i, name in enumerate(problem["names"]):
             rows.append(
                 {
@@ -280,26 +273,16 @@ def main(argv: list[str]) -> int:
     out = args.out or default_out(f"sensitivity-{exp.base.name}")
     io.prepare_folder(out)
     started = provenance.now()
-    notes: list[str] = []
     with ExitStack() as stack:
         executor, backend, _ = make_executor(
             stack, args.workers, args.dask, args.retries, args.worker_timeout
         )
-        morris = morris_screening(
-            exp.base,
-            params,
-            args.trajectories,
-            args.replications,
-            args.seed,
-            executor,
-            outputs,
-            notes,
-        )
+        stages = Stages(exp.base, args.replications, args.seed, executor, outputs)
+        morris = morris_screening(stages, params, args.trajectories)
         io.write_csv(out / "morris.csv", morris)
         top = [q for q in params if q.path in top_parameters(morris, args.sobol_top)]
-        sobol = sobol_indices(
-            exp.base, top, args.sobol_n, args.replications, args.seed, executor, outputs, notes
-        )
+        sobol = sobol_indices(stages, top, args.sobol_n)
+    notes = stages.notes
     settings = {k: str(v) for k, v in vars(args).items() if k != "out"}
     write_report(out, morris, sobol, settings, outputs, notes)
     provenance.record(
