@@ -21,7 +21,7 @@ def schedule_negotiations(model: LPSAModel) -> np.ndarray:
     ``negotiation_quarters``. Off (``mechanisms.negotiation_capacity``): everyone in one batch.
     """
     s = model.params.scheme
-    n = model.auth.climate.size
+    n = model.councils.size
     order = model.streams["negotiation"].permutation(n)
     position = np.empty(n, dtype=int)
     position[order] = np.arange(n)
@@ -46,29 +46,40 @@ def set_stretch(model: LPSAModel, idx: np.ndarray) -> None:
     log-normal error that grows as indicator quality falls (001:63, 001:75), and the team does not
     know the area's tractability (how well cause and effect are understood). National targets stack
     stretch on aspirational PSA targets (001:129). Lower-rated councils have more room to improve by
-    adopting best practice (003:389, 001:101). A target far too hard ('set up to fail') or far too
-    easy draws less effort (001:77).
+    adopting best practice (003:389, 001:101).
+
+    Morale (001:77): staff are 'motivated not by the reward grant but by the desire to improve
+    outcomes', so the level of ambition does not affect effort 'except where targets are either not
+    a priority locally or a poor measure of desired outcomes', where stretch far too hard or far too
+    easy lessens effort; and stretch stacked on aspirational national targets leaves staff feeling
+    'set up to fail' (``stretch_morale_selective``; off: every target is affected).
 
     Reads ``stretch.*``, ``implementation.potential_mean, catch_up``,
+    ``mechanisms.stretch_morale_selective``,
     ``mechanisms.stretch_uncertainty``, ``mechanisms.catch_up``.
     """
     sc, tg = model.params, model.targets
-    st, im = sc.stretch, sc.implementation
+    st, im, traits = sc.stretch, sc.implementation, tg.traits
     rng = model.streams["stretch"]
     z = rng.standard_normal((idx.size, tg.shape[1]))
     on = sc.mechanisms.stretch_uncertainty
-    sd = st.data_error_sd + st.poor_data_extra_sd * (1.0 - tg.quality[idx])
+    sd = st.data_error_sd + st.poor_data_extra_sd * (1.0 - traits.quality[idx])
     error = sd * z if on else 0.0
-    stacking = np.where(tg.national[idx], st.national_stacking, 1.0) if on else 1.0
-    below_top = MAX_RATING - model.auth.rating[idx, None]  # stars below the top rating
+    national = traits.national[idx]
+    stacking = np.where(national, st.national_stacking, 1.0) if on else 1.0
+    below_top = MAX_RATING - model.councils.rating[idx, None]  # stars below the top rating
     room = 1.0 + im.catch_up * below_top if sc.mechanisms.catch_up else 1.0
     potential = (
-        im.potential_mean * tg.tractability[idx] * room * np.exp(-error) / (st.ambition * stacking)
+        im.potential_mean * traits.tractability[idx] * room * np.exp(-error) / (st.ambition * stacking)
     )
-    tg.potential[idx] = potential
+    tg.plan.potential[idx] = potential
     if on:
-        tg.morale[idx] = (
+        hard_counts = easy_counts = True
+        if sc.mechanisms.stretch_morale_selective:
+            unvalued = ~traits.local_priority[idx] | (traits.quality[idx] < st.poor_measure_quality)
+            hard_counts, easy_counts = unvalued | national, unvalued
+        tg.plan.morale[idx] = (
             1.0
-            - st.too_hard_penalty * (potential < st.too_hard_threshold)
-            - st.too_easy_penalty * (potential > st.too_easy_threshold)
+            - st.too_hard_penalty * ((potential < st.too_hard_threshold) & hard_counts)
+            - st.too_easy_penalty * ((potential > st.too_easy_threshold) & easy_counts)
         )

@@ -1,9 +1,14 @@
-"""Counterfactual twins: the same councils, shocks and priority shifts with no agreement.
+"""Business-as-usual twins: the same councils, shocks, priority shifts and inspections with no
+agreement.
 
 The evaluators' hardest question was attribution: how much of an improvement is due to the
 agreement, how much would have happened anyway (001:133; 000:230 East Riding 'might have happened
 anyway'). A twin is the same scenario with every agreement lever at zero (no PPG, no reward, no
-focus on the targets) and every council tracked; run on the same seed it shares all random streams
+stretch focus) and every council tracked. Its councils still do their normal work on these services
+(``attribution.business_as_usual_effort``; 001:133 'other national policies ... pushing in the same
+direction', 001:103 CPA 'a more significant driver'), other national policies still move the
+indicators, and inspectors still rate every council, whose low or falling ratings draw attention in
+both worlds (``inspection.py``); run on the same seed it shares all random streams
 with the factual run (each purpose has its own stream, and plans are drawn whether or not a council
 signs), so the difference between the two is the agreement's effect on each target.
 
@@ -52,13 +57,13 @@ def attribution_columns(factual: LPSAModel, twin: LPSAModel) -> pd.DataFrame:
     """Per-target additionality, deadweight and retained additionality, rows as
     ``factual.targets_frame()``."""
     if factual.targets.shape != twin.targets.shape or not np.array_equal(
-        factual.auth.end, twin.auth.end
+        factual.councils.end, twin.councils.end
     ):
         raise ValueError(
             "the twin must be built from the same scenario shape and seed as the factual run"
         )
-    keep = np.repeat(factual.auth.signed, factual.targets.shape[1])
-    f_end, c_end = factual.targets.end_true.ravel(), twin.targets.end_true.ravel()
+    keep = np.repeat(factual.councils.signed, factual.targets.shape[1])
+    f_end, c_end = factual.targets.end.true.ravel(), twin.targets.end.true.ravel()
     cols = {
         "twin_true_share_of_stretch": c_end,
         "additionality": f_end - c_end,

@@ -34,19 +34,22 @@ def set_gaming_strength(model: LPSAModel, idx: np.ndarray) -> None:
     the reward weight is the target's maximum reward over ``funding.reward_reference_gbp``, capped.
     Reads ``gaming.propensity, audit_pressure, max_reward_weight``.
     """
-    sc, tg, a = model.params, model.targets, model.auth
-    g = sc.gaming
+    sc, tg, c = model.params, model.targets, model.councils
+    g, plan = sc.gaming, tg.plan
     weight = np.minimum(
-        a.max_reward[idx] / tg.shape[1] / sc.funding.reward_reference_gbp, g.max_reward_weight
+        c.max_reward[idx] / tg.shape[1] / sc.funding.reward_reference_gbp, g.max_reward_weight
     )
-    strength = g.propensity * (1.0 - g.audit_pressure) * (1.0 - tg.quality[idx]) * weight[:, None]
-    tg.gaming[idx] = strength
+    quality = tg.traits.quality[idx]
+    strength = g.propensity * (1.0 - g.audit_pressure) * (1.0 - quality) * weight[:, None]
+    plan.gaming[idx] = strength
     # The parts of the reporting gap fixed at signing (report_figures adds the threshold push).
-    tg.presentation_gap[idx] = (
+    plan.presentation_gap[idx] = (
         g.presentation * strength if sc.mechanisms.gaming_presentation else 0.0
     )
-    focused = tg.cohort[idx] & (tg.approach[idx] == MORE_OF_SAME) & sc.mechanisms.gaming_cohort
-    tg.cohort_gap_per_gain[idx] = np.where(focused, g.cohort_inflation * strength, 0.0)
+    focused = (
+        tg.traits.cohort[idx] & (plan.approach[idx] == MORE_OF_SAME) & sc.mechanisms.gaming_cohort
+    )
+    plan.cohort_gap_per_gain[idx] = np.where(focused, g.cohort_inflation * strength, 0.0)
 
 
 def ratchet_factor(model: LPSAModel) -> np.ndarray | float:
@@ -58,8 +61,8 @@ def ratchet_factor(model: LPSAModel) -> np.ndarray | float:
     tg = model.targets
     if not model.params.mechanisms.gaming_ratchet:
         return 1.0
-    cut = model.params.gaming.ratchet_effort_cut * np.minimum(tg.gaming, 1.0)
-    return np.where(tg.core + tg.background >= 1.0, 1.0 - cut, 1.0)
+    cut = model.params.gaming.ratchet_effort_cut * np.minimum(tg.plan.gaming, 1.0)
+    return np.where(tg.state.core + tg.state.background >= 1.0, 1.0 - cut, 1.0)
 
 
 def report_figures(
@@ -67,26 +70,28 @@ def report_figures(
 ) -> None:
     """Set this quarter's reporting gap and reported figure (``measured = true + gap``).
 
-    ``implementing`` and ``following`` are (A, 1) masks of councils in those phases, ``ending`` an
-    (A,) mask of councils assessed this quarter. During the agreement the gap is presentation plus
+    ``implementing`` and ``following`` are (A,) masks of councils in those phases, ``ending`` of
+    councils assessed this quarter. During the agreement the gap is presentation plus
     cohort over-reporting; at assessment a figure within ``threshold_band`` below the floor is
     pushed over it with probability equal to the strength (capped at 1); after the end the gap fades
     at ``gap_decay``. Reads ``gaming.*``, ``funding.payout_floor``, ``mechanisms.gaming_*``.
     """
     sc, tg = model.params, model.targets
-    g, mech = sc.gaming, sc.mechanisms
-    gap = np.maximum(tg.core, 0.0) * tg.cohort_gap_per_gain + tg.presentation_gap
+    g, mech, plan, state = sc.gaming, sc.mechanisms, tg.plan, tg.state
+    gap = np.maximum(state.core, 0.0) * plan.cohort_gap_per_gain + plan.presentation_gap
     if ending.any():
-        u = model.streams["gaming"].random(
-            tg.shape
-        )  # only in assessment quarters, fixed by the schedule
+        u = model.streams["gaming"].random(tg.shape)  # only in assessment quarters (schedule)
         if mech.gaming_threshold:
             floor = sc.funding.payout_floor
             near = (
                 ending[:, None]
-                & (tg.true + gap < floor)
-                & (tg.true + gap >= floor - g.threshold_band)
+                & (state.true + gap < floor)
+                & (state.true + gap >= floor - g.threshold_band)
             )
-            gap = np.where(near & (u < np.minimum(tg.gaming, 1.0)), floor - tg.true + 1e-9, gap)
-    tg.gap = np.where(implementing, gap, np.where(following, tg.gap * (1.0 - g.gap_decay), tg.gap))
-    tg.measured = tg.true + tg.gap
+            pushed = near & (u < np.minimum(plan.gaming, 1.0))
+            gap = np.where(pushed, floor - state.true + 1e-9, gap)
+    implementing, following = implementing[:, None], following[:, None]
+    state.gap = np.where(
+        implementing, gap, np.where(following, state.gap * (1.0 - g.gap_decay), state.gap)
+    )
+    state.measured = state.true + state.gap

@@ -12,23 +12,12 @@ import numpy as np
 import pandas as pd
 
 from . import outputs
-from .authority import (
-    Authority,
-    allocate_ppg,
-    choose_approaches,
-    corporate_drift_and_cuts,
-    decide_continuation,
-    decide_participation,
-    decide_reward_use,
-    draw_authorities,
-    plan_start,
-    reinvest_reward,
-    respond_to_turnover,
-)
 from .central_team import schedule_negotiations, set_stretch
-from .department import Department, negotiate_freedoms
+from .councils import Authority, Councils
+from .departments import Department, Departments
 from .funding import instalment_quarters
 from .gaming import report_figures, set_gaming_strength
+from .inspection import Inspection
 from .lifecycle import (
     FOLLOW_UP,
     IMPLEMENTATION,
@@ -36,14 +25,13 @@ from .lifecycle import (
     assess,
     implement,
     phase_codes,
-    plan_effort,
     plan_sustainability,
     sustain,
     true_outcomes,
 )
 from .outcomes import summarise
-from .partner import attach_partners, partner_effort
-from .scenario import DEPARTMENTS, Scenario, load_scenario, parameter_overrides
+from .partners import Partner, Partners
+from .scenario import Scenario, load_scenario, parameter_overrides
 from .targets import draw_targets
 
 STREAMS = (
@@ -59,9 +47,29 @@ STREAMS = (
     "post",
     "freedoms",
     "gaming",
+    "budget",
+    "inspection",
+    "integration",
 )
 """Independent random streams spawned from the model's seeded generator, one per purpose, so that
 changing one lever (say PPG) leaves every other draw unchanged: common random numbers."""
+
+QUARTER = (
+    ("departments move national priority between indicators", "_shift_priorities"),
+    ("partners set their effort", "_partners_set_effort"),
+    ("promised freedoms fall due and are broken", "_keep_promises"),
+    ("councils meet mainstream budget pressure", "_budget_pressure"),
+    ("champions leave, hand over or are replaced", "_turnover"),
+    ("councils in implementation work on their targets", "_work"),
+    ("after the end, the corporate centre drifts and gains fall back", "_follow_up"),
+    ("true outcomes and reported figures", "_outcomes"),
+    ("agreements ending now are assessed; councils plan what to keep", "_assess"),
+    ("reward instalments are paid and partly reinvested", "_pay_rewards"),
+    ("at the year's end, inspectors rate every council", "_inspect"),
+    ("the quarter is recorded", "_record"),
+)
+"""The order of one quarter (``LPSAModel.step``), stated once: (what happens, the method doing
+it). docs/ODD.md 'Process overview and scheduling' follows this list."""
 
 
 def release_agent_numbering(model: mesa.Model) -> None:
@@ -80,7 +88,10 @@ class LPSAModel(mesa.Model):
 
     Build with ``LPSAModel(scenario, seed=...)`` or ``LPSAModel.from_scenario(path_or_dict,
     seed=...)``, then ``run()``. Results: ``targets_frame()``, ``quarters_frame()``,
-    ``trajectory_frame()``, ``authorities_frame()`` and ``summary()``. The validated scenario is
+    ``trajectory_frame()``, ``authorities_frame()``, ``ratings_frame()`` and ``summary()``.
+    Councils, departments and partners are Mesa agents (``model.agents``); each kind's state and
+    decisions live in its container, ``model.councils``, ``model.departments`` and
+    ``model.partners``, and the targets' arrays in ``model.targets``. The validated scenario is
     ``params`` (Mesa 3.5 reserves ``Model.scenario`` for its own experimental scenarios).
     """
 
@@ -91,30 +102,30 @@ class LPSAModel(mesa.Model):
         self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS))))
         n = sc.scheme.n_authorities
 
-        self.auth = draw_authorities(self.streams["population"], sc, n)
         self.targets = draw_targets(self.streams["targets"], sc, n)
-        self.authorities = [Authority(self, i) for i in range(n)]
-        engagement = self.streams["population"].beta(
-            sc.departments.engagement_mean * sc.authorities.trait_concentration,
-            (1 - sc.departments.engagement_mean) * sc.authorities.trait_concentration,
-            size=len(DEPARTMENTS),
-        )
-        self.departments = [Department(self, j, float(e)) for j, e in enumerate(engagement)]
-        self.partner_alignment = attach_partners(self)
+        self.councils = Councils.draw(self, self.streams["population"], n)
+        self.departments = Departments.draw(self, self.streams["population"])
+        self.partners = Partners.attach(self, self.streams["population"])
+        for i in range(n):
+            Authority(self, i)
+        for j in range(self.departments.engagement.size):
+            Department(self, j)
+        for i in range(self.partners.size):
+            Partner(self, i)
 
-        self.auth.start = schedule_negotiations(self)
-        self.auth.end = self.auth.start + sc.scheme.implementation_quarters
+        c = self.councils
+        c.start = schedule_negotiations(self)
+        c.end = c.start + sc.scheme.implementation_quarters
         self.n_quarters = int(
-            self.auth.start.max() + sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters
+            c.start.max() + sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters
         )
-        instalments = instalment_quarters(self.auth.end, sc.funding)
+        instalments = instalment_quarters(c.end, sc.funding)
         self.instalments_due = {
             int(q): np.flatnonzero((instalments == q).any(axis=1)) for q in np.unique(instalments)
         }
+        self.inspection = Inspection.start(self, self.streams["inspection"])
 
         self.quarter = 0
-        self.partner_effort_now = np.ones(self.targets.shape)
-        self.last_effort = np.zeros(self.targets.shape)
         self.history = np.zeros((self.n_quarters, *self.targets.shape))  # reported figures
         self.true_history = np.zeros((self.n_quarters, *self.targets.shape))
         self.ppg_paid = np.zeros(self.n_quarters)
@@ -156,24 +167,70 @@ class LPSAModel(mesa.Model):
         A negotiation's outcome depends only on the council's own traits and the answers to its own
         freedoms-and-flexibilities requests, never on what happens to other councils meanwhile, so
         all are settled in one vectorised pass at the start; each agreement (and its PPG) starts in
-        its batch's quarter (``central_team.schedule_negotiations``). Plans are drawn for every
-        council, signed or not (a council that declines simply never starts), so that random streams
-        do not depend on who signs: common random numbers hold across regimes that change
-        participation.
+        its batch's quarter (``central_team.schedule_negotiations``). Promises made now fall due
+        during implementation (``Departments.keep_promises``). Plans are drawn for every council,
+        signed or not (a council that declines simply never starts), so that random streams do not
+        depend on who signs: common random numbers hold across regimes that change participation.
         """
-        idx = np.arange(self.auth.start.size)
-        negotiate_freedoms(self, idx)
-        decide_participation(self, idx)
+        c = self.councils
+        idx = np.arange(c.size)
+        self.departments.answer_requests(idx)
+        c.decide_participation(idx)
         set_stretch(self, idx)
-        choose_approaches(self, idx)
-        allocate_ppg(self, idx)
-        plan_start(self, idx)
+        c.choose_approaches(idx)
+        c.allocate_ppg(idx)
+        c.plan_start(idx)
         set_gaming_strength(self, idx)
-        plan_effort(self, idx)
-        a = self.auth
+        c.plan_effort(idx)
+        c.decide_integration(idx)
         self.ppg_paid += np.bincount(
-            a.start, weights=np.where(a.signed, a.ppg, 0.0), minlength=self.n_quarters
+            c.start, weights=np.where(c.signed, c.ppg, 0.0), minlength=self.n_quarters
         )[: self.n_quarters]
+
+    # One method per line of QUARTER, in that order. ``self._phase`` holds this quarter's phases.
+
+    def _shift_priorities(self) -> None:
+        self.departments.shift_priorities()
+
+    def _partners_set_effort(self) -> None:
+        self.partners.set_effort()
+
+    def _keep_promises(self) -> None:
+        self.departments.keep_promises(self.quarter)
+
+    def _budget_pressure(self) -> None:
+        self.councils.face_budget_pressure(self._implementing, self._following)
+
+    def _turnover(self) -> None:
+        if self._implementing.any():  # phases follow the schedule: skipping keeps streams aligned
+            self.councils.respond_to_turnover(self._implementing)
+
+    def _work(self) -> None:
+        agreement_gain = np.zeros(self.targets.shape)
+        if self._implementing.any():
+            agreement_gain = implement(self, self._implementing, self.quarter)
+        self.councils.divert_from_other_services(agreement_gain, self._following)
+
+    def _follow_up(self) -> None:
+        if self._following.any():
+            self.councils.corporate_drift(self._following)
+            sustain(self, self._following)
+
+    def _outcomes(self) -> None:
+        c, t = self.councils, self.quarter
+        true_outcomes(self, t)
+        self._ending = c.signed & (c.end - 1 == t)
+        report_figures(self, self._implementing, self._following, self._ending)
+
+    def _assess(self) -> None:
+        c = self.councils
+        scheduled_end = np.flatnonzero(c.end - 1 == self.quarter)
+        if scheduled_end.size:
+            c.decide_reward_use(scheduled_end)  # drawn for signed or not, as plans are
+            ending = np.flatnonzero(self._ending)
+            assess(self, ending)
+            plan_sustainability(self, ending)
+            c.decide_continuation(ending)
 
     def _pay_rewards(self) -> None:
         """Pay reward instalments due this quarter; councils reinvest part of each in the target
@@ -181,52 +238,33 @@ class LPSAModel(mesa.Model):
         due = self.instalments_due.get(self.quarter)
         if due is None:
             return
-        due = due[self.auth.signed[due]]
-        amount = self.targets.reward[due].sum(axis=1) / self.params.funding.reward_instalments
+        due = due[self.councils.signed[due]]
+        amount = self.targets.end.reward[due].sum(axis=1) / self.params.funding.reward_instalments
         self.reward_paid[self.quarter] += amount.sum()
-        reinvest_reward(self, due, amount)
+        self.councils.reinvest_reward(due, amount)
+
+    def _inspect(self) -> None:
+        self.inspection.rate_if_year_end(self.quarter)
+
+    def _record(self) -> None:
+        t, c, state = self.quarter, self.councils, self.targets.state
+        self.history[t] = state.measured
+        self.true_history[t] = state.true
+        working = self._implementing & c.signed
+        if working.any():
+            self.effort_mean[t] = state.effort[working].mean()
+        self.trust_mean[t] = c.trust.mean()
 
     def step(self) -> None:
-        """One quarter. After the last council's follow-up the run has ended and a step does
-        nothing."""
+        """One quarter: every line of ``QUARTER`` in order. After the last council's follow-up the
+        run has ended and a step does nothing."""
         if self.quarter >= self.n_quarters:
             self.running = False
             return
-        t, a, tg = self.quarter, self.auth, self.targets
-        phase = self.phase_codes(t)
-        u_event = self.streams["departments"].random(len(self.params.areas))
-        u_hit = self.streams["departments"].random(tg.shape)
-        if self.params.mechanisms.priority_shifts:
-            for d in self.departments:
-                d.shift_priorities(u_event, u_hit)
-        tg.central_priority += self.params.departments.shift_recovery * (1.0 - tg.central_priority)
-        self.partner_effort_now = partner_effort(self)
-        implementing = phase == IMPLEMENTATION
-        if (
-            implementing.any()
-        ):  # phases depend only on the schedule, so skipping keeps streams aligned
-            respond_to_turnover(self, implementing[:, None])
-            implement(self, implementing[:, None], t)
-        following = phase == FOLLOW_UP
-        if following.any():
-            corporate_drift_and_cuts(self, following)
-            sustain(self, following[:, None])
-        true_outcomes(self, t)
-        ending_mask = a.signed & (a.end - 1 == t)
-        report_figures(self, implementing[:, None], following[:, None], ending_mask)
-        scheduled_end = np.flatnonzero(a.end - 1 == t)
-        if scheduled_end.size:
-            decide_reward_use(self, scheduled_end)  # drawn for signed or not, as plans are
-            ending = np.flatnonzero(ending_mask)
-            assess(self, ending)
-            plan_sustainability(self, ending)
-            decide_continuation(self, ending)
-        self._pay_rewards()
-        self.history[t] = tg.measured
-        self.true_history[t] = tg.true
-        if implementing.any():
-            self.effort_mean[t] = self.last_effort[implementing & a.signed].mean()
-        self.trust_mean[t] = a.trust.mean()
+        phase = self.phase_codes(self.quarter)
+        self._implementing, self._following = phase == IMPLEMENTATION, phase == FOLLOW_UP
+        for _, method in QUARTER:
+            getattr(self, method)()
         self.quarter += 1
         if self.quarter >= self.n_quarters:
             self.running = False
@@ -250,6 +288,9 @@ class LPSAModel(mesa.Model):
 
     def trajectory_frame(self) -> pd.DataFrame:
         return outputs.trajectory_frame(self)
+
+    def ratings_frame(self) -> pd.DataFrame:
+        return outputs.ratings_frame(self)
 
     def summary(self) -> dict[str, float]:
         """Every registered outcome of this run (``outcomes.REGISTRY``)."""

@@ -299,6 +299,35 @@ for _outcome in [
         headline=True,
     ),
     _O(
+        "rating_rise_share",
+        "councils rising a star a year",
+        "share",
+        "neither",
+        "share of council-years whose inspection rating rose a star or more on the year before "
+        "(ratings.parquet; 003:418: 25 of about 150 in adult social care)",
+        lambda t, a: _ratio(a["rating_rises"].sum(), a["years_rated"].sum()),
+    ),
+    _O(
+        "rating_fall_share",
+        "councils falling a star a year",
+        "share",
+        "lower is better",
+        "share of council-years whose inspection rating fell a star or more on the year before "
+        "(003:418: 16 of about 150)",
+        lambda t, a: _ratio(a["rating_falls"].sum(), a["years_rated"].sum()),
+    ),
+    _O(
+        "other_services_change",
+        "untargeted services",
+        "share of stretch",
+        "higher is better",
+        "change in councils' untargeted services at the end of the run, signed councils (diversion, "
+        "001:95)",
+        lambda t, a: float(a.loc[a["signed"], "other_services"].mean())
+        if a["signed"].any()
+        else float("nan"),
+    ),
+    _O(
         "additionality_mean",
         "additionality",
         "share of stretch",

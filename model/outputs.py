@@ -29,7 +29,7 @@ def quarters_frame(m: LPSAModel) -> pd.DataFrame:
     phases = (
         np.stack([phase_codes(m, int(t)) for t in q])
         if q.size
-        else np.zeros((0, m.auth.start.size), dtype=int)
+        else np.zeros((0, m.councils.size), dtype=int)
     )
     frame = pd.DataFrame({"quarter": q})
     for code, name in enumerate(PHASES):
@@ -38,7 +38,7 @@ def quarters_frame(m: LPSAModel) -> pd.DataFrame:
         axis=2
     )  # (Q, A): every council has the same number of targets
     for label, code in (("implementing", IMPLEMENTATION), ("follow_up", FOLLOW_UP)):
-        rows = (phases == code) & m.auth.signed
+        rows = (phases == code) & m.councils.signed
         with np.errstate(invalid="ignore"):
             frame[f"mean_performance_{label}"] = (perf * rows).sum(axis=1) / rows.sum(axis=1)
     frame["mean_effort_implementing"] = m.effort_mean[: m.quarter]
@@ -50,49 +50,54 @@ def quarters_frame(m: LPSAModel) -> pd.DataFrame:
 
 def performance_after_end(m: LPSAModel, years: int, history: np.ndarray) -> np.ndarray:
     """(A, T) figures of ``history`` (reported or true) ``years`` after each agreement's end."""
-    a = m.auth
-    q = np.minimum(a.end - 1 + QUARTERS_PER_YEAR * years, m.n_quarters - 1)
-    return history[q, np.arange(a.end.size)]
+    end = m.councils.end
+    q = np.minimum(end - 1 + QUARTERS_PER_YEAR * years, m.n_quarters - 1)
+    return history[q, np.arange(end.size)]
 
 
 def targets_frame(m: LPSAModel) -> pd.DataFrame:
     """One row per target of every council that signed; performance in units of stretch."""
-    a, tg, sc = m.auth, m.targets, m.params
+    a, tg, sc = m.councils, m.targets, m.params
+    traits, plan, end = tg.traits, tg.plan, tg.end
     A, T = tg.shape
     keep = np.repeat(a.signed, T)
     area_names = np.array(list(sc.areas))
     cols = {
         "authority": np.repeat(np.arange(A), T),
         "slot": np.tile(np.arange(T), A),
-        "area": area_names[tg.area.ravel()],
-        "department": np.array(DEPARTMENTS)[tg.department.ravel()],
-        "partner_type": np.array(PARTNER_TYPES)[tg.partner_type.ravel()],
-        "national": tg.national.ravel(),
-        "partnership": tg.partnership.ravel(),
-        "cohort": tg.cohort.ravel(),
-        "visible": tg.visible.ravel(),
-        "indicator_quality": tg.quality.ravel(),
-        "tractability": tg.tractability.ravel(),
-        "potential": tg.potential.ravel(),
-        "approach": np.array(APPROACHES + ("none",))[tg.approach.ravel()],
-        "innovation_success": tg.innovation_success.ravel(),
-        "ppg_gbp": tg.ppg.ravel(),
-        "start_delay": tg.delay.ravel(),
+        "area": area_names[traits.area.ravel()],
+        "department": np.array(DEPARTMENTS)[traits.department.ravel()],
+        "partner_type": np.array(PARTNER_TYPES)[traits.partner_type.ravel()],
+        "national": traits.national.ravel(),
+        "local_priority": traits.local_priority.ravel(),
+        "partnership": traits.partnership.ravel(),
+        "cohort": traits.cohort.ravel(),
+        "visible": traits.visible.ravel(),
+        "indicator_quality": traits.quality.ravel(),
+        "tractability": traits.tractability.ravel(),
+        "potential": plan.potential.ravel(),
+        "morale": plan.morale.ravel(),
+        "approach": np.array(APPROACHES + ("none",))[plan.approach.ravel()],
+        "innovation": plan.innovation.ravel(),
+        "innovation_success": plan.systemic_success.ravel(),
+        "ppg_gbp": plan.ppg.ravel(),
+        "ppg_part": plan.ppg_part.ravel(),
+        "start_delay": plan.delay.ravel(),
+        "usual_share": end.usual_share.ravel(),
         "authority_rating": np.repeat(a.rating, T),
+        "integrated": np.repeat(a.integrated, T),
         "start_quarter": np.repeat(a.start, T),
         "end_quarter": np.repeat(a.end, T),
-        "end_core": tg.end_core.ravel(),
-        "share_of_stretch": tg.end_measured.ravel(),
-        "true_share_of_stretch": tg.end_true.ravel(),
-        "reporting_gap": (tg.end_measured - tg.end_true).ravel(),
-        "gaming_strength": tg.gaming.ravel(),
-        "background_gain": tg.background.ravel(),
+        "end_core": end.core.ravel(),
+        "share_of_stretch": end.measured.ravel(),
+        "true_share_of_stretch": end.true.ravel(),
+        "reporting_gap": (end.measured - end.true).ravel(),
+        "gaming_strength": plan.gaming.ravel(),
+        "background_gain": tg.state.background.ravel(),
         "outcome": np.array(OUTCOMES)[
-            classify_attainment(
-                tg.end_measured, sc.funding.payout_floor, sc.funding.payout_cap
-            ).ravel()
+            classify_attainment(end.measured, sc.funding.payout_floor, sc.funding.payout_cap).ravel()
         ],
-        "reward_gbp": tg.reward.ravel(),
+        "reward_gbp": end.reward.ravel(),
         "max_reward_gbp": np.repeat(a.max_reward / T, T),
     }
     for y in RETAINED_YEARS:
@@ -102,11 +107,12 @@ def targets_frame(m: LPSAModel) -> pd.DataFrame:
 
 
 def authorities_frame(m: LPSAModel) -> pd.DataFrame:
-    """One row per council: traits, money, timing and whether it signed."""
-    a = m.auth
+    """One row per council: traits, money, timing, whether it signed, and its inspection record."""
+    a = m.councils
+    rose, fell = m.inspection.moves()
     return pd.DataFrame(
         {
-            "authority": np.arange(a.kind.size),
+            "authority": np.arange(a.size),
             "authority_type": np.array(AUTHORITY_TYPES)[a.kind],
             "population": a.population,
             "net_budget_gbp": a.nbr,
@@ -116,8 +122,10 @@ def authorities_frame(m: LPSAModel) -> pd.DataFrame:
             "leadership": a.leadership,
             "thinking_time": a.thinking_time,
             "turnover": a.turnover,
+            "trust_at_signing": a.trust_at_signing,
             "trust": a.trust,
             "rating": a.rating,
+            "integrated": a.integrated,
             "signed": a.signed,
             "start_quarter": a.start,
             "end_quarter": a.end,
@@ -126,7 +134,38 @@ def authorities_frame(m: LPSAModel) -> pd.DataFrame:
             "ff_broken_promises": a.ff_broken,
             "ppg_gbp": np.where(a.signed, a.ppg, 0.0),
             "max_reward_gbp": np.where(a.signed, a.max_reward, 0.0),
-            "reward_gbp": m.targets.reward.sum(axis=1),
+            "reward_gbp": m.targets.end.reward.sum(axis=1),
+            "other_services": a.other_services,
+            "years_rated": np.full(a.size, m.inspection.years_rated),
+            "rating_rises": rose.sum(axis=0),
+            "rating_falls": fell.sum(axis=0),
+            "final_rating": m.inspection.current_rating,
+        }
+    )
+
+
+def ratings_frame(m: LPSAModel) -> pd.DataFrame:
+    """One row per council and year rated: the annual inspection rating (1-4 stars), its score,
+    the rating the year before and whether the council was in its agreement (``inspection.py``).
+
+    ``year`` is the calendar year of the assessment (``inspection.first_year`` + years run).
+    """
+    ins, a = m.inspection, m.councils
+    years = ins.years_rated
+    rose, fell = ins.moves()
+    before = np.vstack([a.rating[None, :], ins.ratings[: years - 1]])[:years]
+    year_end = QUARTERS_PER_YEAR * (np.arange(years) + 1) - 1
+    phase = np.array(PHASES)[np.stack([phase_codes(m, int(q)) for q in year_end])] if years else []
+    return pd.DataFrame(
+        {
+            "authority": np.tile(np.arange(a.size), years),
+            "year": np.repeat(m.params.inspection.first_year + np.arange(years), a.size),
+            "rating": ins.ratings[:years].ravel(),
+            "score": ins.scores[:years].ravel(),
+            "previous_rating": before.ravel(),
+            "moved": (rose.astype(int) - fell.astype(int)).ravel(),
+            "phase": np.asarray(phase).ravel(),
+            "signed": np.tile(a.signed, years),
         }
     )
 
@@ -137,11 +176,11 @@ def trajectory_frame(m: LPSAModel) -> pd.DataFrame:
 
     ``quarter_from_end`` is 0 in the first quarter after the agreement ends, negative before.
     """
-    a, sc, tg = m.auth, m.params, m.targets
+    a, sc, tg = m.councils, m.params, m.targets
     n_rel = sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters
     rows = a.start[a.signed][None, :] + np.arange(n_rel)[:, None]  # (K, A_signed)
     perf = m.history[rows, np.flatnonzero(a.signed)[None, :]]  # (K, A_signed, T)
-    approach = tg.approach[a.signed]
+    approach = tg.plan.approach[a.signed]
     frames = []
     for name, mask in [("all", np.ones_like(approach, dtype=bool))] + [
         (n, approach == i) for i, n in enumerate(APPROACHES)

@@ -1,18 +1,25 @@
-"""Per-target state, held in numpy arrays of shape (authorities, targets per authority).
+"""Per-target arrays of shape (councils, targets per council), grouped by role.
 
 Performance is measured in *units of the agreed stretch*: 0 is the projected baseline (what would
 have happened without the agreement) and 1 is the agreed enhancement. So the share of stretch
 achieved at the end is simply the measured performance then, and the payout and attainment rules
 (EVIDENCE.md 'Scheme rules') read it directly.
 
-``core`` is the underlying improvement the authority's work produced; ``measured`` adds external
-shocks that the authority does not control (001:133: outcomes 'strongly influenced by external
-factors or chance').
+The arrays are grouped by when they are set and who sets them:
+
+- :class:`TargetTraits`: what the target is, drawn with the basket (area, partner, national ...);
+- :class:`TargetPlan`: fixed at negotiation and signing (stretch, approach, PPG, planned effort);
+- :class:`TargetState`: what changes every quarter (core improvement, shocks, reported figure);
+- :class:`EndOfAgreement`: the snapshot taken at assessment and the plan for what can be kept.
+
+``core`` is the improvement the council's own work produced; ``true`` adds the background trend of
+other national policies and external shocks that the council does not control (001:133:
+outcomes 'strongly influenced by external factors or chance'); ``measured`` adds the reporting gap.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -22,65 +29,110 @@ SYSTEMIC, NEW_WORKING, MORE_OF_SAME = range(3)
 OUTCOMES = ("met", "partly", "missed")
 
 
-@dataclass
-class Targets:
-    """Arrays of shape (A, T) unless noted; one row per authority, one column per target slot."""
+def _zeros(shape: tuple[int, int], dtype: type = float) -> np.ndarray:
+    return np.zeros(shape, dtype=dtype)
 
-    area: np.ndarray  # int: index into area_names
+
+@dataclass
+class TargetTraits:
+    """What each target is; drawn with the basket and never changed."""
+
+    area: np.ndarray  # int: index into the scenario's areas
     department: np.ndarray  # int: index into DEPARTMENTS
     partner_type: np.ndarray  # int: index into PARTNER_TYPES
     national: np.ndarray  # bool
+    local_priority: np.ndarray  # bool: a priority for the council itself (000:385, 001:77)
     partnership: np.ndarray  # bool: multi-agency target (001:105)
     cohort: np.ndarray  # bool: cohort-based target (000:349)
     visible: np.ndarray  # bool: service visible to influential publics (000:369)
     quality: np.ndarray  # indicator quality 0..1 (001:75)
     tractability: np.ndarray  # potential multiplier (001:131)
     exposure: np.ndarray  # multiplier of shock sd (001:133)
-    potential: np.ndarray  # achievable at full effort / agreed stretch (set by central_team)
+    trend: np.ndarray  # background improvement per quarter from other national policies (001:133)
+
+
+@dataclass
+class TargetPlan:
+    """Fixed at negotiation and signing."""
+
+    potential: np.ndarray  # achievable at full effort / agreed stretch (central_team.set_stretch)
     morale: np.ndarray  # effort multiplier from how appropriate the stretch is (001:77)
     approach: np.ndarray  # int: SYSTEMIC, NEW_WORKING, MORE_OF_SAME; -1 before choice
-    innovation_success: np.ndarray  # bool: systemic change became tangible (003:739)
+    innovation: np.ndarray  # bool: a systemic approach that is real innovation (001:101)
+    systemic_success: np.ndarray  # bool: systemic change became tangible (003:739)
     ppg: np.ndarray  # pump-priming grant spent on the target [GBP]
-    delay: np.ndarray  # int: quarters before real work starts (000:359)
+    ppg_part: np.ndarray  # share of the target's resources that PPG paid for [0-1]
+    delay: np.ndarray  # int: quarters before the agreement's extra work starts (000:359)
+    work_start: np.ndarray  # int: quarter the agreement's extra work starts
+    base_effort: np.ndarray  # agreement effort: will x capacity x stretch morale, 0..1
+    usual_effort: np.ndarray  # business-as-usual effort on the service, agreement or not, 0..1
+    ceiling: np.ndarray  # potential of the chosen approach [share of stretch]
+    gaming: np.ndarray  # gaming strength (gaming.py)
+    presentation_gap: np.ndarray  # presentation part of the reporting gap (gaming.py)
+    cohort_gap_per_gain: np.ndarray  # cohort over-reporting per unit of own gain (gaming.py)
+
+
+@dataclass
+class TargetState:
+    """Changes every quarter."""
+
     champion: np.ndarray  # bool: a champion leads the target (001:93)
-    central_priority: np.ndarray  # 0..1: national priority on the target's indicator (000:173)
+    central_priority: np.ndarray  # national priority on the target's indicator, 1 = usual (000:173)
+    effort: np.ndarray  # effective effort this quarter, 0..1 (0 outside implementation)
     shock: np.ndarray  # AR(1) external shock state
-    trend: np.ndarray  # background improvement per quarter from other national policies (001:133)
     background: np.ndarray  # background improvement accumulated since the agreement's start
     core: np.ndarray  # improvement the council's own work produced [share of stretch]
     true: np.ndarray  # true outcome: core + background + exposure x shock [share of stretch]
-    gaming: np.ndarray  # gaming strength, fixed at signing (model/gaming.py)
     gap: np.ndarray  # reported minus true [share of stretch]
-    presentation_gap: np.ndarray  # presentation part of the gap, fixed at signing (gaming.py)
-    cohort_gap_per_gain: np.ndarray  # cohort over-reporting per unit of own gain, fixed at signing
     measured: np.ndarray  # reported performance: true + gap [share of stretch]
-    end_core: np.ndarray  # core at the agreement's end
-    end_true: np.ndarray  # true outcome at the agreement's end
-    end_measured: np.ndarray  # reported at the agreement's end (assessed and paid on)
-    end_partner_effort: np.ndarray  # partner effort at the end, reference for later withdrawal
-    continuation: np.ndarray  # share of ongoing costs the authority keeps funding after the end
+    continuation: np.ndarray  # share of ongoing costs the council keeps funding after the end
+
+
+@dataclass
+class EndOfAgreement:
+    """The snapshot at assessment, and the plan for what can be kept afterwards."""
+
+    core: np.ndarray  # core at the agreement's end
+    true: np.ndarray  # true outcome at the end
+    measured: np.ndarray  # reported at the end (assessed and paid on)
+    partner_effort: np.ndarray  # partner effort at the end, reference for later withdrawal
     reward: np.ndarray  # reward earned by the target [GBP]
-    # Fixed when the council signs (lifecycle.plan_effort):
-    base_effort: np.ndarray  # will x capacity x stretch morale, 0..1
-    ceiling: np.ndarray  # potential of the chosen approach [share of stretch]
-    work_start: np.ndarray  # int: quarter real work starts
-    # Fixed at the end (lifecycle.plan_sustainability):
-    keep_fixed: np.ndarray  # share of the end gain kept whatever the funding
-    keep_per_funding: np.ndarray  # extra share kept per unit of continuation funding
-    partner_dependent: np.ndarray  # bool: floor moves with partners' effort
+    usual_share: np.ndarray  # share of the effort that was business as usual: kept as normal work
+    keep_persistent: np.ndarray  # share of the agreement's gain kept whatever happens (systemic)
+    keep_fixed: np.ndarray  # share of the rest kept whatever the funding
+    keep_per_funding: np.ndarray  # extra share of the rest kept per unit of continuation funding
+    ppg_loss: np.ndarray  # share of the rest lost with the PPG, as continuation falls short
+    partner_dependent: np.ndarray  # bool: what is kept moves with partners' effort
     decay_rate: np.ndarray  # share of the gap to the floor lost per quarter
+
+
+@dataclass
+class Targets:
+    """Every target of every council: ``traits``, ``plan``, ``state`` and ``end``."""
+
+    traits: TargetTraits
+    plan: TargetPlan
+    state: TargetState
+    end: EndOfAgreement
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.area.shape
+        return self.traits.area.shape
+
+
+def _blank(cls: type, shape: tuple[int, int], **given: np.ndarray) -> object:
+    """An instance of ``cls`` with ``given`` arrays and zeros of ``shape`` for the rest."""
+    return cls(**{f.name: given.get(f.name, _zeros(shape)) for f in fields(cls)})
 
 
 def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets:
-    """Draw each agreement's basket of targets: areas, national/local, partnership, cohort, etc.
+    """Draw each agreement's basket of targets: areas, national or local, partnership, cohort ...
 
     Area frequencies, partnership and cohort shares, visibility, exposure and background trend come
-    from the scenario's area table (001:131, 001:105, 000:349, 000:369, 001:133). Reads
-    ``scheme.*``, ``areas``, ``attribution.background_sd``; the trend is zero with
+    from the scenario's area table (001:131, 001:105, 000:349, 000:369, 001:133). Local targets are
+    local priorities; a national target is one with chance ``scheme.national_local_priority`` (LPSA1
+    required national targets, so 'not all targets were the highest local priorities', 000:385).
+    Reads ``scheme.*``, ``areas``, ``attribution.background_sd``; the trend is zero with
     ``mechanisms.background_trend`` off.
     """
     T = sc.scheme.targets_per_authority
@@ -93,62 +145,53 @@ def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets
     def lookup(attr: str, dtype: type = float) -> np.ndarray:
         return np.array([getattr(a, attr) for a in ar], dtype=dtype)[area]
 
-    dept_idx = np.array([DEPARTMENTS.index(a.department) for a in ar])[area]
-    partner_idx = np.array([PARTNER_TYPES.index(a.partner) for a in ar])[area]
     u = rng.random((5, *shape))
     q_mean = lookup("indicator_quality_mean")
     k = sc.authorities.trait_concentration
     quality = rng.beta(q_mean * k, (1 - q_mean) * k)
-    zeros = np.zeros(shape)
     spread = sc.attribution.background_sd
-    trend = lookup("background_trend") * rng.lognormal(
-        -(spread**2) / 2, spread, size=shape
-    )  # mean = area trend
+    trend = lookup("background_trend") * rng.lognormal(-(spread**2) / 2, spread, size=shape)
     if not sc.mechanisms.background_trend:
-        trend = zeros.copy()
-    return Targets(
+        trend = _zeros(shape)
+    national = u[0] < sc.scheme.national_share
+    traits = TargetTraits(
         area=area,
-        department=dept_idx,
-        partner_type=partner_idx,
-        national=u[0] < sc.scheme.national_share,
+        department=np.array([DEPARTMENTS.index(a.department) for a in ar])[area],
+        partner_type=np.array([PARTNER_TYPES.index(a.partner) for a in ar])[area],
+        national=national,
+        local_priority=~national | (u[4] < sc.scheme.national_local_priority),
         partnership=u[1] < lookup("partnership_prob"),
         cohort=u[2] < lookup("cohort_prob"),
         visible=u[3] < lookup("visibility_prob"),
         quality=quality,
         tractability=lookup("tractability"),
         exposure=lookup("exposure"),
+        trend=trend,
+    )
+    plan = _blank(
+        TargetPlan,
+        shape,
         potential=np.ones(shape),
         morale=np.ones(shape),
         approach=np.full(shape, -1),
-        innovation_success=np.zeros(shape, dtype=bool),
-        ppg=zeros.copy(),
-        delay=np.zeros(shape, dtype=int),
-        champion=np.zeros(shape, dtype=bool),
-        central_priority=np.ones(shape),
-        shock=zeros.copy(),
-        trend=trend,
-        background=zeros.copy(),
-        core=zeros.copy(),
-        true=zeros.copy(),
-        gaming=zeros.copy(),
-        gap=zeros.copy(),
-        presentation_gap=zeros.copy(),
-        cohort_gap_per_gain=zeros.copy(),
-        measured=zeros.copy(),
-        end_core=zeros.copy(),
-        end_true=zeros.copy(),
-        end_measured=zeros.copy(),
-        end_partner_effort=np.ones(shape),
-        continuation=zeros.copy(),
-        reward=zeros.copy(),
-        base_effort=zeros.copy(),
-        ceiling=zeros.copy(),
-        work_start=np.zeros(shape, dtype=int),
-        keep_fixed=zeros.copy(),
-        keep_per_funding=zeros.copy(),
-        partner_dependent=np.zeros(shape, dtype=bool),
-        decay_rate=zeros.copy(),
+        innovation=_zeros(shape, bool),
+        systemic_success=_zeros(shape, bool),
+        delay=_zeros(shape, int),
+        work_start=_zeros(shape, int),
     )
+    state = _blank(
+        TargetState,
+        shape,
+        champion=_zeros(shape, bool),
+        central_priority=np.ones(shape),
+    )
+    end = _blank(
+        EndOfAgreement,
+        shape,
+        partner_effort=np.ones(shape),
+        partner_dependent=_zeros(shape, bool),
+    )
+    return Targets(traits=traits, plan=plan, state=state, end=end)
 
 
 def classify_attainment(share_achieved: np.ndarray, floor: float, cap: float = 1.0) -> np.ndarray:
@@ -157,12 +200,16 @@ def classify_attainment(share_achieved: np.ndarray, floor: float, cap: float = 1
 
 
 __all__ = [
-    "Targets",
-    "draw_targets",
-    "classify_attainment",
     "APPROACHES",
+    "MORE_OF_SAME",
+    "NEW_WORKING",
     "OUTCOMES",
     "SYSTEMIC",
-    "NEW_WORKING",
-    "MORE_OF_SAME",
+    "EndOfAgreement",
+    "TargetPlan",
+    "TargetState",
+    "TargetTraits",
+    "Targets",
+    "classify_attainment",
+    "draw_targets",
 ]

@@ -1,0 +1,523 @@
+"""Councils: the upper-tier authorities that sign an agreement and work on its targets.
+
+:class:`Councils` holds every council's traits and state as arrays of shape (A,) and owns their
+decisions, each written once and vectorised over the councils deciding at that moment (``idx``):
+signing, choosing approaches, spending PPG, planning effort, starting work, responding to
+turnover and budget cuts, funding after the end and using the reward. :class:`Authority` is the
+Mesa agent of one council, a named view of its row that analysts and the dashboard inspect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from .funding import grant_envelopes
+from .scenario import AUTHORITY_TYPES, MAX_RATING, QUARTERS_PER_YEAR, Scenario
+from .targets import MORE_OF_SAME, NEW_WORKING, SYSTEMIC
+
+if TYPE_CHECKING:
+    from .model import LPSAModel
+
+
+def _beta(rng: np.random.Generator, mean: float, k: float, n: int) -> np.ndarray:
+    return rng.beta(mean * k, (1.0 - mean) * k, size=n)
+
+
+def allocate_types(sc: Scenario, n: int) -> np.ndarray:
+    """(n,) type codes: the types' counts when they add up to ``n``, else proportional to them.
+
+    Largest remainders, in the order of ``AUTHORITY_TYPES``; the caller shuffles.
+    """
+    counts = np.array(
+        [sc.authorities.types[t].count if t in sc.authorities.types else 0 for t in AUTHORITY_TYPES],
+        dtype=float,
+    )
+    quota = counts / counts.sum() * n
+    whole = np.floor(quota).astype(int)
+    order = np.argsort(-(quota - whole), kind="stable")
+    whole[order[: n - whole.sum()]] += 1
+    return np.repeat(np.arange(len(AUTHORITY_TYPES)), whole)
+
+
+@dataclass
+class Councils:
+    """Every council's traits and state, arrays of shape (A,), and the decisions councils take."""
+
+    model: LPSAModel
+    kind: np.ndarray  # int: index into AUTHORITY_TYPES
+    population: np.ndarray  # persons
+    nbr: np.ndarray  # net budget requirement [GBP]
+    climate: np.ndarray  # 0 cash-strapped .. 1 affluent (000:133)
+    capacity: np.ndarray  # corporate capacity 0..1 (001:89)
+    will: np.ndarray  # will to improve 0..1 (001:87)
+    leadership: np.ndarray  # political leadership / shared story 0..1 (001:57)
+    risk_tolerance: np.ndarray  # 0..1 (000:144)
+    thinking_time: np.ndarray  # 0..1 (000:133, 001:89)
+    turnover: np.ndarray  # champion leaving chance per quarter (001:93)
+    trust: np.ndarray  # trust in central government 0..1 (001:81)
+    trust_at_signing: np.ndarray  # trust when the agreement was signed
+    rating: np.ndarray  # prior service rating before the scheme, 1..4 stars (003:389)
+    ppg: np.ndarray  # pump-priming grant [GBP]
+    max_reward: np.ndarray  # maximum performance reward grant [GBP]
+    coordination_share: np.ndarray  # share of PPG spent on co-ordination posts (000:347)
+    integrated: np.ndarray  # bool: agreement built into the wider improvement agenda (004)
+    signed: np.ndarray  # bool
+    start: np.ndarray  # int: first implementation quarter
+    end: np.ndarray  # int: first quarter after implementation (assessment)
+    reinvest_share: np.ndarray  # share of reward put back into target areas (000:385)
+    budget_factor: np.ndarray  # effort multiplier left by budget cuts during the agreement
+    other_services: np.ndarray  # untargeted services' change [share of stretch] (001:95)
+    attention: np.ndarray  # bool: a low or falling rating draws attention (003:203)
+    ff_granted: np.ndarray  # int: freedoms and flexibilities granted (001:81)
+    ff_refused: np.ndarray  # int: requests refused
+    ff_broken: np.ndarray  # int: requests promised and not delivered (so far)
+
+    @classmethod
+    def draw(cls, model: LPSAModel, rng: np.random.Generator, n: int) -> Councils:
+        """Draw the councils: type, size, budget, climate and the traits of mechanisms 1-10.
+
+        By default England's 150 upper-tier councils by type (``authorities.types``: counts,
+        log-normal populations, net budget requirement per head; census and finance statistics
+        cited in the schema). Thinking time rises with an affluent climate (000:133). Reads
+        ``authorities.*``, ``mechanisms.budget_climate``.
+        """
+        sc = model.params
+        p = sc.authorities
+        k = p.trait_concentration
+        kind = rng.permutation(allocate_types(sc, n))
+        types = [p.types.get(t) for t in AUTHORITY_TYPES]
+        median = np.array([t.population_median if t else 1.0 for t in types])[kind]
+        log_sd = np.array([t.population_log_sd if t else 0.0 for t in types])[kind]
+        per_head = np.array([t.nbr_per_head_gbp if t else 0.0 for t in types])[kind]
+        population = median * np.exp(log_sd * rng.standard_normal(n))
+        nbr = population * per_head * rng.lognormal(0.0, p.nbr_sd, size=n)  # median 1
+        climate = _beta(rng, p.budget_climate_mean, k, n)
+        if not sc.mechanisms.budget_climate:  # every council at the population's mean climate
+            climate = np.full(n, p.budget_climate_mean)
+        capacity = _beta(rng, p.capacity_mean, k, n)
+        will = _beta(rng, p.will_mean, k, n)
+        leadership = _beta(rng, p.leadership_mean, k, n)
+        risk = _beta(rng, p.risk_tolerance_mean, k, n)
+        own_thinking = _beta(rng, p.own_thinking_time_mean, k, n)
+        w = p.thinking_time_climate_weight
+        cv2 = p.turnover_cv**2  # Gamma with mean 1 and sd turnover_cv: shape 1/cv^2, scale cv^2
+        turnover = p.turnover_rate * rng.gamma(1.0 / cv2, cv2, size=n)
+        rs = np.array(p.rating_shares, dtype=float)
+        rating = 1 + rng.choice(MAX_RATING, size=n, p=rs / rs.sum())
+        coordination = _beta(rng, sc.approach.ppg_coordination_share_mean, k, n)
+        ppg, max_reward = grant_envelopes(population, nbr, sc.funding)
+        zeros, none = np.zeros(n), np.zeros(n, dtype=bool)
+        return cls(
+            model=model,
+            kind=kind,
+            population=population,
+            nbr=nbr,
+            climate=climate,
+            capacity=capacity,
+            will=will,
+            leadership=leadership,
+            risk_tolerance=risk,
+            thinking_time=w * climate + (1 - w) * own_thinking,
+            turnover=np.clip(turnover, 0.0, 1.0),
+            trust=np.full(n, p.initial_trust),
+            trust_at_signing=np.full(n, p.initial_trust),
+            rating=rating,
+            ppg=ppg,
+            max_reward=max_reward,
+            coordination_share=coordination,
+            integrated=none.copy(),
+            signed=none.copy(),
+            start=np.zeros(n, dtype=int),
+            end=np.zeros(n, dtype=int),
+            reinvest_share=zeros.copy(),
+            budget_factor=np.ones(n),
+            other_services=zeros.copy(),
+            attention=none.copy(),
+            ff_granted=np.zeros(n, dtype=int),
+            ff_refused=np.zeros(n, dtype=int),
+            ff_broken=np.zeros(n, dtype=int),
+        )
+
+    @property
+    def size(self) -> int:
+        return self.kind.size
+
+    # ------------------------------------------------------------------ negotiation and signing
+
+    def decide_participation(self, idx: np.ndarray) -> None:
+        """Each council offered an agreement signs with a logistic chance driven mainly by reward.
+
+        Evidence: 'reward grant was generally the condition for participation' (001:91); 144 of 150
+        councils signed (EVIDENCE.md). Trust is as it stands at signing: promises not yet broken
+        cannot count. Reads ``participation.*``, ``funding.*_reference_gbp``,
+        ``mechanisms.participation`` (off: every council signs).
+        """
+        sc = self.model.params
+        u = self.model.streams["negotiation"].random(idx.size)  # drawn even when off
+        self.trust_at_signing[idx] = self.trust[idx]
+        if not sc.mechanisms.participation:
+            self.signed[idx] = True
+            return
+        p, f, T = sc.participation, sc.funding, sc.scheme.targets_per_authority
+        logit = (
+            p.base_logit
+            + p.reward_weight * self.max_reward[idx] / T / f.reward_reference_gbp
+            + p.ppg_weight * self.ppg[idx] / T / f.ppg_cost_reference_gbp
+            + p.trust_weight * (self.trust[idx] - p.trust_reference)
+        )
+        self.signed[idx] = u < 1.0 / (1.0 + np.exp(-logit))
+
+    def choose_approaches(self, idx: np.ndarray) -> None:
+        """Each council picks, per target, systemic change, new working or more of the same.
+
+        Thinking time and risk tolerance favour systemic change; budget pressure and cohort targets
+        favour more of the same (000:90-93, 000:133, 000:349). PPG spent on a post that plans and
+        co-ordinates favours systemic change and new working, PPG spent on front-line services
+        favours more of the same (000:347; ``ppg_shapes_approach``). A systemic approach is real
+        innovation with chance ``innovation_share`` and otherwise applies best practice (001:101:
+        'little real innovation'; ``innovation_vs_best_practice``, off: all innovation);
+        innovation becomes tangible about one time in three (003:739), best practice with
+        ``best_practice_success_prob`` (``innovation_risk``, off: always). Reads ``approach.*``,
+        ``implementation.innovation_*, best_practice_success_prob``, ``mechanisms.approach_choice``
+        (off: fixed shares).
+        """
+        sc, tg = self.model.params, self.model.targets
+        ap, im, mech = sc.approach, sc.implementation, sc.mechanisms
+        rng = self.model.streams["approach"]
+        T = tg.shape[1]
+        u = rng.random((idx.size, T))
+        u_success = rng.random((idx.size, T))
+        u_innovation = rng.random((idx.size, T))
+        if mech.approach_choice:
+            cohort = tg.traits.cohort[idx].astype(float)
+            per_target = self.ppg[idx] / T / sc.funding.ppg_cost_reference_gbp
+            coordination = self.coordination_share[idx] * per_target
+            frontline = (1.0 - self.coordination_share[idx]) * per_target
+            if not mech.ppg_shapes_approach:
+                coordination = frontline = np.zeros(idx.size)
+            planned = np.broadcast_to(
+                ap.ppg_coordination_weight * coordination[:, None], (idx.size, T)
+            )
+            logits = np.stack(
+                [
+                    ap.base_systemic
+                    + ap.thinking_weight * self.thinking_time[idx, None]
+                    + ap.risk_weight * self.risk_tolerance[idx, None]
+                    - ap.cohort_weight * cohort
+                    + planned,
+                    ap.base_new_working + planned,
+                    ap.base_more_of_same
+                    + ap.cash_strapped_weight * (1.0 - self.climate[idx, None])
+                    + ap.cohort_weight * cohort
+                    + ap.ppg_frontline_weight * frontline[:, None],
+                ],
+                axis=-1,
+            )
+            prob = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            prob /= prob.sum(axis=-1, keepdims=True)
+        else:
+            fs = np.asarray(ap.fixed_shares, dtype=float)
+            prob = np.broadcast_to(fs / fs.sum(), (idx.size, T, 3))
+        choice = (u[..., None] > np.cumsum(prob, axis=-1)[..., :2]).sum(axis=-1)
+        systemic = choice == SYSTEMIC
+        innovation = systemic & (
+            u_innovation < (im.innovation_share if mech.innovation_vs_best_practice else 1.0)
+        )
+        p_success = np.where(innovation, im.innovation_success_prob, im.best_practice_success_prob)
+        if not mech.innovation_risk:
+            p_success = np.ones_like(p_success)
+        tg.plan.approach[idx] = choice
+        tg.plan.innovation[idx] = innovation
+        tg.plan.systemic_success[idx] = systemic & (u_success < p_success)
+
+    def allocate_ppg(self, idx: np.ndarray) -> None:
+        """Spread each council's PPG over its targets; more of the same takes a larger slice.
+
+        PPG used to buy more of the same activity is the third approach (000:326); systemic and new
+        working use it to fund co-ordination and development (000:347). Reads
+        ``approach.ppg_more_of_same_weight``.
+        """
+        plan = self.model.targets.plan
+        w = np.where(
+            plan.approach[idx] == MORE_OF_SAME,
+            self.model.params.approach.ppg_more_of_same_weight,
+            1.0,
+        )
+        plan.ppg[idx] = self.ppg[idx, None] * w / w.sum(axis=1, keepdims=True)
+
+    def plan_start(self, idx: np.ndarray) -> None:
+        """Work out when the agreement's extra work starts on each target, and who champions it.
+
+        Services often worked out how to meet a target only after signing; appointing a
+        co-ordinator could take months (000:125, 000:359): the delay is Poisson with a mean that
+        falls with thinking time. Normal work on the service goes on from the start. Champions are
+        likelier where corporate capacity is high (001:93). Reads
+        ``implementation.late_start_max_quarters, champion_prob, champion_capacity_floor``,
+        ``mechanisms.late_start``.
+        """
+        tg, im = self.model.targets, self.model.params.implementation
+        rng = self.model.streams["start"]
+        T = tg.shape[1]
+        lam = im.late_start_max_quarters * (1.0 - self.thinking_time[idx])
+        delay = rng.poisson(np.broadcast_to(lam[:, None], (idx.size, T)))
+        u = rng.random((idx.size, T))
+        tg.plan.delay[idx] = delay if self.model.params.mechanisms.late_start else 0
+        tg.plan.work_start[idx] = self.start[idx, None] + tg.plan.delay[idx]
+        floor = im.champion_capacity_floor
+        chance = im.champion_prob * (floor + (1.0 - floor) * self.capacity[idx, None])
+        tg.state.champion[idx] = u < chance
+
+    def plan_effort(self, idx: np.ndarray) -> None:
+        """Fix the parts of each target's effort that do not change once a council has signed.
+
+        - Will: plus a little bought by reward, scaled by trust (001:87, 001:77;
+          ``will_and_reward``), minus the motivation that reward crowds out in staff who work
+          for outcomes, not reward (001:77, 003:496; ``motivation_crowding``).
+        - Capacity: corporate capacity (less in cash-strapped councils, which fire-fight, 000:133)
+          plus PPG spent on the target, saturating; dissipated over too many targets (001:89,
+          001:91; ``capacity_constraint``, ``ppg_enables``). The share of the resources that PPG
+          paid for is kept: it is what the money bought (000:380; ``sustainability.py``).
+        - How appropriate the stretch is (001:77; morale set by the central team).
+        - Business as usual: the effort the council puts into the service anyway, without PPG,
+          reward or stretch (001:133, 000:230; ``business_as_usual``).
+        The agreement's effort is the larger of its own and business as usual. The ceiling is the
+        potential of the chosen approach: more for a successful systemic change, less for a failed
+        one (003:739), scaled by the agreement's focus (none in the no-agreement twin). Reads
+        ``implementation.*``, ``funding.*_reference_gbp``, ``attribution.*``.
+        """
+        sc, tg = self.model.params, self.model.targets
+        im, mech, T = sc.implementation, sc.mechanisms, tg.shape[1]
+        reward_weight = self.max_reward[idx] / T / sc.funding.reward_reference_gbp
+        will = self.will[idx].copy()
+        if mech.will_and_reward:
+            will += im.reward_will_effect * reward_weight * self.trust[idx]
+        if mech.motivation_crowding:
+            will -= im.reward_crowding_out * reward_weight
+        will = np.clip(will, 0.0, 1.0)[:, None]
+        own_will = self.will[idx, None]
+        if mech.capacity_constraint:
+            own = (self.capacity[idx] * (1.0 - im.cash_strapped_capacity_loss * (1.0 - self.climate[idx])))[
+                :, None
+            ]
+            bought = (
+                im.ppg_effect * tg.plan.ppg[idx] / sc.funding.ppg_cost_reference_gbp
+                if mech.ppg_enables
+                else np.zeros((idx.size, T))
+            )
+            focus = (im.focus_reference_targets / T) ** im.focus_elasticity
+            capacity = (1.0 - np.exp(-(own + bought) / im.capacity_half)) * focus
+            usual_capacity = 1.0 - np.exp(-own / im.capacity_half)
+            tg.plan.ppg_part[idx] = bought / np.maximum(own + bought, 1e-12)
+        else:
+            capacity = usual_capacity = 1.0
+            tg.plan.ppg_part[idx] = 0.0
+        at = sc.attribution
+        usual = at.business_as_usual_effort if mech.business_as_usual else 0.0
+        tg.plan.usual_effort[idx] = np.clip(usual * own_will * usual_capacity, 0.0, 1.0)
+        agreement = np.clip(will * capacity * tg.plan.morale[idx] * at.agreement_focus, 0.0, 1.0)
+        tg.plan.base_effort[idx] = np.maximum(agreement, tg.plan.usual_effort[idx])
+        systemic = tg.plan.approach[idx] == SYSTEMIC
+        success = tg.plan.systemic_success[idx]
+        multiplier = np.where(
+            systemic,
+            np.where(success, im.systemic_potential, im.innovation_fail_potential),
+            1.0,
+        )
+        tg.plan.ceiling[idx] = tg.plan.potential[idx] * (
+            1.0 + at.agreement_focus * (multiplier - 1.0)
+        )
+
+    def decide_integration(self, idx: np.ndarray) -> None:
+        """Each signing council builds the agreement into its wider improvement agenda, or not.
+
+        Kent and Middlesbrough integrated their LPSAs 'into their wider improvement agendas'
+        (004:38) with the corporate centre's 'full support and engagement' (000:199): the chance
+        rises with political leadership. Reads ``sustainability.integration_base,
+        integration_leadership_weight``; off with ``mechanisms.improvement_agenda``.
+        """
+        s = self.model.params.sustainability
+        u = self.model.streams["integration"].random(idx.size)
+        chance = s.integration_base + s.integration_leadership_weight * self.leadership[idx]
+        on = self.model.params.mechanisms.improvement_agenda
+        self.integrated[idx] = on & (u < chance)
+
+    # ------------------------------------------------------------------ every quarter
+
+    def face_budget_pressure(self, implementing: np.ndarray, following: np.ndarray) -> None:
+        """Mainstream budget cuts, in cash-strapped councils most, during the agreement and after.
+
+        A cut comes with chance ``budget.shock_rate x (1 - climate)`` a quarter (000:133). During
+        the agreement it takes ``effort_cut`` of the agreement's effort, which then recovers at
+        ``recovery`` a quarter (000:133, 001:135; ``budget_pressure``). After the end it takes
+        ``continuation_cut`` of the continuation funding (000:133; ``budget_climate``). One draw per
+        council per quarter, whether or not a mechanism is on. ``implementing`` and ``following``
+        are (A,) masks.
+        """
+        sc = self.model.params
+        b, mech = sc.budget, sc.mechanisms
+        cut = self.model.streams["budget"].random(self.size) < b.shock_rate * (1.0 - self.climate)
+        self.budget_factor += b.recovery * (1.0 - self.budget_factor)
+        if mech.budget_pressure:
+            self.budget_factor = np.where(
+                implementing & cut, self.budget_factor * (1.0 - b.effort_cut), self.budget_factor
+            )
+        if mech.budget_climate:
+            tg = self.model.targets
+            tg.state.continuation *= np.where(following & cut, 1.0 - b.continuation_cut, 1.0)[
+                :, None
+            ]
+
+    def respond_to_turnover(self, implementing: np.ndarray) -> None:
+        """Champions leave at the council's turnover rate; a strong shared story means a handover.
+
+        Staff turnover without handover causes failure; a shared story protects progress (001:57,
+        001:93). Targets without a champion get a new one at ``reappoint_rate``. ``implementing``
+        is an (A,) mask. Reads ``implementation.handover_base, reappoint_rate``; off with
+        ``mechanisms.champions_turnover``.
+        """
+        tg, im = self.model.targets, self.model.params.implementation
+        u = self.model.streams["turnover"].random((2, *tg.shape))
+        if not self.model.params.mechanisms.champions_turnover:
+            return
+        champion = tg.state.champion
+        handover = im.handover_base + (1.0 - im.handover_base) * self.leadership
+        leaves = champion & (u[0] < (self.turnover * (1.0 - handover))[:, None])
+        joins = ~champion & (u[1] < im.reappoint_rate)
+        tg.state.champion = np.where(implementing[:, None], (champion & ~leaves) | joins, champion)
+
+    def divert_from_other_services(self, agreement_gain: np.ndarray, following: np.ndarray) -> None:
+        """Untargeted services lose a little while the targets gain, and recover after the end.
+
+        'Resources have been diverted both from centrally held discretionary funds and from other
+        parts of the budget ... the scale of this diversion does not generally seem to have been
+        significant' (001:95). ``agreement_gain`` is (A, T): this quarter's gain that the
+        agreement's own effort produced. Reads ``implementation.diversion_share``,
+        ``sustainability.diversion_recovery``; off with ``mechanisms.diversion``.
+        """
+        sc = self.model.params
+        if not sc.mechanisms.diversion:
+            return
+        self.other_services -= sc.implementation.diversion_share * agreement_gain.mean(axis=1)
+        recovery = sc.sustainability.diversion_recovery
+        self.other_services = np.where(
+            following, self.other_services * (1.0 - recovery), self.other_services
+        )
+
+    def corporate_drift(self, following: np.ndarray) -> None:
+        """After the end, the corporate centre moves effort elsewhere.
+
+        Sustainability is low on the corporate agenda; when priorities change, effort is taken
+        away (000:87, 000:139); 'Cinderella' services fall back off the agenda (000:149). A council
+        that built the agreement into its improvement agenda drifts less (000:199, 004:38).
+        ``following`` is an (A,) mask. Reads ``sustainability.corporate_drift_*,
+        integration_drift_protection``; off with ``mechanisms.corporate_drift``.
+        """
+        s = self.model.params.sustainability
+        u = self.model.streams["post"].random(self.size)
+        if not self.model.params.mechanisms.corporate_drift:
+            return
+        rate = s.corporate_drift_rate * np.where(
+            self.integrated, 1.0 - s.integration_drift_protection, 1.0
+        )
+        cut = np.where(following & (u < rate), 1.0 - s.corporate_drift_cut, 1.0)
+        self.model.targets.state.continuation *= cut[:, None]
+
+    # ------------------------------------------------------------------ the end
+
+    def decide_continuation(self, idx: np.ndarray) -> None:
+        """At the end, each council decides how much of the targets' ongoing costs to keep funding.
+
+        Affluent councils keep more, cash-strapped ones less (000:133); national targets that were
+        not the highest local priorities get less (000:385). Reads ``sustainability.continuation_*,
+        national_priority_discount``.
+        """
+        tg, s = self.model.targets, self.model.params.sustainability
+        base = (
+            s.continuation_cash_strapped
+            + (s.continuation_affluent - s.continuation_cash_strapped) * self.climate[idx]
+        )
+        discount = np.where(tg.traits.local_priority[idx], 1.0, 1.0 - s.national_priority_discount)
+        tg.state.continuation[idx] = base[:, None] * discount
+
+    def decide_reward_use(self, idx: np.ndarray) -> None:
+        """Decide what share of the reward goes back into the target areas (most goes elsewhere,
+        000:385). Draws a Beta share with mean ``sustainability.reward_reinvest_mean``."""
+        m = self.model.params.sustainability.reward_reinvest_mean
+        k = self.model.params.authorities.trait_concentration
+        share = self.model.streams["post"].beta(
+            max(m, 1e-6) * k, max(1 - m, 1e-6) * k, size=idx.size
+        )
+        self.reinvest_share[idx] = share
+
+    def reinvest_reward(self, idx: np.ndarray, amount: np.ndarray) -> None:
+        """Spend the reinvested part of a reward instalment on the council's resource-dependent
+        targets.
+
+        Each pound extends continuation funding; the boost is the instalment's share over the
+        ongoing cost of the follow-up years (000:385). Reads
+        ``sustainability.ongoing_cost_reference_gbp``; off with ``mechanisms.reward_reinvestment``.
+        """
+        if not self.model.params.mechanisms.reward_reinvestment:
+            return
+        tg, s = self.model.targets, self.model.params.sustainability
+        continuation = tg.state.continuation
+        dependent = tg.end.keep_per_funding[idx] > 0
+        n = np.maximum(dependent.sum(axis=1), 1)
+        years = self.model.params.scheme.follow_up_quarters / QUARTERS_PER_YEAR
+        boost = (amount * self.reinvest_share[idx] / n)[:, None] / (
+            s.ongoing_cost_reference_gbp * years
+        )
+        continuation[idx] = np.where(
+            dependent, np.minimum(1.0, continuation[idx] + boost), continuation[idx]
+        )
+
+
+def _row(name: str, doc: str) -> property:
+    return property(lambda self: getattr(self.model.councils, name)[self.index], doc=doc)
+
+
+class Authority(mesa.Agent):
+    """One council: a named view of its row in :class:`Councils` (one source of truth)."""
+
+    def __init__(self, model: LPSAModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    population = _row("population", "persons")
+    nbr = _row("nbr", "net budget requirement [GBP]")
+    climate = _row("climate", "0 cash-strapped .. 1 affluent")
+    capacity = _row("capacity", "corporate capacity 0..1")
+    will = _row("will", "will to improve 0..1")
+    leadership = _row("leadership", "political leadership 0..1")
+    thinking_time = _row("thinking_time", "thinking time 0..1")
+    trust = _row("trust", "trust in central government 0..1")
+    rating = _row("rating", "prior service rating, 1..4 stars")
+    ppg = _row("ppg", "pump-priming grant [GBP]")
+    max_reward = _row("max_reward", "maximum reward grant [GBP]")
+    signed = _row("signed", "signed an agreement")
+    start = _row("start", "first implementation quarter")
+    end = _row("end", "first quarter after implementation")
+    integrated = _row("integrated", "agreement built into the wider improvement agenda")
+
+    @property
+    def authority_type(self) -> str:
+        return AUTHORITY_TYPES[int(self.model.councils.kind[self.index])]
+
+    @property
+    def phase(self) -> str:
+        """'negotiation', 'implementation', 'follow_up', 'not_signed' or 'finished' now."""
+        return self.model.phase_of(self.index)
+
+    @property
+    def mean_performance(self) -> float:
+        """Mean measured performance of its targets, in units of stretch."""
+        return float(self.model.targets.state.measured[self.index].mean())
+
+    @property
+    def current_rating(self) -> int:
+        """The latest inspection rating (the prior rating before the first assessment)."""
+        return int(self.model.inspection.current_rating[self.index])

@@ -1,0 +1,155 @@
+"""Central government departments: own policy areas, move national priorities between indicators,
+answer councils' requests for freedoms and flexibilities, and keep or break their promises.
+
+:class:`Departments` holds the eight departments' state and decisions; :class:`Department` is the
+Mesa agent of one, a named view of its row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from .scenario import DEPARTMENTS
+
+if TYPE_CHECKING:
+    from .model import LPSAModel
+
+FF_GRANTED, FF_REFUSED, FF_BROKEN = range(3)
+
+
+@dataclass
+class Departments:
+    """The departments whose policies the targets serve (001:65), arrays of shape (D,)."""
+
+    model: LPSAModel
+    engagement: np.ndarray  # how well the department resourced and owned the scheme (001:109)
+    shifts: np.ndarray  # int: priority shifts made so far
+    area_department: np.ndarray  # (areas,) department owning each policy area
+    area_shift_exposure: np.ndarray  # (areas,) exposure of each area to shifts (000:357)
+    promises: dict[int, np.ndarray] = field(default_factory=dict)  # quarter -> councils let down
+
+    @classmethod
+    def draw(cls, model: LPSAModel, rng: np.random.Generator) -> Departments:
+        """Draw each department's engagement (Beta, mean ``departments.engagement_mean``)."""
+        sc = model.params
+        k = sc.authorities.trait_concentration
+        m = sc.departments.engagement_mean
+        areas = list(sc.areas.values())
+        return cls(
+            model=model,
+            engagement=rng.beta(m * k, (1 - m) * k, size=len(DEPARTMENTS)),
+            shifts=np.zeros(len(DEPARTMENTS), dtype=int),
+            area_department=np.array([DEPARTMENTS.index(a.department) for a in areas]),
+            area_shift_exposure=np.array([a.shift_exposure for a in areas]),
+        )
+
+    def shift_priorities(self) -> None:
+        """Move national priority between indicators: one falls, another rises.
+
+        Car crime to burglary; preventive to punitive truancy and youth-offending policy
+        (000:173-179). In each policy area a department shifts with chance ``priority_shift_rate``
+        times the area's exposure (crime most, 000:357). Each target on the area's indicators is
+        hit with chance ``shift_breadth`` and loses ``shift_size`` of its central priority; the
+        area's other indicators gain what was lost, times ``shift_gain_share``, spread over them
+        (``priority_moves``; off: nothing gains). Priority then drifts back toward the usual 1 at
+        ``shift_recovery`` a quarter. Uniforms are drawn every quarter whether or not the mechanism
+        is on. Reads ``departments.priority_shift_rate, shift_breadth, shift_size,
+        shift_gain_share, max_priority, shift_recovery``; off with ``mechanisms.priority_shifts``.
+        """
+        sc, tg = self.model.params, self.model.targets
+        d, mech = sc.departments, sc.mechanisms
+        rng = self.model.streams["departments"]
+        u_event = rng.random(self.area_department.size)
+        u_hit = rng.random(tg.shape)
+        priority = tg.state.central_priority
+        if mech.priority_shifts:
+            shifting = u_event < d.priority_shift_rate * self.area_shift_exposure
+            np.add.at(self.shifts, self.area_department[shifting], 1)
+            in_shift = shifting[tg.traits.area]
+            hit = in_shift & (u_hit < d.shift_breadth)
+            priority[hit] *= 1.0 - d.shift_size
+            if mech.priority_moves and d.shift_breadth < 1.0:
+                gain = d.shift_gain_share * d.shift_size * d.shift_breadth / (1.0 - d.shift_breadth)
+                risen = in_shift & ~hit
+                priority[risen] = np.minimum(priority[risen] * (1.0 + gain), d.max_priority)
+        priority += d.shift_recovery * (1.0 - priority)
+
+    def answer_requests(self, idx: np.ndarray) -> None:
+        """During negotiation each council asks for freedoms and flexibilities; departments answer.
+
+        Each request goes to a department, which grants it (likelier if engaged, 001:109), refuses
+        it, or promises it and later fails to deliver (001:81, 002:56). A grant adds trust and a
+        little capacity; a refusal costs trust; a broken promise costs more, 'more damaging to
+        improvements than outright refusals' (001:81). With ``freedoms_over_time`` a promise falls
+        due during implementation, at a quarter drawn in the first ``ff_promise_due_quarters``, and
+        its trust is lost then (``keep_promises``); off, everything is settled at signing. Reads
+        ``departments.ff_*``; off with ``mechanisms.freedoms_flexibilities``.
+        """
+        sc, c = self.model.params, self.model.councils
+        d, mech = sc.departments, sc.mechanisms
+        rng = self.model.streams["freedoms"]
+        n_req = rng.poisson(d.ff_requests_mean, size=idx.size)
+        total = int(n_req.sum())
+        who = np.repeat(idx, n_req)
+        to = rng.integers(0, len(DEPARTMENTS), size=total)
+        u = rng.random((2, total))
+        due = c.start[who] + rng.integers(0, d.ff_promise_due_quarters, size=total)
+        if not mech.freedoms_flexibilities or total == 0:
+            return
+        broken_or_refused = np.where(u[1] < d.ff_broken_promise_prob, FF_BROKEN, FF_REFUSED)
+        answers = np.where(u[0] < d.ff_grant_prob * self.engagement[to], FF_GRANTED, broken_or_refused)
+        granted, broken = answers == FF_GRANTED, answers == FF_BROKEN
+        later = broken & mech.freedoms_over_time
+        trust_delta = np.select(
+            [granted, broken & ~later, ~broken],
+            [d.ff_grant_trust, -d.ff_broken_promise_trust, -d.ff_refusal_trust],
+            0.0,
+        )
+        n = c.size
+        c.trust[:] = np.clip(c.trust + np.bincount(who, weights=trust_delta, minlength=n), 0, 1)
+        c.capacity[:] = np.clip(
+            c.capacity + d.ff_grant_capacity * np.bincount(who, weights=granted, minlength=n), 0, 1
+        )
+        c.ff_granted += np.bincount(who[granted], minlength=n)
+        c.ff_refused += np.bincount(who[answers == FF_REFUSED], minlength=n)
+        c.ff_broken += np.bincount(who[broken & ~later], minlength=n)
+        for q in np.unique(due[later]):
+            self.promises[int(q)] = who[later & (due == q)]
+
+    def keep_promises(self, quarter: int) -> None:
+        """Promises falling due this quarter are not delivered: the councils concerned lose trust.
+
+        Government's 'failure to deliver on commitments has been more damaging to improvements than
+        outright refusals' (001:81); a council that signed cannot have known (``answer_requests``).
+        Reads ``departments.ff_broken_promise_trust``.
+        """
+        let_down = self.promises.pop(quarter, None)
+        if let_down is None:
+            return
+        c, d = self.model.councils, self.model.params.departments
+        np.subtract.at(c.trust, let_down, d.ff_broken_promise_trust)
+        np.clip(c.trust, 0.0, 1.0, out=c.trust)
+        np.add.at(c.ff_broken, let_down, 1)
+
+
+class Department(mesa.Agent):
+    """One of the eight departments: a named view of its row in :class:`Departments`."""
+
+    def __init__(self, model: LPSAModel, code: int) -> None:
+        super().__init__(model)
+        self.code = code
+        self.name = DEPARTMENTS[code]
+
+    @property
+    def engagement(self) -> float:
+        """How well the department resourced and owned the scheme, 0..1 (001:109)."""
+        return float(self.model.departments.engagement[self.code])
+
+    @property
+    def shifts(self) -> int:
+        """Priority shifts it has made so far."""
+        return int(self.model.departments.shifts[self.code])

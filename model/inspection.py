@@ -1,0 +1,97 @@
+"""Inspection ratings running alongside the agreements: each council's annual star rating.
+
+The CPA and the social-care star ratings judged councils every year whatever their LPSA did, and
+the evidence treats that external challenge as what stops services slipping back: 'a continuing
+need for external stimuli to encourage improvement, and as a safeguard against slipping back'
+(003:203). Ratings moved both ways every year: in adult social care 25 councils rose a star and 16
+fell in one year, 24 and 15 the next; of 102 children's services assessments 16 were better and 7
+weaker (003:418, 003:436-438).
+
+Each year-end, every council gets a score in stars: its level before the scheme, a national drift
+(more money and policy for every council, 003:416), the performance of its services (the targeted
+ones in true outcomes, the rest as diversion left them) and an assessment error that persists a
+little from year to year. The rating is the score rounded to 1-4 stars. A rating that is low or
+fell draws attention for the next year, in the agreement world and its no-agreement twin alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .scenario import MAX_RATING, QUARTERS_PER_YEAR
+
+if TYPE_CHECKING:
+    from .model import LPSAModel
+
+
+@dataclass
+class Inspection:
+    """Scores and ratings, (years, A) histories, and each council's latest rating."""
+
+    model: LPSAModel
+    level: np.ndarray  # (A,) score before the scheme [stars]: prior rating +- half a star
+    error: np.ndarray  # (A,) assessment error now [stars]
+    current_rating: np.ndarray  # (A,) latest rating (the prior rating before the first)
+    ratings: np.ndarray  # (years, A) int
+    scores: np.ndarray  # (years, A)
+    years_rated: int = 0
+
+    @classmethod
+    def start(cls, model: LPSAModel, rng: np.random.Generator) -> Inspection:
+        """Every council starts at its prior rating (``authorities.rating_shares``), somewhere
+        within that star."""
+        prior = model.councils.rating
+        years = model.n_quarters // QUARTERS_PER_YEAR
+        A = prior.size
+        return cls(
+            model=model,
+            level=prior + rng.uniform(-0.5, 0.5, size=A),
+            error=np.zeros(A),
+            current_rating=prior.copy(),
+            ratings=np.zeros((years, A), dtype=int),
+            scores=np.zeros((years, A)),
+        )
+
+    def rate_if_year_end(self, quarter: int) -> None:
+        """Rate every council in the last quarter of each year (``rate``)."""
+        year = (quarter + 1) // QUARTERS_PER_YEAR - 1
+        if (quarter + 1) % QUARTERS_PER_YEAR == 0 and year < self.ratings.shape[0]:
+            self.rate(year)
+
+    def rate(self, year: int) -> None:
+        """Score and rate every council for ``year`` (0 = the first year of the run).
+
+        score = level + national_drift x (year + 1) + stars_per_stretch x (targets_weight x mean
+        true performance of its targets + (1 - targets_weight) x its untargeted services) + error,
+        the error AR(1) with persistence ``score_persistence`` and sd ``noise_sd``; rating = score
+        rounded, within 1..4. Councils whose rating is at or below ``low_rating`` or fell draw
+        attention (``Councils.attention``; ``mechanisms.inspection``, off: none). Reads
+        ``inspection.*``.
+        """
+        sc, c, tg = self.model.params, self.model.councils, self.model.targets
+        p = sc.inspection
+        z = self.model.streams["inspection"].standard_normal(c.size)
+        rho = p.score_persistence
+        self.error = rho * self.error + p.noise_sd * np.sqrt(1.0 - rho**2) * z
+        services = p.targets_weight * tg.state.true.mean(axis=1) + (
+            1.0 - p.targets_weight
+        ) * c.other_services
+        score = (
+            self.level + p.national_drift * (year + 1) + p.stars_per_stretch * services + self.error
+        )
+        rating = np.clip(np.rint(score), 1, MAX_RATING).astype(int)
+        fell = rating < self.current_rating
+        c.attention = sc.mechanisms.inspection & ((rating <= p.low_rating) | fell)
+        self.scores[year], self.ratings[year] = score, rating
+        self.current_rating = rating
+        self.years_rated = year + 1
+
+    def moves(self) -> tuple[np.ndarray, np.ndarray]:
+        """(years, A) booleans: rose a star or more, fell a star or more, against the year before
+        (the first year against the prior rating)."""
+        done = self.ratings[: self.years_rated]
+        before = np.vstack([self.model.councils.rating[None, :], done[:-1]])
+        return done > before, done < before

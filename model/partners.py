@@ -1,0 +1,125 @@
+"""Partners (police, health, schools, colleges, voluntary sector) on multi-agency targets.
+
+:class:`Partners` holds one partner body per (council, partner type) that some partnership target
+needs, with its alignment and its effort this quarter, and decides that effort. Targets read their
+partner's effort from here. :class:`Partner` is the Mesa agent of one, a named view of its row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from .scenario import PARTNER_TYPES
+
+if TYPE_CHECKING:
+    from .model import LPSAModel
+
+PARENT_DEPARTMENT = {
+    "police": "HomeOffice",
+    "health": "DoH",
+    "schools": "DfES",
+    "colleges": "DfES",
+    "voluntary": "ODPM",
+}
+"""Whose priorities each partner follows (000:171: partners' priorities shift with central
+policy)."""
+
+
+@dataclass
+class Partners:
+    """Partner bodies, arrays of shape (P,), and ``of_target`` (A, T): each target's partner or -1."""
+
+    model: LPSAModel
+    council: np.ndarray  # int: the council it works with
+    kind: np.ndarray  # int: index into PARTNER_TYPES
+    alignment: np.ndarray  # how far its own priorities match the council's targets (000:126)
+    effort: np.ndarray  # effort this quarter, 0..1
+    of_target: np.ndarray  # (A, T) int: index of each target's partner, -1 for single-agency
+
+    @classmethod
+    def attach(cls, model: LPSAModel, rng: np.random.Generator) -> Partners:
+        """One partner per (council, partner type) that some partnership target needs.
+
+        Alignment is Beta with mean ``partners.alignment_mean``. Reads
+        ``authorities.trait_concentration``.
+        """
+        tg = model.targets
+        A, T = tg.shape
+        n_types = len(PARTNER_TYPES)
+        key = np.where(
+            tg.traits.partnership, np.arange(A)[:, None] * n_types + tg.traits.partner_type, -1
+        )
+        needed, inverse = np.unique(key[key >= 0], return_inverse=True)
+        of_target = np.full((A, T), -1)
+        of_target[key >= 0] = inverse
+        m, k = model.params.partners.alignment_mean, model.params.authorities.trait_concentration
+        alignment = rng.beta(m * k, (1 - m) * k, size=needed.size)
+        return cls(
+            model=model,
+            council=needed // n_types,
+            kind=needed % n_types,
+            alignment=alignment,
+            effort=alignment.copy(),
+            of_target=of_target,
+        )
+
+    @property
+    def size(self) -> int:
+        return self.kind.size
+
+    def set_effort(self) -> None:
+        """Each partner sets its effort: its alignment, weighted toward its parent department's
+        current priority on the indicators it works on with the council.
+
+        When central priorities shift, the police move with them (000:171-179, 001:105; partners'
+        priorities 'follow their own parent departments'). Reads
+        ``partners.follow_department_weight``.
+        """
+        tg = self.model.targets
+        w = self.model.params.partners.follow_department_weight
+        mine = self.of_target >= 0
+        ids = self.of_target[mine]
+        n = np.bincount(ids, minlength=self.size)
+        priority = np.bincount(ids, weights=tg.state.central_priority[mine], minlength=self.size)
+        priority = priority / np.maximum(n, 1)
+        self.effort = np.minimum(self.alignment * ((1.0 - w) + w * priority), 1.0)
+
+    def effort_on_targets(self) -> np.ndarray:
+        """(A, T) partners' effort multiplier on each target: 1 for single-agency targets, and 1
+        everywhere with ``mechanisms.partnerships`` off."""
+        if not self.model.params.mechanisms.partnerships or self.size == 0:
+            return np.ones(self.of_target.shape)
+        return np.where(self.of_target >= 0, self.effort[np.maximum(self.of_target, 0)], 1.0)
+
+
+class Partner(mesa.Agent):
+    """One local partner body of one council: a named view of its row in :class:`Partners`."""
+
+    def __init__(self, model: LPSAModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def authority(self) -> int:
+        return int(self.model.partners.council[self.index])
+
+    @property
+    def kind(self) -> str:
+        return PARTNER_TYPES[int(self.model.partners.kind[self.index])]
+
+    @property
+    def parent_department(self) -> str:
+        return PARENT_DEPARTMENT[self.kind]
+
+    @property
+    def alignment(self) -> float:
+        return float(self.model.partners.alignment[self.index])
+
+    @property
+    def effort(self) -> float:
+        """Its effort this quarter, 0..1."""
+        return float(self.model.partners.effort[self.index])
