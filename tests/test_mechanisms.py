@@ -42,6 +42,9 @@ def test_the_money_split_matters_only_through_its_named_channels():
             "gaming_cohort": False,
             "gaming_presentation": False,
             "gaming_ratchet": False,
+            "ppg_shapes_approach": False,
+            "ppg_bought_gains": False,
+            "motivation_crowding": False,
         }
     }
     a = run_variant({**off, "funding": {"ppg_share": 0.6}})
@@ -61,30 +64,62 @@ def test_reward_is_the_main_draw_for_participation():
 def test_more_of_the_same_gains_fall_back_after_ppg_ends(baseline):
     kept = retained_by_approach(baseline.targets)["retained_gain_3y"]
     assert kept["more_of_same"] < kept["new_working"] < kept["systemic_succeeded"]
-    assert kept["more_of_same"] < 0.5
+    # Without business-as-usual work beside it (which normal work keeps), more of the same keeps
+    # less than half of its gain.
+    alone = run_variant({"mechanisms": {"business_as_usual": False}})
+    assert retained_by_approach(alone.targets).loc["more_of_same", "retained_gain_3y"] < 0.5
 
 
 def test_successful_systemic_change_persists(baseline):
     kept = retained_by_approach(baseline.targets)
-    assert kept.loc["systemic_succeeded", "retained_gain_5y"] == pytest.approx(1.0, abs=0.1)
+    assert kept.loc["systemic_succeeded", "retained_gain_5y"] > 0.8
+    assert kept.loc["systemic_succeeded", "retained_gain_5y"] == kept["retained_gain_5y"].max()
+
+
+def test_how_much_of_a_systemic_gain_persists_unfunded_is_a_range():
+    # 000:290 'may be irreversible', 000:367 'too soon to say': a parameter, not a fixed choice.
+    def kept(share: float) -> float:
+        res = run_variant({"sustainability": {"systemic_persistence_share": share}})
+        return retained_by_approach(res.targets).loc["systemic_succeeded", "retained_gain_5y"]
+
+    assert kept(1.0) > kept(0.5) + 0.05
 
 
 def test_systemic_gains_fall_back_when_persistence_is_switched_off(baseline):
     off = run_variant({"mechanisms": {"systemic_persistence": False}})
     on_kept = retained_by_approach(baseline.targets).loc["systemic_succeeded", "retained_gain_5y"]
     off_kept = retained_by_approach(off.targets).loc["systemic_succeeded", "retained_gain_5y"]
-    assert off_kept < on_kept - 0.2
+    assert off_kept < on_kept - 0.1
 
 
 def test_about_one_in_three_innovations_succeed(baseline):
     systemic = baseline.targets[baseline.targets["approach"] == "systemic"]
-    assert systemic["innovation_success"].mean() == pytest.approx(1 / 3, abs=0.05)
+    innovations = systemic[systemic["innovation"]]
+    assert innovations["innovation_success"].mean() == pytest.approx(1 / 3, abs=0.07)
     always = run_variant({"mechanisms": {"innovation_risk": False}}, replications=2)
     assert always.targets.loc[always.targets["approach"] == "systemic", "innovation_success"].all()
 
 
+def test_most_systemic_change_is_best_practice_and_rarely_fails(baseline):
+    # 001:101: 'little real innovation ... ample scope for improvement by the application of best
+    # practice'.
+    systemic = baseline.targets[baseline.targets["approach"] == "systemic"]
+    assert systemic["innovation"].mean() == pytest.approx(0.25, abs=0.05)
+    best_practice = systemic[~systemic["innovation"]]
+    assert best_practice["innovation_success"].mean() == pytest.approx(0.8, abs=0.05)
+    all_innovation = run_variant(
+        {"mechanisms": {"innovation_vs_best_practice": False}}, replications=2
+    )
+    t = all_innovation.targets
+    assert t.loc[t["approach"] == "systemic", "innovation"].all()
+    assert t.loc[t["approach"] == "systemic", "innovation_success"].mean() < 0.45
+
+
 def test_systemic_change_dips_before_it_rises():
-    sc = load_scenario("lpsa1_baseline", {"mechanisms": {"late_start": False}})
+    sc = load_scenario(
+        "lpsa1_baseline",
+        {"mechanisms": {"late_start": False}, "implementation": {"innovation_share": 1.0}},
+    )
     m = LPSAModel(sc, seed=3).run()
     traj = m.trajectory_frame()
     systemic = traj[traj["approach"] == "systemic"].set_index("quarter_from_start")[
@@ -177,8 +212,10 @@ def test_cohort_targets_keep_less_of_their_gain():
     assert kept[True] < kept[False]
 
 
-def test_raised_expectations_slow_the_fall_for_visible_services_only(baseline):
-    off = run_variant({"mechanisms": {"raised_expectations": False}})
+def test_raised_expectations_slow_the_fall_for_visible_services_only():
+    # Inspection off: otherwise visible services' ratings feed back on every target's attention.
+    baseline = run_variant({"mechanisms": {"inspection": False}})
+    off = run_variant({"mechanisms": {"raised_expectations": False, "inspection": False}})
 
     def kept_1y(res, visible: bool) -> float:
         t = res.targets[(res.targets["visible"] == visible) & (res.targets["share_of_stretch"] > 0)]
@@ -205,19 +242,29 @@ def test_affluent_councils_keep_more_after_the_end():
     assert rich.summary()["retained_gain_5y"] > poor.summary()["retained_gain_5y"]
 
 
-def test_inappropriate_stretch_lowers_effort():
+def test_inappropriate_stretch_lowers_effort_only_where_the_target_is_not_valued():
+    # 001:77: ambition does not affect effort 'except where targets are either not a priority
+    # locally or a poor measure', and national stretch stacked on aspirational targets feels 'set
+    # up to fail'.
     sc = load_scenario("lpsa1_baseline")
+    st = sc.stretch
     m = LPSAModel(sc, seed=5)
-    m.run()
     tg = m.targets
-    signed = m.auth.signed[:, None] & np.ones(tg.shape, dtype=bool)
-    too_hard = signed & (tg.potential < sc.stretch.too_hard_threshold)
-    fine = (
-        signed
-        & (tg.potential >= sc.stretch.too_hard_threshold)
-        & (tg.potential <= sc.stretch.too_easy_threshold)
+    potential, morale = tg.plan.potential, tg.plan.morale
+    valued = tg.traits.local_priority & (tg.traits.quality >= st.poor_measure_quality)
+    too_hard = potential < st.too_hard_threshold
+    too_easy = potential > st.too_easy_threshold
+    fine = ~too_hard & ~too_easy
+    assert morale[~valued & too_hard].max() < morale[fine].min() == 1.0
+    assert morale[~valued & too_easy].max() < 1.0
+    assert (morale[valued & too_easy] == 1.0).all()
+    assert (morale[valued & too_hard & ~tg.traits.national] == 1.0).all()
+    assert morale[valued & too_hard & tg.traits.national].max() < 1.0
+    everywhere = LPSAModel.from_scenario(
+        "lpsa1_baseline", seed=5, mechanisms={"stretch_morale_selective": False}
     )
-    assert tg.morale[too_hard].max() < tg.morale[fine].min()
+    plan = everywhere.targets.plan
+    assert plan.morale[valued & too_easy].max() < 1.0
 
 
 def test_local_targets_succeed_more_often_than_national(baseline):
@@ -253,8 +300,8 @@ def test_broken_promises_cost_more_trust_than_refusals():
         "lpsa1_baseline", seed=1, departments={**common, "ff_broken_promise_prob": 1.0}
     ).run()
     assert (
-        broken.auth.trust.mean()
-        < refused.auth.trust.mean()
+        broken.councils.trust.mean()
+        < refused.councils.trust.mean()
         < load_scenario("lpsa1_baseline").authorities.initial_trust
     )
     frame = broken.authorities_frame()
@@ -265,12 +312,12 @@ def test_negotiations_are_staggered_by_central_capacity():
     m = LPSAModel.from_scenario(
         "lpsa1_baseline", seed=2, scheme={"negotiation_capacity": 6, "n_pilots": 20}
     )
-    starts = np.bincount(m.auth.start)
-    assert starts.max() <= 6 and len(np.flatnonzero(starts)) >= 130 // 6
+    starts = np.bincount(m.councils.start)
+    assert starts.max() <= 6 and len(np.flatnonzero(starts)) >= 150 // 6
     at_once = LPSAModel.from_scenario(
         "lpsa1_baseline", seed=2, mechanisms={"negotiation_capacity": False}
     )
-    assert len(np.unique(at_once.auth.start)) == 1
+    assert len(np.unique(at_once.councils.start)) == 1
 
 
 @pytest.mark.parametrize("switch", list(Mechanisms.model_fields))
@@ -278,3 +325,206 @@ def test_every_mechanism_switch_changes_the_run(switch):
     on = LPSAModel.from_scenario("lpsa1_baseline", seed=11).run()
     off = LPSAModel.from_scenario("lpsa1_baseline", seed=11, mechanisms={switch: False}).run()
     assert not np.array_equal(on.history, off.history), f"switching off {switch} changed nothing"
+
+
+# ------------------------------------------------------------------------------------------
+# Model v2: mechanisms read closely from the evidence
+
+
+def approach_shares(res) -> pd.Series:
+    return res.targets["approach"].value_counts(normalize=True)
+
+
+def test_ppg_on_coordination_makes_systemic_change_likelier_and_front_line_ppg_more_of_the_same():
+    # 000:347: a PPG-funded post that plans and co-ordinates avoids 'more of the same'.
+    planners = approach_shares(run_variant({"approach": {"ppg_coordination_share_mean": 0.9}}))
+    front_line = approach_shares(run_variant({"approach": {"ppg_coordination_share_mean": 0.1}}))
+    assert planners["systemic"] > front_line["systemic"] + 0.02
+    assert planners["more_of_same"] < front_line["more_of_same"] - 0.05
+    off = {"mechanisms": {"ppg_shapes_approach": False}}
+    a = approach_shares(run_variant({**off, "approach": {"ppg_coordination_share_mean": 0.9}}))
+    b = approach_shares(run_variant({**off, "approach": {"ppg_coordination_share_mean": 0.1}}))
+    pd.testing.assert_series_equal(a, b)
+
+
+def test_a_larger_ppg_means_more_of_the_approach_it_pays_for():
+    rich = approach_shares(run_variant({"funding": {"ppg_share": 0.6}}))
+    poor = approach_shares(run_variant({"funding": {"ppg_share": 0.05}}))
+    # At the default split (40 % co-ordination) front-line money dominates: more of the same.
+    assert rich["more_of_same"] > poor["more_of_same"]
+
+
+def test_gains_that_ppg_paid_for_fall_back_when_the_money_stops():
+    # 000:380: did PPG let councils 'buy' improvements in an unsustainable way?
+    def fall_back(ppg_share: float, bought: bool) -> float:
+        res = run_variant(
+            {"funding": {"ppg_share": ppg_share}, "mechanisms": {"ppg_bought_gains": bought}}
+        )
+        return 1.0 - res.summary()["retained_gain_3y"]
+
+    extra_heavy = fall_back(0.6, True) - fall_back(0.6, False)
+    extra_light = fall_back(0.05, True) - fall_back(0.05, False)
+    assert extra_heavy > extra_light > 0.0
+    assert extra_heavy > 0.03
+
+
+def test_budget_cuts_during_the_agreement_lower_attainment_most_in_cash_strapped_councils():
+    # 000:133, 001:135: mainstream cuts threaten attainment during the agreement too.
+    harsh = {"budget": {"shock_rate": 0.3, "effort_cut": 0.3}}
+    on = run_variant(harsh)
+    off = run_variant({**harsh, "mechanisms": {"budget_pressure": False}})
+    assert mean_share(on.targets) < mean_share(off.targets) - 0.02
+
+    def by_climate(res) -> pd.Series:
+        t = res.targets.merge(
+            res.authorities[["replication", "authority", "budget_climate"]],
+            on=["replication", "authority"],
+        )
+        poor = t["budget_climate"] < t["budget_climate"].median()
+        return t.groupby(poor)["share_of_stretch"].mean()
+
+    loss = by_climate(off) - by_climate(on)
+    assert loss[True] > loss[False]
+
+
+def test_a_priority_shift_raises_one_indicator_as_it_lowers_another():
+    # 000:173-179: car crime to burglary moves priority between indicators of one department.
+    turbulent = {"departments": {"priority_shift_rate": 0.3}}
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=4, **turbulent)
+    raised = lowered = 0
+    for _ in range(12):
+        m.step()
+        priority = m.targets.state.central_priority
+        raised, lowered = raised + (priority > 1).sum(), lowered + (priority < 1).sum()
+    assert raised > 0 and lowered > 0
+    m = LPSAModel.from_scenario(
+        "lpsa1_baseline", seed=4, mechanisms={"priority_moves": False}, **turbulent
+    )
+    for _ in range(12):
+        m.step()
+        assert (m.targets.state.central_priority <= 1.0).all()
+
+
+def test_priority_moving_rather_than_vanishing_hurts_attainment_less():
+    turbulent = {"departments": {"priority_shift_rate": 0.2}}
+    moves = run_variant(turbulent)
+    only_falls = run_variant({**turbulent, "mechanisms": {"priority_moves": False}})
+    assert mean_share(moves.targets) > mean_share(only_falls.targets)
+
+
+def test_promises_are_broken_during_implementation_and_the_lost_trust_lowers_effort():
+    # 001:81: failure to deliver on commitments damaged improvement more than refusals.
+    common = {"ff_requests_mean": 3.0, "ff_grant_prob": 0.0}
+
+    def run(broken: float, over_time: bool = True, effect: float = 0.8) -> LPSAModel:
+        return LPSAModel.from_scenario(
+            "lpsa1_baseline",
+            seed=1,
+            departments={**common, "ff_broken_promise_prob": broken, "trust_effort_effect": effect},
+            mechanisms={"freedoms_over_time": over_time, "participation": False},
+        ).run()
+
+    kept, broken = run(0.0), run(1.0)
+    # Signed on trust that did not yet know: a promise costs nothing at signing ...
+    at_signing_broken, at_signing_kept = broken.councils.trust_at_signing, kept.councils.trust_at_signing
+    assert (at_signing_broken >= at_signing_kept).all()
+    assert at_signing_broken.mean() > at_signing_kept.mean()
+    # ... and is broken during implementation, which lowers effort.
+    assert broken.councils.trust.mean() < kept.councils.trust.mean()
+    assert np.nanmean(broken.effort_mean) < np.nanmean(kept.effort_mean) - 0.005
+    at_signing = run(1.0, over_time=False)
+    assert at_signing.councils.trust_at_signing.mean() < kept.councils.trust_at_signing.mean()
+    # Settled at signing (the first model's reading), lost trust never touches effort.
+    no_effect = run(1.0, over_time=False, effect=0.0)
+    assert np.array_equal(at_signing.effort_mean, no_effect.effort_mean, equal_nan=True)
+
+
+def test_the_twins_councils_do_business_as_usual_work_which_is_deadweight():
+    # 001:133, 000:230: some of the improvement would have happened anyway.
+    def deadweight(effort: float, on: bool = True) -> float:
+        res = run_variant(
+            {
+                "attribution": {"business_as_usual_effort": effort},
+                "mechanisms": {"business_as_usual": on},
+            },
+            replications=3,
+            twins=True,
+        )
+        return res.summary()["deadweight_share"]
+
+    assert deadweight(0.4) > deadweight(0.1) + 0.1 > deadweight(0.1, on=False) + 0.1
+
+
+def test_every_run_rates_every_council_every_year():
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=3).run()
+    r = m.ratings_frame()
+    years = m.n_quarters // 4
+    assert len(r) == m.councils.size * years
+    assert r["rating"].between(1, 4).all()
+    assert set(r["year"]) == set(range(2001, 2001 + years))
+    assert set(r.groupby("year")["authority"].nunique()) == {m.councils.size}
+
+
+def test_some_councils_rise_and_some_fall_a_star_each_year():
+    # 003:418: 25 councils rose and 16 fell in one year in adult social care.
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=3).run()
+    r = m.ratings_frame()
+    per_year = r.groupby("year")["moved"].agg(rise=lambda x: (x > 0).mean(), fall=lambda x: (x < 0).mean())
+    assert (per_year["rise"] > 0).all() and (per_year["fall"] > 0).all()
+    s = m.summary()
+    assert s["rating_rise_share"] > s["rating_fall_share"] > 0
+
+
+def test_a_low_or_falling_rating_slows_the_fall_back():
+    # 003:203: external stimuli 'as a safeguard against slipping back'.
+    on = run_variant({"inspection": {"attention_decay_slowdown": 0.6}})
+    off = run_variant({"mechanisms": {"inspection": False}})
+    assert on.summary()["retained_gain_5y"] > off.summary()["retained_gain_5y"]
+
+
+def test_default_councils_are_englands():
+    # 150 upper-tier councils of four types, about 49.1 million people in 2001; 144 signed.
+    sc = load_scenario("lpsa1_baseline")
+    totals, signed = [], []
+    for seed in range(8):
+        m = LPSAModel(sc, seed=seed)
+        assert m.councils.size == 150
+        assert sorted(np.bincount(m.councils.kind)) == sorted([34, 47, 36, 33])
+        totals.append(m.councils.population.sum())
+        signed.append(m.councils.signed.sum())
+    assert np.mean(totals) == pytest.approx(49.1e6, rel=0.10)
+    assert np.mean(signed) == pytest.approx(144, abs=4)
+
+
+def test_reward_crowds_out_the_motivation_of_staff_who_work_for_outcomes():
+    # 001:77, 003:496: knights treated as knaves.
+    heavy = {"funding": {"ppg_share": 0.05}, "implementation": {"reward_crowding_out": 0.1}}
+    crowded = run_variant(heavy)
+    spared = run_variant({**heavy, "mechanisms": {"motivation_crowding": False}})
+    assert mean_share(crowded.targets) < mean_share(spared.targets)
+
+
+def test_untargeted_services_lose_a_little_while_targets_gain():
+    # 001:95: diversion happened, but 'does not generally seem to have been significant'.
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=2)
+    lowest = 0.0
+    while m.running:
+        m.step()
+        lowest = min(lowest, m.councils.other_services[m.councils.signed].mean())
+    assert -0.2 < lowest < 0.0
+    assert lowest < m.councils.other_services[m.councils.signed].mean() <= 0.0  # recovers after
+    off = LPSAModel.from_scenario("lpsa1_baseline", seed=2, mechanisms={"diversion": False}).run()
+    assert (off.councils.other_services == 0).all()
+
+
+def test_councils_that_build_the_agreement_into_their_improvement_agenda_keep_more():
+    # 004 (Kent, Middlesbrough), 000:189-208.
+    res = run_variant()
+    t = res.targets[res.targets["share_of_stretch"] > 0]
+    kept = t.groupby("integrated").apply(
+        lambda g: g["performance_3y"].sum() / g["share_of_stretch"].sum(), include_groups=False
+    )
+    assert kept[True] > kept[False]
+    assert 0.05 < res.authorities["integrated"].mean() < 0.6
+    off = run_variant({"mechanisms": {"improvement_agenda": False}}, replications=2)
+    assert not off.authorities["integrated"].any()
