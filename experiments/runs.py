@@ -19,7 +19,7 @@ from model.single_run import targets_with_twin
 
 from .runner import iter_chunks, require_success, rows_to_table, scenarios_design
 
-TABLES = ("targets", "authorities", "quarters", "trajectory")
+TABLES = ("targets", "authorities", "quarters", "trajectory", "ratings")
 
 
 @dataclass
@@ -33,6 +33,7 @@ class ScenarioResults:
     authorities: pd.DataFrame
     quarters: pd.DataFrame
     trajectory: pd.DataFrame
+    ratings: pd.DataFrame
 
     def summary(self) -> dict[str, Any]:
         """Each registered outcome's mean over replications."""
@@ -53,6 +54,7 @@ def run_tables(model: LPSAModel, twin: LPSAModel | None) -> dict[str, Any]:
         "authorities": authorities,
         "quarters": model.quarters_frame(),
         "trajectory": model.trajectory_frame(),
+        "ratings": model.ratings_frame(),
     }
     return {**summarise(targets, authorities), "tables": tables}
 

@@ -82,8 +82,9 @@ class Councils:
 
         By default England's 150 upper-tier councils by type (``authorities.types``: counts,
         log-normal populations, net budget requirement per head; census and finance statistics
-        cited in the schema). Thinking time rises with an affluent climate (000:133). Reads
-        ``authorities.*``, ``mechanisms.budget_climate``.
+        cited in the schema; ``mechanisms.council_sizes`` off: every council its type's median).
+        Thinking time rises with an affluent climate (000:133). Reads ``authorities.*``,
+        ``mechanisms.budget_climate``.
         """
         sc = model.params
         p = sc.authorities
@@ -93,7 +94,8 @@ class Councils:
         median = np.array([t.population_median if t else 1.0 for t in types])[kind]
         log_sd = np.array([t.population_log_sd if t else 0.0 for t in types])[kind]
         per_head = np.array([t.nbr_per_head_gbp if t else 0.0 for t in types])[kind]
-        population = median * np.exp(log_sd * rng.standard_normal(n))
+        spread = log_sd * rng.standard_normal(n)
+        population = median * np.exp(spread if sc.mechanisms.council_sizes else 0.0)
         nbr = population * per_head * rng.lognormal(0.0, p.nbr_sd, size=n)  # median 1
         climate = _beta(rng, p.budget_climate_mean, k, n)
         if not sc.mechanisms.budget_climate:  # every council at the population's mean climate

@@ -1171,6 +1171,13 @@ class Mechanisms(_Section):
     gaming_ratchet: bool = Field(
         True, description="holding back once the stretch is met, to avoid a harder next target"
     )
+    council_sizes: bool = Field(
+        True,
+        description=(
+            "councils' populations vary within each type as England's did (2001 Census); off = "
+            "every council the median size of its type"
+        ),
+    )
     ppg_shapes_approach: bool = Field(
         True,
         description=(
@@ -1388,16 +1395,18 @@ class InspectionParams(_Section):
     """
 
     noise_sd: float = Field(
-        0.3,
+        0.4,
         ge=0,
         le=2,
         description=(
-            "sd of the assessment's error on the score [stars]; assumption, range 0.15-0.5: with "
-            "it about 17% of councils rise and 11% fall a star a year (003:418: 25 and 16 of 150)"
+            "sd of the assessment's error on the score [stars]; assumption, range 0.2-0.6. Set "
+            "with score_persistence and national_drift so that about 17% of councils rise and 9% "
+            "fall a star a year (003:418: 25 and 16 of about 150): two-way movement is then partly "
+            "an input, not evidence"
         ),
     )
     score_persistence: float = Field(
-        0.5,
+        0.3,
         ge=0,
         lt=1,
         description=(
@@ -1424,7 +1433,7 @@ class InspectionParams(_Section):
         ),
     )
     national_drift: float = Field(
-        0.1,
+        0.08,
         ge=-1,
         le=1,
         description=(

@@ -494,6 +494,10 @@ def test_default_councils_are_englands():
         signed.append(m.councils.signed.sum())
     assert np.mean(totals) == pytest.approx(49.1e6, rel=0.10)
     assert np.mean(signed) == pytest.approx(144, abs=4)
+    medians = LPSAModel.from_scenario("lpsa1_baseline", seed=0, mechanisms={"council_sizes": False})
+    c = medians.councils
+    assert all(np.unique(c.population[c.kind == k]).size == 1 for k in range(4))
+    assert c.population.sum() == pytest.approx(49.1e6, rel=0.15)
 
 
 def test_reward_crowds_out_the_motivation_of_staff_who_work_for_outcomes():

@@ -54,6 +54,13 @@ def test_main_job_writes_summary_tables_and_figures(tmp_path):
     ]:
         assert (out / name).stat().st_size > 0, name
     assert not list(out.glob(".*.tmp"))
+    ratings = pd.read_parquet(out / "ratings.parquet")
+    assert {"replication", "authority", "year", "rating", "score"} <= set(ratings.columns)
+    assert ratings["rating"].between(1, 4).all()
+    assert len(ratings) == 3 * 30 * ratings["year"].nunique()
+    # The share of councils moving up and down a star each year can be read from it.
+    moves = ratings.groupby("year")["moved"].agg(up=lambda m: (m > 0).mean(), down=lambda m: (m < 0).mean())
+    assert moves["up"].sum() > 0 and moves["down"].sum() > 0
 
 
 @pytest.mark.slow
