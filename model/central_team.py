@@ -70,7 +70,11 @@ def set_stretch(model: LPSAModel, idx: np.ndarray) -> None:
     below_top = MAX_RATING - model.councils.rating[idx, None]  # stars below the top rating
     room = 1.0 + im.catch_up * below_top if sc.mechanisms.catch_up else 1.0
     potential = (
-        im.potential_mean * traits.tractability[idx] * room * np.exp(-error) / (st.ambition * stacking)
+        im.potential_mean
+        * traits.tractability[idx]
+        * room
+        * np.exp(-error)
+        / (st.ambition * stacking)
     )
     tg.plan.potential[idx] = potential
     if on:

@@ -9,7 +9,7 @@ Mesa agent of one council, a named view of its row that analysts and the dashboa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import mesa
@@ -17,7 +17,7 @@ import numpy as np
 
 from .funding import grant_envelopes
 from .scenario import AUTHORITY_TYPES, MAX_RATING, QUARTERS_PER_YEAR, Scenario
-from .targets import MORE_OF_SAME, NEW_WORKING, SYSTEMIC
+from .targets import MORE_OF_SAME, SYSTEMIC
 
 if TYPE_CHECKING:
     from .model import LPSAModel
@@ -33,7 +33,10 @@ def allocate_types(sc: Scenario, n: int) -> np.ndarray:
     Largest remainders, in the order of ``AUTHORITY_TYPES``; the caller shuffles.
     """
     counts = np.array(
-        [sc.authorities.types[t].count if t in sc.authorities.types else 0 for t in AUTHORITY_TYPES],
+        [
+            sc.authorities.types[t].count if t in sc.authorities.types else 0
+            for t in AUTHORITY_TYPES
+        ],
         dtype=float,
     )
     quota = counts / counts.sum() * n
@@ -43,11 +46,11 @@ def allocate_types(sc: Scenario, n: int) -> np.ndarray:
     return np.repeat(np.arange(len(AUTHORITY_TYPES)), whole)
 
 
-@dataclass
+@dataclass(eq=False)
 class Councils:
     """Every council's traits and state, arrays of shape (A,), and the decisions councils take."""
 
-    model: LPSAModel
+    model: LPSAModel = field(repr=False)
     kind: np.ndarray  # int: index into AUTHORITY_TYPES
     population: np.ndarray  # persons
     nbr: np.ndarray  # net budget requirement [GBP]
@@ -302,9 +305,10 @@ class Councils:
         will = np.clip(will, 0.0, 1.0)[:, None]
         own_will = self.will[idx, None]
         if mech.capacity_constraint:
-            own = (self.capacity[idx] * (1.0 - im.cash_strapped_capacity_loss * (1.0 - self.climate[idx])))[
-                :, None
-            ]
+            own = (
+                self.capacity[idx]
+                * (1.0 - im.cash_strapped_capacity_loss * (1.0 - self.climate[idx]))
+            )[:, None]
             bought = (
                 im.ppg_effect * tg.plan.ppg[idx] / sc.funding.ppg_cost_reference_gbp
                 if mech.ppg_enables
@@ -467,7 +471,7 @@ class Councils:
             return
         tg, s = self.model.targets, self.model.params.sustainability
         continuation = tg.state.continuation
-        dependent = tg.end.keep_per_funding[idx] > 0
+        dependent = (tg.end.keep_per_funding[idx] > 0) | (tg.end.ppg_loss[idx] > 0)
         n = np.maximum(dependent.sum(axis=1), 1)
         years = self.model.params.scheme.follow_up_quarters / QUARTERS_PER_YEAR
         boost = (amount * self.reinvest_share[idx] / n)[:, None] / (

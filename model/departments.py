@@ -21,11 +21,11 @@ if TYPE_CHECKING:
 FF_GRANTED, FF_REFUSED, FF_BROKEN = range(3)
 
 
-@dataclass
+@dataclass(eq=False)
 class Departments:
     """The departments whose policies the targets serve (001:65), arrays of shape (D,)."""
 
-    model: LPSAModel
+    model: LPSAModel = field(repr=False)
     engagement: np.ndarray  # how well the department resourced and owned the scheme (001:109)
     shifts: np.ndarray  # int: priority shifts made so far
     area_department: np.ndarray  # (areas,) department owning each policy area
@@ -101,7 +101,9 @@ class Departments:
         if not mech.freedoms_flexibilities or total == 0:
             return
         broken_or_refused = np.where(u[1] < d.ff_broken_promise_prob, FF_BROKEN, FF_REFUSED)
-        answers = np.where(u[0] < d.ff_grant_prob * self.engagement[to], FF_GRANTED, broken_or_refused)
+        answers = np.where(
+            u[0] < d.ff_grant_prob * self.engagement[to], FF_GRANTED, broken_or_refused
+        )
         granted, broken = answers == FF_GRANTED, answers == FF_BROKEN
         later = broken & mech.freedoms_over_time
         trust_delta = np.select(

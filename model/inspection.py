@@ -16,7 +16,7 @@ fell draws attention for the next year, in the agreement world and its no-agreem
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,11 +27,11 @@ if TYPE_CHECKING:
     from .model import LPSAModel
 
 
-@dataclass
+@dataclass(eq=False)
 class Inspection:
     """Scores and ratings, (years, A) histories, and each council's latest rating."""
 
-    model: LPSAModel
+    model: LPSAModel = field(repr=False)
     level: np.ndarray  # (A,) score before the scheme [stars]: prior rating +- half a star
     error: np.ndarray  # (A,) assessment error now [stars]
     current_rating: np.ndarray  # (A,) latest rating (the prior rating before the first)
@@ -76,9 +76,10 @@ class Inspection:
         z = self.model.streams["inspection"].standard_normal(c.size)
         rho = p.score_persistence
         self.error = rho * self.error + p.noise_sd * np.sqrt(1.0 - rho**2) * z
-        services = p.targets_weight * tg.state.true.mean(axis=1) + (
-            1.0 - p.targets_weight
-        ) * c.other_services
+        services = (
+            p.targets_weight * tg.state.true.mean(axis=1)
+            + (1.0 - p.targets_weight) * c.other_services
+        )
         score = (
             self.level + p.national_drift * (year + 1) + p.stars_per_stretch * services + self.error
         )

@@ -54,7 +54,9 @@ def effort(model: LPSAModel, quarter: int) -> tuple[np.ndarray, np.ndarray]:
     extra = (plan.base_effort - plan.usual_effort) * (quarter >= plan.work_start)
     extra = extra * ratchet_factor(model)
     if mech.champions_turnover:
-        extra = np.where(state.champion, extra, extra * (1.0 - sc.implementation.no_champion_penalty))
+        extra = np.where(
+            state.champion, extra, extra * (1.0 - sc.implementation.no_champion_penalty)
+        )
     if mech.freedoms_over_time:
         lost = np.maximum(c.trust_at_signing - c.trust, 0.0)
         extra = extra * np.clip(1.0 - sc.departments.trust_effort_effect * lost, 0.0, 1.0)[:, None]
@@ -165,7 +167,9 @@ def plan_sustainability(model: LPSAModel, idx: np.ndarray) -> None:
     )
     resourced = (approach == NEW_WORKING) | systemic_ok
     mots = approach == MORE_OF_SAME
-    fixed = np.select([resourced, mots], [0.0, s.more_of_same_residual], s.failed_innovation_residual)
+    fixed = np.select(
+        [resourced, mots], [0.0, s.more_of_same_residual], s.failed_innovation_residual
+    )
     per_funding = np.select(
         [resourced, mots], [1.0, (1.0 - s.more_of_same_residual) * s.mainstreaming_share], 0.0
     )
@@ -194,7 +198,9 @@ def kept_share(model: LPSAModel) -> np.ndarray:
     """
     tg, c = model.targets, model.councils
     end, funding = tg.end, tg.state.continuation
-    rest = (end.keep_fixed + end.keep_per_funding * funding) * (1.0 - end.ppg_loss * (1.0 - funding))
+    rest = (end.keep_fixed + end.keep_per_funding * funding) * (
+        1.0 - end.ppg_loss * (1.0 - funding)
+    )
     kept = end.usual_share + (1.0 - end.usual_share) * (end.keep_persistent + rest)
     bonus = model.params.sustainability.integration_keep * c.integrated
     return kept + bonus[:, None] * (1.0 - kept)

@@ -321,11 +321,12 @@ for _outcome in [
         "untargeted services",
         "share of stretch",
         "higher is better",
-        "change in councils' untargeted services at the end of the run, signed councils (diversion, "
-        "001:95)",
-        lambda t, a: float(a.loc[a["signed"], "other_services"].mean())
-        if a["signed"].any()
-        else float("nan"),
+        "change in signed councils' untargeted services at the end of the run (diversion, 001:95)",
+        lambda t, a: (
+            float(a.loc[a["signed"], "other_services"].mean())
+            if a["signed"].any()
+            else float("nan")
+        ),
     ),
     _O(
         "additionality_mean",

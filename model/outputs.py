@@ -95,7 +95,9 @@ def targets_frame(m: LPSAModel) -> pd.DataFrame:
         "gaming_strength": plan.gaming.ravel(),
         "background_gain": tg.state.background.ravel(),
         "outcome": np.array(OUTCOMES)[
-            classify_attainment(end.measured, sc.funding.payout_floor, sc.funding.payout_cap).ravel()
+            classify_attainment(
+                end.measured, sc.funding.payout_floor, sc.funding.payout_cap
+            ).ravel()
         ],
         "reward_gbp": end.reward.ravel(),
         "max_reward_gbp": np.repeat(a.max_reward / T, T),

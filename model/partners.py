@@ -7,7 +7,7 @@ partner's effort from here. :class:`Partner` is the Mesa agent of one, a named v
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import mesa
@@ -29,11 +29,11 @@ PARENT_DEPARTMENT = {
 policy)."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Partners:
-    """Partner bodies, arrays of shape (P,), and ``of_target`` (A, T): each target's partner or -1."""
+    """Partner bodies, arrays of shape (P,); ``of_target`` (A, T) holds each target's partner."""
 
-    model: LPSAModel
+    model: LPSAModel = field(repr=False)
     council: np.ndarray  # int: the council it works with
     kind: np.ndarray  # int: index into PARTNER_TYPES
     alignment: np.ndarray  # how far its own priorities match the council's targets (000:126)
