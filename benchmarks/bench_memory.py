@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Memory held by one worker process as it runs model after model (a sweep worker's life).
 
-    python benchmarks/bench_memory.py [--runs 10000] [--authorities 130] [--max-kb-per-run KB]
+    python benchmarks/bench_memory.py [--runs 10000] [--authorities 150] [--max-kb-per-run KB]
 
 Runs ``LPSAModel.from_scenario(scenario, seed=s).run()`` and builds ``targets_frame()`` and
 ``authorities_frame()`` for seeds 1..runs in this one process, dropping each model, as a sweep
@@ -58,7 +58,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--runs", type=int, default=10_000, help="model runs (default 10000)")
-    p.add_argument("--authorities", type=int, default=130, help="councils per run (default 130)")
+    p.add_argument("--authorities", type=int, default=150, help="councils per run (default 150)")
     p.add_argument("--scenario", default="lpsa1_baseline", help="scenario name or path")
     p.add_argument(
         "--max-kb-per-run",

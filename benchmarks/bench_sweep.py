@@ -36,7 +36,7 @@ def main() -> None:
             "  funding.ppg_share: {values: [0.1, 0.4, 0.7, 1.0]}\n"
         )
         sweep = Experiment(sweep_file)
-        print(f"{sweep.n_runs} runs of the default scenario (130 councils), no twins")
+        print(f"{sweep.n_runs} runs of the default scenario (150 councils), no twins")
         print(f"{'backend':<28} {'seconds':>8} {'runs/s':>8}")
         backends = (
             ("1 local worker", 1, None),

@@ -40,7 +40,7 @@ BOOTSTRAP_RESAMPLES = 2000
 def council_years(m: LPSAModel) -> pd.DataFrame:
     """Each signed council's mean reported performance at the end of each year from its
     agreement's start."""
-    a = m.auth
+    a = m.councils
     signed = np.flatnonzero(a.signed)
     n_years = (
         m.params.scheme.implementation_quarters + m.params.scheme.follow_up_quarters

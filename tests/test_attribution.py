@@ -30,20 +30,40 @@ def test_twin_shares_councils_shocks_and_priority_shifts_with_the_factual_run():
     sc = load_scenario("lpsa1_baseline")
     factual = LPSAModel(sc, seed=22).run()
     twin = LPSAModel(twin_scenario(sc), seed=22).run()
-    assert np.array_equal(factual.auth.population, twin.auth.population)
-    assert np.array_equal(factual.targets.area, twin.targets.area)
-    assert np.array_equal(factual.targets.shock, twin.targets.shock)
-    assert np.array_equal(factual.targets.central_priority, twin.targets.central_priority)
-    assert np.array_equal(factual.targets.background, twin.targets.background)
+    assert np.array_equal(factual.councils.population, twin.councils.population)
+    assert np.array_equal(factual.targets.traits.area, twin.targets.traits.area)
+    assert np.array_equal(factual.targets.state.shock, twin.targets.state.shock)
+    assert np.array_equal(
+        factual.targets.state.central_priority, twin.targets.state.central_priority
+    )
+    assert np.array_equal(factual.targets.state.background, twin.targets.state.background)
+    assert np.array_equal(factual.targets.plan.usual_effort, twin.targets.plan.usual_effort)
 
 
-def test_the_twin_does_no_work_on_the_targets():
-    twin = LPSAModel(twin_scenario(load_scenario("lpsa1_baseline")), seed=23).run()
-    assert np.all(twin.targets.core == 0.0)
+def test_the_twins_councils_do_business_as_usual_work_less_than_the_agreements():
+    """The twin's councils work on the services anyway (001:133, 000:230): business-as-usual effort
+    and nothing more, less than the agreement's; with ``business_as_usual`` off (and inspection's
+    attention off) the twin does no work on the targets at all."""
+    sc = load_scenario("lpsa1_baseline")
+    factual = LPSAModel(sc, seed=23).run()
+    twin = LPSAModel(twin_scenario(sc), seed=23).run()
     assert twin.reward_paid.sum() == 0 and twin.ppg_paid.sum() == 0
+    usual = twin.targets.plan.usual_effort
+    assert (usual > 0).all()
+    assert np.array_equal(twin.targets.plan.base_effort, usual)  # no agreement effort on top
+    assert twin.targets.end.core.mean() > 0
+    signed = factual.councils.signed
+    agreement = factual.targets.plan.base_effort[signed]
+    assert (agreement >= usual[signed]).all() and agreement.mean() > usual[signed].mean()
+    assert factual.targets.end.core[signed].mean() > twin.targets.end.core[signed].mean()
+
+    off = {"mechanisms": {"business_as_usual": False, "inspection": False}}
+    idle = LPSAModel(twin_scenario(load_scenario("lpsa1_baseline", off)), seed=23).run()
+    assert np.all(idle.targets.plan.usual_effort == 0.0)
+    assert np.all(idle.targets.state.core == 0.0)
 
 
-def test_additionality_is_most_of_the_improvement_and_deadweight_comes_from_national_pushes():
+def test_additionality_is_most_of_the_gain_and_deadweight_comes_from_pushes_and_normal_work():
     res = run_variant(twins=True, replications=3)
     s = res.summary()
     assert 0 < s["deadweight_mean"] < s["additionality_mean"]
@@ -54,7 +74,12 @@ def test_additionality_is_most_of_the_improvement_and_deadweight_comes_from_nati
     without_trend = run_variant(
         {"mechanisms": {"background_trend": False}}, twins=True, replications=3
     )
-    assert without_trend.summary()["deadweight_mean"] == pytest.approx(0.0, abs=0.02)
+    # the rest of the deadweight is the councils' normal work (and inspection's attention), which
+    # the twin does too
+    assert without_trend.summary()["deadweight_mean"] > 0.1
+    nothing_anyway = {"background_trend": False, "business_as_usual": False, "inspection": False}
+    without_any = run_variant({"mechanisms": nothing_anyway}, twins=True, replications=3)
+    assert without_any.summary()["deadweight_mean"] == pytest.approx(0.0, abs=0.02)
 
 
 def test_additionality_falls_back_after_the_end():

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from model.targets import MORE_OF_SAME
 from viz import charts
 from viz.serve import server_command, server_env
 from viz.wiring import (
@@ -78,9 +79,9 @@ def test_every_story_loads_and_runs_with_its_charts(story):
 def test_the_priority_shift_story_hurts_partnership_targets():
     calm = DashboardModel(n_authorities=130, seed=4).run()
     shifting = DashboardModel(story="priorities_shift", n_authorities=130, seed=4).run()
-    pship = calm.targets.partnership & calm.auth.signed[:, None]
+    pship = calm.targets.traits.partnership & calm.councils.signed[:, None]
     assert (
-        shifting.targets.end_measured[pship].mean() < calm.targets.end_measured[pship].mean() - 0.05
+        shifting.targets.end.measured[pship].mean() < calm.targets.end.measured[pship].mean() - 0.05
     )
 
 
@@ -88,7 +89,8 @@ def test_the_priority_shift_story_hurts_partnership_targets():
 def test_the_cash_strapped_story_does_more_of_the_same():
     free = DashboardModel(seed=5).run()
     poor = DashboardModel(story="cash_strapped_more_of_the_same", seed=5).run()
-    assert (poor.targets.approach == 2).mean() > (free.targets.approach == 2).mean() + 0.15
+    poor_share = (poor.targets.plan.approach == MORE_OF_SAME).mean()
+    assert poor_share > (free.targets.plan.approach == MORE_OF_SAME).mean() + 0.15
 
 
 def _free_port() -> int:

@@ -7,8 +7,11 @@ import pandas as pd
 import pytest
 
 from model import LPSAModel, load_scenario
+from model.councils import Authority
+from model.departments import Department
 from model.funding import payout_share
 from model.lifecycle import FINISHED, NOT_SIGNED, PHASES
+from model.partners import Partner
 from model.scenario import FundingParams
 from model.targets import classify_attainment
 
@@ -30,16 +33,16 @@ def test_different_seeds_give_different_runs():
 def test_scenarios_share_random_numbers_on_the_same_seed():
     heavy = LPSAModel.from_scenario("ppg_heavy", seed=9)
     light = LPSAModel.from_scenario("reward_heavy", seed=9)
-    assert np.array_equal(heavy.auth.population, light.auth.population)
-    assert np.array_equal(heavy.targets.area, light.targets.area)
-    assert np.array_equal(heavy.auth.start, light.auth.start)
+    assert np.array_equal(heavy.councils.population, light.councils.population)
+    assert np.array_equal(heavy.targets.traits.area, light.targets.traits.area)
+    assert np.array_equal(heavy.councils.start, light.councils.start)
 
 
 def test_ppg_is_a_flat_sum_plus_an_amount_per_head_and_reward_a_share_of_budget():
     m = LPSAModel.from_scenario("lpsa1_baseline", seed=3)
-    assert m.auth.ppg == pytest.approx(750_000 + 1.0 * m.auth.population)
-    assert m.auth.max_reward == pytest.approx(0.025 * m.auth.nbr)
-    assert 0.8e6 < m.auth.ppg.mean() < 2.1e6
+    assert m.councils.ppg == pytest.approx(750_000 + 1.0 * m.councils.population)
+    assert m.councils.max_reward == pytest.approx(0.025 * m.councils.nbr)
+    assert 0.8e6 < m.councils.ppg.mean() < 2.1e6
 
 
 def test_payout_is_pro_rata_capped_and_zero_below_the_floor():
@@ -68,7 +71,7 @@ def test_reward_paid_equals_the_targets_payouts_after_the_end():
     ).sum()
     assert m.reward_paid.sum() == pytest.approx(expected)
     first_paid = np.flatnonzero(m.reward_paid)[0]
-    assert first_paid >= m.auth.end[m.auth.signed].min()
+    assert first_paid >= m.councils.end[m.councils.signed].min()
 
 
 def test_lifecycle_runs_negotiation_implementation_then_five_years_follow_up():
@@ -78,14 +81,14 @@ def test_lifecycle_runs_negotiation_implementation_then_five_years_follow_up():
     assert q["councils_implementation"].max() > 0
     phases = m.phase_codes(m.n_quarters - 1)
     assert set(np.unique(phases)) <= {PHASES.index("follow_up"), FINISHED, NOT_SIGNED}
-    assert m.n_quarters >= m.auth.start.max() + 12 + 20
+    assert m.n_quarters >= m.councils.start.max() + 12 + 20
 
 
 def test_eight_quarter_agreements_are_allowed():
     m = LPSAModel.from_scenario(
         "lpsa1_baseline", seed=6, scheme={"implementation_quarters": 8}
     ).run()
-    assert (m.auth.end - m.auth.start == 8).all()
+    assert (m.councils.end - m.councils.start == 8).all()
 
 
 def test_performance_falls_after_the_end_but_not_to_zero(baseline):
@@ -130,11 +133,18 @@ def test_large_populations_scale(tmp_path):
 
 def test_authority_agents_read_through_to_the_arrays():
     m = LPSAModel.from_scenario("lpsa1_baseline", seed=8)
-    council = m.authorities[3]
-    assert council.population == m.auth.population[3]
+    councils = list(m.agents_by_type[Authority])
+    assert [c.index for c in councils] == list(range(m.councils.size))
+    council = councils[3]
+    assert council.population == m.councils.population[3]
     assert council.authority_type in ("county", "unitary", "metropolitan", "london")
     assert council.phase == "negotiation"
-    assert len(m.agents) == len(m.authorities) + len(m.departments) + len(m.partners)
+    departments = list(m.agents_by_type[Department])
+    assert [d.engagement for d in departments] == list(m.departments.engagement)
+    partners = list(m.agents_by_type[Partner])
+    assert [p.authority for p in partners] == list(m.partners.council)
+    assert len(m.agents) == len(councils) + len(departments) + len(partners)
+    assert len(departments) == m.departments.engagement.size and len(partners) == m.partners.size
 
 
 def test_stepping_past_the_end_changes_nothing():

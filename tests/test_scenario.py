@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from model import Scenario, ScenarioError, load_scenario
-from model.scenario import SCENARIO_DIR
+from model.scenario import DEFAULT_COUNCIL_TYPES, SCENARIO_DIR
 
 SHIPPED = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 
@@ -39,10 +39,10 @@ def test_ppg_heavy_and_reward_heavy_spend_the_same_money_split_differently():
 
     heavy = LPSAModel.from_scenario("ppg_heavy", seed=4)
     light = LPSAModel.from_scenario("reward_heavy", seed=4)
-    assert (heavy.auth.ppg + heavy.auth.max_reward) == pytest.approx(
-        light.auth.ppg + light.auth.max_reward
+    assert (heavy.councils.ppg + heavy.councils.max_reward) == pytest.approx(
+        light.councils.ppg + light.councils.max_reward
     )
-    assert (heavy.auth.ppg > light.auth.ppg).all()
+    assert (heavy.councils.ppg > light.councils.ppg).all()
 
 
 def test_extends_overrides_only_what_differs(tmp_path):
@@ -96,9 +96,15 @@ def test_circular_extends_is_reported(tmp_path):
     assert "circular" in msg
 
 
-def test_inconsistent_population_range_is_rejected():
-    with pytest.raises(ScenarioError, match="population_min"):
-        load_scenario({"authorities": {"population_min": 2e6, "population_max": 1e6}})
+def test_council_types_without_any_council_are_rejected():
+    none = {t: {**v, "count": 0} for t, v in DEFAULT_COUNCIL_TYPES.items()}
+    with pytest.raises(ScenarioError, match="counts must not all be zero"):
+        load_scenario({"authorities": {"types": none}})
+
+
+def test_the_old_population_range_is_an_unknown_field():
+    with pytest.raises(ScenarioError, match="authorities.population_min.*unknown field"):
+        load_scenario({"authorities": {"population_min": 2e6}})
 
 
 def test_top_level_must_be_a_mapping(tmp_path):
@@ -111,5 +117,28 @@ def test_defaults_are_the_first_generation_rules():
     sc = Scenario()
     assert sc.funding.ppg_flat_gbp == 750_000 and sc.funding.ppg_per_head_gbp == 1.0
     assert sc.funding.reward_share_of_nbr == 0.025 and sc.funding.payout_floor == 0.6
-    assert sc.scheme.n_authorities == 130 and sc.scheme.targets_per_authority == 12
+    assert sc.scheme.n_authorities == 150 and sc.scheme.targets_per_authority == 12
     assert sc.scheme.implementation_quarters == 12 and sc.scheme.follow_up_quarters >= 20
+    # England's 150 upper-tier councils by type (docs/data/england_councils_2001.md)
+    counts = {name: t.count for name, t in sc.authorities.types.items()}
+    assert counts == {"county": 34, "unitary": 47, "metropolitan": 36, "london": 33}
+    assert sum(counts.values()) == sc.scheme.n_authorities
+
+
+def test_default_councils_are_englands_150_with_populations_by_type():
+    from model import LPSAModel
+
+    m = LPSAModel(Scenario(), seed=5)
+    a = m.authorities_frame()
+    assert len(a) == 150
+    assert a["authority_type"].value_counts().to_dict() == {
+        "unitary": 47,
+        "metropolitan": 36,
+        "county": 34,
+        "london": 33,
+    }
+    median = a.groupby("authority_type")["population"].median()
+    assert median["county"] > median["metropolitan"] > median["london"] > median["unitary"]
+    assert 35e6 < a["population"].sum() < 60e6  # England: 49.1 million (2001 Census)
+    per_head = (a["net_budget_gbp"] / a["population"]).groupby(a["authority_type"]).median()
+    assert per_head["london"] > per_head["metropolitan"] > per_head["unitary"] > per_head["county"]

@@ -81,8 +81,8 @@ def test_explicit_defaults_reproduce_the_run_bit_for_bit(baseline):
 
 def test_turnover_spread_changes_turnover_but_not_its_mean(baseline):
     wide = run({"authorities": {"turnover_cv": 1.5}})
-    assert not np.array_equal(wide.auth.turnover, baseline.auth.turnover)
-    assert wide.auth.turnover.std() > baseline.auth.turnover.std()
+    assert not np.array_equal(wide.councils.turnover, baseline.councils.turnover)
+    assert wide.councils.turnover.std() > baseline.councils.turnover.std()
     assert not np.array_equal(wide.history, baseline.history)
 
 
@@ -102,8 +102,8 @@ def test_unit_constants():
     assert QUARTERS_PER_YEAR == 4
     assert MAX_RATING == 4
     m = LPSAModel(load_scenario("lpsa1_baseline"), seed=SEED)
-    assert set(m.auth.rating) <= set(range(1, MAX_RATING + 1))
+    assert set(m.councils.rating) <= set(range(1, MAX_RATING + 1))
     # Reward instalments fall at the end of each year after the agreement.
-    end = m.auth.end[0]
+    end = m.councils.end[0]
     due = sorted(q for q, who in m.instalments_due.items() if 0 in who)
     assert due == [end + QUARTERS_PER_YEAR * k - 1 for k in (1, 2)]

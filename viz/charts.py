@@ -36,7 +36,7 @@ STATUS_COLOURS = (
 def trajectory(m: LPSAModel) -> pd.DataFrame:
     """Mean reported and true performance by quarter from each agreement's start, over signed
     councils so far."""
-    a = m.auth
+    a = m.councils
     started = np.flatnonzero(a.signed & (a.start < m.quarter))
     if started.size == 0:
         return pd.DataFrame(columns=["quarter_from_start", "reported", "true", "councils"])
@@ -62,15 +62,15 @@ def trajectory(m: LPSAModel) -> pd.DataFrame:
 def attainment_by_area(m: LPSAModel) -> tuple[pd.DataFrame, str]:
     """Met / partly / missed shares by area for assessed councils, or 'on course' shares before any
     assessment."""
-    a, tg, sc = m.auth, m.targets, m.params
+    a, tg, sc = m.councils, m.targets, m.params
     assessed = a.signed & (a.end - 1 < m.quarter)
     if assessed.any():
-        rows, values, label = assessed, tg.end_measured, "assessed agreements"
+        rows, values, label = assessed, tg.end.measured, "assessed agreements"
     else:
         # before any assessment: current figures against where a council on course would be by now
         rows = a.signed & (m.phase_codes() == IMPLEMENTATION)
         values, label = (
-            tg.measured / expected_progress(m)[:, None],
+            tg.state.measured / expected_progress(m)[:, None],
             "under way, vs progress expected",
         )
     if not rows.any():
@@ -78,7 +78,7 @@ def attainment_by_area(m: LPSAModel) -> tuple[pd.DataFrame, str]:
     names = np.array(list(sc.areas))
     cls = classify_attainment(values[rows], sc.funding.payout_floor, sc.funding.payout_cap)
     frame = pd.DataFrame(
-        {"area": names[tg.area[rows]].ravel(), "outcome": np.array(OUTCOMES)[cls.ravel()]}
+        {"area": names[tg.traits.area[rows]].ravel(), "outcome": np.array(OUTCOMES)[cls.ravel()]}
     )
     shares = frame.groupby("area")["outcome"].value_counts(normalize=True).unstack(fill_value=0.0)
     return shares.reindex(columns=list(OUTCOMES), fill_value=0.0).sort_values("met"), label
@@ -87,17 +87,17 @@ def attainment_by_area(m: LPSAModel) -> tuple[pd.DataFrame, str]:
 def expected_progress(m: LPSAModel) -> np.ndarray:
     """(A,) share of the stretch a council on course would have reached by now (elapsed share of its
     agreement, at least a quarter of the way so that the first quarters are not all 'behind')."""
-    a = m.auth
+    a = m.councils
     elapsed = np.clip((m.quarter - a.start) / np.maximum(a.end - a.start, 1), 0.0, 1.0)
     return np.maximum(elapsed, 0.25)
 
 
 def council_status(m: LPSAModel) -> np.ndarray:
     """(A,) status code per council, indexing ``STATUS``."""
-    a = m.auth
+    a = m.councils
     phase = m.phase_codes()
-    perf = m.targets.measured.mean(axis=1)
-    end = m.targets.end_measured.mean(axis=1)
+    perf = m.targets.state.measured.mean(axis=1)
+    end = m.targets.end.measured.mean(axis=1)
     floor = m.params.funding.payout_floor
     expected = expected_progress(m)
     status = np.full(a.start.size, STATUS.index("finished"))
@@ -116,7 +116,7 @@ def council_status(m: LPSAModel) -> np.ndarray:
 def retained_now(m: LPSAModel) -> pd.Series:
     """For councils past their end: share of the end-of-agreement gain still there now, by approach
     kind."""
-    a, tg = m.auth, m.targets
+    a, tg = m.councils, m.targets
     after = a.signed & (m.phase_codes() == FOLLOW_UP) | (
         a.signed & (m.phase_codes() == PHASES.index("finished"))
     )
@@ -125,11 +125,11 @@ def retained_now(m: LPSAModel) -> pd.Series:
     frame = pd.DataFrame(
         {
             "approach": np.array(["systemic", "new_working", "more_of_same"])[
-                tg.approach[after].ravel()
+                tg.plan.approach[after].ravel()
             ],
-            "innovation_success": tg.innovation_success[after].ravel(),
-            "end": tg.end_measured[after].ravel(),
-            "now": tg.measured[after].ravel(),
+            "innovation_success": tg.plan.systemic_success[after].ravel(),
+            "end": tg.end.measured[after].ravel(),
+            "now": tg.state.measured[after].ravel(),
         }
     )
     frame = frame[frame["end"] > 0]

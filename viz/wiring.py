@@ -66,8 +66,9 @@ STORIES: dict[str, Story] = {
             "approach": {"base_systemic": 1.0},
         },
         (
-            "Systemic change dips before it rises, only about one innovation in three works, and "
-            "what works stays (003:739, 000:290)."
+            "Real innovation dips before it rises and only about one in three works; most systemic "
+            "change applies best practice, and most of what works stays (001:101, 003:739, "
+            "000:290)."
         ),
     ),
 }
@@ -148,7 +149,7 @@ class DashboardModel(LPSAModel):
         self,
         preset: str = "lpsa1_baseline",
         story: str = "none",
-        n_authorities: int = 130,
+        n_authorities: int = 150,
         seed: int = 2001,
         ppg_share: float = SLIDERS["ppg_share"][1],
         stretch_ambition: float = SLIDERS["stretch_ambition"][1],
@@ -192,7 +193,7 @@ def model_params() -> dict[str, Any]:
         "story": {"type": "Select", "value": "none", "values": list(STORIES), "label": "Story"},
         "n_authorities": {
             "type": "SliderInt",
-            "value": 130,
+            "value": 150,
             "min": 10,
             "max": 400,
             "step": 10,
