@@ -63,10 +63,10 @@ def effort(model: LPSAModel, quarter: int) -> tuple[np.ndarray, np.ndarray]:
     relevance = 1.0 - sc.departments.shift_local_effect * (1.0 - state.central_priority)
     scale = np.where(tg.traits.partnership, model.partners.effort_on_targets(), relevance)
     scale = scale * c.budget_factor[:, None]
-    usual = plan.usual_effort * scale
     e = np.clip((plan.usual_effort + extra) * scale, 0.0, 1.0)
-    e = e + sc.inspection.attention_effort * (1.0 - e) * c.attention[:, None]
-    return e, np.minimum(usual, e)
+    attention = sc.inspection.attention_effort * (1.0 - e) * c.attention[:, None]
+    # Attention to a rating is not the agreement's work: it counts with business as usual.
+    return e + attention, np.minimum(plan.usual_effort * scale, e) + attention
 
 
 def implement(model: LPSAModel, implementing: np.ndarray, quarter: int) -> np.ndarray:

@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from scenarios import SCENARIO_DIR  # noqa: E402 - the shipped scenarios, as package data
 
@@ -214,8 +221,27 @@ class AuthorityParams(_Section):
         default_factory=lambda: {
             k: CouncilTypeParams(**v) for k, v in DEFAULT_COUNCIL_TYPES.items()
         },
-        description="England's upper-tier councils by type (counts, sizes, budgets per head)",
+        description=(
+            "England's upper-tier councils by type (counts, sizes, budgets per head); a scenario "
+            "gives only what differs, merged over the defaults type by type (count 0 drops a type)"
+        ),
     )
+
+    @field_validator("types", mode="before")
+    @classmethod
+    def _types_over_defaults(cls, value: Any) -> Any:
+        """Merge the given council types, field by field, over ``DEFAULT_COUNCIL_TYPES``."""
+        if not isinstance(value, Mapping):
+            return value
+        merged: dict[Any, Any] = {k: dict(v) for k, v in DEFAULT_COUNCIL_TYPES.items()}
+        for kind, given in value.items():
+            given = given.model_dump() if isinstance(given, BaseModel) else given
+            if isinstance(given, Mapping) and kind in merged:
+                merged[kind] = {**merged[kind], **given}
+            else:
+                merged[kind] = given
+        return merged
+
     nbr_sd: float = Field(
         0.15,
         ge=0,

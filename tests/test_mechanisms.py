@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import run_variant
 
-from model import LPSAModel, load_scenario
+from model import LPSAModel, load_scenario, twin_scenario
 from model.outputs import approach_kind, retained_by_approach
 from model.scenario import Mechanisms
 
@@ -426,7 +426,10 @@ def test_promises_are_broken_during_implementation_and_the_lost_trust_lowers_eff
 
     kept, broken = run(0.0), run(1.0)
     # Signed on trust that did not yet know: a promise costs nothing at signing ...
-    at_signing_broken, at_signing_kept = broken.councils.trust_at_signing, kept.councils.trust_at_signing
+    at_signing_broken, at_signing_kept = (
+        broken.councils.trust_at_signing,
+        kept.councils.trust_at_signing,
+    )
     assert (at_signing_broken >= at_signing_kept).all()
     assert at_signing_broken.mean() > at_signing_kept.mean()
     # ... and is broken during implementation, which lowers effort.
@@ -469,7 +472,9 @@ def test_some_councils_rise_and_some_fall_a_star_each_year():
     # 003:418: 25 councils rose and 16 fell in one year in adult social care.
     m = LPSAModel.from_scenario("lpsa1_baseline", seed=3).run()
     r = m.ratings_frame()
-    per_year = r.groupby("year")["moved"].agg(rise=lambda x: (x > 0).mean(), fall=lambda x: (x < 0).mean())
+    per_year = r.groupby("year")["moved"].agg(
+        rise=lambda x: (x > 0).mean(), fall=lambda x: (x < 0).mean()
+    )
     assert (per_year["rise"] > 0).all() and (per_year["fall"] > 0).all()
     s = m.summary()
     assert s["rating_rise_share"] > s["rating_fall_share"] > 0
@@ -519,6 +524,9 @@ def test_untargeted_services_lose_a_little_while_targets_gain():
     assert lowest < m.councils.other_services[m.councils.signed].mean() <= 0.0  # recovers after
     off = LPSAModel.from_scenario("lpsa1_baseline", seed=2, mechanisms={"diversion": False}).run()
     assert (off.councils.other_services == 0).all()
+    # Without an agreement nothing is diverted, whatever attention ratings draw.
+    twin = LPSAModel(twin_scenario(m.params), seed=2).run()
+    assert (twin.councils.other_services == 0).all()
 
 
 def test_councils_that_build_the_agreement_into_their_improvement_agenda_keep_more():

@@ -142,3 +142,12 @@ def test_default_councils_are_englands_150_with_populations_by_type():
     assert 35e6 < a["population"].sum() < 60e6  # England: 49.1 million (2001 Census)
     per_head = (a["net_budget_gbp"] / a["population"]).groupby(a["authority_type"]).median()
     assert per_head["london"] > per_head["metropolitan"] > per_head["unitary"] > per_head["county"]
+
+
+def test_one_council_type_can_be_changed_without_restating_the_others():
+    sc = load_scenario(
+        "lpsa1_baseline", {"authorities": {"types": {"county": {"nbr_per_head_gbp": 900}}}}
+    )
+    types = sc.authorities.types
+    assert types["county"].nbr_per_head_gbp == 900 and types["county"].count == 34
+    assert [types[t].count for t in ("unitary", "metropolitan", "london")] == [47, 36, 33]
