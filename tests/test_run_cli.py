@@ -59,7 +59,9 @@ def test_main_job_writes_summary_tables_and_figures(tmp_path):
     assert ratings["rating"].between(1, 4).all()
     assert len(ratings) == 3 * 30 * ratings["year"].nunique()
     # The share of councils moving up and down a star each year can be read from it.
-    moves = ratings.groupby("year")["moved"].agg(up=lambda m: (m > 0).mean(), down=lambda m: (m < 0).mean())
+    moves = ratings.groupby("year")["moved"].agg(
+        up=lambda m: (m > 0).mean(), down=lambda m: (m < 0).mean()
+    )
     assert moves["up"].sum() > 0 and moves["down"].sum() > 0
 
 

@@ -52,10 +52,11 @@ STORIES: dict[str, Story] = {
     "priorities_shift": Story(
         "Central priorities shifting mid-agreement",
         "lpsa1_baseline",
-        {"departments": {"priority_shift_rate": 0.2, "shift_recovery": 0.0}},
+        {"departments": {"priority_shift_rate": 0.2, "shift_recovery": 0.0, "shift_breadth": 0.7}},
         (
-            "Car crime to burglary: the police follow the Home Office and partnership targets "
-            "stall and fall back (000:173, 000:357)."
+            "Car crime to burglary: most of an area's indicators lose priority while a few gain; "
+            "the police follow the Home Office and partnership targets stall and fall back "
+            "(000:173, 000:357)."
         ),
     ),
     "systemic_change": Story(
