@@ -36,7 +36,8 @@ def main() -> None:
             "  funding.ppg_share: {values: [0.1, 0.4, 0.7, 1.0]}\n"
         )
         sweep = Experiment(sweep_file)
-        print(f"{sweep.n_runs} runs of the default scenario (150 councils), no twins")
+        n_runs = sweep.spec.n_points() * sweep.spec.replications
+        print(f"{n_runs} runs of the default scenario (150 councils), no twins")
         print(f"{'backend':<28} {'seconds':>8} {'runs/s':>8}")
         backends = (
             ("1 local worker", 1, None),
@@ -50,7 +51,7 @@ def main() -> None:
                 out = Path(tmp) / label.replace(" ", "_").replace(",", "")
                 run_sweep(sweep, out, executor, backend, progress=False, health=health)
                 elapsed = time.perf_counter() - t0
-            print(f"{label:<28} {elapsed:>8.1f} {sweep.n_runs / elapsed:>8.1f}")
+            print(f"{label:<28} {elapsed:>8.1f} {n_runs / elapsed:>8.1f}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,43 @@
+"""The benchmark scripts run and print their figures (no timing is asserted: speed and memory
+targets live in the benchmarks themselves, never in tests)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench(script: str, *args: str) -> str:
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.slow
+def test_model_benchmark_prints_build_and_run_times_by_size():
+    out = bench("bench_model.py", "--repeats", "1")
+    assert "median run" in out and "10,000" in out
+
+
+@pytest.mark.slow
+def test_sweep_benchmark_prints_throughput_for_every_backend():
+    out = bench("bench_sweep.py", "--runs", "8")
+    for backend in ("1 local worker", "2 local workers", "Dask LocalCluster, 2 workers"):
+        assert backend in out
+
+
+@pytest.mark.slow
+def test_memory_benchmark_prints_growth_per_run():
+    out = bench("bench_memory.py", "--runs", "40")
+    assert "per run" in out
