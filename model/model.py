@@ -106,12 +106,7 @@ class LPSAModel(mesa.Model):
         self.councils = Councils.draw(self, self.streams["population"], n)
         self.departments = Departments.draw(self, self.streams["population"])
         self.partners = Partners.attach(self, self.streams["population"])
-        for i in range(n):
-            Authority(self, i)
-        for j in range(self.departments.engagement.size):
-            Department(self, j)
-        for i in range(self.partners.size):
-            Partner(self, i)
+        self._agents_made = False
 
         c = self.councils
         c.start = schedule_negotiations(self)
@@ -133,7 +128,42 @@ class LPSAModel(mesa.Model):
         self.effort_mean = np.full(self.n_quarters, np.nan)  # mean effort of implementing targets
         self.trust_mean = np.zeros(self.n_quarters)
         self._negotiate()
+
+    # ------------------------------------------------------------------ the Mesa agents
+
+    def _make_agents(self) -> None:
+        """Create the Mesa agents, named views of the containers' rows, the first time anyone
+        looks at them (``agents``, ``agents_by_type``, ``agent_types``).
+
+        The dynamics never need them (state and decisions live in the containers), so a run that
+        nobody inspects skips building about 500 agent objects, most of a model's build time.
+        """
+        if self._agents_made:
+            return
+        self._agents_made = True
+        for i in range(self.councils.size):
+            Authority(self, i)
+        for j in range(self.departments.engagement.size):
+            Department(self, j)
+        for i in range(self.partners.size):
+            Partner(self, i)
         release_agent_numbering(self)
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Every council, department and partner as a Mesa agent (``mesa.Model.agents``)."""
+        self._make_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.agent.AgentSet]:
+        self._make_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        self._make_agents()
+        return super().agent_types
 
     @classmethod
     def from_scenario(

@@ -634,7 +634,9 @@ def test_a_write_error_part_way_stops_the_sweep_at_once_naming_the_path(tmp_path
 
 
 def worker_rss_mb(model, twin) -> dict:
-    """Measure for the runner: the resident memory of the process that ran this model [MB]."""
+    """Measure for the runner: the resident memory of the process that ran this model [MB], after
+    looking at its Mesa agents (which are made on first look), as a library user would."""
+    assert len(model.agents) > 0
     with open("/proc/self/statm") as f:
         pages = int(f.read().split()[1])
     return {"rss_mb": pages * os.sysconf("SC_PAGE_SIZE") / 1e6}
