@@ -20,30 +20,25 @@ from experiments.arguments import make_executor  # noqa: E402
 from experiments.design import Experiment  # noqa: E402
 from experiments.sweeps import run_sweep  # noqa: E402
 
+BACKENDS = (
+    ("1 local worker", 1, None),
+    ("2 local workers", 2, None),
+    ("Dask LocalCluster, 2 workers", 2, "local"),
+)
 
-def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--runs", type=int, default=200)
-    args = ap.parse_args()
+
+def throughput(runs: int, backends=BACKENDS) -> list[tuple[str, float, float]]:
+    """(backend, seconds, runs per second) of a ``runs``-run sweep of the default scenario."""
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         sweep_file = Path(tmp) / "bench.yaml"
-        reps = args.runs // 4
         sweep_file.write_text(
-            f"name: bench\nbase: lpsa1_baseline\nreplications: {reps}\n"
+            f"name: bench\nbase: lpsa1_baseline\nreplications: {max(1, runs // 4)}\n"
             "chunk_size: 10\nlevers:\n"
             "  funding.ppg_share: {values: [0.1, 0.4, 0.7, 1.0]}\n"
         )
         sweep = Experiment(sweep_file)
         n_runs = sweep.spec.n_points() * sweep.spec.replications
-        print(f"{n_runs} runs of the default scenario (150 councils), no twins")
-        print(f"{'backend':<28} {'seconds':>8} {'runs/s':>8}")
-        backends = (
-            ("1 local worker", 1, None),
-            ("2 local workers", 2, None),
-            ("Dask LocalCluster, 2 workers", 2, "local"),
-        )
         for label, workers, dask in backends:
             with ExitStack() as stack:
                 t0 = time.perf_counter()
@@ -51,7 +46,20 @@ def main() -> None:
                 out = Path(tmp) / label.replace(" ", "_").replace(",", "")
                 run_sweep(sweep, out, executor, backend, progress=False, health=health)
                 elapsed = time.perf_counter() - t0
-            print(f"{label:<28} {elapsed:>8.1f} {n_runs / elapsed:>8.1f}")
+            results.append((label, elapsed, n_runs / elapsed))
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--runs", type=int, default=200)
+    args = ap.parse_args()
+    print(f"{max(1, args.runs // 4) * 4} runs of the default scenario (150 councils), no twins")
+    print(f"{'backend':<28} {'seconds':>8} {'runs/s':>8}")
+    for label, elapsed, rate in throughput(args.runs):
+        print(f"{label:<28} {elapsed:>8.1f} {rate:>8.1f}")
 
 
 if __name__ == "__main__":

@@ -23,10 +23,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .outcomes import RETAINED_YEARS
-from .outputs import performance_after_end
+from .outputs import Columns, performance_after_end
 from .scenario import Scenario, deep_merge, validate_scenario
 
 if TYPE_CHECKING:
@@ -53,8 +52,8 @@ def twin_scenario(scenario: Scenario) -> Scenario:
     return validate_scenario(data, f"twin of {scenario.name}")
 
 
-def attribution_columns(factual: LPSAModel, twin: LPSAModel) -> pd.DataFrame:
-    """Per-target additionality, deadweight and retained additionality, rows as
+def attribution_columns(factual: LPSAModel, twin: LPSAModel) -> Columns:
+    """Per-target additionality, deadweight and retained additionality as numpy columns, rows as
     ``factual.targets_frame()``."""
     if factual.targets.shape != twin.targets.shape or not np.array_equal(
         factual.councils.end, twin.councils.end
@@ -74,4 +73,4 @@ def attribution_columns(factual: LPSAModel, twin: LPSAModel) -> pd.DataFrame:
             performance_after_end(factual, y, factual.true_history)
             - performance_after_end(twin, y, twin.true_history)
         ).ravel()
-    return pd.DataFrame(cols)[keep].reset_index(drop=True)
+    return {name: column[keep] for name, column in cols.items()}

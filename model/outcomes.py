@@ -13,7 +13,7 @@ replication.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -25,7 +25,9 @@ RETAINED_YEARS = (1, 3, 5)
 """Years after an agreement's end at which retained gain is measured."""
 
 Direction = Literal["higher is better", "lower is better", "neither"]
-Compute = Callable[[pd.DataFrame, pd.DataFrame], float]
+Table = pd.DataFrame | Mapping[str, np.ndarray]
+"""A table of runs' rows: a DataFrame, or column names mapped to 1-d numpy arrays."""
+Compute = Callable[[Table, Table], float]
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,9 @@ def outcome_names(twins: bool = True) -> list[str]:
     return [o.name for o in REGISTRY.values() if twins or not o.needs_twins]
 
 
-def summarise(targets: pd.DataFrame, authorities: pd.DataFrame) -> dict[str, float]:
+def summarise(targets: Table, authorities: Table) -> dict[str, float]:
     """Every registered outcome for these tables (twin outcomes only when the twin columns
-    exist)."""
+    exist). A table is a DataFrame or a mapping of column names to 1-d arrays (``Columns``)."""
     twins = "additionality" in targets
     return {
         o.name: float(o.compute(targets, authorities))
@@ -98,54 +100,70 @@ def summarise(targets: pd.DataFrame, authorities: pd.DataFrame) -> dict[str, flo
 
 
 # ------------------------------------------------------------------------------------------
-# Helpers for the computations
+# Helpers for the computations: they read columns as numpy arrays, so that one definition serves
+# one run's numpy columns and stacked DataFrames alike.
 
 
-def share(mask: pd.Series) -> float:
+def col(table: Table, name: str) -> np.ndarray:
+    """Column ``name`` of ``table`` as a numpy array."""
+    return np.asarray(table[name])
+
+
+def share(mask: np.ndarray | pd.Series) -> float:
     """Share of True in ``mask``; NaN when it is empty."""
-    return float(mask.mean()) if len(mask) else float("nan")
+    mask = np.asarray(mask)
+    return float(mask.mean()) if mask.size else float("nan")
 
 
 def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator > 0 else float("nan")
 
 
-def _replications(frame: pd.DataFrame) -> int:
-    return int(frame["replication"].nunique()) if "replication" in frame else 1
+def _replications(frame: Table) -> int:
+    return int(np.unique(col(frame, "replication")).size) if "replication" in frame else 1
 
 
-def _met(t: pd.DataFrame) -> pd.Series:
-    return t["outcome"] == "met"
+def _met(t: Table) -> np.ndarray:
+    return col(t, "outcome") == "met"
 
 
-def _retained(t: pd.DataFrame, years: int) -> float:
-    improved = t["share_of_stretch"] > 0
-    base = t.loc[improved, "share_of_stretch"].sum()
-    return _ratio(t.loc[improved, f"performance_{years}y"].sum(), base)
+def _retained(t: Table, years: int) -> float:
+    end = col(t, "share_of_stretch")
+    improved = end > 0
+    return _ratio(col(t, f"performance_{years}y")[improved].sum(), end[improved].sum())
 
 
-def _money(a: pd.DataFrame) -> float:
-    return float(a["ppg_gbp"].sum() + a["reward_gbp"].sum())
+def _money(a: Table) -> float:
+    return float(col(a, "ppg_gbp").sum() + col(a, "reward_gbp").sum())
 
 
-def _deadweight_share(t: pd.DataFrame, _: pd.DataFrame) -> float:
-    improved = t["true_share_of_stretch"] > 0
-    total = t.loc[improved, "true_share_of_stretch"].sum()
-    return _ratio(t.loc[improved, "deadweight"].clip(lower=0).sum(), total)
+def _deadweight_share(t: Table, _: Table) -> float:
+    true = col(t, "true_share_of_stretch")
+    improved = true > 0
+    return _ratio(np.clip(col(t, "deadweight")[improved], 0, None).sum(), true[improved].sum())
 
 
-def _additionality_retained(t: pd.DataFrame, years: int) -> float:
-    added = t["additionality"] > 0
-    return _ratio(
-        t.loc[added, f"additionality_{years}y"].sum(), t.loc[added, "additionality"].sum()
-    )
+def _additionality_retained(t: Table, years: int) -> float:
+    added_end = col(t, "additionality")
+    added = added_end > 0
+    return _ratio(col(t, f"additionality_{years}y")[added].sum(), added_end[added].sum())
 
 
 def _mean(column: str) -> Compute:
-    def compute(t: pd.DataFrame, _: pd.DataFrame) -> float:
-        return float(t[column].mean()) if len(t) else float("nan")
+    """Mean of ``column`` of the targets table (or of the authorities table where the targets
+    table lacks it)."""
+
+    def compute(t: Table, a: Table) -> float:
+        values = col(t if column in t else a, column)
+        return float(values.mean()) if values.size else float("nan")
 
     return compute
+
+
+def _signed(a: Table) -> dict[str, np.ndarray]:
+    """The authorities table's rows of councils that signed."""
+    signed = col(a, "signed")
+    return {name: col(a, name)[signed] for name in a.keys()}
 
 
 # ------------------------------------------------------------------------------------------
@@ -168,7 +186,7 @@ for _outcome in [
         "share",
         "neither",
         "share of targets between the payout floor and 100 % of the stretch",
-        lambda t, a: share(t["outcome"] == "partly"),
+        lambda t, a: share(col(t, "outcome") == "partly"),
     ),
     _O(
         "targets_missed_share",
@@ -176,7 +194,7 @@ for _outcome in [
         "share",
         "lower is better",
         "share of targets below the payout floor",
-        lambda t, a: share(t["outcome"] == "missed"),
+        lambda t, a: share(col(t, "outcome") == "missed"),
     ),
     _O(
         "local_met_share",
@@ -184,7 +202,7 @@ for _outcome in [
         "share",
         "higher is better",
         "met share among local (non-national) targets",
-        lambda t, a: share(_met(t)[~t["national"]]),
+        lambda t, a: share(_met(t)[~col(t, "national")]),
     ),
     _O(
         "national_met_share",
@@ -192,7 +210,7 @@ for _outcome in [
         "share",
         "higher is better",
         "met share among national targets (stretch on departmental PSA targets)",
-        lambda t, a: share(_met(t)[t["national"]]),
+        lambda t, a: share(_met(t)[col(t, "national")]),
     ),
     _O(
         "ppg_spent",
@@ -200,7 +218,7 @@ for _outcome in [
         "GBP",
         "neither",
         "pump-priming grant paid to signed councils, per replication",
-        lambda t, a: float(a["ppg_gbp"].sum() / _replications(a)),
+        lambda t, a: float(col(a, "ppg_gbp").sum() / _replications(a)),
     ),
     _O(
         "reward_paid",
@@ -208,7 +226,7 @@ for _outcome in [
         "GBP",
         "neither",
         "performance reward grant paid, per replication",
-        lambda t, a: float(a["reward_gbp"].sum() / _replications(a)),
+        lambda t, a: float(col(a, "reward_gbp").sum() / _replications(a)),
         headline=True,
     ),
     _O(
@@ -217,7 +235,7 @@ for _outcome in [
         "share",
         "neither",
         "reward paid over the maximum reward available (undefined when no reward is available)",
-        lambda t, a: _ratio(a["reward_gbp"].sum(), a["max_reward_gbp"].sum()),
+        lambda t, a: _ratio(col(a, "reward_gbp").sum(), col(a, "max_reward_gbp").sum()),
     ),
     *(
         _O(
@@ -238,7 +256,7 @@ for _outcome in [
         "share",
         "higher is better",
         "share of councils offered an agreement that signed",
-        lambda t, a: float(a["signed"].mean()) if len(a) else float("nan"),
+        lambda t, a: share(col(a, "signed")),
     ),
     _O(
         "mean_share_of_stretch",
@@ -270,7 +288,7 @@ for _outcome in [
         "share",
         "neither",
         "share of missed targets whose reported figure still rose (P4)",
-        lambda t, a: share(t.loc[t["outcome"] == "missed", "share_of_stretch"] > 0),
+        lambda t, a: share(col(t, "share_of_stretch")[col(t, "outcome") == "missed"] > 0),
     ),
     _O(
         "partnership_met_share",
@@ -278,7 +296,7 @@ for _outcome in [
         "share",
         "higher is better",
         "met share among multi-agency targets",
-        lambda t, a: share(_met(t)[t["partnership"]]),
+        lambda t, a: share(_met(t)[col(t, "partnership")]),
     ),
     _O(
         "single_agency_met_share",
@@ -286,7 +304,7 @@ for _outcome in [
         "share",
         "higher is better",
         "met share among single-agency targets",
-        lambda t, a: share(_met(t)[~t["partnership"]]),
+        lambda t, a: share(_met(t)[~col(t, "partnership")]),
     ),
     _O(
         "sustained_gain_per_million",
@@ -295,7 +313,7 @@ for _outcome in [
         "higher is better",
         "true improvement three years after the end, summed over targets in units of stretch, per "
         "million pounds of PPG and reward paid (value for money)",
-        lambda t, a: _ratio(t["true_performance_3y"].sum(), _money(a) / 1e6),
+        lambda t, a: _ratio(col(t, "true_performance_3y").sum(), _money(a) / 1e6),
         headline=True,
     ),
     _O(
@@ -305,7 +323,7 @@ for _outcome in [
         "neither",
         "share of council-years whose inspection rating rose a star or more on the year before "
         "(ratings.parquet; 003:418: 25 of about 150 in adult social care)",
-        lambda t, a: _ratio(a["rating_rises"].sum(), a["years_rated"].sum()),
+        lambda t, a: _ratio(col(a, "rating_rises").sum(), col(a, "years_rated").sum()),
     ),
     _O(
         "rating_fall_share",
@@ -314,7 +332,7 @@ for _outcome in [
         "lower is better",
         "share of council-years whose inspection rating fell a star or more on the year before "
         "(003:418: 16 of about 150)",
-        lambda t, a: _ratio(a["rating_falls"].sum(), a["years_rated"].sum()),
+        lambda t, a: _ratio(col(a, "rating_falls").sum(), col(a, "years_rated").sum()),
     ),
     _O(
         "other_services_change",
@@ -322,11 +340,7 @@ for _outcome in [
         "share of stretch",
         "higher is better",
         "change in signed councils' untargeted services at the end of the run (diversion, 001:95)",
-        lambda t, a: (
-            float(a.loc[a["signed"], "other_services"].mean())
-            if a["signed"].any()
-            else float("nan")
-        ),
+        lambda t, a: _mean("other_services")(t, _signed(a)),
     ),
     _O(
         "additionality_mean",

@@ -55,8 +55,18 @@ def performance_after_end(m: LPSAModel, years: int, history: np.ndarray) -> np.n
     return history[q, np.arange(end.size)]
 
 
+Columns = dict[str, np.ndarray]
+"""A table as 1-d numpy arrays by column name: what outcomes are computed from without building a
+DataFrame (``outcomes.summarise`` takes these or DataFrames alike)."""
+
+
 def targets_frame(m: LPSAModel) -> pd.DataFrame:
     """One row per target of every council that signed; performance in units of stretch."""
+    return pd.DataFrame(target_columns(m))
+
+
+def target_columns(m: LPSAModel) -> Columns:
+    """The columns of ``targets_frame`` as numpy arrays, signed councils' targets only."""
     a, tg, sc = m.councils, m.targets, m.params
     traits, plan, end = tg.traits, tg.plan, tg.end
     A, T = tg.shape
@@ -105,14 +115,19 @@ def targets_frame(m: LPSAModel) -> pd.DataFrame:
     for y in RETAINED_YEARS:
         cols[f"performance_{y}y"] = performance_after_end(m, y, m.history).ravel()
         cols[f"true_performance_{y}y"] = performance_after_end(m, y, m.true_history).ravel()
-    return pd.DataFrame(cols)[keep].reset_index(drop=True)
+    return {name: column[keep] for name, column in cols.items()}
 
 
 def authorities_frame(m: LPSAModel) -> pd.DataFrame:
     """One row per council: traits, money, timing, whether it signed, and its inspection record."""
+    return pd.DataFrame(authority_columns(m))
+
+
+def authority_columns(m: LPSAModel) -> Columns:
+    """The columns of ``authorities_frame`` as numpy arrays."""
     a = m.councils
     rose, fell = m.inspection.moves()
-    return pd.DataFrame(
+    return dict(
         {
             "authority": np.arange(a.size),
             "authority_type": np.array(AUTHORITY_TYPES)[a.kind],

@@ -21,6 +21,7 @@ import pandas as pd
 from .counterfactual import attribution_columns, twin_scenario
 from .model import LPSAModel
 from .outcomes import REGISTRY, summarise
+from .outputs import Columns, authority_columns, target_columns
 from .scenario import Scenario, load_scenario, parameter_overrides
 
 
@@ -46,17 +47,21 @@ def run_pair(
     return factual, twin
 
 
+def target_columns_with_twin(factual: LPSAModel, twin: LPSAModel | None = None) -> Columns:
+    """The run's target columns, with the twin's attribution columns when a twin is given."""
+    columns = target_columns(factual)
+    return columns if twin is None else {**columns, **attribution_columns(factual, twin)}
+
+
 def targets_with_twin(factual: LPSAModel, twin: LPSAModel | None = None) -> pd.DataFrame:
     """The run's targets table, with the twin's attribution columns when a twin is given."""
-    targets = factual.targets_frame()
-    if twin is None:
-        return targets
-    return pd.concat([targets, attribution_columns(factual, twin)], axis=1)
+    return pd.DataFrame(target_columns_with_twin(factual, twin))
 
 
 def run_outcomes(factual: LPSAModel, twin: LPSAModel | None = None) -> dict[str, float]:
-    """Every registered outcome of a finished run (twin outcomes when a twin is given)."""
-    return summarise(targets_with_twin(factual, twin), factual.authorities_frame())
+    """Every registered outcome of a finished run (twin outcomes when a twin is given), computed
+    from numpy columns: no DataFrame is built."""
+    return summarise(target_columns_with_twin(factual, twin), authority_columns(factual))
 
 
 def run_model(

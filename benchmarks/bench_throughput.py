@@ -1,0 +1,161 @@
+#!/usr/bin/env python
+"""Every throughput figure of issue 11, side by side in one run, against its target.
+
+    python benchmarks/bench_throughput.py [--repeats 21] [--sweep-runs 400] [--memory-runs 10000]
+
+- one default run in process on one core: building the model, running it, and its summary
+  (every registered outcome, ``single_run.run_outcomes``), medians of ``--repeats`` runs;
+- a bare numpy kernel of the same size (targets x quarters, a dozen vectorised operations a
+  quarter, including drawing one normal per target), and the ratio of the run to it;
+- sweep throughput on 1 and 2 local workers, no twins (``bench_sweep.py``);
+- the growth of one worker's memory over ``--memory-runs`` runs (``bench_memory.py``);
+- one run with 1,000 and with 10,000 councils (``bench_model.py``).
+Figures only: nothing here is a test, and no test times anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
+
+from bench_model import time_runs  # noqa: E402
+from bench_sweep import BACKENDS, throughput  # noqa: E402
+
+from model import LPSAModel, load_scenario  # noqa: E402
+from model.single_run import run_outcomes  # noqa: E402
+
+
+def numpy_kernel(n_targets: int, quarters: int, seed: int = 0) -> None:
+    """A dozen vectorised operations a quarter on arrays of ``n_targets``: the floor of a run."""
+    rng = np.random.default_rng(seed)
+    effort = rng.random(n_targets)
+    ceiling = 1.0 + rng.random(n_targets)
+    exposure = rng.random(n_targets)
+    core = np.zeros(n_targets)
+    shock = np.zeros(n_targets)
+    background = np.zeros(n_targets)
+    history = np.zeros((quarters, n_targets))
+    for t in range(quarters):
+        z = rng.standard_normal(n_targets)  # 1
+        shock = 0.7 * shock + 0.05 * z  # 2, 3
+        active = effort > 0.1 * (t % 3)  # 4
+        room = np.maximum(ceiling - core - background, 0.0)  # 5, 6, 7
+        gain = 0.3 * effort * room  # 8, 9
+        core = core + np.where(active, gain, 0.0)  # 10, 11
+        background = background + 0.005  # 12
+        history[t] = core + background + exposure * shock  # 13, 14, 15
+
+
+def median_ms(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
+def one_default_run(repeats: int) -> dict[str, float]:
+    """Median build, run and summary times [ms] of the default scenario (parsed once)."""
+    sc = load_scenario("lpsa1_baseline")
+    run_outcomes(LPSAModel(sc, seed=0).run())  # warm-up
+    build, run, summary = [], [], []
+    for seed in range(repeats):
+        t0 = time.perf_counter()
+        m = LPSAModel(sc, seed=seed)
+        t1 = time.perf_counter()
+        m.run()
+        t2 = time.perf_counter()
+        run_outcomes(m)
+        t3 = time.perf_counter()
+        build.append(t1 - t0)
+        run.append(t2 - t1)
+        summary.append(t3 - t2)
+    shape = (m.targets.shape[0] * m.targets.shape[1], m.n_quarters)
+    med = {
+        k: statistics.median(v) * 1e3
+        for k, v in [("build", build), ("run", run), ("summary", summary)]
+    }
+    med["total"] = med["build"] + med["run"] + med["summary"]
+    med["kernel"] = median_ms(lambda: numpy_kernel(*shape), repeats)
+    med["targets"], med["quarters"] = shape
+    return med
+
+
+def memory_growth(runs: int) -> float:
+    """Growth [MB] of one process's memory over ``runs`` default runs (bench_memory.py)."""
+    out = subprocess.run(
+        [sys.executable, str(HERE / "bench_memory.py"), "--runs", str(runs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(re.search(r"growth ([\d.]+) MB", out).group(1))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--repeats", type=int, default=21)
+    p.add_argument("--sweep-runs", type=int, default=400)
+    p.add_argument("--memory-runs", type=int, default=10_000)
+    args = p.parse_args()
+
+    one = one_default_run(args.repeats)
+    ratio = one["total"] / one["kernel"]
+    rates = {label: rate for label, _, rate in throughput(args.sweep_runs, BACKENDS[:2])}
+    growth = memory_growth(args.memory_runs)
+    big = {n: time_runs(n, 3)[0] for n in (1_000, 10_000)}
+
+    rows = [
+        ("one default run: build", f"{one['build']:.1f} ms", ""),
+        ("one default run: run", f"{one['run']:.1f} ms", ""),
+        ("one default run: summary", f"{one['summary']:.1f} ms", ""),
+        ("one default run: total", f"{one['total']:.1f} ms", ""),
+        (
+            f"bare numpy kernel ({one['targets']:,} targets x {one['quarters']} quarters)",
+            f"{one['kernel']:.1f} ms",
+            "",
+        ),
+        (
+            "run / kernel",
+            f"{ratio:.1f}x",
+            "at most 2x" + (" (met)" if ratio <= 2 else " (not met)"),
+        ),
+        ("sweep, 1 worker, no twins", f"{rates['1 local worker']:.0f} runs/s", ""),
+        (
+            "sweep, 2 workers, no twins",
+            f"{rates['2 local workers']:.0f} runs/s",
+            "at least 400" + (" (met)" if rates["2 local workers"] >= 400 else " (not met)"),
+        ),
+        (
+            f"one worker's memory growth over {args.memory_runs:,} runs",
+            f"{growth:.1f} MB",
+            "under 50 MB" + (" (met)" if growth < 50 else " (not met)"),
+        ),
+        ("1,000 councils, one run", f"{big[1_000]:.2f} s", ""),
+        (
+            "10,000 councils, one run",
+            f"{big[10_000]:.2f} s",
+            "at most 0.3 s" + (" (met)" if big[10_000] <= 0.3 else " (not met)"),
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'now':>12}  target")
+    for name, now, target in rows:
+        print(f"{name:<{width}}  {now:>12}  {target}")
+
+
+if __name__ == "__main__":
+    main()
