@@ -17,6 +17,7 @@ Evidence references are written ``seeds FILE:LINE`` for the documents in ``../sh
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -1642,6 +1643,13 @@ def shorten(value: Any, limit: int = MAX_SHOWN_CHARS) -> str:
     return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text):,} characters)"
 
 
+@functools.lru_cache(maxsize=64)
+def _parse_yaml(text: str) -> Any:
+    """Parse YAML text once: a sweep, or a tool calling ``run_model`` run after run, reads the same
+    scenario files again and again, and parsing costs more than a run's summary."""
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """Read a YAML file that must hold a mapping; any problem becomes a ScenarioError naming the
     file.
@@ -1661,7 +1669,7 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a text file; allowed: UTF-8 YAML") from None
     try:
-        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        data = copy.deepcopy(_parse_yaml(text))  # callers may change what they get
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
