@@ -22,16 +22,19 @@ PHASES = ("negotiation", "implementation", "follow_up", "not_signed", "finished"
 NEGOTIATION, IMPLEMENTATION, FOLLOW_UP, NOT_SIGNED, FINISHED = range(5)
 
 
-def phase_codes(model: LPSAModel, quarter: int) -> np.ndarray:
-    """(A,) phase of every council in ``quarter`` (codes index ``PHASES``)."""
+def phase_codes(model: LPSAModel, quarter: int | np.ndarray) -> np.ndarray:
+    """(A,) phase of every council in ``quarter`` (codes index ``PHASES``); (Q, A) for an array of
+    Q quarters. Phases follow from the schedule and who signed alone."""
     c = model.councils
+    q = np.asarray(quarter)[..., None]
     signed_phase = (
-        (quarter >= c.start).astype(int)
-        + (quarter >= c.end)
-        + (quarter >= c.end + model.params.scheme.follow_up_quarters)
+        (q >= c.start).astype(int)
+        + (q >= c.end)
+        + (q >= c.end + model.params.scheme.follow_up_quarters)
     )  # 0..3 in lifecycle order
     signed_phase[signed_phase == 3] = FINISHED
-    return np.where((quarter >= c.start) & ~c.signed, NOT_SIGNED, signed_phase)
+    phases = np.where((q >= c.start) & ~c.signed, NOT_SIGNED, signed_phase)
+    return phases if np.ndim(quarter) else phases[0]
 
 
 def effort(model: LPSAModel, quarter: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +64,7 @@ def effort(model: LPSAModel, quarter: int) -> tuple[np.ndarray, np.ndarray]:
         lost = np.maximum(c.trust_at_signing - c.trust, 0.0)
         extra = extra * np.clip(1.0 - sc.departments.trust_effort_effect * lost, 0.0, 1.0)[:, None]
     relevance = 1.0 - sc.departments.shift_local_effect * (1.0 - state.central_priority)
-    scale = np.where(tg.traits.partnership, model.partners.effort_on_targets(), relevance)
+    scale = np.where(tg.traits.partnership, model.partners.on_targets, relevance)
     scale = scale * c.budget_factor[:, None]
     e = np.clip((plan.usual_effort + extra) * scale, 0.0, 1.0)
     attention = sc.inspection.attention_effort * (1.0 - e) * c.attention[:, None]
@@ -133,7 +136,7 @@ def assess(model: LPSAModel, idx: np.ndarray) -> None:
     end.core[idx] = state.core[idx]
     end.true[idx] = state.true[idx]
     end.measured[idx] = state.measured[idx]
-    end.partner_effort[idx] = np.maximum(model.partners.effort_on_targets()[idx], 1e-9)
+    end.partner_effort[idx] = np.maximum(model.partners.on_targets[idx], 1e-9)
     end.reward[idx] = (c.max_reward[idx] / T)[:, None] * payout_share(state.measured[idx], f)
 
 
@@ -216,7 +219,7 @@ def sustain(model: LPSAModel, following: np.ndarray) -> None:
     """
     tg, c = model.targets, model.councils
     state, end = tg.state, tg.end
-    withdrawn = np.minimum(1.0, model.partners.effort_on_targets() / end.partner_effort)
+    withdrawn = np.minimum(1.0, model.partners.on_targets / end.partner_effort)
     kept = kept_share(model)
     floor = end.core * np.where(end.partner_dependent, kept * withdrawn, kept)
     slowdown = model.params.inspection.attention_decay_slowdown * c.attention

@@ -128,6 +128,7 @@ class LPSAModel(mesa.Model):
         self.effort_mean = np.full(self.n_quarters, np.nan)  # mean effort of implementing targets
         self.trust_mean = np.zeros(self.n_quarters)
         self._negotiate()
+        self._phases = phase_codes(self, np.arange(self.n_quarters))  # (Q, A), fixed once signed
 
     # ------------------------------------------------------------------ the Mesa agents
 
@@ -185,7 +186,10 @@ class LPSAModel(mesa.Model):
     def phase_codes(self, quarter: int | None = None) -> np.ndarray:
         """(A,) phase code of every council (see ``lifecycle.PHASES``) at ``quarter`` (default
         now)."""
-        return phase_codes(self, self.quarter if quarter is None else quarter)
+        quarter = self.quarter if quarter is None else quarter
+        if 0 <= quarter < self.n_quarters:
+            return self._phases[quarter]
+        return phase_codes(self, quarter)
 
     def phase_of(self, index: int) -> str:
         return PHASES[int(self.phase_codes()[index])]

@@ -26,11 +26,7 @@ def quarters_frame(m: LPSAModel) -> pd.DataFrame:
     Mean performance is over the signed councils' targets in that phase.
     """
     q = np.arange(m.quarter)
-    phases = (
-        np.stack([phase_codes(m, int(t)) for t in q])
-        if q.size
-        else np.zeros((0, m.councils.size), dtype=int)
-    )
+    phases = phase_codes(m, q) if q.size else np.zeros((0, m.councils.size), dtype=int)
     frame = pd.DataFrame({"quarter": q})
     for code, name in enumerate(PHASES):
         frame[f"councils_{name}"] = (phases == code).sum(axis=1)
@@ -172,7 +168,7 @@ def ratings_frame(m: LPSAModel) -> pd.DataFrame:
     rose, fell = ins.moves()
     before = np.vstack([a.rating[None, :], ins.ratings[: years - 1]])[:years]
     year_end = QUARTERS_PER_YEAR * (np.arange(years) + 1) - 1
-    phase = np.array(PHASES)[np.stack([phase_codes(m, int(q)) for q in year_end])] if years else []
+    phase = np.array(PHASES)[phase_codes(m, year_end)] if years else []
     return pd.DataFrame(
         {
             "authority": np.tile(np.arange(a.size), years),

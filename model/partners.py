@@ -2,7 +2,9 @@
 
 :class:`Partners` holds one partner body per (council, partner type) that some partnership target
 needs, with its alignment and its effort this quarter, and decides that effort. Targets read their
-partner's effort from here. :class:`Partner` is the Mesa agent of one, a named view of its row.
+partner's effort from here (``on_targets``: 1 for single-agency targets, and everywhere with
+``mechanisms.partnerships`` off). :class:`Partner` is the Mesa agent of one, a named view of its
+row.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Partners:
     alignment: np.ndarray  # how far its own priorities match the council's targets (000:126)
     effort: np.ndarray  # effort this quarter, 0..1
     of_target: np.ndarray  # (A, T) int: index of each target's partner, -1 for single-agency
+    on_targets: np.ndarray  # (A, T) partners' effort on each target this quarter (set_effort)
 
     @classmethod
     def attach(cls, model: LPSAModel, rng: np.random.Generator) -> Partners:
@@ -65,6 +68,7 @@ class Partners:
             alignment=alignment,
             effort=alignment.copy(),
             of_target=of_target,
+            on_targets=np.ones((A, T)),
         )
 
     @property
@@ -87,13 +91,8 @@ class Partners:
         priority = np.bincount(ids, weights=tg.state.central_priority[mine], minlength=self.size)
         priority = priority / np.maximum(n, 1)
         self.effort = np.minimum(self.alignment * ((1.0 - w) + w * priority), 1.0)
-
-    def effort_on_targets(self) -> np.ndarray:
-        """(A, T) partners' effort multiplier on each target: 1 for single-agency targets, and 1
-        everywhere with ``mechanisms.partnerships`` off."""
-        if not self.model.params.mechanisms.partnerships or self.size == 0:
-            return np.ones(self.of_target.shape)
-        return np.where(self.of_target >= 0, self.effort[np.maximum(self.of_target, 0)], 1.0)
+        if self.model.params.mechanisms.partnerships and self.size:
+            self.on_targets = np.where(mine, self.effort[np.maximum(self.of_target, 0)], 1.0)
 
 
 class Partner(mesa.Agent):
