@@ -101,7 +101,7 @@ def test_points_share_random_numbers_across_the_sweep(tmp_path):
 
 @pytest.mark.slow
 def test_a_killed_sweep_resumes_with_nothing_lost_or_duplicated(tmp_path):
-    # Full-size runs (130 councils) so that the sweep is still going when the kill lands.
+    # Full-size runs (150 councils) so that the sweep is still going when the kill lands.
     sweep = tiny_sweep(
         tmp_path,
         "levers:\n  funding.ppg_share: {values: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]}\n",
