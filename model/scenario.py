@@ -236,11 +236,12 @@ class AuthorityParams(_Section):
             return value
         merged: dict[Any, Any] = {k: dict(v) for k, v in DEFAULT_COUNCIL_TYPES.items()}
         for kind, given in value.items():
+            if kind not in merged:
+                raise ValueError(
+                    f"unknown council type {shorten(kind)}; allowed: {', '.join(merged)}"
+                )
             given = given.model_dump() if isinstance(given, BaseModel) else given
-            if isinstance(given, Mapping) and kind in merged:
-                merged[kind] = {**merged[kind], **given}
-            else:
-                merged[kind] = given
+            merged[kind] = {**merged[kind], **given} if isinstance(given, Mapping) else given
         return merged
 
     nbr_sd: float = Field(

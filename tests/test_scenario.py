@@ -151,3 +151,11 @@ def test_one_council_type_can_be_changed_without_restating_the_others():
     types = sc.authorities.types
     assert types["county"].nbr_per_head_gbp == 900 and types["county"].count == 34
     assert [types[t].count for t in ("unitary", "metropolitan", "london")] == [47, 36, 33]
+
+
+def test_an_unknown_council_type_is_named_with_the_allowed_ones():
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("lpsa1_baseline", {"authorities": {"types": {"shire": {"count": 3}}}})
+    message = str(err.value)
+    assert "'shire'" in message and "county, unitary, metropolitan, london" in message
+    assert "Field required" not in message
