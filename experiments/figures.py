@@ -1,4 +1,5 @@
-"""Figures for run.py's main job: trajectories, attainment by area, retained gain by approach.
+"""Figures for run.py's main job: trajectories, attainment by area, retained gain by approach,
+inspection ratings' moves by year.
 
 Each function takes the stacked results of one or more scenarios and returns a matplotlib Figure;
 saving is the caller's job.
@@ -103,8 +104,47 @@ def retained_gain_by_approach(results: Sequence[ScenarioResults]) -> plt.Figure:
     return fig
 
 
+def ratings_moves_by_year(results: Sequence[ScenarioResults]) -> plt.Figure:
+    """Share of councils rising and falling a star in their annual inspection rating, by year
+    (mean over replications), with adult social care's 2005-06 figures for reference (003:418:
+    25 rose and 16 fell of about 150)."""
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for res in results:
+        r = res.ratings
+        yearly = r.groupby(["replication", "year"])["moved"].agg(
+            rise=lambda m: float((m > 0).mean()), fall=lambda m: float((m < 0).mean())
+        )
+        mean = yearly.groupby("year").mean()
+        (line,) = ax.plot(mean.index, mean["rise"], marker="o", label=f"{res.scenario.name}: rose")
+        ax.plot(
+            mean.index,
+            mean["fall"],
+            marker="v",
+            linestyle="--",
+            color=line.get_color(),
+            label=f"{res.scenario.name}: fell",
+        )
+    for share, label in ((25 / 150, "rose"), (16 / 150, "fell")):
+        ax.axhline(share, color="grey", linewidth=0.8, linestyle=":")
+        ax.annotate(
+            f"social care 2005-06: {label} (003:418)",
+            (ax.get_xlim()[0], share),
+            fontsize=8,
+            color="grey",
+            va="bottom",
+        )
+    ax.set_xlabel("year of the assessment")
+    ax.set_ylabel("share of councils")
+    ax.set_ylim(0, None)
+    ax.set_title("Inspection ratings move both ways every year")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 FIGURES = {
     "performance_over_time.png": performance_over_time,
     "attainment_by_area.png": attainment_by_area,
     "retained_gain_by_approach.png": retained_gain_by_approach,
+    "ratings_moves_by_year.png": ratings_moves_by_year,
 }

@@ -48,6 +48,7 @@ def test_main_job_writes_summary_tables_and_figures(tmp_path):
         "performance_over_time.png",
         "attainment_by_area.png",
         "retained_gain_by_approach.png",
+        "ratings_moves_by_year.png",
         "scenario-tiny.yaml",
         "manifest.json",
         "runs.parquet",
