@@ -348,10 +348,15 @@ def test_ppg_on_coordination_makes_systemic_change_likelier_and_front_line_ppg_m
 
 
 def test_a_larger_ppg_means_more_of_the_approach_it_pays_for():
-    rich = approach_shares(run_variant({"funding": {"ppg_share": 0.6}}))
-    poor = approach_shares(run_variant({"funding": {"ppg_share": 0.05}}))
-    # At the default split (40 % co-ordination) front-line money dominates: more of the same.
-    assert rich["more_of_same"] > poor["more_of_same"]
+    def extra_more_of_same(overrides: dict) -> float:
+        rich = approach_shares(run_variant({**overrides, "funding": {"ppg_share": 0.6}}))
+        poor = approach_shares(run_variant({**overrides, "funding": {"ppg_share": 0.05}}))
+        return rich["more_of_same"] - poor["more_of_same"]
+
+    # At the default split (40 % co-ordination) front-line money dominates: more of the same
+    # (measured +0.11; with the mechanism off, +0.001 from who signs).
+    assert extra_more_of_same({}) > 0.05
+    assert abs(extra_more_of_same({"mechanisms": {"ppg_shapes_approach": False}})) < 0.02
 
 
 def test_gains_that_ppg_paid_for_fall_back_when_the_money_stops():
@@ -530,13 +535,18 @@ def test_untargeted_services_lose_a_little_while_targets_gain():
 
 
 def test_councils_that_build_the_agreement_into_their_improvement_agenda_keep_more():
-    # 004 (Kent, Middlesbrough), 000:189-208.
-    res = run_variant()
-    t = res.targets[res.targets["share_of_stretch"] > 0]
-    kept = t.groupby("integrated").apply(
-        lambda g: g["performance_3y"].sum() / g["share_of_stretch"].sum(), include_groups=False
-    )
-    assert kept[True] > kept[False]
-    assert 0.05 < res.authorities["integrated"].mean() < 0.6
+    # 004 (Kent, Middlesbrough), 000:189-208. Integrated councils have more leadership, so they
+    # keep a little more even when integration itself does nothing: compare with that case.
+    def integrated_keep_more(overrides: dict) -> float:
+        res = run_variant(overrides)
+        assert 0.05 < res.authorities["integrated"].mean() < 0.6
+        t = res.targets[res.targets["share_of_stretch"] > 0]
+        kept = t.groupby("integrated").apply(
+            lambda g: g["performance_3y"].sum() / g["share_of_stretch"].sum(), include_groups=False
+        )
+        return kept[True] - kept[False]
+
+    no_effect = {"sustainability": {"integration_keep": 0.0, "integration_drift_protection": 0.0}}
+    assert integrated_keep_more({}) > integrated_keep_more(no_effect) + 0.05
     off = run_variant({"mechanisms": {"improvement_agenda": False}}, replications=2)
     assert not off.authorities["integrated"].any()
