@@ -19,14 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model import LPSAModel, load_scenario  # noqa: E402
+from model import LPSAModel, Scenario, load_scenario  # noqa: E402
+from model.single_run import run_outcomes  # noqa: E402
 
 
-def time_runs(n_authorities: int, repeats: int) -> tuple[float, float, int]:
-    # The central team's capacity scales with the scheme so the timeline (and quarters) stay the
-    # same.
+def scenario_of_size(n_authorities: int) -> Scenario:
+    """The default scenario with ``n_authorities`` councils. The central team's capacity scales
+    with the scheme so that the timeline (and the number of quarters) stays the same."""
     scale = n_authorities / 150
-    sc = load_scenario(
+    return load_scenario(
         "lpsa1_baseline",
         {
             "scheme": {
@@ -36,17 +37,31 @@ def time_runs(n_authorities: int, repeats: int) -> tuple[float, float, int]:
             }
         },
     )
-    LPSAModel(sc, seed=0).run()  # warm-up
-    build, total = [], []
+
+
+def time_phases(sc: Scenario, repeats: int) -> dict[str, float]:
+    """Median seconds to build, run and summarise (every outcome) one run of ``sc``, after a
+    warm-up; with the run's ``targets`` and ``quarters``."""
+    run_outcomes(LPSAModel(sc, seed=0).run())  # warm-up
+    times: dict[str, list[float]] = {"build": [], "run": [], "summary": []}
     for seed in range(repeats):
         t0 = time.perf_counter()
         m = LPSAModel(sc, seed=seed)
         t1 = time.perf_counter()
         m.run()
         t2 = time.perf_counter()
-        build.append(t1 - t0)
-        total.append(t2 - t0)
-    return statistics.median(total), statistics.median(build), m.n_quarters
+        run_outcomes(m)
+        t3 = time.perf_counter()
+        for phase, seconds in zip(times, (t1 - t0, t2 - t1, t3 - t2)):
+            times[phase].append(seconds)
+    medians = {phase: statistics.median(v) for phase, v in times.items()}
+    return {**medians, "targets": m.targets.shape[0] * m.targets.shape[1], "quarters": m.n_quarters}
+
+
+def time_runs(n_authorities: int, repeats: int) -> tuple[float, float, int]:
+    """Median build + run seconds, median build seconds, and quarters of a run of that size."""
+    t = time_phases(scenario_of_size(n_authorities), repeats)
+    return t["build"] + t["run"], t["build"], t["quarters"]
 
 
 def main() -> None:

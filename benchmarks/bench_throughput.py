@@ -28,11 +28,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from bench_model import time_runs  # noqa: E402
+from bench_model import scenario_of_size, time_phases, time_runs  # noqa: E402
 from bench_sweep import BACKENDS, throughput  # noqa: E402
-
-from model import LPSAModel, load_scenario  # noqa: E402
-from model.single_run import run_outcomes  # noqa: E402
 
 
 def numpy_kernel(n_targets: int, quarters: int, seed: int = 0) -> None:
@@ -66,29 +63,13 @@ def median_ms(fn, repeats: int) -> float:
 
 
 def one_default_run(repeats: int) -> dict[str, float]:
-    """Median build, run and summary times [ms] of the default scenario (parsed once)."""
-    sc = load_scenario("lpsa1_baseline")
-    run_outcomes(LPSAModel(sc, seed=0).run())  # warm-up
-    build, run, summary = [], [], []
-    for seed in range(repeats):
-        t0 = time.perf_counter()
-        m = LPSAModel(sc, seed=seed)
-        t1 = time.perf_counter()
-        m.run()
-        t2 = time.perf_counter()
-        run_outcomes(m)
-        t3 = time.perf_counter()
-        build.append(t1 - t0)
-        run.append(t2 - t1)
-        summary.append(t3 - t2)
-    shape = (m.targets.shape[0] * m.targets.shape[1], m.n_quarters)
-    med = {
-        k: statistics.median(v) * 1e3
-        for k, v in [("build", build), ("run", run), ("summary", summary)]
-    }
+    """Median build, run and summary times [ms] of the default scenario (parsed once), and the
+    bare kernel of the same size."""
+    t = time_phases(scenario_of_size(150), repeats)
+    med = {phase: t[phase] * 1e3 for phase in ("build", "run", "summary")}
     med["total"] = med["build"] + med["run"] + med["summary"]
-    med["kernel"] = median_ms(lambda: numpy_kernel(*shape), repeats)
-    med["targets"], med["quarters"] = shape
+    med["kernel"] = median_ms(lambda: numpy_kernel(t["targets"], t["quarters"]), repeats)
+    med["targets"], med["quarters"] = t["targets"], t["quarters"]
     return med
 
 

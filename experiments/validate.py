@@ -78,6 +78,12 @@ def _retained_3y(t: pd.DataFrame, kind: str) -> float:
     )
 
 
+def _met_gap(t: pd.DataFrame, harder: str) -> float:
+    """Met share of the targets without the boolean column ``harder`` minus those with it."""
+    met = t["outcome"] == "met"
+    return share(met[~t[harder]]) - share(met[t[harder]])
+
+
 def _slipping_share(_: pd.DataFrame, years: pd.DataFrame) -> float:
     """Of councils whose mean performance moved by more than 0.05 of stretch in a year, the share
     that fell."""
@@ -143,10 +149,7 @@ PATTERNS: list[Pattern] = [
         "local targets succeed more often than national",
         "001:129",
         "met share, local minus national",
-        lambda t, y: (
-            share(t.loc[~t["national"], "outcome"] == "met")
-            - share(t.loc[t["national"], "outcome"] == "met")
-        ),
+        lambda t, y: _met_gap(t, "national"),
         0.0,
         np.inf,
         "direction",
@@ -212,10 +215,7 @@ PATTERNS: list[Pattern] = [
         "partnership targets have the most difficulty",
         "001:105",
         "met share, single-agency minus partnership",
-        lambda t, y: (
-            share(t.loc[~t["partnership"], "outcome"] == "met")
-            - share(t.loc[t["partnership"], "outcome"] == "met")
-        ),
+        lambda t, y: _met_gap(t, "partnership"),
         0.0,
         np.inf,
         "direction",

@@ -32,13 +32,7 @@ def allocate_types(sc: Scenario, n: int) -> np.ndarray:
 
     Largest remainders, in the order of ``AUTHORITY_TYPES``; the caller shuffles.
     """
-    counts = np.array(
-        [
-            sc.authorities.types[t].count if t in sc.authorities.types else 0
-            for t in AUTHORITY_TYPES
-        ],
-        dtype=float,
-    )
+    counts = np.array([sc.authorities.types[t].count for t in AUTHORITY_TYPES], dtype=float)
     quota = counts / counts.sum() * n
     whole = np.floor(quota).astype(int)
     order = np.argsort(-(quota - whole), kind="stable")
@@ -93,10 +87,10 @@ class Councils:
         p = sc.authorities
         k = p.trait_concentration
         kind = rng.permutation(allocate_types(sc, n))
-        types = [p.types.get(t) for t in AUTHORITY_TYPES]
-        median = np.array([t.population_median if t else 1.0 for t in types])[kind]
-        log_sd = np.array([t.population_log_sd if t else 0.0 for t in types])[kind]
-        per_head = np.array([t.nbr_per_head_gbp if t else 0.0 for t in types])[kind]
+        types = [p.types[t] for t in AUTHORITY_TYPES]  # all four: merged over the defaults
+        median = np.array([t.population_median for t in types])[kind]
+        log_sd = np.array([t.population_log_sd for t in types])[kind]
+        per_head = np.array([t.nbr_per_head_gbp for t in types])[kind]
         spread = log_sd * rng.standard_normal(n)
         population = median * np.exp(spread if sc.mechanisms.council_sizes else 0.0)
         nbr = population * per_head * rng.lognormal(0.0, p.nbr_sd, size=n)  # median 1

@@ -149,21 +149,18 @@ def _additionality_retained(t: Table, years: int) -> float:
     return _ratio(col(t, f"additionality_{years}y")[added].sum(), added_end[added].sum())
 
 
+def _average(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else float("nan")
+
+
 def _mean(column: str) -> Compute:
-    """Mean of ``column`` of the targets table (or of the authorities table where the targets
-    table lacks it)."""
-
-    def compute(t: Table, a: Table) -> float:
-        values = col(t if column in t else a, column)
-        return float(values.mean()) if values.size else float("nan")
-
-    return compute
+    """Mean of ``column`` of the targets table."""
+    return lambda t, _: _average(col(t, column))
 
 
-def _signed(a: Table) -> dict[str, np.ndarray]:
-    """The authorities table's rows of councils that signed."""
-    signed = col(a, "signed")
-    return {name: col(a, name)[signed] for name in a.keys()}
+def _signed_mean(a: Table, column: str) -> float:
+    """Mean of ``column`` of the authorities table over the councils that signed."""
+    return _average(col(a, column)[col(a, "signed")])
 
 
 # ------------------------------------------------------------------------------------------
@@ -340,7 +337,7 @@ for _outcome in [
         "share of stretch",
         "higher is better",
         "change in signed councils' untargeted services at the end of the run (diversion, 001:95)",
-        lambda t, a: _mean("other_services")(t, _signed(a)),
+        lambda t, a: _signed_mean(a, "other_services"),
     ),
     _O(
         "additionality_mean",

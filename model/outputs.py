@@ -123,38 +123,36 @@ def authority_columns(m: LPSAModel) -> Columns:
     """The columns of ``authorities_frame`` as numpy arrays."""
     a = m.councils
     rose, fell = m.inspection.moves()
-    return dict(
-        {
-            "authority": np.arange(a.size),
-            "authority_type": np.array(AUTHORITY_TYPES)[a.kind],
-            "population": a.population,
-            "net_budget_gbp": a.nbr,
-            "budget_climate": a.climate,
-            "capacity": a.capacity,
-            "will": a.will,
-            "leadership": a.leadership,
-            "thinking_time": a.thinking_time,
-            "turnover": a.turnover,
-            "trust_at_signing": a.trust_at_signing,
-            "trust": a.trust,
-            "rating": a.rating,
-            "integrated": a.integrated,
-            "signed": a.signed,
-            "start_quarter": a.start,
-            "end_quarter": a.end,
-            "ff_granted": a.ff_granted,
-            "ff_refused": a.ff_refused,
-            "ff_broken_promises": a.ff_broken,
-            "ppg_gbp": np.where(a.signed, a.ppg, 0.0),
-            "max_reward_gbp": np.where(a.signed, a.max_reward, 0.0),
-            "reward_gbp": m.targets.end.reward.sum(axis=1),
-            "other_services": a.other_services,
-            "years_rated": np.full(a.size, m.inspection.years_rated),
-            "rating_rises": rose.sum(axis=0),
-            "rating_falls": fell.sum(axis=0),
-            "final_rating": m.inspection.current_rating,
-        }
-    )
+    return {
+        "authority": np.arange(a.size),
+        "authority_type": np.array(AUTHORITY_TYPES)[a.kind],
+        "population": a.population,
+        "net_budget_gbp": a.nbr,
+        "budget_climate": a.climate,
+        "capacity": a.capacity,
+        "will": a.will,
+        "leadership": a.leadership,
+        "thinking_time": a.thinking_time,
+        "turnover": a.turnover,
+        "trust_at_signing": a.trust_at_signing,
+        "trust": a.trust,
+        "rating": a.rating,
+        "integrated": a.integrated,
+        "signed": a.signed,
+        "start_quarter": a.start,
+        "end_quarter": a.end,
+        "ff_granted": a.ff_granted,
+        "ff_refused": a.ff_refused,
+        "ff_broken_promises": a.ff_broken,
+        "ppg_gbp": np.where(a.signed, a.ppg, 0.0),
+        "max_reward_gbp": np.where(a.signed, a.max_reward, 0.0),
+        "reward_gbp": m.targets.end.reward.sum(axis=1),
+        "other_services": a.other_services,
+        "years_rated": np.full(a.size, m.inspection.years_rated),
+        "rating_rises": rose.sum(axis=0),
+        "rating_falls": fell.sum(axis=0),
+        "final_rating": m.inspection.current_rating,
+    }
 
 
 def ratings_frame(m: LPSAModel) -> pd.DataFrame:
