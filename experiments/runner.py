@@ -174,6 +174,17 @@ class InProcessExecutor(Executor):
         return fut
 
 
+def in_flight_limit(executor: Executor) -> int:
+    """How many chunks to keep submitted at once: two per worker, so that every worker has the
+    next chunk waiting while the caller writes the last one, and an error in the caller (a full
+    disk) stops the sweep after at most this many more chunks. Dask executors count the cluster's
+    threads now, with room for workers that join later."""
+    workers = getattr(executor, "_max_workers", None)  # ProcessPoolExecutor, ThreadPoolExecutor
+    if workers is None and hasattr(executor, "_client"):  # distributed's ClientExecutor
+        workers = max(sum(executor._client.nthreads().values()), 8)
+    return 2 * int(workers or 1)
+
+
 def iter_chunks(
     design: Design,
     measure: Measure | None = None,
@@ -186,8 +197,9 @@ def iter_chunks(
     """Run every chunk of ``design`` not in ``skip``; yield ``(chunk index, rows)`` as each ends.
 
     ``health`` is called every few seconds while waiting (it raises ``WorkersLost`` when the
-    executor cannot make progress, e.g. a Dask cluster with no workers). Closing the generator
-    early cancels the chunks not yet started.
+    executor cannot make progress, e.g. a Dask cluster with no workers). At most
+    :func:`in_flight_limit` chunks are submitted at a time. Closing the generator early cancels the
+    chunks not yet started.
     """
     measure = measure or Outcomes()
     empty = measure.columns(design.twins) if isinstance(measure, Outcomes) else []
@@ -204,15 +216,24 @@ def iter_chunks(
         disable=progress is None,
     )
     light = Design(design.bases, [], design.replications, design.seed, design.twins)
+    window = in_flight_limit(executor)
+    queue = iter(todo)
     pending: dict[Future, int] = {}
+
+    def submit_next() -> None:
+        i = next(queue, None)
+        if i is None:
+            return
+        ids = chunks[i]
+        pts = {
+            p: design.points[p]
+            for p in range(ids[0] // design.replications, (ids[-1] // design.replications) + 1)
+        }
+        pending[executor.submit(run_chunk, light, pts, ids, measure, empty)] = i
+
     try:
-        for i in todo:
-            ids = chunks[i]
-            pts = {
-                p: design.points[p]
-                for p in range(ids[0] // design.replications, (ids[-1] // design.replications) + 1)
-            }
-            pending[executor.submit(run_chunk, light, pts, ids, measure, empty)] = i
+        for _ in range(window):
+            submit_next()
         while pending:
             finished, _ = wait(pending, timeout=2.0, return_when=FIRST_COMPLETED)
             if not finished and health is not None:
@@ -226,6 +247,7 @@ def iter_chunks(
                         "no detail; the cluster's scheduler or workers may be gone"
                     )
                     raise WorkersLost(f"{type(exc).__name__}: {reason}") from None
+                submit_next()
                 bar.update(len(rows))
                 bar.set_postfix(failed=sum(r["status"] != "ok" for r in rows), refresh=False)
                 yield i, rows
