@@ -15,9 +15,10 @@ Exit status 1 if any pattern fails, naming it; 2 for bad input.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,8 @@ from .runner import require_success, run_table, single
 
 DEFAULT_REPLICATIONS = 30
 BOOTSTRAP_RESAMPLES = 2000
+DIRECTION_SCALE = 0.05
+"""A direction pattern 0.05 below its bound is one unit of distance from the evidence."""
 
 
 def council_years(m: LPSAModel) -> pd.DataFrame:
@@ -115,6 +118,24 @@ class Pattern:
     high: float
     kind: str  # "level" or "direction"
     reason: str
+    target: float | None = None
+    """Where the evidence puts a level pattern (the calibration distance aims at it)."""
+    encoded_by: Mapping[str, Any] = field(default_factory=dict)
+    """Scenario overrides that neutralise the input that encodes this pattern. Empty: the pattern
+    emerges from the mechanisms and counts as validation; otherwise it is an input check (the
+    model reproduces it because a parameter says so), and a test shows that it fails once these
+    overrides are applied."""
+
+    @property
+    def emergent(self) -> bool:
+        return not self.encoded_by
+
+    def distance(self, value: float) -> float:
+        """Standardised distance from the evidence: a level pattern's from its target over half
+        its band; a direction pattern's shortfall below its bound over ``DIRECTION_SCALE``."""
+        if self.kind == "level":
+            return (value - float(self.target)) / ((self.high - self.low) / 2)
+        return max(0.0, self.low - value) / DIRECTION_SCALE
 
 
 def _others(t: pd.DataFrame, areas: list[str]) -> list[str]:

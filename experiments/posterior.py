@@ -1,0 +1,158 @@
+"""Posterior ensembles: the plausible worlds, as weighted parameter sets.
+
+``lpsa calibrate`` writes one (ABC-SMC, ``experiments/calibrate.py``); every analysis over the
+plausible worlds (``lpsa compare``) loads one, by default the one shipped for its base scenario in
+``experiments/posteriors/``. A posterior is two files with the same stem:
+
+- ``<name>.csv``: one row per parameter set (a *particle*), a ``weight`` column (non-negative,
+  normalised on load) and one column per uncertain parameter, named by its dotted scenario path
+  (``implementation.capacity_half``);
+- ``<name>.json``: how it was made: base scenario, command, seed, method, populations, acceptance
+  threshold, simulations, held-out patterns, and when.
+
+A *world* is one parameter set drawn from the posterior. Worlds are drawn with replacement with
+probability proportional to weight (i.i.d. draws from the weighted particle approximation), from a
+generator seeded by the caller, so the same seed gives the same worlds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model import Scenario, ScenarioError, load_scenario
+from model.scenario import parameter_overrides
+
+from . import io
+
+POSTERIOR_DIR = Path(__file__).resolve().parent / "posteriors"
+MAX_PARTICLES = 100_000
+MAX_FILE_BYTES = 50_000_000
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """Weighted parameter sets over the base scenario named ``base``."""
+
+    base: str
+    particles: pd.DataFrame  # one column per dotted parameter path
+    weights: np.ndarray  # (n,) sums to 1
+    meta: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.particles.columns)
+
+    @property
+    def effective_size(self) -> float:
+        """Kish's effective sample size of the weights."""
+        return float(1.0 / np.sum(self.weights**2))
+
+    def worlds(self, n: int, seed: int) -> pd.DataFrame:
+        """``n`` worlds drawn with probability proportional to weight (with replacement); one row
+        per world, a ``particle`` column naming the row of the posterior it came from."""
+        rng = np.random.default_rng(seed)
+        rows = rng.choice(len(self.particles), size=n, replace=True, p=self.weights)
+        drawn = self.particles.iloc[rows].reset_index(drop=True)
+        drawn.insert(0, "particle", rows)
+        return drawn
+
+    def quantiles(self, q: float) -> pd.Series:
+        """Weighted ``q`` quantile of each parameter."""
+        out = {}
+        for name in self.parameters:
+            v = self.particles[name].to_numpy(dtype=float)
+            order = np.argsort(v)
+            cum = np.cumsum(self.weights[order])
+            out[name] = float(v[order][min(np.searchsorted(cum, q), v.size - 1)])
+        return pd.Series(out)
+
+
+def shipped(name: str) -> Path:
+    """The shipped posterior of base scenario ``name``."""
+    return POSTERIOR_DIR / f"{name}.csv"
+
+
+def save_posterior(path: Path, posterior: Posterior) -> Path:
+    """Write the particles (``path``, CSV) and how they were made (same stem, JSON), atomically."""
+    path = Path(path)
+    table = posterior.particles.copy()
+    table.insert(0, "weight", posterior.weights)
+    io.write_csv(path, table)
+    io.write_json(path.with_suffix(".json"), {"base": posterior.base, **posterior.meta})
+    return path
+
+
+def _fail(path: Path, what: str) -> ScenarioError:
+    return ScenarioError(f"{path}: {what}")
+
+
+def load_posterior(ref: str | Path, base: Scenario | None = None) -> Posterior:
+    """Load a posterior by path, or by a base scenario's name (the shipped one).
+
+    Checks, each failing with one message naming the file, the field, the value and what is
+    allowed: the file exists and is not absurdly large; a ``weight`` column of finite, non-negative
+    numbers with a positive sum; at most ``MAX_PARTICLES`` rows; every other column a number and a
+    scenario parameter that ``base`` (default: the posterior's own base scenario) accepts at the
+    first particle's values.
+    """
+    path = Path(ref)
+    if path.suffix != ".csv" and not path.exists():
+        path = shipped(str(ref))
+    if not path.is_file():
+        names = ", ".join(sorted(p.stem for p in POSTERIOR_DIR.glob("*.csv"))) or "none"
+        raise _fail(
+            path,
+            "no such posterior; allowed: a posterior CSV or the name of a base scenario with a "
+            f"shipped posterior ({names})",
+        )
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise _fail(path, f"file of {path.stat().st_size} bytes; allowed: at most {MAX_FILE_BYTES}")
+    meta_path = path.with_suffix(".json")
+    try:
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        table = pd.read_csv(path)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise _fail(path, f"not a posterior table ({' '.join(str(exc).split())[:200]})") from None
+    if not isinstance(meta, dict):
+        raise _fail(meta_path, "allowed: a JSON object")
+    if "weight" not in table.columns or len(table.columns) < 2:
+        raise _fail(path, "field 'weight' and at least one parameter column are required")
+    if not 0 < len(table) <= MAX_PARTICLES:
+        raise _fail(path, f"{len(table)} particles; allowed: 1 to {MAX_PARTICLES}")
+    particles = table.drop(columns="weight")
+    for name in ["weight", *particles.columns]:
+        values = pd.to_numeric(table[name], errors="coerce")
+        bad = values.index[~np.isfinite(values.to_numpy(dtype=float))]
+        if len(bad):
+            raise _fail(
+                path,
+                f"field {name!r}, row {int(bad[0]) + 2}: {table[name].iloc[bad[0]]!r}; "
+                "allowed: a finite number",
+            )
+    weights = table["weight"].to_numpy(dtype=float)
+    if (weights < 0).any() or weights.sum() <= 0:
+        raise _fail(path, "field 'weight': allowed: non-negative numbers with a positive sum")
+    name = str(meta.get("base", ""))
+    if base is None:
+        if not name:
+            raise _fail(meta_path, "field 'base' is missing; allowed: a base scenario's name")
+        base = load_scenario(name)
+    first = {k: float(v) for k, v in particles.iloc[0].items()}
+    try:
+        load_scenario(base, parameter_overrides(first))
+    except ScenarioError as exc:
+        raise _fail(path, f"parameters do not fit scenario {base.name!r}: {exc}") from None
+    return Posterior(
+        base=name or base.name,
+        particles=particles.astype(float),
+        weights=weights / weights.sum(),
+        meta=meta,
+        path=path,
+    )
