@@ -24,7 +24,7 @@ from . import io, provenance
 from .arguments import add_executor_arguments, default_out, make_executor
 from .design import Experiment
 from .runner import require_success, run_table
-from .validate import PATTERNS, bootstrap_ci, check_patterns, council_years, pattern_statistics
+from .validate import PATTERNS, bootstrap_ci, check_patterns, pattern_statistics, run_view
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "theory_of_change.yaml"
 METRICS = ["targets_met_share", "mean_share_of_stretch", "retained_gain_3y", "retained_gain_5y"]
@@ -36,7 +36,7 @@ def patterns_and_metrics(model: LPSAModel, twin: LPSAModel | None = None) -> dic
     targets = model.targets_frame()
     outcomes = summarise(targets, model.authorities_frame())
     return {
-        **pattern_statistics(targets, council_years(model)),
+        **pattern_statistics(run_view(model, targets)),
         **{k: outcomes[k] for k in METRICS},
     }
 

@@ -305,12 +305,24 @@ for _outcome in [
     ),
     _O(
         "sustained_gain_per_million",
-        "sustained gain per £m",
+        "gross gain kept per £m",
         "per £m",
         "higher is better",
         "true improvement three years after the end, summed over targets in units of stretch, per "
-        "million pounds of PPG and reward paid (value for money)",
+        "million pounds of PPG and reward paid; gross: it counts what would have happened anyway "
+        "(see additional_gain_per_million)",
         lambda t, a: _ratio(col(t, "true_performance_3y").sum(), _money(a) / 1e6),
+    ),
+    _O(
+        "additional_gain_per_million",
+        "value for money: added gain kept per £m",
+        "per £m",
+        "higher is better",
+        "additionality three years after the end (true outcome with the agreement minus its "
+        "no-agreement twin), summed over targets in units of stretch, per million pounds of PPG "
+        "and reward paid: value for money net of deadweight (001:133, 000:230)",
+        lambda t, a: _ratio(col(t, "additionality_3y").sum(), _money(a) / 1e6),
+        needs_twins=True,
         headline=True,
     ),
     _O(

@@ -1,0 +1,202 @@
+"""``lpsa validate --discriminate``: can the patterns tell the model from its rivals?
+
+A validation that every variant passes is no evidence. Here every mechanism is switched off alone,
+and every theory-of-change variant (``experiments/theory_of_change.yaml``) is run, on the same
+seeds as the reference, and each is judged on every pattern of ``experiments/validate.py``. A
+variant is *rejected* when it fails at least one emergent pattern; failing only input checks shows
+that a parameter is wired in, not that the evidence rejects the variant; passing everything means
+no pattern in the evidence can reject it, which is a finding in its own right.
+
+Writes ``discrimination.csv`` (one row per variant: per pattern its statistic and pass/fail, the
+emergent patterns and input checks failed, the verdict) and ``discrimination.md``.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model import Scenario
+from model.scenario import Mechanisms
+
+from . import io
+from .design import Experiment
+from .runner import Design, Point, require_success, run_table
+from .validate import PATTERNS, check_patterns, pattern_values
+
+TOC_FILE = Path(__file__).resolve().parent / "theory_of_change.yaml"
+REJECTED_BY_EVIDENCE = {
+    "H1_will_and_reward": (
+        "the evaluation found the barriers 'much more varied and complex' than will (001:87-89)"
+    ),
+}
+"""Theory-of-change variants that the evaluation's text rejects outright, with the reason. Every
+mechanism-off variant drops a mechanism the evidence describes (its docstring cites where)."""
+VERDICTS = {
+    "rejected": "rejected: fails emergent pattern(s)",
+    "input": "fails input checks only: no emergent pattern rejects it",
+    "none": "passes every pattern: nothing in the evidence rejects it",
+}
+
+
+def variants(scenario: Scenario, toc_file: Path = TOC_FILE) -> list[dict[str, Any]]:
+    """The reference, each mechanism that is on switched off alone, and each theory-of-change
+    variant (other than its reference): name, kind, description, overrides."""
+    out: list[dict[str, Any]] = [
+        {"variant": "reference", "kind": "reference", "description": scenario.name, "overrides": {}}
+    ]
+    fields = Mechanisms.model_fields
+    for name, on in scenario.mechanisms.model_dump().items():
+        if on:
+            out.append(
+                {
+                    "variant": f"{name} off",
+                    "kind": "mechanism off",
+                    "description": fields[name].description or "",
+                    "overrides": {"mechanisms": {name: False}},
+                }
+            )
+    spec = Experiment(toc_file).spec
+    for v in spec.variants:
+        if v.name != spec.reference:
+            out.append(
+                {
+                    "variant": v.name,
+                    "kind": "theory of change",
+                    "description": " ".join(v.description.split()),
+                    "overrides": v.overrides,
+                }
+            )
+    return out
+
+
+def discriminate(
+    scenario: Scenario,
+    replications: int,
+    seed: int,
+    executor: Executor | None = None,
+    progress: bool = True,
+    toc_file: Path = TOC_FILE,
+) -> pd.DataFrame:
+    """Run every variant on common seeds and judge it on every pattern; one row per variant."""
+    vs = variants(scenario, toc_file)
+    design = Design(
+        {"base": scenario},
+        [Point(params=v["overrides"], name=v["variant"]) for v in vs],
+        replications,
+        seed,
+    )
+    runs = require_success(
+        run_table(design, pattern_values, executor, progress="discriminate" if progress else None)
+    )
+    return judge(vs, runs)
+
+
+def judge(vs: list[dict[str, Any]], runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per variant from the per-run pattern statistics (a ``point`` column in the order of
+    ``vs``): each pattern's mean and pass/fail, what failed, and the verdict."""
+    rows = []
+    for i, v in enumerate(vs):
+        group = runs[runs["point"] == i]
+        checks = check_patterns({p.id: group[p.id].to_numpy() for p in PATTERNS})
+        failed = checks.loc[~checks["passed"], "pattern"].tolist()
+        emergent = [p.id for p in PATTERNS if p.emergent and p.id in failed]
+        inputs = [p.id for p in PATTERNS if not p.emergent and p.id in failed]
+        verdict = "rejected" if emergent else ("input" if inputs else "none")
+        row: dict[str, Any] = {
+            "variant": v["variant"],
+            "kind": v["kind"],
+            "emergent_failed": " ".join(emergent),
+            "input_checks_failed": " ".join(inputs),
+            "verdict": verdict,
+            "evidence_rejects": REJECTED_BY_EVIDENCE.get(v["variant"], ""),
+        }
+        for p, (_, c) in zip(PATTERNS, checks.iterrows()):
+            row[p.id] = c["model"]
+            row[f"{p.id}_pass"] = bool(c["passed"])
+        row["description"] = v["description"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_report(out: Path, scenario: Scenario, table: pd.DataFrame, replications: int) -> None:
+    """discrimination.csv and discrimination.md: headline first, then the variants by verdict."""
+    io.write_csv(out / "discrimination.csv", table)
+    others = table[table["kind"] != "reference"]
+    counts = others["verdict"].value_counts()
+    ref = table.iloc[0]
+    h1 = table[table["variant"].isin(REJECTED_BY_EVIDENCE)]
+    emergent = [p.id for p in PATTERNS if p.emergent]
+    lines = [
+        f"# Discrimination: which variants of {scenario.name} do the patterns reject?",
+        "",
+        f"**{counts.get('rejected', 0)} of {len(others)} variants fail at least one emergent "
+        f"pattern; {counts.get('input', 0)} fail input checks only; {counts.get('none', 0)} pass "
+        "every pattern, so nothing in the evidence as measured here can reject them.** "
+        + (
+            "The reference passes every emergent pattern."
+            if not ref["emergent_failed"]
+            else f"The reference itself fails {ref['emergent_failed']}."
+        ),
+        "",
+    ]
+    for _, r in h1.iterrows():
+        lines.append(
+            f"The government's theory, `{r['variant']}` ({r['evidence_rejects']}): "
+            + (
+                f"rejected by {r['emergent_failed']}."
+                if r["verdict"] == "rejected"
+                else "**no emergent pattern rejects it**"
+                + (
+                    f" (it fails input checks {r['input_checks_failed']})."
+                    if r["verdict"] == "input"
+                    else "."
+                )
+            )
+        )
+        lines.append("")
+    lines += [
+        f"Each variant ran {replications} replications on the reference's seeds. Emergent "
+        f"patterns (validation): {', '.join(emergent)}. Input checks (reproduced because a "
+        f"parameter encodes them): {', '.join(p.id for p in PATTERNS if not p.emergent)}. "
+        "Pass rules as in `lpsa validate`.",
+        "",
+    ]
+    for verdict, title in VERDICTS.items():
+        sel = others[others["verdict"] == verdict]
+        lines += [f"## {title[0].upper()}{title[1:]} ({len(sel)})", ""]
+        if sel.empty:
+            lines += ["None.", ""]
+            continue
+        lines += [
+            "| variant | emergent failed | input checks failed | what it removes |",
+            "|---|---|---|---|",
+        ]
+        for _, r in sel.iterrows():
+            lines.append(
+                f"| {r['variant']} | {r['emergent_failed'] or '-'} | "
+                f"{r['input_checks_failed'] or '-'} | {r['description'][:140]} |"
+            )
+        lines.append("")
+    stats = table[["variant", *[p.id for p in PATTERNS]]].set_index("variant")
+    lines += [
+        "## Every statistic",
+        "",
+        "A star marks a failed pattern.",
+        "",
+        _marked(stats, table).to_markdown(),
+        "",
+    ]
+    io.write_text(out / "discrimination.md", "\n".join(lines))
+
+
+def _marked(stats: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    out = stats.map(lambda v: f"{v:.3f}" if np.isfinite(v) else "-")
+    for p in PATTERNS:
+        failed = ~table[f"{p.id}_pass"].to_numpy()
+        out.loc[failed, p.id] = out.loc[failed, p.id] + "*"
+    return out
