@@ -34,6 +34,21 @@ REJECTED_BY_EVIDENCE = {
         "the evaluation found the barriers 'much more varied and complex' than will (001:87-89)"
     ),
 }
+WHY_NO_PATTERN = {
+    "H1_will_and_reward": (
+        "The evaluation rejects this theory from what councils and departments said held them "
+        "back: no time to think about new approaches, no resources to develop them, no "
+        "performance culture, weak partnerships, not knowing the root causes (001:89). Those "
+        "statements are the evidence for the model's mechanisms (capacity, PPG, late start), not "
+        "outcome patterns. The outcome patterns the seeds give (the interim forecast's shares, "
+        "improvement among likely misses, the partnership gap) are levels and orderings that a "
+        "will-driven model also produces once its will and reward effect are set within their "
+        "ranges. A pattern that could reject it would relate attainment to capacity, thinking "
+        "time or PPG across councils (001:91: PPG 'most significant in enabling'), and the seeds "
+        "give no such figures."
+    ),
+}
+"""Where no emergent pattern rejects a variant the evidence rejects, why none can."""
 """Theory-of-change variants that the evaluation's text rejects outright, with the reason. Every
 mechanism-off variant drops a mechanism the evidence describes (its docstring cites where)."""
 VERDICTS = {
@@ -158,6 +173,8 @@ def write_report(out: Path, scenario: Scenario, table: pd.DataFrame, replication
                 )
             )
         )
+        if r["verdict"] != "rejected" and r["variant"] in WHY_NO_PATTERN:
+            lines += ["", WHY_NO_PATTERN[r["variant"]]]
         lines.append("")
     lines += [
         f"Each variant ran {replications} replications on the reference's seeds. Emergent "

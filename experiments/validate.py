@@ -15,7 +15,7 @@ Exit status 1 if any pattern fails, naming it; 2 for bad input.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -436,6 +436,20 @@ PATTERNS: list[Pattern] = [
 rest at the agreements' end (P2, P3, P6, P8), three years after it (P5) or on the annual ratings
 of the years the evidence covers (P7)."""
 
+OBSERVATIONS: list[Pattern] = [
+    _direction(
+        "P1d",
+        "councils whose LPSA ends next spring are slightly less optimistic",
+        "001:127",
+        "met-or-almost-certain share, councils ending later minus those ending within a year",
+        _less_optimistic_near_end,
+    ),
+]
+"""Statements in the evidence too thin to test: reported with the model's value, never judged.
+P1d rests on 'slightly', said of a handful of case-study councils; the model says the opposite
+(councils that started later are less far along, so less often already at 0.9 of stretch), in
+every theory-of-change variant alike, so it cannot discriminate either."""
+
 
 def bootstrap_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
     """Mean and 95 % percentile bootstrap interval of the mean over replications."""
@@ -449,8 +463,8 @@ def bootstrap_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float
 
 
 def pattern_statistics(view: RunView) -> dict[str, float]:
-    """Every pattern's statistic from what a run shows (``run_view``)."""
-    return {p.id: float(p.compute(view)) for p in PATTERNS}
+    """Every pattern's and observation's statistic from what a run shows (``run_view``)."""
+    return {p.id: float(p.compute(view)) for p in PATTERNS + OBSERVATIONS}
 
 
 def pattern_values(m: LPSAModel, twin: LPSAModel | None = None) -> dict[str, float]:
@@ -458,10 +472,12 @@ def pattern_values(m: LPSAModel, twin: LPSAModel | None = None) -> dict[str, flo
     return pattern_statistics(run_view(m))
 
 
-def check_patterns(per_rep: dict[str, list[float]]) -> pd.DataFrame:
+def check_patterns(
+    per_rep: Mapping[str, Sequence[float]], patterns: Sequence[Pattern] = PATTERNS
+) -> pd.DataFrame:
     """Judge each pattern from its per-replication values; one row per pattern."""
     rows = []
-    for p in PATTERNS:
+    for p in patterns:
         mean, lo, hi = bootstrap_ci(np.array(per_rep[p.id]))
         ok = p.passes(mean, lo, hi)
         rows.append(
@@ -475,7 +491,7 @@ def check_patterns(per_rep: dict[str, list[float]]) -> pd.DataFrame:
                 "ci_high": hi,
                 "tolerance": _tol(p),
                 "kind": p.kind,
-                "role": "emergent" if p.emergent else "input check",
+                "role": _role(p),
                 "encoded_by": ", ".join(f"{k}={v}" for k, v in p.encoded_by.items()),
                 "reason": p.reason,
                 "passed": bool(ok),
@@ -500,7 +516,20 @@ def evaluate(
             progress="validate" if progress else None,
         )
     )
-    return check_patterns({p.id: runs[p.id].tolist() for p in PATTERNS})
+    return check_patterns(
+        {p.id: runs[p.id].tolist() for p in PATTERNS + OBSERVATIONS}, PATTERNS + OBSERVATIONS
+    )
+
+
+def _role(p: Pattern) -> str:
+    if any(p is o for o in OBSERVATIONS):
+        return "observation"
+    return "emergent" if p.emergent else "input check"
+
+
+def judged(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a ``check_patterns`` table that count for pass or fail (not observations)."""
+    return table[table["role"] != "observation"]
 
 
 def _tol(p: Pattern) -> str:
@@ -517,7 +546,11 @@ def format_table(table: pd.DataFrame) -> str:
                 for m, lo, hi in zip(table["model"], table["ci_low"], table["ci_high"])
             ],
             "tolerance": table["tolerance"],
-            "result": np.where(table["passed"], "pass", "FAIL"),
+            "result": np.where(
+                table["role"] == "observation",
+                "not judged",
+                np.where(table["passed"], "pass", "FAIL"),
+            ),
         }
     )
     return view.to_string(index=False)
@@ -529,7 +562,8 @@ def write_report(
     """validation.md: the verdict on the emergent patterns first, then the input checks, then a
     figure of each statistic against its tolerance."""
     emergent = table[table["role"] == "emergent"]
-    inputs = table[table["role"] != "emergent"]
+    inputs = table[table["role"] == "input check"]
+    observed = table[table["role"] == "observation"]
     e_failed = emergent.loc[~emergent["passed"], "pattern"].tolist()
     i_failed = inputs.loc[~inputs["passed"], "pattern"].tolist()
     lines = [
@@ -570,6 +604,20 @@ def write_report(
                 + f"{'pass' if r['passed'] else '**FAIL**'} |"
             )
         lines.append("")
+    if len(observed):
+        lines += [
+            "## Evidence too thin to test (reported, not judged)",
+            "",
+            "| pattern | evidence | source | statistic | model (95% CI) | agrees in direction |",
+            "|---|---|---|---|---|---|",
+        ]
+        for _, r in observed.iterrows():
+            lines.append(
+                f"| {r['pattern']} | {r['evidence']} | {r['source']} | {r['statistic']} | "
+                f"{r['model']:.3f} ({r['ci_low']:.3f}, {r['ci_high']:.3f}) | "
+                f"{'yes' if r['passed'] else 'no'} |"
+            )
+        lines.append("")
     lines += ["![validation](validation.png)", ""]
     io.write_csv(out / "validation.csv", table)
     io.write_text(out / "validation.md", "\n".join(lines))
@@ -595,7 +643,7 @@ def validation_figure(out: Path, scenario: Scenario, table: pd.DataFrame) -> Non
         capsize=3,
     )
     ax.scatter(table["model"], y, c=colours, zorder=3)
-    for yi, p in zip(y, PATTERNS):
+    for yi, p in zip(y, PATTERNS + OBSERVATIONS):
         hi = p.high if np.isfinite(p.high) else max(table["ci_high"].max(), p.low) + 0.1
         ax.plot([p.low, hi], [yi, yi], color="grey", alpha=0.3, lw=8, solid_capstyle="butt")
     ax.set_yticks(y, table["pattern"])
@@ -662,7 +710,7 @@ def main(argv: list[str]) -> int:
         replications=args.replications,
         backend=backend,
     )
-    failed = table.loc[~table["passed"], "pattern"].tolist()
+    failed = judged(table).loc[lambda t: ~t["passed"], "pattern"].tolist()
     if not args.quiet:
         print(format_table(table))
         if verdicts is not None:
