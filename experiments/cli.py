@@ -4,7 +4,8 @@
     lpsa ppg_heavy reward_heavy            # side by side on the same seeds, with the difference
     lpsa SCENARIO... [--seed N] [--replications N] [--out DIR] [--no-figures] [--no-twins] [--quiet]
     lpsa COMMAND --help                    # validate, toc, sensitivity, calibrate, discover,
-                                           # sweep, report, dashboard
+                                           # compare, sweep, report, dashboard
+    lpsa compare ppg_heavy reward_heavy    # the two regimes on the same plausible worlds
 
 A wrong file or argument gets one message naming the file, the field, the bad value and what is
 allowed, and exit status 2; nothing is written.
@@ -27,6 +28,7 @@ SUBCOMMANDS: dict[str, str] = {
     "sensitivity": "experiments.sensitivity",
     "calibrate": "experiments.calibrate",
     "discover": "experiments.discover",
+    "compare": "experiments.compare",
     "sweep": "experiments.sweeps",
     "report": "experiments.report",
     "dashboard": "viz.serve",

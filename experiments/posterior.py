@@ -99,8 +99,8 @@ def load_posterior(ref: str | Path, base: Scenario | None = None) -> Posterior:
     Checks, each failing with one message naming the file, the field, the value and what is
     allowed: the file exists and is not absurdly large; a ``weight`` column of finite, non-negative
     numbers with a positive sum; at most ``MAX_PARTICLES`` rows; every other column a number and a
-    scenario parameter that ``base`` (default: the posterior's own base scenario) accepts at the
-    first particle's values.
+    scenario parameter that ``base`` (default: the posterior's own base scenario) accepts at every
+    column's smallest and largest value (the schema bounds each field on its own).
     """
     path = Path(ref)
     if path.suffix != ".csv" and not path.exists():
@@ -144,14 +144,17 @@ def load_posterior(ref: str | Path, base: Scenario | None = None) -> Posterior:
         if not name:
             raise _fail(meta_path, "field 'base' is missing; allowed: a base scenario's name")
         base = load_scenario(name)
-    first = {k: float(v) for k, v in particles.iloc[0].items()}
-    try:
-        load_scenario(base, parameter_overrides(first))
-    except ScenarioError as exc:
-        raise _fail(path, f"parameters do not fit scenario {base.name!r}: {exc}") from None
+    numbers = particles.astype(float)
+    for which, row in (("smallest", numbers.min()), ("largest", numbers.max())):
+        try:
+            load_scenario(base, parameter_overrides({k: float(v) for k, v in row.items()}))
+        except ScenarioError as exc:
+            raise _fail(
+                path, f"the {which} values do not fit scenario {base.name!r}: {exc}"
+            ) from None
     return Posterior(
         base=name or base.name,
-        particles=particles.astype(float),
+        particles=numbers,
         weights=weights / weights.sum(),
         meta=meta,
         path=path,
