@@ -870,6 +870,7 @@ def write_report(
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="lpsa compare",
+        usage="lpsa compare A B [OPTIONS]  (see --help)",
         description="Compare two regimes on the same plausible worlds (posterior parameter "
         "sets), with common random numbers within each world.",
     )

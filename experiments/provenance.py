@@ -27,6 +27,7 @@ PACKAGES = (
     "scipy",
     "SALib",
     "dask",
+    "pyabc",
     "distributed",
 )
 SOURCE_ROOT = Path(__file__).resolve().parent.parent

@@ -92,7 +92,7 @@ def test_gaming_raises_measured_above_true_only_when_switched_on():
     assert np.array_equal(
         honest.targets["share_of_stretch"], honest.targets["true_share_of_stretch"]
     )
-    gamed = run_variant(replications=3)
+    gamed = run_variant({"gaming": {"propensity": 0.5}}, replications=3)
     assert gamed.summary()["reporting_gap_mean"] > 0.01
     assert (gamed.targets["reporting_gap"] >= -1e-12).all()
 

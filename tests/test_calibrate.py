@@ -1,53 +1,273 @@
-"""ABC rejection calibration: distance, acceptance, and the report."""
+"""ABC-SMC calibration: the distance fits only the patterns not held out, the posterior is the
+same for the same seed whatever the number of workers, parameters squeezed by the fit are called
+identified, and a calibration end to end writes a posterior that loads."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 import pytest
 from test_run_cli import run_cli
 
-from experiments.calibrate import TARGETS, discrepancy, within_tolerance
+from experiments import calibrate
+from experiments.calibrate import (
+    HELD_OUT,
+    NAN_DISTANCE,
+    CalibrationRunFailed,
+    PatternDistance,
+    fitted_patterns,
+    identification,
+    parse_hold_out,
+    simulate,
+)
+from experiments.cli import main as cli_main
+from experiments.posterior import Posterior, load_posterior
+from experiments.uncertainty import Uncertain
 from experiments.validate import PATTERNS
+from model import load_scenario
+
+PARAMETERS = {
+    "implementation.improvement_rate": (0.15, 0.45),
+    "implementation.capacity_half": (0.25, 0.8),
+    "gaming.propensity": (0.0, 1.0),
+}
+TINY = ["--population", "10", "--generations", "2", "--replications", "1"]
+TINY_CHECK = ["--check-worlds", "3", "--check-replications", "2"]
 
 
-def _stats(**changes: float) -> pd.DataFrame:
-    base = {p.id: (TARGETS[p.id] if p.kind == "level" else 0.1) for p in PATTERNS}
-    base.update(changes)
-    return pd.DataFrame([base])
+def on_evidence() -> dict[str, float]:
+    """Statistics where the evidence puts them: each level pattern at its target, each direction
+    pattern clearly above its bound."""
+    return {p.id: (p.target if p.kind == "level" else p.low + 0.1) for p in PATTERNS}
 
 
-def test_a_point_matching_the_evidence_has_zero_distance_and_is_within_tolerance():
-    stats = _stats()
-    assert discrepancy(stats).iloc[0] == 0.0
-    assert within_tolerance(stats).iloc[0]
+def far_off(pattern_id: str) -> float:
+    """A value far outside the pattern's tolerance."""
+    p = next(p for p in PATTERNS if p.id == pattern_id)
+    return p.high + 1.0 if p.kind == "level" else p.low - 1.0
 
 
-def test_a_reversed_ordering_or_a_level_off_target_increases_the_distance():
-    assert (
-        discrepancy(_stats(P6=-0.05)).iloc[0] > 0 and not within_tolerance(_stats(P6=-0.05)).iloc[0]
+# --- Distance ---------------------------------------------------------------------------------
+
+
+def test_statistics_where_the_evidence_puts_them_are_at_distance_zero():
+    assert PatternDistance(fitted_patterns(HELD_OUT))(on_evidence(), {}) == 0.0
+
+
+@pytest.mark.parametrize("held", [p.id for p in PATTERNS])
+def test_a_held_out_statistic_does_not_move_the_distance_and_a_fitted_one_does(held):
+    distance = PatternDistance(fitted_patterns([held]))
+    stats = on_evidence()
+    assert distance({**stats, held: far_off(held)}, {}) == 0.0
+    for other in fitted_patterns([held]):
+        assert distance({**stats, other: far_off(other)}, {}) > 0.5, other
+
+
+@pytest.mark.parametrize("pattern_id", [p.id for p in PATTERNS])
+def test_an_undefined_fitted_statistic_counts_as_a_large_distance(pattern_id):
+    fitted = fitted_patterns([])
+    distance = PatternDistance(fitted)({**on_evidence(), pattern_id: np.nan}, {})
+    assert distance == pytest.approx(NAN_DISTANCE / np.sqrt(len(fitted)))
+
+
+# --- Held-out patterns and refused calibrations ------------------------------------------------
+
+
+@pytest.fixture
+def no_runs(monkeypatch):
+    """A calibration that gets as far as running anything fails the test at once (instead of
+    running a full calibration in the test)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the calibration started instead of being refused")
+
+    monkeypatch.setattr(calibrate, "make_executor", refuse)
+
+
+def test_the_default_held_out_patterns_exist_and_leave_patterns_to_fit():
+    assert parse_hold_out(",".join(HELD_OUT)) == HELD_OUT
+    assert set(fitted_patterns(HELD_OUT)) == {p.id for p in PATTERNS} - set(HELD_OUT)
+
+
+@pytest.mark.parametrize(
+    "value, named",
+    [
+        ("P99", "'P99'"),
+        (f"{PATTERNS[0].id},nonsense", "'nonsense'"),
+        (",".join(p.id for p in PATTERNS), "every pattern"),
+        (" , ", "no pattern"),
+    ],
+)
+def test_a_bad_hold_out_is_a_one_line_usage_error_naming_it(
+    value, named, tmp_path, capsys, no_runs
+):
+    out = tmp_path / "out"
+    status = cli_main(["calibrate", "--hold-out", value, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and "--hold-out" in err and named in err
+    assert f"allowed: comma-separated ids among {PATTERNS[0].id}" in err
+    assert not out.exists(), "nothing is written for a refused calibration"
+
+
+@pytest.mark.parametrize("option", ["--max-simulations", "--population", "--check-worlds"])
+def test_a_calibration_beyond_the_run_limit_is_refused_before_anything_runs(
+    option, tmp_path, capsys, no_runs
+):
+    out = tmp_path / "out"
+    reps = "--check-replications" if option == "--check-worlds" else "--replications"
+    argv = ["calibrate", option, "1000000", reps, "5", "--out", str(out)]
+    assert cli_main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{option}: 1,000,000 points x 5 replications = 5,000,000 runs" in err
+    assert not out.exists()
+
+
+# --- Runs -------------------------------------------------------------------------------------
+
+
+def test_a_failed_run_stops_the_calibration_naming_the_parameters_and_the_seed(monkeypatch):
+    def broken(scenario, seed, twins=False):
+        raise ValueError("the model broke")
+
+    monkeypatch.setattr(calibrate, "run_pair", broken)
+    point = {"implementation.capacity_half": 0.5}
+    with pytest.raises(CalibrationRunFailed, match=r"capacity_half=0\.5, replication 0 \(seed \d+"):
+        simulate(load_scenario("lpsa1_baseline"), point, 2, 2001)
+
+
+def test_parameters_the_scenario_refuses_stop_the_calibration_naming_them():
+    with pytest.raises(CalibrationRunFailed, match="capacity_half=-1"):
+        simulate(load_scenario("lpsa1_baseline"), {"implementation.capacity_half": -1.0}, 1, 1)
+
+
+# --- Identification ---------------------------------------------------------------------------
+
+
+def test_a_parameter_squeezed_by_the_fit_is_identified_and_one_spread_over_its_prior_is_not():
+    n = 400
+    spread = np.linspace(0.0, 1.0, n)
+    particles = pd.DataFrame(
+        {
+            "squeezed": 0.45 + 0.1 * spread,  # over a tenth of its prior range
+            "middling": 0.2 + 0.65 * spread,  # two thirds
+            "spread": spread,  # all of it
+        }
     )
-    assert discrepancy(_stats(P1a=0.45)).iloc[0] < discrepancy(_stats(P1a=0.55)).iloc[0]
+    posterior = Posterior("lpsa1_baseline", particles, np.full(n, 1 / n))
+    params = [Uncertain(name, 0.0, 1.0, "test") for name in particles.columns]
+    table = identification(posterior, params).set_index("parameter")
+    assert table.loc["squeezed", "width_ratio"] == pytest.approx(0.1, abs=0.01)
+    assert table["verdict"].to_dict() == {
+        "squeezed": "identified",
+        "middling": "weakly identified",
+        "spread": "not identified",
+    }
+
+
+def test_identification_reads_the_weights_not_just_the_particles():
+    spread = np.linspace(0.0, 1.0, 400)
+    weights = np.where(np.abs(spread - 0.5) < 0.1, 1.0, 1e-6)
+    posterior = Posterior("lpsa1_baseline", pd.DataFrame({"x": spread}), weights / weights.sum())
+    table = identification(posterior, [Uncertain("x", 0.0, 1.0, "test")])
+    assert table.loc[0, "verdict"] == "identified" and table.loc[0, "width_ratio"] < 0.25
+
+
+# --- End to end -------------------------------------------------------------------------------
+
+
+def write_inputs(folder: Path) -> Path:
+    """A 20-council scenario and three uncertain parameters over it; returns the parameter
+    file."""
+    base = folder / "small.yaml"
+    base.write_text("extends: lpsa1_baseline\nscheme: {n_authorities: 20}\n")
+    ranges = "".join(
+        f"  {path}: {{low: {lo}, high: {hi}, reason: 'test'}}\n"
+        for path, (lo, hi) in PARAMETERS.items()
+    )
+    params = folder / "ranges.yaml"
+    params.write_text(
+        f"name: ranges\nbase: {base}\nmethod: lhs\nsamples: 4\nuncertainties:\n{ranges}"
+    )
+    return params
+
+
+def calibrate_cli(params: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return run_cli(
+        "calibrate", "--parameters", str(params), *TINY, *TINY_CHECK, "--out", str(out), *extra
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    """A tiny calibration (10 particles, 2 generations) on two workers."""
+    folder = tmp_path_factory.mktemp("calibration")
+    params = write_inputs(folder)
+    out = folder / "two-workers"
+    result = calibrate_cli(params, out, "--workers", "2")
+    return params, out, result
 
 
 @pytest.mark.slow
-def test_calibrate_writes_the_accepted_region_and_the_fit(tmp_path):
-    r = run_cli(
-        "calibrate",
-        "--samples",
-        "12",
-        "--replications",
-        "1",
-        "--accept",
-        "1.0",
-        "--workers",
-        "2",
-        "--out",
-        str(tmp_path),
-    )
-    points = pd.read_csv(tmp_path / "calibration_points.csv")
-    assert len(points) == 12 and {"distance", "accepted"} <= set(points.columns)
-    if r.returncode == 0:
-        report = (tmp_path / "calibration.md").read_text()
-        assert "Accepted region" in report and "Fit of each pattern" in report
-    else:
-        assert r.returncode == 1 and "no point reproduced" in r.stdout
+def test_a_tiny_calibration_writes_a_posterior_that_loads_with_how_it_was_made(tiny):
+    params, out, r = tiny
+    assert r.returncode in (0, 1), r.stderr
+    assert "Traceback" not in r.stderr
+    base = load_scenario(params.parent / "small.yaml")
+    posterior = load_posterior(out / "posterior.csv", base=base)
+    assert posterior.parameters == list(PARAMETERS)
+    assert len(posterior.particles) == 10 and posterior.weights.sum() == pytest.approx(1.0)
+    for name, (lo, hi) in PARAMETERS.items():
+        assert posterior.particles[name].between(lo, hi).all(), name
+    meta = json.loads((out / "posterior.json").read_text())
+    assert meta["base"] == "small" and meta["seed"] == 2001 and meta["population_size"] == 10
+    assert meta["generations"] == 2 and meta["final_epsilon"] == meta["epsilons"][-1]
+    assert meta["held_out"] == list(HELD_OUT)
+    assert meta["fitted"] == list(fitted_patterns(HELD_OUT))
+    assert meta["total_simulations"] >= 30 and meta["pyabc_version"]
+    assert "--population 10" in meta["command"] and meta["parameters_file"] == str(params)
+    ident = pd.read_csv(out / "identification.csv")
+    assert list(ident["parameter"]) == list(PARAMETERS)
+    assert set(ident["verdict"]) <= {"identified", "weakly identified", "not identified"}
+    gens = pd.read_csv(out / "generations.csv")
+    assert list(gens["generation"]) == [-1, 0, 1]
+    assert (out / "manifest.json").is_file() and (out / "abc.db").is_file()
+
+
+@pytest.mark.slow
+def test_the_predictive_check_judges_every_pattern_and_sets_the_exit_status(tiny):
+    _, out, r = tiny
+    check = pd.read_csv(out / "predictive_check.csv")
+    assert list(check["pattern"]) == [p.id for p in PATTERNS]
+    held = check[check["role"] == "held out"]
+    assert list(held["pattern"]) == list(HELD_OUT)
+    assert list(check["emergent"]) == [p.emergent for p in PATTERNS]
+    failed = held.loc[~held["passed"], "pattern"].tolist()
+    assert r.returncode == (1 if failed else 0)
+    assert all(f in r.stdout for f in failed)
+    report = (out / "calibration.md").read_text().splitlines()
+    assert "parameters identified" in report[2] and "Held-out patterns" in report[4]
+    assert "## Identification" in report and "## Posterior predictive check" in report
+
+
+@pytest.mark.slow
+def test_the_same_seed_gives_the_same_posterior_with_one_worker_or_two(tiny):
+    params, out, _ = tiny
+    one = params.parent / "one-worker"
+    r = calibrate_cli(params, one, "--workers", "1", "--quiet")
+    assert r.returncode in (0, 1), r.stderr
+    assert (one / "posterior.csv").read_bytes() == (out / "posterior.csv").read_bytes()
+    assert (one / "generations.csv").read_bytes() == (out / "generations.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_another_seed_gives_another_posterior(tiny):
+    params, out, _ = tiny
+    other = params.parent / "other-seed"
+    r = calibrate_cli(params, other, "--workers", "1", "--seed", "7", "--quiet")
+    assert r.returncode in (0, 1), r.stderr
+    assert (other / "posterior.csv").read_bytes() != (out / "posterior.csv").read_bytes()

@@ -90,8 +90,8 @@ def test_bad_sobol_sample_size_is_refused():
     "args, expected",
     [
         (["sensitivity", "--trajectories", "1000000"], f"{1_000_000 * (K + 1):,} points"),
-        (["calibrate", "--samples", "1000000", "--replications", "5"], "5,000,000 runs"),
-        (["calibrate", "--samples", "1000000000000"], "from 1 to 1,000,000"),
+        (["calibrate", "--max-simulations", "1000000", "--replications", "5"], "5,000,000 runs"),
+        (["calibrate", "--max-simulations", "1000000000000"], "from 1 to 1,000,000"),
         (["sweep", "experiments/ppg_vs_reward.yaml", "--workers", "100000"], "from 1 to 1024"),
     ],
 )
