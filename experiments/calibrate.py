@@ -65,7 +65,7 @@ from .design import check_run_count
 from .posterior import Posterior, save_posterior
 from .runner import WorkersLost
 from .uncertainty import Uncertain, add_analysis_arguments, evaluate_points, load_uncertain
-from .validate import PATTERNS, Pattern, check_patterns, pattern_values
+from .validate import PATTERNS, check_patterns, pattern_values
 
 HELD_OUT: tuple[str, ...] = ("P4", "P6")
 """Patterns kept out of the distance by default and checked by posterior prediction."""
@@ -423,13 +423,6 @@ def identification(posterior: Posterior, params: Sequence[Uncertain]) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def within_tolerance(p: Pattern, value: float) -> bool:
-    """A level pattern's value inside its band; a direction pattern's above its bound."""
-    if not np.isfinite(value):
-        return False
-    return bool(p.low <= value <= p.high) if p.kind == "level" else bool(value > p.low)
-
-
 def predictive_check(runs: pd.DataFrame, held_out: Iterable[str]) -> pd.DataFrame:
     """Judge every pattern on posterior worlds: ``runs`` has one row per run with columns
     ``point`` (the world) and one per pattern id. Per pattern: median and 5-95 % interval of the
@@ -454,7 +447,7 @@ def predictive_check(runs: pd.DataFrame, held_out: Iterable[str]) -> pd.DataFram
                 "median": float(q[1]),
                 "interval_5": float(q[0]),
                 "interval_95": float(q[2]),
-                "share_within": float(np.mean([within_tolerance(p, v) for v in w])),
+                "share_within": float(np.mean([p.within(v) for v in w])),
                 "pooled_mean": float(pooled.loc[p.id, "model"]),
                 "pooled_ci_low": float(pooled.loc[p.id, "ci_low"]),
                 "pooled_ci_high": float(pooled.loc[p.id, "ci_high"]),

@@ -51,8 +51,8 @@ from .arguments import (
     seed,
 )
 from .design import check_run_count, scenario_hash, sha256_bytes
-from .posterior import POSTERIOR_DIR, Posterior, load_posterior, shipped
-from .runner import Design, Point, iter_chunks, require_success, rows_to_table
+from .posterior import load_posterior
+from .runner import Design, Point, require_success, run_table
 
 DEFAULT_WORLDS = 50
 DEFAULT_REPLICATIONS = 10
@@ -113,27 +113,6 @@ def base_scenario_name(ref: str | Path) -> str:
         if path in seen:  # load_scenario refuses cycles first; never loop here
             return path.stem
         seen.add(path)
-
-
-def find_posterior(ref: str | None, base_name: str, a: Scenario) -> Posterior:
-    """The posterior ``ref`` (a CSV path or a shipped name), by default the one shipped for
-    ``base_name``; a missing one is refused in one line saying what to do."""
-    names = ", ".join(sorted(p.stem for p in POSTERIOR_DIR.glob("*.csv"))) or "none yet"
-    if ref is None:
-        if not shipped(base_name).is_file():
-            raise ScenarioError(
-                f"no posterior is shipped for base scenario {base_name!r} "
-                f"({shipped(base_name)}; shipped: {names}); run 'lpsa calibrate' to make one, or "
-                "pass --posterior FILE.csv"
-            )
-        ref = base_name
-    elif not Path(ref).is_file() and not shipped(ref).is_file():
-        raise ScenarioError(
-            f"--posterior {ref}: no such file and no shipped posterior of that name (shipped: "
-            f"{names}); allowed: a posterior CSV written by 'lpsa calibrate' or "
-            "experiments.posterior.save_posterior, or a shipped name"
-        )
-    return load_posterior(ref, base=a)
 
 
 def value_at(tree: Any, path: str) -> Any:
@@ -222,10 +201,8 @@ def run_worlds(
     failed run stops the comparison with its error (a paired difference needs both runs)."""
     design = comparison_design(a, b, worlds, replications, seed, twins)
     chunk = replications * max(1, 20 // replications)
-    rows: list[dict[str, Any]] = []
-    for _, part in iter_chunks(design, None, executor, chunk, progress=progress, health=health):
-        rows.extend(part)
-    return label_runs(require_success(rows_to_table(rows)), worlds)
+    runs = run_table(design, None, executor, chunk, progress=progress, health=health)
+    return label_runs(require_success(runs), worlds)
 
 
 # ------------------------------------------------------------------------------------------
@@ -920,7 +897,7 @@ def main(argv: list[str]) -> int:
     twins = not args.no_twins
     a, b = load_scenario(args.a), load_scenario(args.b)
     check_outcome(args.outcome, twins)
-    posterior = find_posterior(args.posterior, base_scenario_name(args.a), a)
+    posterior = load_posterior(args.posterior or base_scenario_name(args.a), base=a)
     first = {k: float(v) for k, v in posterior.particles.iloc[0].items()}
     try:
         load_scenario(b, parameter_overrides(first))

@@ -109,8 +109,9 @@ def load_posterior(ref: str | Path, base: Scenario | None = None) -> Posterior:
         names = ", ".join(sorted(p.stem for p in POSTERIOR_DIR.glob("*.csv"))) or "none"
         raise _fail(
             path,
-            "no such posterior; allowed: a posterior CSV or the name of a base scenario with a "
-            f"shipped posterior ({names})",
+            f"no such posterior; allowed: a posterior CSV or the name of a base scenario with a "
+            f"shipped posterior ({names}); none for {str(ref)!r}: run 'lpsa calibrate' to make "
+            "one, or pass --posterior FILE.csv",
         )
     if path.stat().st_size > MAX_FILE_BYTES:
         raise _fail(path, f"file of {path.stat().st_size} bytes; allowed: at most {MAX_FILE_BYTES}")

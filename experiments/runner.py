@@ -268,10 +268,14 @@ def run_table(
     executor: Executor | None = None,
     chunk_size: int = 20,
     progress: str | None = None,
+    health: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
-    """Run the whole design and return one row per run (see the module docstring)."""
+    """Run the whole design and return one row per run (see the module docstring; ``health`` as
+    in :func:`iter_chunks`)."""
     rows: list[dict[str, Any]] = []
-    for _, chunk in iter_chunks(design, measure, executor, chunk_size, progress=progress):
+    for _, chunk in iter_chunks(
+        design, measure, executor, chunk_size, progress=progress, health=health
+    ):
         rows.extend(chunk)
     return rows_to_table(rows)
 

@@ -238,6 +238,11 @@ class Pattern:
             return (value - float(self.target)) / ((self.high - self.low) / 2)
         return max(0.0, self.low - value) / DIRECTION_SCALE
 
+    def within(self, value: float) -> bool:
+        """One value (a world's, a run's) inside the tolerance: a level pattern's band, or above a
+        direction pattern's bound; an undefined value is not."""
+        return bool(np.isfinite(value)) and self.passes(value, value, value)
+
     def passes(self, mean: float, ci_low: float, ci_high: float) -> bool:
         """A level pattern passes when the mean lies in its band; a direction pattern when the
         whole interval lies above its bound."""

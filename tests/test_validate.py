@@ -51,7 +51,7 @@ def test_the_forecast_rule_reads_the_trend_to_the_end():
     now = np.array([0.95, 0.6, 0.3, 0.6])
     before = np.array([0.7, 0.2, 0.2, 0.5])
     cat = ForecastRule().categorise(now, before, np.full(4, 8), np.full(4, 4))
-    # almost there; on track with room to spare (0.6 + 0.4 = 1.0 + ... no: trend 0.1/q x 4 = 1.0)
+    # 0.95: already within a tenth of the stretch
     assert cat[0] == 0
     assert cat[2] == 2  # 0.3 + 0.025 x 4 = 0.4: likely missed
     assert cat[3] == 2  # 0.6 + 0.025 x 4 = 0.7: short by more than the margin
@@ -186,3 +186,10 @@ def test_the_shipped_baseline_passes_validation_and_the_discrimination_table_nam
 def test_validate_rejects_bad_arguments_clearly():
     r = run_cli("validate", "--replications", "zero")
     assert r.returncode == 2 and "--replications" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_single_value_is_within_tolerance_only_inside_the_band_or_above_the_bound():
+    p1a, p2 = BY_ID["P1a"], BY_ID["P2"]
+    assert p1a.within(0.40) and not p1a.within(0.55) and not p1a.within(0.25)
+    assert p2.within(0.1) and not p2.within(-0.01) and not p2.within(0.0)
+    assert not p1a.within(float("nan")) and not p2.within(float("nan"))
