@@ -34,7 +34,7 @@ def phase_codes(model: LPSAModel, quarter: int | np.ndarray) -> np.ndarray:
     )  # 0..3 in lifecycle order
     signed_phase[signed_phase == 3] = FINISHED
     phases = np.where((q >= c.start) & ~c.signed, NOT_SIGNED, signed_phase)
-    return phases if np.ndim(quarter) else phases[0]
+    return phases
 
 
 def effort(model: LPSAModel, quarter: int) -> tuple[np.ndarray, np.ndarray]:

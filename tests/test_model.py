@@ -152,3 +152,12 @@ def test_stepping_past_the_end_changes_nothing():
     before = m.history.copy()
     m.step()
     assert not m.running and m.quarter == m.n_quarters and np.array_equal(before, m.history)
+
+
+def test_after_the_run_every_council_has_its_own_phase():
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=3, scheme={"n_authorities": 30})
+    m.run()
+    after = m.phase_codes()
+    assert after.shape == (30,)
+    assert set(np.unique(after)) <= {PHASES.index("finished"), PHASES.index("not_signed")}
+    assert (after[m.councils.signed] == PHASES.index("finished")).all()
