@@ -1,189 +1,268 @@
-"""The trainers' dashboard: model wiring without a browser, then end to end in headless Chromium."""
+"""The trainers' dashboard: settings, sessions and charts without a browser, the page rendered by
+Solara in process, then end to end in headless Chromium."""
 
 from __future__ import annotations
 
-import os
+import math
+import re
 import shutil
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from model.targets import MORE_OF_SAME
-from viz import charts
-from viz.serve import server_command, server_env
-from viz.wiring import (
-    MECHANISMS,
-    SLIDERS,
-    STORIES,
-    DashboardModel,
-    dashboard_overrides,
-    model_params,
-)
+from viz import charts, words
+from viz.session import Session
+from viz.wiring import MECHANISMS, REGIMES, SLIDERS, STORIES, Settings, build_model
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SMALL = {"n_authorities": 40, "seed": 3}
 
 
-def test_sliders_at_their_default_keep_the_presets_values():
-    assert dashboard_overrides() == {}
-    moved = dashboard_overrides(ppg_share=0.5, stretch_ambition=1.0)
-    assert moved == {"funding": {"ppg_share": 0.5}}
+def run_to_end(session: Session) -> Session:
+    while not session.finished:
+        session.step()
+    return session
 
 
-def test_switched_off_mechanisms_and_stories_become_scenario_overrides():
-    o = dashboard_overrides("priorities_shift", {"late_start": False, "partnerships": True})
-    assert o["mechanisms"] == {"late_start": False}
+# ------------------------------------------------------------------ settings and stories
+
+
+def test_a_story_moves_the_sliders_to_its_values_and_keeps_the_rest_at_the_presets():
+    s = Settings.for_story("priorities_shift")
     assert (
-        o["departments"]["priority_shift_rate"]
-        == STORIES["priorities_shift"].overrides["departments"]["priority_shift_rate"]
+        s.slider("priority_shift_rate")
+        == STORIES["priorities_shift"].sliders["priority_shift_rate"]
     )
-    with pytest.raises(ValueError, match="unknown story"):
-        dashboard_overrides("no_such_story")
+    baseline = build_model(Settings.for_story("free_play")).params
+    assert s.slider("turnover_rate") == baseline.authorities.turnover_rate
 
 
-def test_every_control_is_offered_once():
-    params = model_params()
-    assert set(SLIDERS) | set(MECHANISMS) | {"preset", "story", "n_authorities", "seed"} == set(
-        params
+def test_what_the_sliders_show_is_what_the_model_runs():
+    s = Settings.for_story("free_play", **SMALL).with_slider("ppg_share", 0.7)
+    m = build_model(s.with_mechanism("late_start", False))
+    assert m.params.funding.ppg_share == 0.7 and not m.params.mechanisms.late_start
+    assert m.params.scheme.n_authorities == 40
+    for name, slider in SLIDERS.items():
+        value = m.params
+        for key in slider.path.split("."):
+            value = getattr(value, key)
+        assert value == pytest.approx(s.slider(name)), name
+
+
+def test_a_comparison_changes_only_the_money_split():
+    s = Settings.for_story("ppg_vs_reward", **SMALL)
+    a, b = build_model(s), build_model(s, s.compare)
+    assert a.params.funding.ppg_share == 0.5 and b.params.funding.ppg_share == 0.05
+    assert np.array_equal(a.councils.population, b.councils.population)
+    da, db = a.params.model_dump(), b.params.model_dump()
+    da["funding"].pop("ppg_share"), db["funding"].pop("ppg_share")
+    assert da == db
+
+
+def test_unknown_stories_regimes_mechanisms_and_sliders_are_refused():
+    with pytest.raises(ValueError, match="unknown story 'nope'; allowed: free_play"):
+        Settings(story="nope")
+    with pytest.raises(ValueError, match="unknown regime"):
+        Settings(compare="nope")
+    with pytest.raises(ValueError, match="unknown mechanism"):
+        Settings(mechanisms_off=frozenset({"nope"}))
+    with pytest.raises(ValueError, match="unknown slider"):
+        Settings(sliders=(("nope", 1.0),))
+
+
+def test_every_story_and_mechanism_speaks_plain_words():
+    assert set(words.STORY_TITLES) == set(STORIES) == set(words.NARRATION)
+    assert set(words.MECHANISM_LABELS) == set(MECHANISMS)
+    assert set(REGIMES) >= {"ppg_heavy", "reward_heavy"}
+
+
+# ------------------------------------------------------------------ sessions
+
+
+def test_two_sessions_step_independently():
+    a, b = Session(Settings(**SMALL)), Session(Settings(**SMALL))
+    for _ in range(3):
+        a.step()
+    assert (a.quarter, b.quarter) == (3, 0)
+    b.step()
+    assert (a.quarter, b.quarter) == (3, 1)
+    assert a.runs[0] is not b.runs[0]
+
+
+def test_reset_starts_again_at_quarter_zero_with_the_new_settings():
+    s = Session(Settings(**SMALL))
+    s.step()
+    s.reset(Settings.for_story("ppg_vs_reward", **SMALL))
+    assert s.quarter == 0 and len(s.runs) == 2
+    assert s.labels[1] == REGIMES["reward_heavy"]
+
+
+def test_business_as_usual_is_the_same_councils_with_no_agreement():
+    s = run_to_end(Session(Settings(**SMALL)))
+    assert s.twin.councils.ppg.sum() == 0
+    assert np.array_equal(s.twin.councils.start, s.runs[0].councils.start)
+    bau = s.business_as_usual()
+    factual = charts.trajectory(s.runs[0])
+    # with the agreement, councils get further than they would have anyway
+    assert factual["reported"].iloc[12] > bau["reported"].iloc[12] + 0.1
+
+
+def test_the_story_moves_through_its_phases_in_order():
+    s = Session(Settings(**SMALL))
+    seen = [s.phase()]
+    while not s.finished:
+        s.step()
+        if s.phase() != seen[-1]:
+            seen.append(s.phase())
+    assert seen == ["negotiation", "implementation", "end", "follow_up", "finished"]
+    assert s.money_stops() == int(np.median(s.runs[0].councils.end[s.runs[0].councils.signed]))
+
+
+def test_big_numbers_appear_when_they_mean_something():
+    s = Session(Settings(**SMALL))
+    first = s.monitors()[0]
+    assert all(math.isnan(v) for v in first.values())
+    while s.quarter < s.money_stops() + 4:
+        s.step()
+    now = s.monitors()[0]
+    assert 0 < now["met"] < 1 and 0 < now["kept"] <= 1.05 and now["over_bau"] > 0
+    run_to_end(s)
+    final = s.monitors()[0]
+    assert final["kept"] == s.outcomes()[0]["retained_gain_3y"]
+
+
+def test_a_pinned_run_stays_when_the_next_one_starts():
+    s = run_to_end(Session(Settings(**SMALL)))
+    s.pin()
+    pinned = s.pinned
+    s.reset(Settings(**SMALL).with_slider("ppg_share", 0.9))
+    assert s.pinned is pinned and len(pinned.values) > 20
+    s.unpin()
+    assert s.pinned is None
+
+
+def test_kept_and_fell_back_stay_visible_after_the_run_ends():
+    s = run_to_end(Session(Settings(**SMALL)))
+    status = charts.council_status(s.runs[0])
+    kept, fell = (
+        charts.STATUS.index("after the end: kept"),
+        charts.STATUS.index("after the end: fell back"),
     )
-
-
-def test_dashboard_model_maps_controls_onto_the_scenario():
-    m = DashboardModel(ppg_share=0.6, late_start=False, n_authorities=40, seed=3)
-    assert m.params.funding.ppg_share == 0.6 and not m.params.mechanisms.late_start
-    assert m.targets.shape[0] == 40
+    signed = s.runs[0].councils.signed
+    assert set(status[signed]) <= {kept, fell} and {kept, fell} <= set(status[signed])
+    assert (status[~signed] == charts.STATUS.index("not signed")).all()
 
 
 @pytest.mark.parametrize("story", list(STORIES))
-def test_every_story_loads_and_runs_with_its_charts(story):
-    m = DashboardModel(story=story, n_authorities=60)
-    assert STORIES[story].explanation
+def test_every_story_runs_with_its_charts(story):
+    s = Session(Settings.for_story(story, n_authorities=60))
     for _ in range(14):
-        m.step()
-    traj = charts.trajectory(m)
+        s.step()
+    traj = charts.trajectory(s.runs[0])
     assert len(traj) > 0 and traj["reported"].notna().any()
-    assert charts.council_status(m).shape == (60,)
-    m.run()
-    shares, label = charts.attainment_by_area(m)
+    run_to_end(s)
+    shares, label = charts.attainment_by_area(s.runs[0])
     assert label == "assessed agreements" and np.allclose(shares.sum(axis=1), 1.0)
-    assert len(charts.retained_now(m)) > 0
+    assert len(charts.retained_now(s.runs[0])) > 0
 
 
 def test_the_priority_shift_story_hurts_partnership_targets():
-    calm = DashboardModel(n_authorities=130, seed=4).run()
-    shifting = DashboardModel(story="priorities_shift", n_authorities=130, seed=4).run()
+    calm = run_to_end(Session(Settings(n_authorities=130, seed=4))).runs[0]
+    shifting = run_to_end(
+        Session(Settings.for_story("priorities_shift", n_authorities=130, seed=4))
+    )
+    shifted = shifting.runs[0]
     pship = calm.targets.traits.partnership & calm.councils.signed[:, None]
     assert (
-        shifting.targets.end.measured[pship].mean() < calm.targets.end.measured[pship].mean() - 0.05
+        shifted.targets.end.measured[pship].mean() < calm.targets.end.measured[pship].mean() - 0.05
     )
 
 
-@pytest.mark.slow
 def test_the_cash_strapped_story_does_more_of_the_same():
-    free = DashboardModel(seed=5).run()
-    poor = DashboardModel(story="cash_strapped_more_of_the_same", seed=5).run()
+    free = build_model(Settings(seed=5))
+    poor = build_model(Settings.for_story("more_of_the_same", seed=5))
     poor_share = (poor.targets.plan.approach == MORE_OF_SAME).mean()
     assert poor_share > (free.targets.plan.approach == MORE_OF_SAME).mean() + 0.15
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# ------------------------------------------------------------------ the page, rendered in process
 
 
-@pytest.fixture(scope="module")
-def dashboard_url():
-    port = _free_port()
-    proc = subprocess.Popen(
-        server_command("127.0.0.1", port),
-        cwd=ROOT,
-        env=server_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError(
-                        "the dashboard server did not start; try: "
-                        f"{' '.join(server_command('127.0.0.1', port))}"
-                    ) from None
-                time.sleep(0.5)
-        yield url
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
+@pytest.fixture
+def page():
+    import solara
+
+    from viz.app import Page
+
+    box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    yield rc
+    rc.close()
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="Debian's chromium is not installed (tasks.py test installs it)",
-)
-def test_dashboard_in_a_real_browser(dashboard_url):
-    from playwright.sync_api import expect, sync_playwright
+def by_testid(rc, testid: str):
+    """The single widget carrying ``data-testid=testid``."""
+    import solara.widgets
 
-    args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+    found = [
+        w
+        for w in rc.find(solara.widgets.HTML).widgets
+        if (w.attributes or {}).get("data-testid") == testid
     ]
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.goto(dashboard_url, timeout=60_000)
-        expect(page.get_by_text("Where we are")).to_be_visible(timeout=60_000)
-        expect(page.get_by_text("Quarter 0 of")).to_be_visible()
-        chart = page.locator("img").first
-        expect(chart).to_be_visible(timeout=30_000)
-
-        # A control changes: pick a story and switch a mechanism off, then Reset to apply them.
-        page.get_by_text("Story", exact=True).locator("xpath=..").click()
-        page.get_by_role("option", name="priorities_shift").click()
-        page.get_by_text("mechanism: late start").click()
-        page.get_by_role("button", name="Reset", exact=True).click()
-        expect(page.get_by_text("Central priorities shifting mid-agreement")).to_be_visible(
-            timeout=30_000
-        )
-
-        before = chart.get_attribute("src")
-        page.get_by_role("button", name="Step", exact=True).click()
-        expect(page.get_by_text("Quarter 1 of")).to_be_visible(timeout=30_000)
-
-        page.get_by_role("button", name="▶", exact=True).click()  # play
-        expect(page.get_by_text("Quarter 6 of")).to_be_visible(timeout=60_000)
-        page.get_by_role("button", name="❚❚", exact=True).click()  # pause
-        expect(page.get_by_text("implementation: 0 |")).not_to_be_visible()
-        assert chart.get_attribute("src") != before, (
-            "the performance chart did not change as the model ran"
-        )
-        page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
-        browser.close()
+    assert len(found) == 1, f"{len(found)} elements with data-testid={testid!r}"
+    return found[0]
 
 
-def test_mesas_own_scenario_keyword_is_ignored():
-    m = DashboardModel(seed=3, n_authorities=20, scenario=object())
-    assert m.targets.shape[0] == 20
+def click(rc, label: str) -> None:
+    import ipyvuetify as v
+
+    rc.find(v.Btn, children=[label]).widget.click()
+
+
+def test_the_page_steps_and_resets_its_own_run(page):
+    assert by_testid(page, "quarter").unsafe_innerHTML == "Quarter 0 of 40"
+    click(page, "Step")
+    click(page, "Step")
+    assert by_testid(page, "quarter").unsafe_innerHTML == "Quarter 2 of 40"
+    click(page, "Reset")
+    assert by_testid(page, "quarter").unsafe_innerHTML == "Quarter 0 of 40"
+
+
+def test_two_pages_are_two_sessions():
+    import solara
+
+    from viz.app import Page
+
+    _, first = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    _, second = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    click(first, "Step")
+    assert by_testid(first, "quarter").unsafe_innerHTML == "Quarter 1 of 40"
+    assert by_testid(second, "quarter").unsafe_innerHTML == "Quarter 0 of 40"
+    first.close(), second.close()
+
+
+def test_picking_a_story_moves_its_sliders_and_starts_again(page):
+    import ipyvuetify as v
+
+    click(page, "Step")
+    page.find(v.Select, label="Story").widget.v_model = words.STORY_TITLES["priorities_shift"]
+    assert by_testid(page, "quarter").unsafe_innerHTML == "Quarter 0 of 40"
+    shown = [w.unsafe_innerHTML for w in page.find(__import__("solara").widgets.HTML).widgets]
+    rate = STORIES["priorities_shift"].sliders["priority_shift_rate"]
+    assert any(f"{SLIDERS['priority_shift_rate'].label}: <b>{rate:.0%}</b>" in t for t in shown)
+    assert words.NARRATION["priorities_shift"]["negotiation"] in by_testid(
+        page, "narration"
+    ).unsafe_innerHTML.replace("&#x27;", "'")
+
+
+def test_nothing_on_the_presentation_page_shows_an_internal_name(page):
+    import solara.widgets
+
+    while by_testid(page, "quarter").unsafe_innerHTML != "Quarter 20 of 40":
+        click(page, "Step")
+    text = " ".join(w.unsafe_innerHTML or "" for w in page.find(solara.widgets.HTML).widgets)
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), re.findall(r"\b[a-z]+_[a-z_]+\b", text)
+    assert not re.search(r"\d{3}:\d+", text)

@@ -1,1 +1,1 @@
-"""Browser dashboard for trainers (Mesa SolaraViz). Start with ``python run.py dashboard``."""
+"""Browser dashboard for trainers (Solara). Start with ``lpsa dashboard``."""

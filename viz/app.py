@@ -1,181 +1,340 @@
-"""The trainers' dashboard: Mesa's SolaraViz with LPSA charts.
+"""The trainers' dashboard, built on Solara.
 
-    python run.py dashboard            # then open the printed address
-    solara run viz/app.py              # the same, directly
+    lpsa dashboard            # then open the printed address
+    solara run viz/app.py     # the same, directly
 
-Sidebar: SolaraViz's Reset / Step / Play-Pause, the scenario preset, a story, the sliders and one
-checkbox per mechanism (new values take effect on Reset). Main area: the quarter and phases with
-the story's one-line explanation; performance against stretch over time with the agreement's end
-marked; attainment by policy area; a grid of councils coloured by status; retained gain by approach.
+Each browser session gets its own :class:`viz.session.Session`, made inside the page: one person's
+clicks never move another's model, and a refreshed page starts afresh. Three pages:
+
+- **Presentation** (for the projector): the story's narration for the phase the run is in, big
+  numbers, performance against the target with business as usual and the end of the money marked,
+  and the gain still there by approach.
+- **Councils**: every council coloured by where it is now, and targets met by policy area.
+- **About**: what the model is, how it works, what to notice and try, the evidence and a glossary.
+
+The controls sit in the side panel: the story (which moves the sliders to its values and starts
+the run again), the sliders, a regime to compare with, the play speed and, folded away, the
+mechanism switches, the seed and the number of councils. Any change starts the run again.
+
+This page uses Solara directly rather than Mesa's SolaraViz: SolaraViz shares the model it is given
+between every visitor and puts its developer controls (play and render intervals, threads, a seed
+slider, draggable panels) in front of the room. The model is still the Mesa model; its agents are
+in ``session.runs[0].agents``.
 """
 
 from __future__ import annotations
 
-import matplotlib
+import html
+import math
+import threading
+import time
+from dataclasses import replace
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import solara  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from mesa.visualization import SolaraViz  # noqa: E402
+import solara
+import solara.lab
 
-from model.lifecycle import PHASES  # noqa: E402
-from model.scenario import QUARTERS_PER_YEAR  # noqa: E402
-from viz import charts  # noqa: E402
-from viz.wiring import STORIES, DashboardModel, model_params  # noqa: E402
+from viz import words
+from viz.figures import RUN_COLOURS, AttainmentChart, CouncilGrid, PerformanceChart, RetainedChart
+from viz.session import Session
+from viz.wiring import MECHANISMS, REGIMES, SLIDERS, STORIES, Settings, rules_ppg_share
 
-OUTCOME_COLOURS = {"met": "#2a9d8f", "partly": "#e9c46a", "missed": "#e76f51"}
+SPEEDS = {"1 a second": 1.0, "2 a second": 2.0, "4 a second": 4.0, "as fast as it goes": 0.0}
+"""Play speeds, in quarters a second (0: no wait between quarters)."""
+DEFAULT_SPEED = "4 a second"
+PAGES = ("Presentation", "Councils", "About")
+NO_COMPARISON = "Nothing"
 
-
-def _figure(width: float = 6.0, height: float = 3.6) -> tuple[Figure, plt.Axes]:
-    fig = Figure(figsize=(width, height), dpi=90)
-    return fig, fig.add_subplot()
-
-
-def status_panel(model: DashboardModel) -> None:
-    """Quarter, phase counts and the story being told."""
-    counts = np.bincount(model.phase_codes(), minlength=len(PHASES))
-    story = STORIES[model.story]
-    with solara.Card("Where we are"):
-        solara.Markdown(
-            f"**Quarter {model.quarter} of {model.n_quarters}** "
-            f"(year {model.quarter / QUARTERS_PER_YEAR:.1f})"
-        )
-        solara.Markdown(
-            " | ".join(f"{name.replace('_', ' ')}: **{int(c)}**" for name, c in zip(PHASES, counts))
-        )
-        solara.Markdown(f"**Story: {story.title}.** {story.explanation}")
+CSS = """
+.v-application { font-size: 16px; }
+.lpsa-quarter { font-size: 22px; font-weight: 600; white-space: nowrap; }
+.lpsa-narration { font-size: 18px; line-height: 1.3; color: #111; }
+.lpsa-phase { font-size: 15px; text-transform: uppercase; letter-spacing: 0.06em; color: #555; }
+.lpsa-number { font-size: 34px; font-weight: 700; line-height: 1.1; }
+.lpsa-number-label { font-size: 15px; color: #333; max-width: 9em; }
+.lpsa-chart img { width: 100%; height: auto; }
+.lpsa-about { font-size: 17px; max-width: 60em; }
+.lpsa-about table { border-collapse: collapse; }
+.lpsa-about td, .lpsa-about th { border: 1px solid #ccc; padding: 4px 8px; }
+.lpsa-settings { font-size: 15px; color: #333; }
+.v-input__slot label, .v-label { font-size: 15px !important; }
+"""
 
 
-def performance_chart(model: DashboardModel) -> None:
-    """Performance against stretch from each agreement's start; the agreement's end is marked."""
-    fig, ax = _figure()
-    t = charts.trajectory(model)
-    end = model.params.scheme.implementation_quarters / QUARTERS_PER_YEAR
-    if len(t):
-        ax.plot(
-            t["quarter_from_start"] / QUARTERS_PER_YEAR,
-            t["reported"],
-            label="reported",
-            color="#1d3557",
-        )
-        ax.plot(
-            t["quarter_from_start"] / QUARTERS_PER_YEAR,
-            t["true"],
-            label="true outcome",
-            color="#e63946",
-            ls="--",
-        )
-    ax.axvline(end, color="black", ls="--", lw=1, label="agreement ends")
-    ax.axhline(1.0, color="grey", ls=":", lw=1)
-    ax.axhline(model.params.funding.payout_floor, color="grey", ls=":", lw=0.8)
-    ax.set_xlim(
-        0,
-        (model.params.scheme.implementation_quarters + model.params.scheme.follow_up_quarters)
-        / QUARTERS_PER_YEAR,
+def _percent(x: float, signed: bool = False) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:+.0%}" if signed else f"{x:.0%}"
+
+
+def settings_line(settings: Settings) -> str:
+    """The story's settings as a line people read (so a story's values are visible even with the
+    side panel closed)."""
+    parts = [f"{s.label}: {s.show(settings.slider(n))}" for n, s in SLIDERS.items()]
+    if settings.compare:
+        parts.append(f"compared with {REGIMES[settings.compare].lower()}")
+    if settings.mechanisms_off:
+        parts.append(f"{len(settings.mechanisms_off)} mechanism(s) switched off")
+    return " · ".join(parts)
+
+
+@solara.component
+def Quarter(session: Session, version: int) -> None:
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=f"Quarter {session.quarter} of {session.n_quarters}",
+        attributes={"data-testid": "quarter"},
+        classes=["lpsa-quarter"],
     )
-    ax.set_ylim(-0.2, 1.4)
-    ax.set_xlabel("years from the agreement's start")
-    ax.set_ylabel("share of agreed stretch")
-    ax.set_title("Performance against stretch")
-    ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    solara.FigureMatplotlib(fig, format="png")
 
 
-def attainment_chart(model: DashboardModel) -> None:
-    """Met / partly / missed by policy area."""
-    fig, ax = _figure()
-    shares, label = charts.attainment_by_area(model)
-    left = np.zeros(len(shares))
-    for outcome, colour in OUTCOME_COLOURS.items():
-        if outcome in shares:
-            ax.barh(shares.index, shares[outcome], left=left, color=colour, label=outcome)
-            left += shares[outcome].to_numpy()
-    ax.set_xlim(0, 1)
-    ax.set_title(f"Attainment by area ({label})", fontsize=9)
-    if len(shares):
-        ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    solara.FigureMatplotlib(fig, format="png")
+@solara.component
+def Narration(session: Session, version: int) -> None:
+    story, phase = session.settings.story, session.phase()
+    with solara.Card(margin=0, style={"padding": "2px 12px", "flex": "1 1 380px"}):
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=html.escape(
+                f"{words.STORY_TITLES[story]} · {words.STORY_PHASES[phase]}"
+            ),
+            classes=["lpsa-phase"],
+        )
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=html.escape(words.NARRATION[story][phase]),
+            classes=["lpsa-narration"],
+            attributes={"data-testid": "narration"},
+        )
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML="<b>Watch for:</b> " + html.escape(words.STORY_WATCH[story]),
+            classes=["lpsa-settings"],
+        )
 
 
-def council_grid(model: DashboardModel) -> None:
-    """Every council as a square, coloured by its status now."""
-    status = charts.council_status(model)
-    cols = int(np.ceil(np.sqrt(status.size * 1.6)))
-    grid = np.full(cols * int(np.ceil(status.size / cols)), np.nan)
-    grid[: status.size] = status
-    fig, ax = _figure(6.0, 3.6)
-    ax.imshow(
-        grid.reshape(-1, cols),
-        cmap=ListedColormap(charts.STATUS_COLOURS),
-        vmin=-0.5,
-        vmax=len(charts.STATUS) - 0.5,
+@solara.component
+def Monitors(session: Session, version: int) -> None:
+    rows = session.monitors()
+    kept_label = "Gain kept 3 years on" if session.finished else "Gain kept so far"
+    specs = [
+        ("met", "Targets met", False),
+        ("kept", kept_label, False),
+        ("over_bau", "Above business as usual", True),
+    ]
+    with solara.Row(style={"gap": "8px", "flex": "0 1 auto"}):
+        for key, label, signed in specs:
+            with solara.Card(margin=0, style={"padding": "2px 10px", "min-width": "120px"}):
+                numbers = " ".join(
+                    f'<span style="color:{c}">{_percent(r[key], signed)}</span>'
+                    for r, c in zip(rows, RUN_COLOURS)
+                )
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=numbers,
+                    classes=["lpsa-number"],
+                    attributes={"data-testid": f"monitor-{key}"},
+                )
+                solara.HTML(tag="div", unsafe_innerHTML=label, classes=["lpsa-number-label"])
+
+
+@solara.component
+def Chart(chart, session: Session, version: int, testid: str) -> None:
+    image = solara.use_memo(lambda: chart.draw(session), dependencies=[version])
+    with solara.Div(classes=["lpsa-chart"], style={"flex": "1 1 0", "min-width": "0"}):
+        solara.Image(image, format="svg+xml")
+        series = " | ".join(getattr(chart, "series", []))
+        solara.HTML(tag="span", attributes={"data-testid": testid, "data-series": series})
+
+
+@solara.component
+def Presentation(session: Session, version: int) -> None:
+    perf = solara.use_memo(lambda: PerformanceChart(session), [])
+    kept = solara.use_memo(RetainedChart, [])
+    with solara.Row(style={"gap": "8px", "align-items": "stretch", "flex-wrap": "wrap"}):
+        Narration(session, version)
+        Monitors(session, version)
+    with solara.Row(style={"gap": "8px", "align-items": "flex-start"}):
+        with solara.Div(style={"flex": "62 1 0", "min-width": "0"}):
+            Chart(perf, session, version, "performance-chart")
+        with solara.Div(style={"flex": "38 1 0", "min-width": "0"}):
+            Chart(kept, session, version, "retained-chart")
+
+
+@solara.component
+def Councils(session: Session, version: int) -> None:
+    grid = solara.use_memo(CouncilGrid, [])
+    areas = solara.use_memo(AttainmentChart, [])
+    Quarter(session, version)
+    with solara.Row(style={"gap": "8px", "align-items": "flex-start", "flex-wrap": "wrap"}):
+        with solara.Div(style={"flex": "1 1 480px", "min-width": "0"}):
+            Chart(grid, session, version, "council-grid")
+        with solara.Div(style={"flex": "1 1 480px", "min-width": "0"}):
+            Chart(areas, session, version, "attainment-chart")
+
+
+@solara.component
+def About() -> None:
+    solara.HTML(tag="div", unsafe_innerHTML=words.about_html(), classes=["lpsa-about"])
+
+
+@solara.component
+def StoryPicker(settings: Settings, apply) -> None:
+    """Picking a story moves the sliders to its values and starts the run again."""
+    titles = {words.STORY_TITLES[k]: k for k in STORIES}
+    solara.Select(
+        label="Story",
+        values=list(titles),
+        value=words.STORY_TITLES[settings.story],
+        on_value=lambda t: apply(
+            Settings.for_story(titles[t], seed=settings.seed, n_authorities=settings.n_authorities)
+        ),
+        style={"max-width": "330px", "min-width": "260px"},
     )
-    ax.set_xticks([])
-    ax.set_yticks([])
-    counts = np.bincount(status, minlength=len(charts.STATUS))
-    handles = [plt.Rectangle((0, 0), 1, 1, fc=c, ec="grey") for c in charts.STATUS_COLOURS]
-    ax.legend(
-        handles,
-        [f"{s} ({n})" for s, n in zip(charts.STATUS, counts)],
-        fontsize=6,
-        loc="center left",
-        bbox_to_anchor=(1.0, 0.5),
+
+
+@solara.component
+def Controls(session: Session, settings: Settings, apply) -> None:
+    """The side panel: sliders and comparison; the switches folded away under Advanced."""
+    for name, s in SLIDERS.items():
+        value = settings.slider(name)
+        solara.HTML(tag="div", unsafe_innerHTML=f"{s.label}: <b>{s.show(value)}</b>")
+        solara.SliderFloat(
+            label="",
+            value=rules_ppg_share() if value is None else value,
+            min=s.low,
+            max=s.high,
+            step=s.step,
+            thumb_label=False,
+            on_value=lambda v, n=name: apply(settings.with_slider(n, v)),
+        )
+    choices = {NO_COMPARISON: None} | {label: key for key, label in REGIMES.items()}
+    solara.Select(
+        label="Run beside it, on the same councils",
+        values=list(choices),
+        value=REGIMES.get(settings.compare, NO_COMPARISON),
+        on_value=lambda c: apply(replace(settings, compare=choices[c])),
     )
-    ax.set_title("Councils by status", fontsize=9)
-    fig.tight_layout()
-    solara.FigureMatplotlib(fig, format="png")
-
-
-def retained_chart(model: DashboardModel) -> None:
-    """Share of the end-of-agreement gain still there now, by approach."""
-    fig, ax = _figure()
-    kept = charts.retained_now(model)
-    if len(kept):
-        ax.bar([k.replace("_", "\n") for k in kept.index], kept.to_numpy(), color="#457b9d")
-    ax.axhline(1.0, color="grey", ls=":", lw=1)
-    ax.set_ylim(0, 1.2)
-    ax.set_title(
-        "Gain still there after the end, by approach"
-        if len(kept)
-        else "Retained gain (after the first agreements end)",
-        fontsize=9,
-    )
-    fig.tight_layout()
-    solara.FigureMatplotlib(fig, format="png")
-
-
-def outcomes_panel(model: DashboardModel) -> None:
-    """Every registered outcome of the run, once it has ended."""
-    table = charts.outcome_monitors(model)
-    title = "Outcomes of this run" if not model.running else "Outcomes (shown when the run ends)"
-    with solara.Card(title):
-        solara.Markdown(
-            "\n".join(
-                ["| outcome | value |", "|---|---|"]
-                + [f"| {r.outcome} | {r.value} |" for r in table.itertuples()]
+    with solara.Details("Advanced: mechanisms, seed, councils"):
+        solara.InputInt(
+            label="Seed (same seed, same councils and luck)",
+            value=settings.seed,
+            on_value=lambda v: apply(replace(settings, seed=max(0, int(v or 0)))),
+        )
+        solara.SliderInt(
+            label="Councils",
+            value=settings.n_authorities,
+            min=20,
+            max=300,
+            step=10,
+            thumb_label="always",
+            on_value=lambda v: apply(replace(settings, n_authorities=int(v))),
+        )
+        for name in MECHANISMS:
+            label, meaning = words.MECHANISM_LABELS[name]
+            solara.Checkbox(
+                label=label,
+                value=name not in settings.mechanisms_off,
+                on_value=lambda on, n=name: apply(settings.with_mechanism(n, on)),
             )
-        )
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=html.escape(f"Off: {meaning}"),
+                style="font-size: 13px; color: #555; margin: -12px 0 6px 32px;",
+            )
 
 
-COMPONENTS = [
-    status_panel,
-    performance_chart,
-    attainment_chart,
-    council_grid,
-    retained_chart,
-    outcomes_panel,
-]
+@solara.component
+def Page() -> None:
+    session = solara.use_memo(Session, [])  # one per browser session
+    lock = solara.use_memo(threading.Lock, [])
+    version, set_version = solara.use_state(0)
+    settings, set_settings = solara.use_state(session.settings)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(DEFAULT_SPEED)
+    pause_when_money_stops = solara.use_reactive(True)
+    page = solara.use_reactive(PAGES[0])
 
-model = DashboardModel()
-page = SolaraViz(
-    model,
-    components=COMPONENTS,
-    model_params=model_params(),
-    name="LPSA simulator: what lasts after the agreement",
-    play_interval=250,
-)
+    def bump() -> None:
+        set_version(lambda v: v + 1)
+
+    def apply(new: Settings) -> None:
+        playing.set(False)
+        with lock:
+            session.reset(new)
+        set_settings(new)
+        bump()
+
+    def step() -> None:
+        with lock:
+            session.step()
+        bump()
+
+    def reset() -> None:
+        apply(session.settings)
+
+    def pin() -> None:
+        session.pin()
+        bump()
+
+    def unpin() -> None:
+        session.unpin()
+        bump()
+
+    def play_loop(cancel: threading.Event) -> None:
+        if not playing.value:
+            return
+        interval = 1.0 / SPEEDS[speed.value] if SPEEDS[speed.value] else 0.0
+        stops = session.money_stops()
+        while playing.value and not session.finished and not cancel.is_set():
+            started = time.perf_counter()
+            step()
+            if pause_when_money_stops.value and session.quarter == stops:
+                break
+            cancel.wait(max(0.0, interval - (time.perf_counter() - started)))
+        playing.set(False)
+
+    solara.use_thread(play_loop, dependencies=[playing.value], intrusive_cancel=False)
+
+    solara.Style(CSS)
+    solara.Title("LPSA simulator: what lasts after the agreement")
+    running = not session.finished
+    with solara.AppLayout(
+        title="What lasts after the agreement? Local Public Service Agreements",
+        sidebar_open=False,
+    ):
+        with solara.Sidebar():
+            with solara.Card("Settings", margin=0):
+                Controls(session, settings, apply)
+                solara.Select(label="Play speed, quarters", values=list(SPEEDS), value=speed)
+                solara.Checkbox(label="Pause when the money stops", value=pause_when_money_stops)
+        with solara.Row(style={"align-items": "center", "gap": "6px", "flex-wrap": "wrap"}):
+            solara.ToggleButtonsSingle(value=page, values=list(PAGES), dense=True)
+            Quarter(session, version)
+            solara.Button(
+                "Step", on_click=step, disabled=playing.value or not running, color="primary"
+            )
+            solara.Button(
+                "Play",
+                on_click=lambda: playing.set(True),
+                disabled=playing.value or not running,
+                color="primary",
+            )
+            solara.Button("Pause", on_click=lambda: playing.set(False), disabled=not playing.value)
+            solara.Button("Reset", on_click=reset, disabled=playing.value)
+            if session.pinned is None:
+                solara.Button("Pin", on_click=pin, disabled=session.quarter == 0, outlined=True)
+            else:
+                solara.Button("Unpin", on_click=unpin, outlined=True)
+        with solara.Row(style={"align-items": "center", "gap": "12px"}):
+            StoryPicker(settings, apply)
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=html.escape(settings_line(settings)),
+                classes=["lpsa-settings"],
+                style="flex: 1 1 0;",
+            )
+        if page.value == "Presentation":
+            Presentation(session, version)
+        elif page.value == "Councils":
+            Councils(session, version)
+        else:
+            About()

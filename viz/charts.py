@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from model import LPSAModel
-from model.lifecycle import FOLLOW_UP, IMPLEMENTATION, NEGOTIATION, NOT_SIGNED, PHASES
+from model.lifecycle import FINISHED, FOLLOW_UP, IMPLEMENTATION, NOT_SIGNED
 from model.outputs import approach_kind
 from model.targets import OUTCOMES, classify_attainment
 
@@ -15,11 +15,10 @@ STATUS = (
     "negotiating",
     "not signed",
     "on course",
-    "partly",
+    "partly there",
     "behind",
-    "follow-up: kept",
-    "follow-up: fell back",
-    "finished",
+    "after the end: kept",
+    "after the end: fell back",
 )
 STATUS_COLOURS = (
     "#d9d9d9",
@@ -27,17 +26,21 @@ STATUS_COLOURS = (
     "#2a9d8f",
     "#e9c46a",
     "#e76f51",
-    "#457b9d",
-    "#9b5de5",
-    "#6c757d",
+    "#1d4e89",
+    "#b5179e",
 )
+KEPT = 0.8
+"""A council past its end has 'kept' its gain while its targets stand at this share of where they
+were at the end, or more (a display threshold, not a model parameter)."""
 
 
-def trajectory(m: LPSAModel) -> pd.DataFrame:
+def trajectory(m: LPSAModel, councils: np.ndarray | None = None) -> pd.DataFrame:
     """Mean reported and true performance by quarter from each agreement's start, over signed
-    councils so far."""
+    councils so far (or over the boolean mask ``councils``: a twin is read for its factual run's
+    signed councils)."""
     a = m.councils
-    started = np.flatnonzero(a.signed & (a.start < m.quarter))
+    chosen = a.signed if councils is None else councils
+    started = np.flatnonzero(chosen & (a.start < m.quarter))
     if started.size == 0:
         return pd.DataFrame(columns=["quarter_from_start", "reported", "true", "councils"])
     k_max = int(m.quarter - a.start[started].min())
@@ -100,16 +103,15 @@ def council_status(m: LPSAModel) -> np.ndarray:
     end = m.targets.end.measured.mean(axis=1)
     floor = m.params.funding.payout_floor
     expected = expected_progress(m)
-    status = np.full(a.start.size, STATUS.index("finished"))
-    status[phase == NEGOTIATION] = STATUS.index("negotiating")
+    status = np.full(a.start.size, STATUS.index("negotiating"))
     status[phase == NOT_SIGNED] = STATUS.index("not signed")
     impl = phase == IMPLEMENTATION
     status[impl & (perf >= expected)] = STATUS.index("on course")
-    status[impl & (perf < expected) & (perf >= floor * expected)] = STATUS.index("partly")
+    status[impl & (perf < expected) & (perf >= floor * expected)] = STATUS.index("partly there")
     status[impl & (perf < floor * expected)] = STATUS.index("behind")
-    fu = phase == FOLLOW_UP
-    status[fu & (perf >= 0.8 * end)] = STATUS.index("follow-up: kept")
-    status[fu & (perf < 0.8 * end)] = STATUS.index("follow-up: fell back")
+    after = a.signed & ((phase == FOLLOW_UP) | (phase == FINISHED))
+    status[after & (perf >= KEPT * end)] = STATUS.index("after the end: kept")
+    status[after & (perf < KEPT * end)] = STATUS.index("after the end: fell back")
     return status
 
 
@@ -117,9 +119,7 @@ def retained_now(m: LPSAModel) -> pd.Series:
     """For councils past their end: share of the end-of-agreement gain still there now, by approach
     kind."""
     a, tg = m.councils, m.targets
-    after = a.signed & (m.phase_codes() == FOLLOW_UP) | (
-        a.signed & (m.phase_codes() == PHASES.index("finished"))
-    )
+    after = a.signed & np.isin(m.phase_codes(), (FOLLOW_UP, FINISHED))
     if not after.any():
         return pd.Series(dtype=float)
     frame = pd.DataFrame(
@@ -137,6 +137,30 @@ def retained_now(m: LPSAModel) -> pd.Series:
     sums = frame.groupby(kind)[["end", "now"]].sum()
     order = ["systemic_succeeded", "systemic_failed", "new_working", "more_of_same"]
     return (sums["now"] / sums["end"]).reindex([k for k in order if k in sums.index])
+
+
+def retained_overall(m: LPSAModel) -> float:
+    """Of the gain councils past their end had made by then, the share still there now (NaN before
+    any agreement has ended or when none gained)."""
+    tg = m.targets
+    after = m.councils.signed & np.isin(m.phase_codes(), (FOLLOW_UP, FINISHED))
+    end = tg.end.measured[after]
+    gained = end > 0
+    if not gained.any():
+        return float("nan")
+    return float(tg.state.measured[after][gained].sum() / end[gained].sum())
+
+
+def met_share(m: LPSAModel) -> float:
+    """Share of the targets assessed so far that met their stretch (NaN before any assessment)."""
+    a, sc = m.councils, m.params
+    assessed = a.signed & (a.end - 1 < m.quarter)
+    if not assessed.any():
+        return float("nan")
+    cls = classify_attainment(
+        m.targets.end.measured[assessed], sc.funding.payout_floor, sc.funding.payout_cap
+    )
+    return float((cls == OUTCOMES.index("met")).mean())
 
 
 def outcome_monitors(m: LPSAModel) -> pd.DataFrame:

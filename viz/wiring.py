@@ -1,116 +1,113 @@
-"""The dashboard's model wiring: controls and stories -> scenario overrides -> an LPSAModel.
+"""The dashboard's settings and stories -> scenario overrides -> models.
 
-SolaraViz re-creates the model with keyword arguments when the trainer presses Reset, so the
-dashboard model is a thin subclass whose keywords map onto scenario overrides. A slider left at its
-default position keeps the preset's own value, so presets and stories stay what they say.
+A trainer's choices are one frozen :class:`Settings`: a story, five sliders, an optional regime to
+compare with, the mechanisms switched off, the seed and the number of councils. A story is a
+preset, the slider positions it sets (the page moves the sliders there, visibly), overrides that
+have no slider, and optionally a second regime run beside it on the same councils and seed.
+Sliders always set their scenario path, so what the page shows is what the model runs.
+
+Pure: no Solara, no figures. ``viz/session.py`` builds the runs; ``viz/app.py`` draws them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 from model import LPSAModel, load_scenario
-from model.scenario import SCENARIO_DIR, Mechanisms, deep_merge
+from model.scenario import Mechanisms, Scenario, deep_merge
 
-PRESETS = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+@dataclass(frozen=True)
+class Slider:
+    """One slider: the scenario path it sets, how people read it, and its range."""
+
+    path: str
+    label: str
+    low: float
+    high: float
+    step: float
+    percent: bool = False  # shown as a percentage
+
+    def show(self, value: float | None) -> str:
+        if value is None:
+            return f"as the scheme's rules set it ({rules_ppg_share():.0%} in all)"
+        return f"{value:.0%}" if self.percent else f"{value:g}"
+
+
+SLIDERS: dict[str, Slider] = {
+    "ppg_share": Slider("funding.ppg_share", "Money paid up front (PPG)", 0.0, 1.0, 0.01, True),
+    "stretch_ambition": Slider("stretch.ambition", "How hard the targets are", 0.6, 1.6, 0.05),
+    "turnover_rate": Slider(
+        "authorities.turnover_rate", "Staff leaving, each quarter", 0.0, 0.3, 0.01, True
+    ),
+    "priority_shift_rate": Slider(
+        "departments.priority_shift_rate", "Central priorities shifting", 0.0, 0.3, 0.01, True
+    ),
+    "budget_climate_mean": Slider(
+        "authorities.budget_climate_mean", "Councils' budgets (0 poor, 1 rich)", 0.05, 0.95, 0.05
+    ),
+}
+"""The controls on the page, in order."""
+
+BASE_PRESET = "lpsa1_baseline"
+
+REGIMES: dict[str, str] = {
+    "reward_heavy": "Reward-heavy: 5 % up front",
+    "ppg_heavy": "PPG-heavy: 50 % up front",
+    BASE_PRESET: "The scheme as it was",
+}
+"""Funding regimes a run can be compared with: scenario name -> label. The comparison run is the
+first run with only its money split (``funding.ppg_share``) taken from the regime's scenario."""
 
 
 @dataclass(frozen=True)
 class Story:
-    """A ready-made lesson: a preset, what to change, and the one line a trainer says."""
+    """A ready-made lesson: the slider positions it sets, overrides with no slider, and the regime
+    to compare with. Its words (title, what to watch, narration) are in ``viz/words.py``."""
 
-    title: str
-    preset: str
+    sliders: dict[str, float] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
-    explanation: str = ""
+    preset: str = BASE_PRESET
+    compare: str | None = None
 
 
 STORIES: dict[str, Story] = {
-    "none": Story("Free play", "lpsa1_baseline", {}, "Move the controls, press Reset, then play."),
-    "cash_strapped_more_of_the_same": Story(
-        "A cash-strapped council doing more of the same",
-        "lpsa1_baseline",
-        {"authorities": {"budget_climate_mean": 0.12}, "approach": {"cash_strapped_weight": 4.0}},
-        (
-            "PPG spent fire-fighting buys a short boost that falls back when the money stops "
-            "(000:93, 000:133)."
-        ),
+    "free_play": Story(),
+    "ppg_vs_reward": Story(sliders={"ppg_share": 0.5}, compare="reward_heavy"),
+    "more_of_the_same": Story(
+        sliders={"budget_climate_mean": 0.15, "ppg_share": 0.5},
+        overrides={"approach": {"cash_strapped_weight": 4.0}},
     ),
     "champion_leaves": Story(
-        "A champion leaving without handover",
-        "lpsa1_baseline",
-        {
-            "authorities": {"turnover_rate": 0.25, "leadership_mean": 0.1},
+        sliders={"turnover_rate": 0.25},
+        overrides={
+            "authorities": {"leadership_mean": 0.1},
             "implementation": {"handover_base": 0.0, "reappoint_rate": 0.05},
         },
-        (
-            "When the person driving a target leaves and nobody picks it up, progress stalls "
-            "(001:57, 001:93)."
-        ),
     ),
     "priorities_shift": Story(
-        "Central priorities shifting mid-agreement",
-        "lpsa1_baseline",
-        {"departments": {"priority_shift_rate": 0.2, "shift_recovery": 0.0, "shift_breadth": 0.7}},
-        (
-            "Car crime to burglary: most of an area's indicators lose priority while a few gain; "
-            "the police follow the Home Office and partnership targets stall and fall back "
-            "(000:173, 000:357)."
-        ),
+        sliders={"priority_shift_rate": 0.2},
+        overrides={"departments": {"shift_recovery": 0.0, "shift_breadth": 0.7}},
     ),
     "systemic_change": Story(
-        "An authority making systemic change",
-        "lpsa1_baseline",
-        {
-            "authorities": {"budget_climate_mean": 0.8, "risk_tolerance_mean": 0.85},
+        sliders={"budget_climate_mean": 0.8},
+        overrides={
+            "authorities": {"risk_tolerance_mean": 0.85},
             "approach": {"base_systemic": 1.0},
         },
-        (
-            "Real innovation dips before it rises and only about one in three works; most systemic "
-            "change applies best practice, and most of what works stays (001:101, 003:739, "
-            "000:290)."
-        ),
     ),
 }
+"""The lessons a trainer can pick, in the order the page offers them."""
 
-# Control name -> (scenario path, default slider position, label, min, max, step)
-SLIDERS: dict[str, tuple[str, float, str, float, float, float]] = {
-    "ppg_share": (
-        "funding.ppg_share",
-        0.13,
-        "PPG share of the money (0 = all reward)",
-        0.0,
-        1.0,
-        0.01,
-    ),
-    "stretch_ambition": ("stretch.ambition", 1.0, "Stretch ambition", 0.6, 1.6, 0.05),
-    "turnover_rate": (
-        "authorities.turnover_rate",
-        0.08,
-        "Staff turnover (per quarter)",
-        0.0,
-        0.3,
-        0.01,
-    ),
-    "priority_shift_rate": (
-        "departments.priority_shift_rate",
-        0.04,
-        "Central priority shifts (per quarter)",
-        0.0,
-        0.3,
-        0.01,
-    ),
-    "budget_climate_mean": (
-        "authorities.budget_climate_mean",
-        0.5,
-        "Budget climate (0 cash-strapped, 1 affluent)",
-        0.05,
-        0.95,
-        0.05,
-    ),
-}
 MECHANISMS = list(Mechanisms.model_fields)
+
+
+def _get(tree: Any, path: str) -> Any:
+    for key in path.split("."):
+        tree = getattr(tree, key)
+    return tree
 
 
 def _set(tree: dict[str, Any], path: str, value: Any) -> None:
@@ -120,108 +117,85 @@ def _set(tree: dict[str, Any], path: str, value: Any) -> None:
     tree[leaf] = value
 
 
-def dashboard_overrides(
-    story: str = "none", mechanisms: dict[str, bool] | None = None, **controls: float
-) -> dict[str, Any]:
-    """Scenario overrides from a story, the slider positions and the mechanism switches.
+@cache
+def preset_scenario(name: str) -> Scenario:
+    """A shipped scenario, parsed once per process."""
+    return load_scenario(name)
 
-    A slider at its default position is left out (the preset's or story's value stands); a switch
-    that is on is left out (mechanisms are on by default).
-    """
-    if story not in STORIES:
-        raise ValueError(f"unknown story {story!r}; allowed: {', '.join(STORIES)}")
-    out = deep_merge({}, STORIES[story].overrides)
-    for name, value in controls.items():
-        path, default, *_ = SLIDERS[name]
-        if abs(float(value) - default) > 1e-9:
-            _set(out, path, float(value))
-    for name, on in (mechanisms or {}).items():
-        if name not in MECHANISMS:
-            raise ValueError(f"unknown mechanism {name!r}")
-        if not on:
-            _set(out, f"mechanisms.{name}", False)
+
+@cache
+def rules_ppg_share() -> float:
+    """The share of the money paid up front under the scheme's own rules (a flat sum plus so much
+    a head as PPG, a share of the budget as reward: ``funding.ppg_share`` left unset), over all
+    councils of the base preset."""
+    c = LPSAModel(preset_scenario(BASE_PRESET), seed=0).councils
+    return float(c.ppg.sum() / (c.ppg.sum() + c.max_reward.sum()))
+
+
+def slider_positions(story: str) -> dict[str, float | None]:
+    """Where a story puts every slider: its own positions, else its preset's values (None where
+    the preset leaves the value to the scheme's rules, as the money split)."""
+    st = STORIES[story]
+    base = preset_scenario(st.preset)
+    return {name: st.sliders.get(name, _get(base, s.path)) for name, s in SLIDERS.items()}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a trainer can set. ``Settings.for_story`` gives a story's starting point."""
+
+    story: str = "free_play"
+    sliders: tuple[tuple[str, float | None], ...] = ()
+    compare: str | None = None
+    mechanisms_off: frozenset[str] = frozenset()
+    seed: int = 2001
+    n_authorities: int = 150
+
+    def __post_init__(self) -> None:
+        if self.story not in STORIES:
+            raise ValueError(f"unknown story {self.story!r}; allowed: {', '.join(STORIES)}")
+        if self.compare is not None and self.compare not in REGIMES:
+            raise ValueError(f"unknown regime {self.compare!r}; allowed: {', '.join(REGIMES)}")
+        unknown = set(self.mechanisms_off) - set(MECHANISMS)
+        if unknown:
+            raise ValueError(f"unknown mechanism {sorted(unknown)[0]!r}")
+        bad = set(dict(self.sliders)) - set(SLIDERS)
+        if bad:
+            raise ValueError(f"unknown slider {sorted(bad)[0]!r}; allowed: {', '.join(SLIDERS)}")
+
+    @classmethod
+    def for_story(cls, story: str, **kw: Any) -> Settings:
+        """A story's sliders and comparison; anything else (seed, councils, ...) from ``kw``."""
+        positions = tuple(slider_positions(story).items())
+        return cls(story=story, sliders=positions, compare=STORIES[story].compare, **kw)
+
+    def slider(self, name: str) -> float | None:
+        """The slider's value (None: left to the scheme's rules)."""
+        return dict(self.sliders).get(name, slider_positions(self.story)[name])
+
+    def with_slider(self, name: str, value: float | None) -> Settings:
+        values = {n: self.slider(n) for n in SLIDERS} | {name: value}
+        return replace(self, sliders=tuple(values.items()))
+
+    def with_mechanism(self, name: str, on: bool) -> Settings:
+        off = self.mechanisms_off - {name} if on else self.mechanisms_off | {name}
+        return replace(self, mechanisms_off=frozenset(off))
+
+
+def overrides(settings: Settings, regime: str | None = None) -> dict[str, Any]:
+    """Scenario overrides for ``settings``; with ``regime``, the money split is that regime's."""
+    out = deep_merge({}, STORIES[settings.story].overrides)
+    for name, s in SLIDERS.items():
+        _set(out, s.path, settings.slider(name))
+    if regime is not None:
+        _set(out, "funding.ppg_share", preset_scenario(regime).funding.ppg_share)
+    for name in sorted(settings.mechanisms_off):
+        _set(out, f"mechanisms.{name}", False)
+    _set(out, "scheme.n_authorities", int(settings.n_authorities))
     return out
 
 
-class DashboardModel(LPSAModel):
-    """LPSAModel built from dashboard controls (all keywords, as SolaraViz needs)."""
-
-    def __init__(
-        self,
-        preset: str = "lpsa1_baseline",
-        story: str = "none",
-        n_authorities: int = 150,
-        seed: int = 2001,
-        ppg_share: float = SLIDERS["ppg_share"][1],
-        stretch_ambition: float = SLIDERS["stretch_ambition"][1],
-        turnover_rate: float = SLIDERS["turnover_rate"][1],
-        priority_shift_rate: float = SLIDERS["priority_shift_rate"][1],
-        budget_climate_mean: float = SLIDERS["budget_climate_mean"][1],
-        **kwargs: bool,
-    ) -> None:
-        # Mechanism switches arrive as keywords; Mesa's SolaraViz accepts extra names only via
-        # **kwargs.
-        # Mesa 3.5's SolaraViz also passes its own experimental `scenario`; the seed slider drives
-        # ours.
-        kwargs.pop("scenario", None)
-        mechanisms = kwargs
-        if story != "none":
-            preset = STORIES[story].preset
-        overrides = dashboard_overrides(
-            story,
-            mechanisms,
-            ppg_share=ppg_share,
-            stretch_ambition=stretch_ambition,
-            turnover_rate=turnover_rate,
-            priority_shift_rate=priority_shift_rate,
-            budget_climate_mean=budget_climate_mean,
-        )
-        overrides = deep_merge(overrides, {"scheme": {"n_authorities": int(n_authorities)}})
-        super().__init__(load_scenario(preset, overrides), seed=int(seed))
-        self.preset, self.story = preset, story
-
-
-def model_params() -> dict[str, Any]:
-    """SolaraViz ``model_params``: presets, stories, sliders and a checkbox per mechanism (names
-    must not clash)."""
-    params: dict[str, Any] = {
-        "preset": {
-            "type": "Select",
-            "value": "lpsa1_baseline",
-            "values": PRESETS,
-            "label": "Scenario preset",
-        },
-        "story": {"type": "Select", "value": "none", "values": list(STORIES), "label": "Story"},
-        "n_authorities": {
-            "type": "SliderInt",
-            "value": 150,
-            "min": 10,
-            "max": 400,
-            "step": 10,
-            "label": "Councils",
-        },
-        "seed": {
-            "type": "SliderInt",
-            "value": 2001,
-            "min": 1,
-            "max": 9999,
-            "step": 1,
-            "label": "Seed",
-        },
-    }
-    for name, (_, default, label, lo, hi, step) in SLIDERS.items():
-        params[name] = {
-            "type": "SliderFloat",
-            "value": default,
-            "min": lo,
-            "max": hi,
-            "step": step,
-            "label": label,
-        }
-    for name in MECHANISMS:
-        params[name] = {
-            "type": "Checkbox",
-            "value": True,
-            "label": f"mechanism: {name.replace('_', ' ')}",
-        }
-    return params
+def build_model(settings: Settings, regime: str | None = None) -> LPSAModel:
+    """The model for ``settings`` (or its comparison run, with ``regime``'s money split)."""
+    preset = STORIES[settings.story].preset
+    return LPSAModel(load_scenario(preset, overrides(settings, regime)), seed=int(settings.seed))
