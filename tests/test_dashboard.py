@@ -4,8 +4,14 @@ Solara in process, then end to end in headless Chromium."""
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +19,7 @@ import pytest
 
 from model.targets import MORE_OF_SAME
 from viz import charts, words
+from viz.serve import server_command, server_env
 from viz.session import Session
 from viz.wiring import MECHANISMS, REGIMES, SLIDERS, STORIES, Settings, build_model
 
@@ -266,3 +273,219 @@ def test_nothing_on_the_presentation_page_shows_an_internal_name(page):
     text = " ".join(w.unsafe_innerHTML or "" for w in page.find(solara.widgets.HTML).widgets)
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), re.findall(r"\b[a-z]+_[a-z_]+\b", text)
     assert not re.search(r"\d{3}:\d+", text)
+
+
+# ------------------------------------------------------------------ end to end, headless Chromium
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PROJECTOR = {"width": 1024, "height": 768}
+need_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("LPSA_REQUIRE_BROWSER"),
+    reason="Debian's chromium is not installed (tasks.py test installs it)",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dashboard_url():
+    port = _free_port()
+    proc = subprocess.Popen(
+        server_command("127.0.0.1", port),
+        cwd=ROOT,
+        env=server_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError(
+                        "the dashboard server did not start; try: "
+                        f"{' '.join(server_command('127.0.0.1', port))}"
+                    ) from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Visitor:
+    """One browser context on the dashboard at a projector's size, recording what the console
+    and the network complain about."""
+
+    def __init__(self, browser, url: str) -> None:
+        from playwright.sync_api import expect
+
+        self.expect = expect
+        self.context = browser.new_context(viewport=PROJECTOR)
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on(
+            "console",
+            lambda m: (
+                self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+            ),
+        )
+        self.page.on("requestfailed", self._request_failed)
+        self.page.on(
+            "response",
+            lambda r: self.problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None,
+        )
+        self.page.goto(url, timeout=60_000)
+        self.expect(self.quarter).to_have_text("Quarter 0 of 40", timeout=60_000)
+
+    def _request_failed(self, request) -> None:
+        # Leaving a page (reload, close) aborts Solara's own goodbye to the server; nothing else
+        # may fail.
+        if "/_solara/api/close/" not in request.url:
+            self.problems.append(f"failed: {request.url} ({request.failure})")
+
+    @property
+    def quarter(self):
+        return self.page.get_by_test_id("quarter")
+
+    def button(self, name: str):
+        return self.page.get_by_role("button", name=name, exact=True)
+
+    def choose(self, label: str, option: str) -> None:
+        self.page.get_by_text(label, exact=True).locator("xpath=..").click()
+        self.page.get_by_role("option", name=option, exact=True).click()
+
+    def open_settings(self) -> None:
+        self.page.locator(".v-app-bar__nav-icon").first.click()
+        self.expect(self.page.get_by_text("Pause when the money stops")).to_be_visible()
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"))
+
+    def close(self) -> None:
+        self.context.close()
+        assert not self.problems, "\n".join(self.problems)
+
+
+@pytest.fixture
+def visit(browser, dashboard_url):
+    opened: list[Visitor] = []
+
+    def open_one() -> Visitor:
+        opened.append(Visitor(browser, dashboard_url))
+        return opened[-1]
+
+    yield open_one
+    for v in opened:
+        v.close()  # fails the test if the page logged an error or a request failed
+
+
+@pytest.mark.browser
+@need_chromium
+def test_two_browser_contexts_step_independently(visit):
+    first, second = visit(), visit()
+    first.button("Step").click()
+    first.expect(first.quarter).to_have_text("Quarter 1 of 40", timeout=20_000)
+    first.button("Step").click()
+    first.expect(first.quarter).to_have_text("Quarter 2 of 40", timeout=20_000)
+    second.expect(second.quarter).to_have_text("Quarter 0 of 40")
+    second.button("Step").click()
+    second.expect(second.quarter).to_have_text("Quarter 1 of 40", timeout=20_000)
+    first.expect(first.quarter).to_have_text("Quarter 2 of 40")
+    second.page.reload()
+    second.expect(second.quarter).to_have_text("Quarter 0 of 40", timeout=60_000)
+
+
+@pytest.mark.browser
+@need_chromium
+def test_every_story_runs_to_the_end_in_the_presentation_view(visit):
+    v = visit()
+    v.choose("Play speed, quarters", "as fast as it goes")
+    narration = v.page.get_by_test_id("narration")
+    for story in STORIES:
+        v.choose("Story", words.STORY_TITLES[story])
+        v.expect(v.quarter).to_have_text("Quarter 0 of 40", timeout=20_000)
+        v.expect(narration).to_have_text(words.NARRATION[story]["negotiation"])
+        v.button("Play").click()  # pauses by itself when the money stops
+        v.expect(narration).to_have_text(words.NARRATION[story]["end"], timeout=60_000)
+        v.expect(v.button("Play")).to_be_enabled(timeout=20_000)
+        v.button("Play").click()
+        v.expect(v.quarter).to_have_text("Quarter 40 of 40", timeout=60_000)
+        v.expect(narration).to_have_text(words.NARRATION[story]["finished"], timeout=20_000)
+        v.expect(v.page.get_by_text("Gain kept 3 years on")).to_be_visible()
+        v.shot(story)
+
+
+@pytest.mark.browser
+@need_chromium
+def test_two_regimes_run_side_by_side_and_a_run_can_be_pinned(visit):
+    v = visit()
+    v.choose("Story", words.STORY_TITLES["ppg_vs_reward"])
+    chart = v.page.get_by_test_id("performance-chart")
+    for _ in range(16):
+        v.button("Step").click()
+    v.expect(v.quarter).to_have_text("Quarter 16 of 40", timeout=30_000)
+    series = chart.get_attribute("data-series")
+    assert REGIMES["reward_heavy"] in series and "Business as usual" in series
+    assert v.page.get_by_test_id("monitor-met").locator("span").count() == 2
+    v.button("Pin").click()
+    v.button("Reset").click()
+    v.expect(v.quarter).to_have_text("Quarter 0 of 40", timeout=20_000)
+    v.button("Step").click()
+    v.expect(v.quarter).to_have_text("Quarter 1 of 40", timeout=20_000)
+    v.expect(chart).to_have_attribute("data-series", re.compile("Pinned"))
+    v.shot("compare")
+    v.button("Unpin").click()
+    v.expect(chart).not_to_have_attribute("data-series", re.compile("Pinned"), timeout=20_000)
+
+
+@pytest.mark.browser
+@need_chromium
+def test_the_councils_and_about_pages_speak_plain_words(visit):
+    v = visit()
+    for _ in range(20):
+        v.button("Step").click()
+    v.expect(v.quarter).to_have_text("Quarter 20 of 40", timeout=30_000)
+    v.button("Councils").click()
+    v.expect(v.page.get_by_test_id("council-grid")).to_be_attached(timeout=20_000)
+    v.shot("councils")
+    v.button("About").click()
+    v.expect(v.page.get_by_text("What is it?")).to_be_visible(timeout=20_000)
+    v.shot("about")
+    v.open_settings()
+    v.page.get_by_text("Advanced: mechanisms, seed, councils").click()
+    shown = v.page.locator("body").inner_text()
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", shown), re.findall(r"\b[a-z]+_[a-z_]+\b", shown)
+    for hidden in ("Render Interval", "Use Threads", "PAGE 0"):
+        assert hidden not in shown

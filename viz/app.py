@@ -47,7 +47,7 @@ NO_COMPARISON = "Nothing"
 CSS = """
 .v-application { font-size: 16px; }
 .lpsa-quarter { font-size: 22px; font-weight: 600; white-space: nowrap; }
-.lpsa-narration { font-size: 18px; line-height: 1.3; color: #111; }
+.lpsa-narration { font-size: 17px; line-height: 1.3; color: #111; }
 .lpsa-phase { font-size: 15px; text-transform: uppercase; letter-spacing: 0.06em; color: #555; }
 .lpsa-number { font-size: 34px; font-weight: 700; line-height: 1.1; }
 .lpsa-number-label { font-size: 15px; color: #333; max-width: 9em; }
@@ -163,7 +163,6 @@ def Presentation(session: Session, version: int) -> None:
 def Councils(session: Session, version: int) -> None:
     grid = solara.use_memo(CouncilGrid, [])
     areas = solara.use_memo(AttainmentChart, [])
-    Quarter(session, version)
     with solara.Row(style={"gap": "8px", "align-items": "flex-start", "flex-wrap": "wrap"}):
         with solara.Div(style={"flex": "1 1 480px", "min-width": "0"}):
             Chart(grid, session, version, "council-grid")
@@ -304,7 +303,6 @@ def Page() -> None:
         with solara.Sidebar():
             with solara.Card("Settings", margin=0):
                 Controls(session, settings, apply)
-                solara.Select(label="Play speed, quarters", values=list(SPEEDS), value=speed)
                 solara.Checkbox(label="Pause when the money stops", value=pause_when_money_stops)
         with solara.Row(style={"align-items": "center", "gap": "6px", "flex-wrap": "wrap"}):
             solara.ToggleButtonsSingle(value=page, values=list(PAGES), dense=True)
@@ -326,6 +324,12 @@ def Page() -> None:
                 solara.Button("Unpin", on_click=unpin, outlined=True)
         with solara.Row(style={"align-items": "center", "gap": "12px"}):
             StoryPicker(settings, apply)
+            solara.Select(
+                label="Play speed, quarters",
+                values=list(SPEEDS),
+                value=speed,
+                style={"max-width": "170px"},
+            )
             solara.HTML(
                 tag="div",
                 unsafe_innerHTML=html.escape(settings_line(settings)),

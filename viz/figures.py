@@ -30,6 +30,12 @@ APPROACH_LABELS = {
     "new_working": "new\nworking",
     "more_of_same": "more of\nthe same",
 }
+AREA_LABELS = {
+    "social_care": "social care",
+    "cost_effectiveness": "cost-effectiveness",
+    "culture_local": "culture, local",
+}
+"""Policy areas as the page shows them."""
 
 
 def svg(fig: Figure) -> bytes:
@@ -48,7 +54,7 @@ class PerformanceChart:
     """Performance against stretch, years from each agreement's start: each run, business as
     usual and a pinned run; the quarter the money and attention stop is marked."""
 
-    def __init__(self, session: Session, width: float = 7.6, height: float = 3.9) -> None:
+    def __init__(self, session: Session, width: float = 7.6, height: float = 3.7) -> None:
         sc = session.runs[0].params.scheme
         self.fig = Figure(figsize=(width, height))
         self.fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.15)
@@ -60,7 +66,7 @@ class PerformanceChart:
         ax.set_ylim(-0.1, 1.3)
         ax.axvspan(end, span, color="#f1f1f1", zorder=0)
         ax.axvline(end, color="black", lw=2, ls="--")
-        ax.text(end + 0.1, 1.22, "money and attention\nstop here", fontsize=FONT, va="top")
+        ax.text(end + 0.1, -0.07, "money and attention\nstop here", fontsize=FONT, va="bottom")
         ax.axhline(1.0, color="grey", ls=":", lw=1)
         ax.set_xlabel("years from the agreement's start", fontsize=FONT)
         ax.set_ylabel("share of the target reached", fontsize=FONT)
@@ -96,7 +102,7 @@ class PerformanceChart:
 class RetainedChart:
     """Of the gain made by the end, the share still there now, by approach (one bar per run)."""
 
-    def __init__(self, width: float = 4.6, height: float = 3.9) -> None:
+    def __init__(self, width: float = 4.6, height: float = 3.7) -> None:
         self.fig = Figure(figsize=(width, height))
         self.fig.subplots_adjust(left=0.16, right=0.98, top=0.88, bottom=0.2)
         self.ax = self.fig.add_subplot()
@@ -127,9 +133,9 @@ class CouncilGrid:
     """Every council as a square, coloured by where it is now; kept and fell-back stay visible
     after the run ends."""
 
-    def __init__(self, width: float = 7.6, height: float = 4.6) -> None:
+    def __init__(self, width: float = 6.4, height: float = 4.4) -> None:
         self.fig = Figure(figsize=(width, height))
-        self.fig.subplots_adjust(left=0.01, right=0.62, top=0.9, bottom=0.02)
+        self.fig.subplots_adjust(left=0.01, right=0.5, top=0.9, bottom=0.02)
         self.ax = self.fig.add_subplot()
         self.cmap = ListedColormap(charts.STATUS_COLOURS)
 
@@ -162,9 +168,9 @@ class AttainmentChart:
 
     COLOURS = {"met": "#2a9d8f", "partly": "#e9c46a", "missed": "#e76f51"}
 
-    def __init__(self, width: float = 7.6, height: float = 4.6) -> None:
+    def __init__(self, width: float = 6.4, height: float = 4.4) -> None:
         self.fig = Figure(figsize=(width, height))
-        self.fig.subplots_adjust(left=0.3, right=0.98, top=0.84, bottom=0.12)
+        self.fig.subplots_adjust(left=0.3, right=0.97, top=0.8, bottom=0.08)
         self.ax = self.fig.add_subplot()
 
     def draw(self, session: Session) -> bytes:
@@ -173,14 +179,20 @@ class AttainmentChart:
         _style(ax)
         shares, label = charts.attainment_by_area(session.runs[0])
         left = np.zeros(len(shares))
-        names = [str(a).replace("_", " ") for a in shares.index]
+        names = [AREA_LABELS.get(str(a), str(a).replace("_", " ")) for a in shares.index]
         for outcome, colour in self.COLOURS.items():
             if outcome in shares:
                 ax.barh(names, shares[outcome], left=left, color=colour, label=outcome)
                 left += shares[outcome].to_numpy()
         ax.set_xlim(0, 1)
-        ax.tick_params(axis="y", labelsize=FONT - 2)
-        ax.set_title(f"Targets by area: {label}", fontsize=FONT + 1, loc="left")
+        ax.tick_params(axis="y", labelsize=FONT - 1)
+        self.fig.suptitle(f"Targets by area: {label}", fontsize=FONT + 1, x=0.02, ha="left")
         if len(shares):
-            ax.legend(fontsize=FONT - 2, ncol=3, loc="lower left", bbox_to_anchor=(0, 1.0))
+            ax.legend(
+                fontsize=FONT - 1,
+                ncol=3,
+                loc="lower left",
+                bbox_to_anchor=(-0.02, 1.0),
+                frameon=False,
+            )
         return svg(self.fig)

@@ -20,7 +20,7 @@ from model.counterfactual import twin_scenario
 from model.lifecycle import FOLLOW_UP, IMPLEMENTATION, NEGOTIATION, PHASES
 from model.single_run import run_outcomes
 from viz import charts
-from viz.wiring import REGIMES, SLIDERS, Settings, build_model
+from viz.wiring import REGIMES, Settings, build_model, rules_ppg_share
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,9 @@ class Session:
         self.labels = ["With the agreement"]
         if self.settings.compare is not None:
             self.runs.append(build_model(self.settings, self.settings.compare))
+            share = self.settings.slider("ppg_share")
             self.labels = [
-                "Your settings: " + SLIDERS["ppg_share"].show(self.settings.slider("ppg_share")),
+                f"Yours: {rules_ppg_share() if share is None else share:.0%} up front",
                 REGIMES[self.settings.compare],
             ]
         self.twin = LPSAModel(twin_scenario(first.params), seed=int(self.settings.seed))

@@ -32,7 +32,7 @@ class Slider:
 
     def show(self, value: float | None) -> str:
         if value is None:
-            return f"as the scheme's rules set it ({rules_ppg_share():.0%} in all)"
+            return f"{rules_ppg_share():.0%}, the scheme's own split"
         return f"{value:.0%}" if self.percent else f"{value:g}"
 
 
