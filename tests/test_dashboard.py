@@ -489,3 +489,18 @@ def test_the_councils_and_about_pages_speak_plain_words(visit):
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", shown), re.findall(r"\b[a-z]+_[a-z_]+\b", shown)
     for hidden in ("Render Interval", "Use Threads", "PAGE 0"):
         assert hidden not in shown
+
+
+def test_the_trainers_guide_names_only_what_the_page_shows():
+    guide = (ROOT / "docs" / "dashboard.md").read_text()
+    switches = {label for label, _ in words.MECHANISM_LABELS.values()}
+    shown = set(words.STORY_TITLES.values()) | set(REGIMES.values()) | {
+        "Step", "Play", "Pause", "Reset", "Pin", "Unpin", "Story", "Play speed", "Free play",
+        "Top row", "Second row", "Presentation page", "Councils page", "About page",
+        "Settings panel", "How far councils got, and what stayed", "Gain still there, by approach",
+        "Targets met", "Gain kept", "Above business as usual", "Speed",
+    }  # fmt: skip
+    bold = set(re.findall(r"\*\*(.+?)\*\*", guide))
+    assert bold and not bold - shown, f"the guide names what the page does not show: {bold - shown}"
+    (tried,) = re.findall(r'under \*Advanced\* \(for example "(.+?)" or "(.+?)"\)', guide, re.S)
+    assert {" ".join(t.split()) for t in tried} <= switches, tried

@@ -57,13 +57,14 @@ class PerformanceChart:
     def __init__(self, session: Session, width: float = 7.6, height: float = 3.7) -> None:
         sc = session.runs[0].params.scheme
         self.fig = Figure(figsize=(width, height))
-        self.fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.15)
+        self.fig.subplots_adjust(left=0.12, right=0.98, top=0.9, bottom=0.15)
         ax = self.ax = self.fig.add_subplot()
         _style(ax)
         end = sc.implementation_quarters / QUARTERS_PER_YEAR
         span = (sc.implementation_quarters + sc.follow_up_quarters) / QUARTERS_PER_YEAR
         ax.set_xlim(0, span)
-        ax.set_ylim(-0.1, 1.3)
+        ax.set_ylim(-0.1, 1.5)
+        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "25%", "50%", "75%", "100%"])
         ax.axvspan(end, span, color="#f1f1f1", zorder=0)
         ax.axvline(end, color="black", lw=2, ls="--")
         ax.text(end + 0.1, -0.07, "money and attention\nstop here", fontsize=FONT, va="bottom")
@@ -94,7 +95,16 @@ class PerformanceChart:
         shown = [
             ln for ln in (*self.lines, self.bau, self.pin) if not ln.get_label().startswith("_")
         ]
-        self.ax.legend(handles=shown, fontsize=FONT - 1, loc="upper right", frameon=False)
+        self.ax.legend(
+            handles=shown,
+            fontsize=FONT - 1,
+            loc="upper right",
+            ncol=2,
+            frameon=False,
+            borderaxespad=0.1,
+            columnspacing=1.0,
+            handlelength=1.5,
+        )
         self.series = [ln.get_label() for ln in shown]
         return svg(self.fig)
 
@@ -133,9 +143,9 @@ class CouncilGrid:
     """Every council as a square, coloured by where it is now; kept and fell-back stay visible
     after the run ends."""
 
-    def __init__(self, width: float = 6.4, height: float = 4.4) -> None:
+    def __init__(self, width: float = 7.2, height: float = 4.4) -> None:
         self.fig = Figure(figsize=(width, height))
-        self.fig.subplots_adjust(left=0.01, right=0.5, top=0.9, bottom=0.02)
+        self.fig.subplots_adjust(left=0.01, right=0.44, top=0.9, bottom=0.02)
         self.ax = self.fig.add_subplot()
         self.cmap = ListedColormap(charts.STATUS_COLOURS)
 

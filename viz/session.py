@@ -104,7 +104,7 @@ class Session:
         """Keep the first run's performance line, to overlay on the runs that follow."""
         t = charts.trajectory(self.runs[0])
         self.pinned = Trace(
-            f"Pinned: {self.labels[0].lower()}, quarter {self.quarter}",
+            f"Pinned run (to quarter {self.quarter})",
             t["quarter_from_start"].to_numpy() / 4,
             t["reported"].to_numpy(),
         )
