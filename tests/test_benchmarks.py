@@ -49,3 +49,9 @@ def test_throughput_benchmark_prints_every_figure_against_its_target():
     for figure in ("run / kernel", "sweep, 2 workers", "memory growth", "10,000 councils"):
         assert figure in out
     assert "at least 400" in out and "at most 2x" in out
+
+
+@pytest.mark.slow
+def test_dashboard_benchmark_prints_step_and_play_times_against_their_targets():
+    out = bench("bench_dashboard.py", "--quarters", "2")
+    assert "Step median" in out and "Play quarter" in out and "Step <= 200 ms" in out
