@@ -504,3 +504,47 @@ def test_the_trainers_guide_names_only_what_the_page_shows():
     assert bold and not bold - shown, f"the guide names what the page does not show: {bold - shown}"
     (tried,) = re.findall(r'under \*Advanced\* \(for example "(.+?)" or "(.+?)"\)', guide, re.S)
     assert {" ".join(t.split()) for t in tried} <= switches, tried
+
+
+SMALLEST_TEXT_PX = """() => {
+  // Smallest rendered text on the page, in CSS pixels: HTML text by its computed size and any
+  // scaling transform; chart text by its SVG font size times the chart's displayed scale.
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || !el || !el.offsetParent) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.bottom < 0 || r.top > innerHeight) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    const m = new DOMMatrixReadOnly(getComputedStyle(el).transform === 'none' ? undefined
+                                    : getComputedStyle(el).transform);
+    out.push([size * Math.hypot(m.a, m.b), walker.currentNode.textContent.trim().slice(0, 30)]);
+  }
+  for (const img of document.querySelectorAll('.lpsa-chart img')) {
+    const svg = atob(img.src.split(',')[1] || '');
+    const box = /viewBox="[\\d.]+ [\\d.]+ ([\\d.]+)/.exec(svg);
+    const sizes = [...svg.matchAll(/font-size: ?([\\d.]+)px/g)].map(x => parseFloat(x[1]));
+    if (box && sizes.length)
+      out.push([Math.min(...sizes) * img.clientWidth / parseFloat(box[1]), 'chart text']);
+  }
+  out.sort((a, b) => a[0] - b[0]);
+  return out.slice(0, 5);
+}"""
+
+
+@pytest.mark.browser
+@need_chromium
+def test_text_is_legible_from_the_back_of_a_room(visit):
+    v = visit()
+    v.choose("Story", words.STORY_TITLES["ppg_vs_reward"])
+    for _ in range(20):
+        v.button("Step").click()
+    v.expect(v.quarter).to_have_text("Quarter 20 of 40", timeout=30_000)
+    smallest = v.page.evaluate(SMALLEST_TEXT_PX)
+    assert smallest[0][0] >= 14, smallest
+    v.button("Councils").click()
+    v.expect(v.page.get_by_test_id("council-grid")).to_be_attached(timeout=20_000)
+    v.page.wait_for_timeout(500)
+    smallest = v.page.evaluate(SMALLEST_TEXT_PX)
+    assert smallest[0][0] >= 14, smallest

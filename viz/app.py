@@ -57,6 +57,10 @@ CSS = """
 .lpsa-about td, .lpsa-about th { border: 1px solid #ccc; padding: 4px 8px; }
 .lpsa-settings { font-size: 15px; color: #333; }
 .v-input__slot label, .v-label { font-size: 15px !important; }
+.v-text-field .v-label--active {
+  font-size: 14px !important; transform: translateY(-22px) scale(1) !important;
+}
+.v-text-field { padding-top: 16px; }
 """
 
 

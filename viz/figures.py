@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -39,8 +40,11 @@ AREA_LABELS = {
 
 
 def svg(fig: Figure) -> bytes:
+    """The figure as SVG with its text as text (not glyph outlines): a third smaller and faster to
+    draw, and its font sizes can be read back (the browser test checks them at 1024 x 768)."""
     out = io.BytesIO()
-    fig.savefig(out, format="svg")
+    with rc_context({"svg.fonttype": "none"}):
+        fig.savefig(out, format="svg")
     return out.getvalue()
 
 
