@@ -8,7 +8,7 @@ is what a room waits for), then times, for the default story and for two regimes
 
 - **Step**: from the click to the page re-rendered with its charts redrawn (model step, business
   as usual, narration, big numbers and both presentation charts as SVG);
-- **Play quarter**: the quarters Play gets through at 'as fast as it goes', as seconds per quarter;
+- **Play** at 4 quarters a second: the server's CPU time per quarter, and the rate achieved;
 - the Councils page's Step, for comparison.
 
 Targets (issue 13): a Step within 200 ms of server time; Play at 4 quarters a second keeps up, so a
@@ -30,10 +30,11 @@ import solara  # noqa: E402
 import solara.widgets  # noqa: E402
 
 from viz import words  # noqa: E402
-from viz.app import SPEEDS, Page  # noqa: E402
+from viz.app import Page  # noqa: E402
 
 STEP_TARGET_MS = 200.0
 PLAY_TARGET_MS = 1000.0 / 4
+PLAY_RATE_TARGET = 3.8  # quarters a second at the 4-a-second setting (5 % timer slack)
 
 
 def render():
@@ -67,35 +68,36 @@ def time_steps(rc, quarters: int) -> list[float]:
     return out
 
 
-def time_play(rc) -> tuple[float, int]:
-    """Milliseconds per quarter that Play gets through with no wait between quarters."""
-    choose(rc, "Play speed, quarters", "as fast as it goes")
+def time_play(rc, quarters: int) -> tuple[float, float]:
+    """Play at 4 quarters a second for ``quarters`` quarters: the rate achieved (quarters a
+    second) and the server's CPU time per quarter (this process does nothing else meanwhile)."""
+    choose(rc, "Play speed, quarters", "4 a second")
     rc.find(v.Checkbox, label="Pause when the money stops").widget.v_model = False
     button(rc, "Reset").click()
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     button(rc, "Play").click()
-    deadline = started + 120
-    last = quarter(rc).split(" of ")[1]
-    while quarter(rc) != f"Quarter {last} of {last}" or button(rc, "Pause").disabled is False:
-        if time.perf_counter() > deadline:
-            raise SystemExit("Play did not finish within 120 s")
-        time.sleep(0.005)
-    elapsed = (time.perf_counter() - started) * 1000
-    return elapsed / int(last), int(last)
+    target = f"Quarter {quarters} of "
+    while not quarter(rc).startswith(target):
+        if time.perf_counter() - wall > 5 * quarters:
+            raise SystemExit(f"Play did not reach quarter {quarters} in {5 * quarters} s")
+        time.sleep(0.1)  # polling costs CPU too: rarely
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    button(rc, "Pause").click()
+    return quarters / wall, cpu * 1000 / quarters
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quarters", type=int, default=40, help="Step clicks timed per case")
+    ap.add_argument("--play-quarters", type=int, default=40, help="quarters played per case")
     args = ap.parse_args(argv)
-    assert "as fast as it goes" in SPEEDS
     rows = []
     for story in ("free_play", "ppg_vs_reward"):
         rc = render()
         choose(rc, "Story", words.STORY_TITLES[story])
         steps = time_steps(rc, args.quarters)
-        play_ms, _ = time_play(rc)
-        rows.append((words.STORY_TITLES[story], steps, play_ms))
+        rate, play_ms = time_play(rc, args.play_quarters)
+        rows.append((words.STORY_TITLES[story], steps, rate, play_ms))
         rc.close()
     rc = render()
     rc.find(v.BtnToggle).widget.v_model = 1  # the Councils page
@@ -103,19 +105,24 @@ def main(argv: list[str] | None = None) -> int:
     rc.close()
 
     print(f"dashboard server time, in process ({args.quarters} Step clicks per case)")
-    print(f"{'case':<45} {'Step median':>12} {'Step max':>9} {'Play quarter':>13}")
-    for name, steps, play in rows:
-        print(
-            f"{name:<45} {statistics.median(steps):>9.0f} ms {max(steps):>6.0f} ms {play:>10.0f} ms"
-        )
     print(
-        f"{'Councils page':<45} {statistics.median(councils):>9.0f} ms "
-        f"{max(councils):>6.0f} ms {'':>13}"
+        f"{'case':<38} {'Step median':>12} {'Step max':>9} {'Play quarter':>13} {'Play rate':>10}"
     )
-    print(f"targets: Step <= {STEP_TARGET_MS:.0f} ms, Play quarter <= {PLAY_TARGET_MS:.0f} ms")
-    worst_step = max(statistics.median(s) for _, s, _ in rows)
+    for name, steps, rate, play in rows:
+        print(
+            f"{name:<38} {statistics.median(steps):>9.0f} ms {max(steps):>6.0f} ms "
+            f"{play:>10.0f} ms {rate:>6.2f} q/s"
+        )
+    print(f"{'Councils page':<38} {statistics.median(councils):>9.0f} ms {max(councils):>6.0f} ms")
+    print(
+        f"targets: Step <= {STEP_TARGET_MS:.0f} ms; Play at 4 a second keeps up: a quarter's "
+        f"server time <= {PLAY_TARGET_MS:.0f} ms and the rate >= {PLAY_RATE_TARGET}"
+    )
+    worst_step = max(statistics.median(s) for _, s, *_ in rows)
     worst_play = max(p for *_, p in rows)
+    slowest = min(r for _, _, r, _ in rows)
     ok = worst_step <= STEP_TARGET_MS and worst_play <= PLAY_TARGET_MS
+    ok = ok and slowest >= PLAY_RATE_TARGET
     print("meets the targets" if ok else "MISSES a target")
     return 0
 
