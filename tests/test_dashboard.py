@@ -548,3 +548,22 @@ def test_text_is_legible_from_the_back_of_a_room(visit):
     v.page.wait_for_timeout(500)
     smallest = v.page.evaluate(SMALLEST_TEXT_PX)
     assert smallest[0][0] >= 14, smallest
+
+
+def test_every_registered_outcome_is_tabled_for_each_run_once_it_ends():
+    from model.outcomes import REGISTRY
+
+    s = run_to_end(Session(Settings.for_story("ppg_vs_reward", **SMALL)))
+    table = charts.outcome_table(s.outcomes(), s.labels)
+    assert list(table.columns) == ["outcome", *s.labels]
+    assert set(table["outcome"]) == {o.label for o in REGISTRY.values()}
+
+
+def test_the_councils_page_tables_every_outcome_when_the_run_ends(page):
+    import ipyvuetify as v
+
+    page.find(v.BtnToggle).widget.v_model = 2  # About: no charts to draw while stepping
+    while by_testid(page, "quarter").unsafe_innerHTML != "Quarter 40 of 40":
+        click(page, "Step")
+    page.find(v.BtnToggle).widget.v_model = 1  # Councils
+    assert "Every outcome of this run" in by_testid(page, "outcomes").unsafe_innerHTML

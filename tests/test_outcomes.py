@@ -64,11 +64,12 @@ def test_an_outcome_added_by_one_registry_entry_appears_in_summaries_sweeps_repo
         manifest = json.loads((out / "manifest.json").read_text())
         write_report(out, runs, manifest, None)
         assert "mean potential of targets" in (out / "report.md").read_text()
-        # dashboard monitors
-        from viz.charts import outcome_monitors
+        # the dashboard's table of outcomes
+        from viz.charts import outcome_table
 
         model = LPSAModel(load_scenario("lpsa1_baseline", SMALL), seed=1).run()
-        assert "mean potential of targets" in set(outcome_monitors(model)["outcome"])
+        table = outcome_table([model.summary()], ["this run"])
+        assert "mean potential of targets" in set(table["outcome"])
     assert "mean_potential" not in REGISTRY
     assert "mean_potential" not in run_model(
         "lpsa1_baseline", seed=1, **{"scheme.n_authorities": 12}

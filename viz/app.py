@@ -33,7 +33,7 @@ from dataclasses import replace
 import solara
 import solara.lab
 
-from viz import words
+from viz import charts, words
 from viz.figures import RUN_COLOURS, AttainmentChart, CouncilGrid, PerformanceChart, RetainedChart
 from viz.session import Session
 from viz.wiring import MECHANISMS, REGIMES, SLIDERS, STORIES, Settings, rules_ppg_share
@@ -172,6 +172,15 @@ def Councils(session: Session, version: int) -> None:
             Chart(grid, session, version, "council-grid")
         with solara.Div(style={"flex": "1 1 480px", "min-width": "0"}):
             Chart(areas, session, version, "attainment-chart")
+    if session.finished:
+        table = charts.outcome_table(session.outcomes(), session.labels)
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML="<h3>Every outcome of this run</h3>"
+            + table.to_html(index=False, border=0, classes="lpsa-outcomes"),
+            classes=["lpsa-about"],
+            attributes={"data-testid": "outcomes"},
+        )
 
 
 @solara.component

@@ -163,22 +163,16 @@ def met_share(m: LPSAModel) -> float:
     return float((cls == OUTCOMES.index("met")).mean())
 
 
-def outcome_monitors(m: LPSAModel) -> pd.DataFrame:
-    """Every registered outcome (``model/outcomes.py``) as people read it: label, value, unit.
-
-    Outcomes describe a whole run, so values show once the run has ended ('-' before).
-    """
+def outcome_table(values: list[dict[str, float]], runs: list[str]) -> pd.DataFrame:
+    """Every registered outcome (``model/outcomes.py``) as people read it, one column per run:
+    ``values[i]`` holds run ``i``'s outcomes (``Session.outcomes``). A newly registered outcome
+    appears here without touching the dashboard."""
     from model.outcomes import REGISTRY
 
-    values = m.summary() if not m.running else {}
-    return pd.DataFrame(
-        [
-            {
-                "outcome": o.label,
-                "value": o.format(values.get(o.name, float("nan"))),
-                "direction": o.direction,
-            }
-            for o in REGISTRY.values()
-            if o.name in values or (m.running and not o.needs_twins)
-        ]
-    )
+    rows = []
+    for o in REGISTRY.values():
+        if any(o.name in v for v in values):
+            row = {"outcome": o.label}
+            row |= {run: o.format(v.get(o.name, float("nan"))) for run, v in zip(runs, values)}
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["outcome", *runs])

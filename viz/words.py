@@ -190,13 +190,6 @@ def missing_mechanism_labels() -> list[str]:
     return [name for name in Mechanisms.model_fields if name not in MECHANISM_LABELS]
 
 
-def mechanism_label(name: str) -> tuple[str, str]:
-    """The label and off-sentence of a switch; a readable stand-in if one was never written."""
-    if name in MECHANISM_LABELS:
-        return MECHANISM_LABELS[name]
-    return name.replace("_", " ").capitalize(), "Switching it off removes this effect."
-
-
 # ---------------------------------------------------------------------------------- glossary
 
 GLOSSARY: dict[str, str] = {
@@ -276,15 +269,6 @@ GLOSSARY: dict[str, str] = {
 
 # ---------------------------------------------------------------------------------- phases
 
-PHASE_NAMES: dict[str, str] = {
-    "negotiation": "Negotiating",
-    "implementation": "Working on targets",
-    "follow_up": "After the end",
-    "not_signed": "Did not sign",
-    "finished": "Finished",
-}
-"""The model's phase of a council -> plain words."""
-
 NARRATION_PHASES: tuple[str, ...] = (
     "negotiation",
     "implementation",
@@ -305,15 +289,6 @@ STORY_PHASES: dict[str, str] = {
 
 
 # ---------------------------------------------------------------------------------- stories
-
-STORY_KEYS: tuple[str, ...] = (
-    "free_play",
-    "ppg_vs_reward",
-    "more_of_the_same",
-    "champion_leaves",
-    "priorities_shift",
-    "systemic_change",
-)
 
 STORY_TITLES: dict[str, str] = {
     "free_play": "Free play: all 150 councils",
@@ -693,11 +668,8 @@ __all__ = [
     "MECHANISM_LABELS",
     "NARRATION",
     "NARRATION_PHASES",
-    "PHASE_NAMES",
-    "STORY_KEYS",
     "STORY_TITLES",
     "STORY_WATCH",
     "about_html",
-    "mechanism_label",
     "missing_mechanism_labels",
 ]
