@@ -83,6 +83,11 @@ def settings_line(settings: Settings) -> str:
 
 @solara.component
 def Quarter(session: Session, version: int) -> None:
+    """The quarter, for people and for tests (``data-testid="quarter"``).
+
+    Every component that shows the session also takes ``version``, which the page bumps on each
+    step and change of settings: the session is one mutable object, so without it Solara would see
+    unchanged arguments and keep the old rendering."""
     solara.HTML(
         tag="div",
         unsafe_innerHTML=f"Quarter {session.quarter} of {session.n_quarters}",

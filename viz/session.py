@@ -18,6 +18,7 @@ import pandas as pd
 from model import LPSAModel
 from model.counterfactual import twin_scenario
 from model.lifecycle import FOLLOW_UP, IMPLEMENTATION, NEGOTIATION, PHASES
+from model.scenario import QUARTERS_PER_YEAR
 from model.single_run import run_outcomes
 from viz import charts
 from viz.wiring import REGIMES, Settings, build_model, rules_ppg_share
@@ -105,7 +106,7 @@ class Session:
         t = charts.trajectory(self.runs[0])
         self.pinned = Trace(
             f"Pinned run (to quarter {self.quarter})",
-            t["quarter_from_start"].to_numpy() / 4,
+            t["quarter_from_start"].to_numpy() / QUARTERS_PER_YEAR,
             t["reported"].to_numpy(),
         )
 
