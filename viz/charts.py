@@ -34,6 +34,16 @@ KEPT = 0.8
 were at the end, or more (a display threshold, not a model parameter)."""
 
 
+def after_the_end(m: LPSAModel) -> np.ndarray:
+    """(A,) councils that signed and whose agreement has ended (follow-up or finished)."""
+    return m.councils.signed & np.isin(m.phase_codes(), (FOLLOW_UP, FINISHED))
+
+
+def assessed(m: LPSAModel) -> np.ndarray:
+    """(A,) councils that signed and whose agreement has been assessed by now."""
+    return m.councils.signed & (m.councils.end - 1 < m.quarter)
+
+
 def trajectory(m: LPSAModel, councils: np.ndarray | None = None) -> pd.DataFrame:
     """Mean reported and true performance by quarter from each agreement's start, over signed
     councils so far (or over the boolean mask ``councils``: a twin is read for its factual run's
@@ -66,9 +76,9 @@ def attainment_by_area(m: LPSAModel) -> tuple[pd.DataFrame, str]:
     """Met / partly / missed shares by area for assessed councils, or 'on course' shares before any
     assessment."""
     a, tg, sc = m.councils, m.targets, m.params
-    assessed = a.signed & (a.end - 1 < m.quarter)
-    if assessed.any():
-        rows, values, label = assessed, tg.end.measured, "assessed agreements"
+    done = assessed(m)
+    if done.any():
+        rows, values, label = done, tg.end.measured, "assessed agreements"
     else:
         # before any assessment: current figures against where a council on course would be by now
         rows = a.signed & (m.phase_codes() == IMPLEMENTATION)
@@ -109,7 +119,7 @@ def council_status(m: LPSAModel) -> np.ndarray:
     status[impl & (perf >= expected)] = STATUS.index("on course")
     status[impl & (perf < expected) & (perf >= floor * expected)] = STATUS.index("partly there")
     status[impl & (perf < floor * expected)] = STATUS.index("behind")
-    after = a.signed & ((phase == FOLLOW_UP) | (phase == FINISHED))
+    after = after_the_end(m)
     status[after & (perf >= KEPT * end)] = STATUS.index("after the end: kept")
     status[after & (perf < KEPT * end)] = STATUS.index("after the end: fell back")
     return status
@@ -118,8 +128,8 @@ def council_status(m: LPSAModel) -> np.ndarray:
 def retained_now(m: LPSAModel) -> pd.Series:
     """For councils past their end: share of the end-of-agreement gain still there now, by approach
     kind."""
-    a, tg = m.councils, m.targets
-    after = a.signed & np.isin(m.phase_codes(), (FOLLOW_UP, FINISHED))
+    tg = m.targets
+    after = after_the_end(m)
     if not after.any():
         return pd.Series(dtype=float)
     frame = pd.DataFrame(
@@ -143,7 +153,7 @@ def retained_overall(m: LPSAModel) -> float:
     """Of the gain councils past their end had made by then, the share still there now (NaN before
     any agreement has ended or when none gained)."""
     tg = m.targets
-    after = m.councils.signed & np.isin(m.phase_codes(), (FOLLOW_UP, FINISHED))
+    after = after_the_end(m)
     end = tg.end.measured[after]
     gained = end > 0
     if not gained.any():
@@ -153,12 +163,11 @@ def retained_overall(m: LPSAModel) -> float:
 
 def met_share(m: LPSAModel) -> float:
     """Share of the targets assessed so far that met their stretch (NaN before any assessment)."""
-    a, sc = m.councils, m.params
-    assessed = a.signed & (a.end - 1 < m.quarter)
-    if not assessed.any():
+    done, sc = assessed(m), m.params
+    if not done.any():
         return float("nan")
     cls = classify_attainment(
-        m.targets.end.measured[assessed], sc.funding.payout_floor, sc.funding.payout_cap
+        m.targets.end.measured[done], sc.funding.payout_floor, sc.funding.payout_cap
     )
     return float((cls == OUTCOMES.index("met")).mean())
 

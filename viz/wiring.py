@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from model import LPSAModel, load_scenario
-from model.scenario import Mechanisms, Scenario, deep_merge
+from model.scenario import Mechanisms, Scenario, deep_merge, parameter_overrides
 
 
 @dataclass(frozen=True)
@@ -110,13 +110,6 @@ def _get(tree: Any, path: str) -> Any:
     return tree
 
 
-def _set(tree: dict[str, Any], path: str, value: Any) -> None:
-    *parents, leaf = path.split(".")
-    for key in parents:
-        tree = tree.setdefault(key, {})
-    tree[leaf] = value
-
-
 @cache
 def preset_scenario(name: str) -> Scenario:
     """A shipped scenario, parsed once per process."""
@@ -184,15 +177,12 @@ class Settings:
 
 def overrides(settings: Settings, regime: str | None = None) -> dict[str, Any]:
     """Scenario overrides for ``settings``; with ``regime``, the money split is that regime's."""
-    out = deep_merge({}, STORIES[settings.story].overrides)
-    for name, s in SLIDERS.items():
-        _set(out, s.path, settings.slider(name))
+    paths: dict[str, Any] = {s.path: settings.slider(name) for name, s in SLIDERS.items()}
     if regime is not None:
-        _set(out, "funding.ppg_share", preset_scenario(regime).funding.ppg_share)
-    for name in sorted(settings.mechanisms_off):
-        _set(out, f"mechanisms.{name}", False)
-    _set(out, "scheme.n_authorities", int(settings.n_authorities))
-    return out
+        paths["funding.ppg_share"] = preset_scenario(regime).funding.ppg_share
+    paths |= {f"mechanisms.{name}": False for name in sorted(settings.mechanisms_off)}
+    paths["scheme.n_authorities"] = int(settings.n_authorities)
+    return deep_merge(STORIES[settings.story].overrides, parameter_overrides(paths))
 
 
 def build_model(settings: Settings, regime: str | None = None) -> LPSAModel:
