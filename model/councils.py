@@ -435,13 +435,19 @@ class Councils:
         not the highest local priorities get less (000:385). Reads ``sustainability.continuation_*,
         national_priority_discount``.
         """
+        self.model.targets.state.continuation[idx] = self.continuation_at_end(idx)
+
+    def continuation_at_end(self, idx: np.ndarray) -> np.ndarray:
+        """(len(idx), T) the continuation funding ``decide_continuation`` sets: it reads only what
+        is fixed at signing, so the compiled run (``compiled.py``) takes it for every council at
+        once."""
         tg, s = self.model.targets, self.model.params.sustainability
         base = (
             s.continuation_cash_strapped
             + (s.continuation_affluent - s.continuation_cash_strapped) * self.climate[idx]
         )
         discount = np.where(tg.traits.local_priority[idx], 1.0, 1.0 - s.national_priority_discount)
-        tg.state.continuation[idx] = base[:, None] * discount
+        return base[:, None] * discount
 
     def decide_reward_use(self, idx: np.ndarray) -> None:
         """Decide what share of the reward goes back into the target areas (most goes elsewhere,

@@ -303,8 +303,16 @@ class LPSAModel(mesa.Model):
         if self.quarter >= self.n_quarters:
             self.running = False
 
-    def run(self) -> LPSAModel:
-        """Run to the end of the last council's follow-up; returns self for chaining."""
+    def run(self, compiled: bool = True) -> LPSAModel:
+        """Run to the end of the last council's follow-up; returns self for chaining.
+
+        By default the remaining quarters run in one compiled call (``compiled.py``), bit for bit
+        what ``step`` gives; ``compiled=False`` steps through the agents' numpy methods instead.
+        """
+        if compiled and self.running and self.quarter < self.n_quarters:
+            from . import compiled as fused  # numba loads only for a run that needs it
+
+            fused.run(self)
         while self.running:
             self.step()
         return self
