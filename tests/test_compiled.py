@@ -23,25 +23,45 @@ SWITCHES = [name for name, f in Mechanisms.model_fields.items() if f.annotation 
 def differences(a: LPSAModel, b: LPSAModel) -> list[str]:
     """Names of every array or stream on which two finished runs differ."""
     groups = {
-        "model": (a, b, ["history", "true_history", "ppg_paid", "reward_paid", "effort_mean",
-                         "trust_mean", "quarter", "running"]),
-        **{g: (getattr(a.targets, g), getattr(b.targets, g), None)
-           for g in ("traits", "plan", "state", "end")},
-        **{g: (getattr(a, g), getattr(b, g), None)
-           for g in ("councils", "inspection", "partners", "departments")},
+        "model": (
+            a,
+            b,
+            [
+                "history",
+                "true_history",
+                "ppg_paid",
+                "reward_paid",
+                "effort_mean",
+                "trust_mean",
+                "quarter",
+                "running",
+            ],
+        ),
+        **{
+            g: (getattr(a.targets, g), getattr(b.targets, g), None)
+            for g in ("traits", "plan", "state", "end")
+        },
+        **{
+            g: (getattr(a, g), getattr(b, g), None)
+            for g in ("councils", "inspection", "partners", "departments")
+        },
     }
     bad = []
     for group, (x, y, names) in groups.items():
         for name in names or [k for k in vars(x) if k != "model"]:
             u, v = getattr(x, name), getattr(y, name)
             same = (
-                u == v if isinstance(u, dict)
+                u == v
+                if isinstance(u, dict)
                 else np.array_equal(np.asarray(u), np.asarray(v), equal_nan=True)
             )
             if not same:
                 bad.append(f"{group}.{name}")
-    bad += [f"stream {k}" for k in a.streams
-            if a.streams[k].bit_generator.state != b.streams[k].bit_generator.state]
+    bad += [
+        f"stream {k}"
+        for k in a.streams
+        if a.streams[k].bit_generator.state != b.streams[k].bit_generator.state
+    ]
     return bad
 
 
@@ -60,10 +80,22 @@ def random_point(rng: np.random.Generator, sc: Scenario) -> Scenario:
         for name, field in type(value).model_fields.items():
             if field.annotation is not float:
                 continue
-            lo = next((m.ge if hasattr(m, "ge") else m.gt for m in field.metadata
-                       if isinstance(m, annotated_types.Ge | annotated_types.Gt)), None)
-            hi = next((m.le if hasattr(m, "le") else m.lt for m in field.metadata
-                       if isinstance(m, annotated_types.Le | annotated_types.Lt)), None)
+            lo = next(
+                (
+                    m.ge if hasattr(m, "ge") else m.gt
+                    for m in field.metadata
+                    if isinstance(m, annotated_types.Ge | annotated_types.Gt)
+                ),
+                None,
+            )
+            hi = next(
+                (
+                    m.le if hasattr(m, "le") else m.lt
+                    for m in field.metadata
+                    if isinstance(m, annotated_types.Le | annotated_types.Lt)
+                ),
+                None,
+            )
             if lo is None or hi is None:
                 continue
             old = data[section][name]

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 
 from experiments.runner import Design, Outcomes, Point, run_table
-from model import load_scenario, replication_seed
+from model import LPSAModel, load_scenario, replication_seed
 
 SMALL = load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": 12}})
 
@@ -23,6 +23,20 @@ def test_the_table_is_identical_whatever_the_chunk_size_or_executor():
         pd.testing.assert_frame_equal(reference, run_table(design(), chunk_size=chunk))
     with ThreadPoolExecutor(2) as pool:
         pd.testing.assert_frame_equal(reference, run_table(design(), executor=pool, chunk_size=4))
+
+
+def test_the_table_is_identical_whether_runs_are_compiled_or_stepped(monkeypatch):
+    """The model's two ways of running (``model/compiled.py``) are one backend to the runner."""
+    compiled = run_table(design(twins=True), chunk_size=4)
+    stepped, step_through = [], LPSAModel.run
+
+    def run_stepped(self: LPSAModel, compiled: bool = True) -> LPSAModel:
+        stepped.append(self)
+        return step_through(self, compiled=False)
+
+    monkeypatch.setattr(LPSAModel, "run", run_stepped)
+    pd.testing.assert_frame_equal(compiled, run_table(design(twins=True), chunk_size=4))
+    assert len(stepped) == 18  # 9 runs and their twins
 
 
 def test_one_row_per_run_with_its_point_seed_and_outcomes():
