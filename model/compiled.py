@@ -454,6 +454,8 @@ def quarter(
     p_sum,
     p_cnt,
 ):
+    """Quarter ``t``: each line of ``model.QUARTER`` as one pass over the councils (numbered as
+    there, each naming the numpy method it reproduces), updating the state arrays in place."""
     A, T = priority.shape
     ph = phases[t]
     any_impl = False
@@ -464,7 +466,7 @@ def quarter(
         elif ph[i] == FOLLOW_UP:
             any_follow = True
 
-    # 1 departments shift priorities
+    # 1 Departments.shift_priorities
     if fl[F_PRIORITY_SHIFTS]:
         n_areas = area_dept.size
         shifting = np.empty(n_areas, np.bool_)
@@ -483,7 +485,7 @@ def quarter(
         for j in range(T):
             priority[i, j] += par[P_SHIFT_RECOVERY] * (1.0 - priority[i, j])
 
-    # 2 partners set effort (bincount order: row-major over targets)
+    # 2 Partners.set_effort (bincount's order: row-major over targets)
     P = alignment.size
     p_sum[:] = 0.0
     p_cnt[:] = 0
@@ -502,7 +504,7 @@ def quarter(
                 k = of_target[i, j]
                 on_targets[i, j] = p_effort[k] if k >= 0 else 1.0
 
-    # 3 promises falling due are broken
+    # 3 Departments.keep_promises
     if prom_ptr[t + 1] > prom_ptr[t]:
         for m in range(prom_ptr[t], prom_ptr[t + 1]):
             trust[prom_idx[m]] -= par[P_BROKEN_TRUST]
@@ -511,7 +513,7 @@ def quarter(
         for m in range(prom_ptr[t], prom_ptr[t + 1]):
             ff_broken[prom_idx[m]] += 1
 
-    # 4 budget pressure
+    # 4 Councils.face_budget_pressure
     for i in range(A):
         cut = u_budget[i] < par[P_B_SHOCK_RATE] * (1.0 - climate[i])
         budget_factor[i] += par[P_B_RECOVERY] * (1.0 - budget_factor[i])
@@ -522,7 +524,7 @@ def quarter(
             for j in range(T):
                 continuation[i, j] *= c
 
-    # 5 champions turnover
+    # 5 Councils.respond_to_turnover
     if any_impl and fl[F_CHAMPIONS_TURNOVER]:
         for i in range(A):
             if ph[i] != IMPLEMENTATION:
@@ -535,7 +537,7 @@ def quarter(
                 joins = (not ch) and (u_turn[1, i, j] < par[P_REAPPOINT])
                 champion[i, j] = (ch and not leaves) or joins
 
-    # 6 work: effort + implement, then diversion
+    # 6 lifecycle.effort and implement, then Councils.divert_from_other_services
     agreement_gain[:] = 0.0
     if any_impl:
         for i in range(A):
@@ -589,7 +591,7 @@ def quarter(
             if ph[i] == FOLLOW_UP:
                 other_services[i] = other_services[i] * par[P_DIVERSION_KEEP]
 
-    # 7 follow-up: corporate drift, then sustain
+    # 7 Councils.corporate_drift, then lifecycle.kept_share and sustain
     if any_follow:
         if fl[F_CORPORATE_DRIFT]:
             for i in range(A):
@@ -616,7 +618,7 @@ def quarter(
                 rate = e_decay[i, j] * (1.0 - slow)
                 core[i, j] = fl_ + (core[i, j] - fl_) * (1.0 - rate)
 
-    # 8 true outcomes and reported figures
+    # 8 lifecycle.true_outcomes, then gaming.report_figures
     any_end = False
     for i in range(A):
         in_period = t >= start[i] and t < end[i]
@@ -642,7 +644,8 @@ def quarter(
                 gap[i, j] = gap[i, j] * par[P_GAP_KEEP]
             measured[i, j] = true[i, j] + gap[i, j]
 
-    # 9 assessment of agreements ending now; plans for what is kept
+    # 9 Councils.decide_reward_use, lifecycle.assess; plan_sustainability and
+    # Councils.decide_continuation as taken at signing (ps_*, cont_end)
     b = 0
     for i in range(A):
         if end[i] - 1 == t:
@@ -673,7 +676,7 @@ def quarter(
                 e_decay[i, j] = ps_decay[i, j]
                 continuation[i, j] = cont_end[i, j]
 
-    # 10 reward instalments
+    # 10 LPSAModel._pay_rewards and Councils.reinvest_reward
     if inst_ptr[t + 1] > inst_ptr[t]:
         k0, k1 = inst_ptr[t], inst_ptr[t + 1]
         amounts = np.empty(k1 - k0)
@@ -701,7 +704,7 @@ def quarter(
                     if e_per_funding[i, j] > 0 or e_ppg_loss[i, j] > 0:
                         continuation[i, j] = min(1.0, continuation[i, j] + boost)
 
-    # 11 inspection at the year's end
+    # 11 Inspection.rate, at the year's end
     year = year_of_quarter[t]
     if year >= 0:
         for i in range(A):
@@ -723,7 +726,7 @@ def quarter(
             ratings[year, i] = rating
             current_rating[i] = rating
 
-    # 12 record
+    # 12 LPSAModel._record
     history[t] = measured
     true_history[t] = true
     n_work = 0
