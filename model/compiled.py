@@ -457,6 +457,68 @@ def quarter(
     """Quarter ``t``: each line of ``model.QUARTER`` as one pass over the councils (numbered as
     there, each naming the numpy method it reproduces), updating the state arrays in place."""
     A, T = priority.shape
+    # Parameters and switches as locals, read once a quarter: LLVM keeps them in registers
+    # (it cannot, reading ``par`` in a loop that writes other float arrays).
+    shift_rate = par[P_SHIFT_RATE]
+    shift_breadth = par[P_SHIFT_BREADTH]
+    shift_keep = par[P_SHIFT_KEEP]
+    rise_mult = par[P_RISE_MULT]
+    max_priority = par[P_MAX_PRIORITY]
+    shift_recovery = par[P_SHIFT_RECOVERY]
+    follow_1mw = par[P_FOLLOW_1MW]
+    follow_w = par[P_FOLLOW_W]
+    broken_trust = par[P_BROKEN_TRUST]
+    b_shock_rate = par[P_B_SHOCK_RATE]
+    b_recovery = par[P_B_RECOVERY]
+    b_effort_keep = par[P_B_EFFORT_KEEP]
+    b_cont_keep = par[P_B_CONT_KEEP]
+    handover_base = par[P_HANDOVER_BASE]
+    handover_1m = par[P_HANDOVER_1M]
+    reappoint = par[P_REAPPOINT]
+    trust_effort = par[P_TRUST_EFFORT]
+    ratchet_cut = par[P_RATCHET_CUT]
+    no_champ_keep = par[P_NO_CHAMP_KEEP]
+    shift_local = par[P_SHIFT_LOCAL]
+    attention_effort = par[P_ATTENTION_EFFORT]
+    improvement_rate = par[P_IMPROVEMENT_RATE]
+    dip_quarters = par[P_DIP_QUARTERS]
+    dip = par[P_DIP]
+    diversion_share = par[P_DIVERSION_SHARE]
+    diversion_keep = par[P_DIVERSION_KEEP]
+    drift_rate = par[P_DRIFT_RATE]
+    drift_protect_keep = par[P_DRIFT_PROTECT_KEEP]
+    drift_keep = par[P_DRIFT_KEEP]
+    integration_keep = par[P_INTEGRATION_KEEP]
+    decay_slowdown = par[P_DECAY_SLOWDOWN]
+    shock_rho = par[P_SHOCK_RHO]
+    shock_k = par[P_SHOCK_K]
+    payout_floor = par[P_PAYOUT_FLOOR]
+    floor_minus_band = par[P_FLOOR_MINUS_BAND]
+    gap_keep = par[P_GAP_KEEP]
+    payout_cap = par[P_PAYOUT_CAP]
+    reward_instalments = par[P_REWARD_INSTALMENTS]
+    ongoing_years = par[P_ONGOING_YEARS]
+    insp_rho = par[P_INSP_RHO]
+    insp_k = par[P_INSP_K]
+    targets_w = par[P_TARGETS_W]
+    other_w = par[P_OTHER_W]
+    national_drift = par[P_NATIONAL_DRIFT]
+    stars = par[P_STARS]
+    low_rating = par[P_LOW_RATING]
+    on_priority_shifts = fl[F_PRIORITY_SHIFTS]
+    on_priority_moves = fl[F_PRIORITY_MOVES]
+    on_partnerships = fl[F_PARTNERSHIPS]
+    on_budget_pressure = fl[F_BUDGET_PRESSURE]
+    on_budget_climate = fl[F_BUDGET_CLIMATE]
+    on_champions_turnover = fl[F_CHAMPIONS_TURNOVER]
+    on_gaming_ratchet = fl[F_GAMING_RATCHET]
+    on_freedoms_over_time = fl[F_FREEDOMS_OVER_TIME]
+    on_innovation_dip = fl[F_INNOVATION_DIP]
+    on_diversion = fl[F_DIVERSION]
+    on_corporate_drift = fl[F_CORPORATE_DRIFT]
+    on_gaming_threshold = fl[F_GAMING_THRESHOLD]
+    on_reward_reinvestment = fl[F_REWARD_REINVESTMENT]
+    on_inspection = fl[F_INSPECTION]
     ph = phases[t]
     any_impl = False
     any_follow = False
@@ -467,23 +529,23 @@ def quarter(
             any_follow = True
 
     # 1 Departments.shift_priorities
-    if fl[F_PRIORITY_SHIFTS]:
+    if on_priority_shifts:
         n_areas = area_dept.size
         shifting = np.empty(n_areas, np.bool_)
         for k in range(n_areas):
-            shifting[k] = u_event[k] < par[P_SHIFT_RATE] * area_exposure[k]
+            shifting[k] = u_event[k] < shift_rate * area_exposure[k]
             if shifting[k]:
                 shifts[area_dept[k]] += 1
         for i in range(A):
             for j in range(T):
                 if shifting[area[i, j]]:
-                    if u_hit[i * T + j] < par[P_SHIFT_BREADTH]:
-                        priority[i, j] *= par[P_SHIFT_KEEP]
-                    elif fl[F_PRIORITY_MOVES]:
-                        priority[i, j] = min(priority[i, j] * par[P_RISE_MULT], par[P_MAX_PRIORITY])
+                    if u_hit[i * T + j] < shift_breadth:
+                        priority[i, j] *= shift_keep
+                    elif on_priority_moves:
+                        priority[i, j] = min(priority[i, j] * rise_mult, max_priority)
     for i in range(A):
         for j in range(T):
-            priority[i, j] += par[P_SHIFT_RECOVERY] * (1.0 - priority[i, j])
+            priority[i, j] += shift_recovery * (1.0 - priority[i, j])
 
     # 2 Partners.set_effort (bincount's order: row-major over targets)
     P = alignment.size
@@ -497,8 +559,8 @@ def quarter(
                 p_cnt[k] += 1
     for k in range(P):
         pr = p_sum[k] / max(p_cnt[k], 1)
-        p_effort[k] = min(alignment[k] * (par[P_FOLLOW_1MW] + par[P_FOLLOW_W] * pr), 1.0)
-    if fl[F_PARTNERSHIPS]:
+        p_effort[k] = min(alignment[k] * (follow_1mw + follow_w * pr), 1.0)
+    if on_partnerships:
         for i in range(A):
             for j in range(T):
                 k = of_target[i, j]
@@ -507,7 +569,7 @@ def quarter(
     # 3 Departments.keep_promises
     if prom_ptr[t + 1] > prom_ptr[t]:
         for m in range(prom_ptr[t], prom_ptr[t + 1]):
-            trust[prom_idx[m]] -= par[P_BROKEN_TRUST]
+            trust[prom_idx[m]] -= broken_trust
         for i in range(A):
             trust[i] = min(max(trust[i], 0.0), 1.0)
         for m in range(prom_ptr[t], prom_ptr[t + 1]):
@@ -515,95 +577,91 @@ def quarter(
 
     # 4 Councils.face_budget_pressure
     for i in range(A):
-        cut = u_budget[i] < par[P_B_SHOCK_RATE] * (1.0 - climate[i])
-        budget_factor[i] += par[P_B_RECOVERY] * (1.0 - budget_factor[i])
-        if fl[F_BUDGET_PRESSURE] and cut and ph[i] == IMPLEMENTATION:
-            budget_factor[i] = budget_factor[i] * par[P_B_EFFORT_KEEP]
-        if fl[F_BUDGET_CLIMATE]:
-            c = par[P_B_CONT_KEEP] if (cut and ph[i] == FOLLOW_UP) else 1.0
+        cut = u_budget[i] < b_shock_rate * (1.0 - climate[i])
+        budget_factor[i] += b_recovery * (1.0 - budget_factor[i])
+        if on_budget_pressure and cut and ph[i] == IMPLEMENTATION:
+            budget_factor[i] = budget_factor[i] * b_effort_keep
+        if on_budget_climate:
+            c = b_cont_keep if (cut and ph[i] == FOLLOW_UP) else 1.0
             for j in range(T):
                 continuation[i, j] *= c
 
     # 5 Councils.respond_to_turnover
-    if any_impl and fl[F_CHAMPIONS_TURNOVER]:
+    if any_impl and on_champions_turnover:
         for i in range(A):
             if ph[i] != IMPLEMENTATION:
                 continue
-            handover = par[P_HANDOVER_BASE] + par[P_HANDOVER_1M] * leadership[i]
+            handover = handover_base + handover_1m * leadership[i]
             leave_p = turnover_rate[i] * (1.0 - handover)
             for j in range(T):
                 ch = champion[i, j]
                 leaves = ch and (u_turn[0, i, j] < leave_p)
-                joins = (not ch) and (u_turn[1, i, j] < par[P_REAPPOINT])
+                joins = (not ch) and (u_turn[1, i, j] < reappoint)
                 champion[i, j] = (ch and not leaves) or joins
 
     # 6 lifecycle.effort and implement, then Councils.divert_from_other_services
     agreement_gain[:] = 0.0
     if any_impl:
         for i in range(A):
+            if ph[i] != IMPLEMENTATION:  # numpy adds np.where(active, g, 0.0): -0.0 becomes 0.0
+                for j in range(T):
+                    core[i, j] += 0.0
+                    effort[i, j] = 0.0
+                continue
             lost = max(trust_at_signing[i] - trust[i], 0.0)
-            trust_keep = min(max(1.0 - par[P_TRUST_EFFORT] * lost, 0.0), 1.0)
+            trust_keep = min(max(1.0 - trust_effort * lost, 0.0), 1.0)
             att = 1.0 if attention[i] else 0.0
-            active = ph[i] == IMPLEMENTATION
             for j in range(T):
                 started = 1.0 if t >= work_start[i, j] else 0.0
                 extra = (base_effort[i, j] - usual_effort[i, j]) * started
-                if fl[F_GAMING_RATCHET]:
+                if on_gaming_ratchet:
                     if core[i, j] + background[i, j] >= 1.0:
-                        r = 1.0 - par[P_RATCHET_CUT] * min(gaming[i, j], 1.0)
+                        r = 1.0 - ratchet_cut * min(gaming[i, j], 1.0)
                     else:
                         r = 1.0
                     extra = extra * r
-                if fl[F_CHAMPIONS_TURNOVER] and not champion[i, j]:
-                    extra = extra * par[P_NO_CHAMP_KEEP]
-                if fl[F_FREEDOMS_OVER_TIME]:
+                if on_champions_turnover and not champion[i, j]:
+                    extra = extra * no_champ_keep
+                if on_freedoms_over_time:
                     extra = extra * trust_keep
                 if partnership[i, j]:
                     scale = on_targets[i, j]
                 else:
-                    scale = 1.0 - par[P_SHIFT_LOCAL] * (1.0 - priority[i, j])
+                    scale = 1.0 - shift_local * (1.0 - priority[i, j])
                 scale = scale * budget_factor[i]
                 e = min(max((usual_effort[i, j] + extra) * scale, 0.0), 1.0)
-                attn = par[P_ATTENTION_EFFORT] * (1.0 - e) * att
+                attn = attention_effort * (1.0 - e) * att
                 usual = min(usual_effort[i, j] * scale, e) + attn
                 e = e + attn
-                g = (
-                    par[P_IMPROVEMENT_RATE]
-                    * e
-                    * max(ceiling[i, j] - core[i, j] - background[i, j], 0.0)
-                )
+                g = improvement_rate * e * max(ceiling[i, j] - core[i, j] - background[i, j], 0.0)
                 ag = g * ((1.0 - usual / max(e, 1e-12)) if e > 0 else 0.0)
-                if fl[F_INNOVATION_DIP]:
+                if on_innovation_dip:
                     worked = t - work_start[i, j]
-                    if innovation[i, j] and worked >= 0 and worked < par[P_DIP_QUARTERS]:
-                        g = par[P_DIP]
-                        ag = par[P_DIP]
-                if active:
-                    core[i, j] += g
-                    effort[i, j] = e
-                    agreement_gain[i, j] = ag
-                else:
-                    core[i, j] += 0.0
-                    effort[i, j] = 0.0
-    if fl[F_DIVERSION]:
+                    if innovation[i, j] and worked >= 0 and worked < dip_quarters:
+                        g = dip
+                        ag = dip
+                core[i, j] += g
+                effort[i, j] = e
+                agreement_gain[i, j] = ag
+    if on_diversion:
         for i in range(A):
-            other_services[i] -= par[P_DIVERSION_SHARE] * (np_sum(agreement_gain[i], 0, T) / T)
+            other_services[i] -= diversion_share * (np_sum(agreement_gain[i], 0, T) / T)
             if ph[i] == FOLLOW_UP:
-                other_services[i] = other_services[i] * par[P_DIVERSION_KEEP]
+                other_services[i] = other_services[i] * diversion_keep
 
     # 7 Councils.corporate_drift, then lifecycle.kept_share and sustain
     if any_follow:
-        if fl[F_CORPORATE_DRIFT]:
+        if on_corporate_drift:
             for i in range(A):
-                rate = par[P_DRIFT_RATE] * (par[P_DRIFT_PROTECT_KEEP] if integrated[i] else 1.0)
-                c = par[P_DRIFT_KEEP] if (ph[i] == FOLLOW_UP and u_post[i] < rate) else 1.0
+                rate = drift_rate * (drift_protect_keep if integrated[i] else 1.0)
+                c = drift_keep if (ph[i] == FOLLOW_UP and u_post[i] < rate) else 1.0
                 for j in range(T):
                     continuation[i, j] *= c
         for i in range(A):
             if ph[i] != FOLLOW_UP:
                 continue
-            bonus = par[P_INTEGRATION_KEEP] * (1.0 if integrated[i] else 0.0)
-            slow = par[P_DECAY_SLOWDOWN] * (1.0 if attention[i] else 0.0)
+            bonus = integration_keep * (1.0 if integrated[i] else 0.0)
+            slow = decay_slowdown * (1.0 if attention[i] else 0.0)
             for j in range(T):
                 withdrawn = min(1.0, on_targets[i, j] / e_partner[i, j])
                 fund = continuation[i, j]
@@ -625,23 +683,20 @@ def quarter(
         ending = signed[i] and (end[i] - 1 == t)
         any_end = any_end or ending
         for j in range(T):
-            shock[i, j] = par[P_SHOCK_RHO] * shock[i, j] + par[P_SHOCK_K] * z_shock[i, j]
+            shock[i, j] = shock_rho * shock[i, j] + shock_k * z_shock[i, j]
             if in_period:
                 background[i, j] = background[i, j] + trend[i, j]
             true[i, j] = core[i, j] + background[i, j] + exposure[i, j] * shock[i, j]
-    for i in range(A):
-        ending = signed[i] and (end[i] - 1 == t)
-        for j in range(T):
             gp = max(core[i, j], 0.0) * cohort_gap[i, j] + presentation_gap[i, j]
-            if any_end and fl[F_GAMING_THRESHOLD] and ending:
+            if on_gaming_threshold and ending:
                 v = true[i, j] + gp
-                if v < par[P_PAYOUT_FLOOR] and v >= par[P_FLOOR_MINUS_BAND]:
+                if v < payout_floor and v >= floor_minus_band:
                     if u_gaming[i, j] < min(gaming[i, j], 1.0):
-                        gp = par[P_PAYOUT_FLOOR] - true[i, j] + 1e-9
+                        gp = payout_floor - true[i, j] + 1e-9
             if ph[i] == IMPLEMENTATION:
                 gap[i, j] = gp
             elif ph[i] == FOLLOW_UP:
-                gap[i, j] = gap[i, j] * par[P_GAP_KEEP]
+                gap[i, j] = gap[i, j] * gap_keep
             measured[i, j] = true[i, j] + gap[i, j]
 
     # 9 Councils.decide_reward_use, lifecycle.assess; plan_sustainability and
@@ -661,11 +716,7 @@ def quarter(
                 s = measured[i, j]
                 e_measured[i, j] = s
                 e_partner[i, j] = max(on_targets[i, j], 1e-9)
-                share = (
-                    min(s, par[P_PAYOUT_CAP]) / par[P_PAYOUT_CAP]
-                    if s >= par[P_PAYOUT_FLOOR]
-                    else 0.0
-                )
+                share = min(s, payout_cap) / payout_cap if s >= payout_floor else 0.0
                 e_reward[i, j] = (max_reward[i] / T) * share
                 e_persistent[i, j] = ps_persistent[i, j]
                 e_fixed[i, j] = ps_fixed[i, j]
@@ -684,10 +735,10 @@ def quarter(
         for m in range(k0, k1):
             i = inst_idx[m]
             if signed[i]:
-                amounts[n_due] = np_sum(e_reward[i], 0, T) / par[P_REWARD_INSTALMENTS]
+                amounts[n_due] = np_sum(e_reward[i], 0, T) / reward_instalments
                 n_due += 1
         reward_paid[t] += np_sum(amounts, 0, n_due)
-        if fl[F_REWARD_REINVESTMENT]:
+        if on_reward_reinvestment:
             n_due = 0
             for m in range(k0, k1):
                 i = inst_idx[m]
@@ -699,7 +750,7 @@ def quarter(
                 for j in range(T):
                     if e_per_funding[i, j] > 0 or e_ppg_loss[i, j] > 0:
                         cnt += 1
-                boost = (amount * reinvest_share[i] / max(cnt, 1)) / par[P_ONGOING_YEARS]
+                boost = (amount * reinvest_share[i] / max(cnt, 1)) / ongoing_years
                 for j in range(T):
                     if e_per_funding[i, j] > 0 or e_ppg_loss[i, j] > 0:
                         continuation[i, j] = min(1.0, continuation[i, j] + boost)
@@ -708,20 +759,12 @@ def quarter(
     year = year_of_quarter[t]
     if year >= 0:
         for i in range(A):
-            ins_error[i] = par[P_INSP_RHO] * ins_error[i] + par[P_INSP_K] * z_insp[i]
-            services = (
-                par[P_TARGETS_W] * (np_sum(true[i], 0, T) / T)
-                + par[P_OTHER_W] * (other_services[i])
-            )
-            score = (
-                level[i]
-                + par[P_NATIONAL_DRIFT] * (year + 1)
-                + par[P_STARS] * services
-                + ins_error[i]
-            )
+            ins_error[i] = insp_rho * ins_error[i] + insp_k * z_insp[i]
+            services = targets_w * (np_sum(true[i], 0, T) / T) + other_w * (other_services[i])
+            score = level[i] + national_drift * (year + 1) + stars * services + ins_error[i]
             rating = int(min(max(np.rint(score), 1.0), float(MAX_RATING)))
             fell = rating < current_rating[i]
-            attention[i] = fl[F_INSPECTION] and ((rating <= par[P_LOW_RATING]) or fell)
+            attention[i] = on_inspection and ((rating <= low_rating) or fell)
             scores[year, i] = score
             ratings[year, i] = rating
             current_rating[i] = rating

@@ -4,6 +4,8 @@ tables. Pure functions of model state; no files here. Outcomes computed from the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -51,108 +53,156 @@ def performance_after_end(m: LPSAModel, years: int, history: np.ndarray) -> np.n
     return history[q, np.arange(end.size)]
 
 
-Columns = dict[str, np.ndarray]
+Columns = Mapping[str, np.ndarray]
 """A table as 1-d numpy arrays by column name: what outcomes are computed from without building a
 DataFrame (``outcomes.summarise`` takes these or DataFrames alike)."""
 
 
+class LazyColumns(Mapping[str, np.ndarray]):
+    """A table as named 1-d numpy columns, each computed the first time it is read, then kept.
+
+    A run's summary reads about a dozen of the targets table's 40 columns; the rest (the string
+    columns above all) cost nothing until a DataFrame or a user asks for them (issue 11: cheap
+    outcomes). ``recipes`` maps each column name to a function of no arguments returning it.
+    ``name in columns`` and iteration compute nothing. A recipe reads the model when its column
+    is first read: take the columns of a finished run, not of one still stepping.
+    """
+
+    def __init__(self, recipes: Mapping[str, Callable[[], np.ndarray]]) -> None:
+        self._recipes = dict(recipes)
+        self._computed: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._computed:
+            self._computed[name] = self._recipes[name]()
+        return self._computed[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._recipes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._recipes)
+
+    def __len__(self) -> int:
+        return len(self._recipes)
+
+    def with_columns(self, columns: Columns) -> LazyColumns:
+        """These columns and ``columns`` (which win on a shared name), still lazy."""
+        return LazyColumns({**self._recipes, **{n: (lambda n=n: columns[n]) for n in columns}})
+
+
 def targets_frame(m: LPSAModel) -> pd.DataFrame:
     """One row per target of every council that signed; performance in units of stretch."""
-    return pd.DataFrame(target_columns(m))
+    return pd.DataFrame(dict(target_columns(m)))
 
 
-def target_columns(m: LPSAModel) -> Columns:
-    """The columns of ``targets_frame`` as numpy arrays, signed councils' targets only."""
+def target_columns(m: LPSAModel) -> LazyColumns:
+    """The columns of ``targets_frame`` as numpy arrays, signed councils' targets only; each is
+    computed when first read (``LazyColumns``)."""
     a, tg, sc = m.councils, m.targets, m.params
     traits, plan, end = tg.traits, tg.plan, tg.end
     A, T = tg.shape
     keep = np.repeat(a.signed, T)
-    area_names = np.array(list(sc.areas))
-    cols = {
-        "authority": np.repeat(np.arange(A), T),
-        "slot": np.tile(np.arange(T), A),
-        "area": area_names[traits.area.ravel()],
-        "department": np.array(DEPARTMENTS)[traits.department.ravel()],
-        "partner_type": np.array(PARTNER_TYPES)[traits.partner_type.ravel()],
-        "national": traits.national.ravel(),
-        "local_priority": traits.local_priority.ravel(),
-        "partnership": traits.partnership.ravel(),
-        "cohort": traits.cohort.ravel(),
-        "visible": traits.visible.ravel(),
-        "indicator_quality": traits.quality.ravel(),
-        "tractability": traits.tractability.ravel(),
-        "potential": plan.potential.ravel(),
-        "morale": plan.morale.ravel(),
-        "approach": np.array(APPROACHES + ("none",))[plan.approach.ravel()],
-        "innovation": plan.innovation.ravel(),
-        "innovation_success": plan.systemic_success.ravel(),
-        "ppg_gbp": plan.ppg.ravel(),
-        "ppg_part": plan.ppg_part.ravel(),
-        "start_delay": plan.delay.ravel(),
-        "usual_share": end.usual_share.ravel(),
-        "authority_rating": np.repeat(a.rating, T),
-        "integrated": np.repeat(a.integrated, T),
-        "start_quarter": np.repeat(a.start, T),
-        "end_quarter": np.repeat(a.end, T),
-        "end_core": end.core.ravel(),
-        "share_of_stretch": end.measured.ravel(),
-        "true_share_of_stretch": end.true.ravel(),
-        "reporting_gap": (end.measured - end.true).ravel(),
-        "gaming_strength": plan.gaming.ravel(),
-        "background_gain": tg.state.background.ravel(),
-        "outcome": np.array(OUTCOMES)[
-            classify_attainment(
-                end.measured, sc.funding.payout_floor, sc.funding.payout_cap
-            ).ravel()
-        ],
-        "reward_gbp": end.reward.ravel(),
-        "max_reward_gbp": np.repeat(a.max_reward / T, T),
+
+    def per_target(x: np.ndarray) -> np.ndarray:
+        return x.ravel()[keep]
+
+    def per_council(x: np.ndarray) -> np.ndarray:
+        return np.repeat(x[a.signed], T)
+
+    def named(names: tuple[str, ...] | list[str], codes: np.ndarray) -> np.ndarray:
+        return np.array(names)[per_target(codes)]
+
+    recipes: dict[str, Callable[[], np.ndarray]] = {
+        "authority": lambda: per_council(np.arange(A)),
+        "slot": lambda: per_target(np.tile(np.arange(T), A)),
+        "area": lambda: named(list(sc.areas), traits.area),
+        "department": lambda: named(DEPARTMENTS, traits.department),
+        "partner_type": lambda: named(PARTNER_TYPES, traits.partner_type),
+        "national": lambda: per_target(traits.national),
+        "local_priority": lambda: per_target(traits.local_priority),
+        "partnership": lambda: per_target(traits.partnership),
+        "cohort": lambda: per_target(traits.cohort),
+        "visible": lambda: per_target(traits.visible),
+        "indicator_quality": lambda: per_target(traits.quality),
+        "tractability": lambda: per_target(traits.tractability),
+        "potential": lambda: per_target(plan.potential),
+        "morale": lambda: per_target(plan.morale),
+        "approach": lambda: named(APPROACHES + ("none",), plan.approach),
+        "innovation": lambda: per_target(plan.innovation),
+        "innovation_success": lambda: per_target(plan.systemic_success),
+        "ppg_gbp": lambda: per_target(plan.ppg),
+        "ppg_part": lambda: per_target(plan.ppg_part),
+        "start_delay": lambda: per_target(plan.delay),
+        "usual_share": lambda: per_target(end.usual_share),
+        "authority_rating": lambda: per_council(a.rating),
+        "integrated": lambda: per_council(a.integrated),
+        "start_quarter": lambda: per_council(a.start),
+        "end_quarter": lambda: per_council(a.end),
+        "end_core": lambda: per_target(end.core),
+        "share_of_stretch": lambda: per_target(end.measured),
+        "true_share_of_stretch": lambda: per_target(end.true),
+        "reporting_gap": lambda: per_target(end.measured - end.true),
+        "gaming_strength": lambda: per_target(plan.gaming),
+        "background_gain": lambda: per_target(tg.state.background),
+        "outcome": lambda: named(
+            OUTCOMES,
+            classify_attainment(end.measured, sc.funding.payout_floor, sc.funding.payout_cap),
+        ),
+        "reward_gbp": lambda: per_target(end.reward),
+        "max_reward_gbp": lambda: per_council(a.max_reward / T),
     }
     for y in RETAINED_YEARS:
-        cols[f"performance_{y}y"] = performance_after_end(m, y, m.history).ravel()
-        cols[f"true_performance_{y}y"] = performance_after_end(m, y, m.true_history).ravel()
-    return {name: column[keep] for name, column in cols.items()}
+        recipes[f"performance_{y}y"] = lambda y=y: per_target(
+            performance_after_end(m, y, m.history)
+        )
+        recipes[f"true_performance_{y}y"] = lambda y=y: per_target(
+            performance_after_end(m, y, m.true_history)
+        )
+    return LazyColumns(recipes)
 
 
 def authorities_frame(m: LPSAModel) -> pd.DataFrame:
     """One row per council: traits, money, timing, whether it signed, and its inspection record."""
-    return pd.DataFrame(authority_columns(m))
+    return pd.DataFrame(dict(authority_columns(m)))
 
 
-def authority_columns(m: LPSAModel) -> Columns:
-    """The columns of ``authorities_frame`` as numpy arrays."""
+def authority_columns(m: LPSAModel) -> LazyColumns:
+    """The columns of ``authorities_frame`` as numpy arrays, each computed when first read."""
     a = m.councils
-    rose, fell = m.inspection.moves()
-    return {
-        "authority": np.arange(a.size),
-        "authority_type": np.array(AUTHORITY_TYPES)[a.kind],
-        "population": a.population,
-        "net_budget_gbp": a.nbr,
-        "budget_climate": a.climate,
-        "capacity": a.capacity,
-        "will": a.will,
-        "leadership": a.leadership,
-        "thinking_time": a.thinking_time,
-        "turnover": a.turnover,
-        "trust_at_signing": a.trust_at_signing,
-        "trust": a.trust,
-        "rating": a.rating,
-        "integrated": a.integrated,
-        "signed": a.signed,
-        "start_quarter": a.start,
-        "end_quarter": a.end,
-        "ff_granted": a.ff_granted,
-        "ff_refused": a.ff_refused,
-        "ff_broken_promises": a.ff_broken,
-        "ppg_gbp": np.where(a.signed, a.ppg, 0.0),
-        "max_reward_gbp": np.where(a.signed, a.max_reward, 0.0),
-        "reward_gbp": m.targets.end.reward.sum(axis=1),
-        "other_services": a.other_services,
-        "years_rated": np.full(a.size, m.inspection.years_rated),
-        "rating_rises": rose.sum(axis=0),
-        "rating_falls": fell.sum(axis=0),
-        "final_rating": m.inspection.current_rating,
-    }
+    moves = cache(m.inspection.moves)  # (rose, fell)
+    return LazyColumns(
+        {
+            "authority": lambda: np.arange(a.size),
+            "authority_type": lambda: np.array(AUTHORITY_TYPES)[a.kind],
+            "population": lambda: a.population,
+            "net_budget_gbp": lambda: a.nbr,
+            "budget_climate": lambda: a.climate,
+            "capacity": lambda: a.capacity,
+            "will": lambda: a.will,
+            "leadership": lambda: a.leadership,
+            "thinking_time": lambda: a.thinking_time,
+            "turnover": lambda: a.turnover,
+            "trust_at_signing": lambda: a.trust_at_signing,
+            "trust": lambda: a.trust,
+            "rating": lambda: a.rating,
+            "integrated": lambda: a.integrated,
+            "signed": lambda: a.signed,
+            "start_quarter": lambda: a.start,
+            "end_quarter": lambda: a.end,
+            "ff_granted": lambda: a.ff_granted,
+            "ff_refused": lambda: a.ff_refused,
+            "ff_broken_promises": lambda: a.ff_broken,
+            "ppg_gbp": lambda: np.where(a.signed, a.ppg, 0.0),
+            "max_reward_gbp": lambda: np.where(a.signed, a.max_reward, 0.0),
+            "reward_gbp": lambda: m.targets.end.reward.sum(axis=1),
+            "other_services": lambda: a.other_services,
+            "years_rated": lambda: np.full(a.size, m.inspection.years_rated),
+            "rating_rises": lambda: moves()[0].sum(axis=0),
+            "rating_falls": lambda: moves()[1].sum(axis=0),
+            "final_rating": lambda: m.inspection.current_rating,
+        }
+    )
 
 
 def ratings_frame(m: LPSAModel) -> pd.DataFrame:

@@ -50,12 +50,12 @@ def run_pair(
 def target_columns_with_twin(factual: LPSAModel, twin: LPSAModel | None = None) -> Columns:
     """The run's target columns, with the twin's attribution columns when a twin is given."""
     columns = target_columns(factual)
-    return columns if twin is None else {**columns, **attribution_columns(factual, twin)}
+    return columns if twin is None else columns.with_columns(attribution_columns(factual, twin))
 
 
 def targets_with_twin(factual: LPSAModel, twin: LPSAModel | None = None) -> pd.DataFrame:
     """The run's targets table, with the twin's attribution columns when a twin is given."""
-    return pd.DataFrame(target_columns_with_twin(factual, twin))
+    return pd.DataFrame(dict(target_columns_with_twin(factual, twin)))
 
 
 def run_outcomes(factual: LPSAModel, twin: LPSAModel | None = None) -> dict[str, float]:

@@ -6,6 +6,7 @@ import json
 import math
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -135,3 +136,31 @@ def test_undefined_outcomes_are_nan_not_errors():
 def test_a_summary_frame_has_one_row_per_scenario():
     res = run_scenarios([load_scenario("lpsa1_baseline", SMALL)], 2, seed=1)
     assert isinstance(summary_table(res), pd.DataFrame) and len(summary_table(res)) == 1
+
+
+def test_a_runs_outcomes_from_its_lazy_columns_equal_those_from_its_dataframes():
+    from model.outcomes import summarise
+    from model.single_run import run_outcomes, targets_with_twin
+
+    m = LPSAModel(load_scenario("lpsa1_baseline", SMALL), seed=3).run()
+    lazy = run_outcomes(m)
+    frames = summarise(targets_with_twin(m), m.authorities_frame())
+    assert lazy.keys() == frames.keys()
+    for name, value in lazy.items():
+        assert value == frames[name] or (math.isnan(value) and math.isnan(frames[name])), name
+
+
+def test_a_runs_summary_computes_only_the_target_columns_its_outcomes_read():
+    from model.outputs import target_columns
+
+    m = LPSAModel(load_scenario("lpsa1_baseline", SMALL), seed=3).run()
+    columns = target_columns(m)
+    assert "area" in columns and len(columns) == len(m.targets_frame().columns)
+    REGISTRY["targets_met_share"].compute(columns, None)
+    assert set(columns._computed) == {"outcome"}
+    a, s = columns["authority"], columns["slot"]
+    assert set(a) == set(np.flatnonzero(m.councils.signed))
+    assert (columns["start_quarter"] == m.councils.start[a]).all()
+    assert (columns["max_reward_gbp"] == m.councils.max_reward[a] / m.targets.shape[1]).all()
+    assert (columns["share_of_stretch"] == m.targets.end.measured[a, s]).all()
+    assert (columns["area"] == np.array(list(m.params.areas))[m.targets.traits.area[a, s]]).all()
