@@ -42,7 +42,11 @@ def scenario_of_size(n_authorities: int) -> Scenario:
 def time_phases(sc: Scenario, repeats: int) -> dict[str, float]:
     """Median seconds to build, run and summarise (every outcome) one run of ``sc``, after a
     warm-up; with the run's ``targets`` and ``quarters``."""
-    run_outcomes(LPSAModel(sc, seed=0).run())  # warm-up
+    warm_up = LPSAModel(sc, seed=0).run()
+    run_outcomes(warm_up)
+    size = {"targets": warm_up.targets.shape[0] * warm_up.targets.shape[1]}
+    size["quarters"] = warm_up.n_quarters
+    del warm_up  # as in a sweep, where a run's model is dropped before the next is built
     times: dict[str, list[float]] = {"build": [], "run": [], "summary": []}
     for seed in range(repeats):
         t0 = time.perf_counter()
@@ -52,10 +56,10 @@ def time_phases(sc: Scenario, repeats: int) -> dict[str, float]:
         t2 = time.perf_counter()
         run_outcomes(m)
         t3 = time.perf_counter()
+        del m
         for phase, seconds in zip(times, (t1 - t0, t2 - t1, t3 - t2)):
             times[phase].append(seconds)
-    medians = {phase: statistics.median(v) for phase, v in times.items()}
-    return {**medians, "targets": m.targets.shape[0] * m.targets.shape[1], "quarters": m.n_quarters}
+    return {**{phase: statistics.median(v) for phase, v in times.items()}, **size}
 
 
 def time_runs(n_authorities: int, repeats: int) -> tuple[float, float, int]:

@@ -198,30 +198,31 @@ class Councils:
             frontline = (1.0 - self.coordination_share[idx]) * per_target
             if not mech.ppg_shapes_approach:
                 coordination = frontline = np.zeros(idx.size)
-            planned = np.broadcast_to(
-                ap.ppg_coordination_weight * coordination[:, None], (idx.size, T)
+            planned = ap.ppg_coordination_weight * coordination[:, None]
+            systemic_logit = (
+                ap.base_systemic
+                + ap.thinking_weight * self.thinking_time[idx, None]
+                + ap.risk_weight * self.risk_tolerance[idx, None]
+                - ap.cohort_weight * cohort
+                + planned
             )
-            logits = np.stack(
-                [
-                    ap.base_systemic
-                    + ap.thinking_weight * self.thinking_time[idx, None]
-                    + ap.risk_weight * self.risk_tolerance[idx, None]
-                    - ap.cohort_weight * cohort
-                    + planned,
-                    ap.base_new_working + planned,
-                    ap.base_more_of_same
-                    + ap.cash_strapped_weight * (1.0 - self.climate[idx, None])
-                    + ap.cohort_weight * cohort
-                    + ap.ppg_frontline_weight * frontline[:, None],
-                ],
-                axis=-1,
+            new_working_logit = np.broadcast_to(ap.base_new_working + planned, (idx.size, T))
+            more_of_same_logit = (
+                ap.base_more_of_same
+                + ap.cash_strapped_weight * (1.0 - self.climate[idx, None])
+                + ap.cohort_weight * cohort
+                + ap.ppg_frontline_weight * frontline[:, None]
             )
-            prob = np.exp(logits - logits.max(axis=-1, keepdims=True))
-            prob /= prob.sum(axis=-1, keepdims=True)
+            top = np.maximum(np.maximum(systemic_logit, new_working_logit), more_of_same_logit)
+            e_systemic = np.exp(systemic_logit - top)  # a softmax over the three
+            e_new_working = np.exp(new_working_logit - top)
+            total = e_systemic + e_new_working + np.exp(more_of_same_logit - top)
+            p_systemic, p_new_working = e_systemic / total, e_new_working / total
         else:
             fs = np.asarray(ap.fixed_shares, dtype=float)
-            prob = np.broadcast_to(fs / fs.sum(), (idx.size, T, 3))
-        choice = (u[..., None] > np.cumsum(prob, axis=-1)[..., :2]).sum(axis=-1)
+            p_systemic, p_new_working = fs[:2] / fs.sum()
+        # inverse CDF over (systemic, new working, more of the same)
+        choice = (u > p_systemic).astype(int) + (u > p_systemic + p_new_working)
         systemic = choice == SYSTEMIC
         innovation = systemic & (
             u_innovation < (im.innovation_share if mech.innovation_vs_best_practice else 1.0)
