@@ -85,3 +85,18 @@ def test_an_experiment_files_scenarios_resolve_beside_it_from_any_folder(tmp_pat
     exp = Experiment(folder / "exp.yaml")
     assert exp.base.name == "my_base" and exp.base.scheme.n_authorities == 12
     assert [sc.name for sc in exp.compare] == ["my_base", "ppg_heavy"]
+
+
+def test_local_workers_start_from_this_process_on_linux_not_afresh():
+    """Importing Mesa makes 'spawn' the default start method; a spawned worker re-imports
+    everything and reloads the compiled quarter (about a second a worker)."""
+    import multiprocessing
+    import sys
+
+    from experiments.arguments import process_pool
+
+    default = multiprocessing.get_start_method()
+    with process_pool(1) as pool:
+        expected = "fork" if sys.platform.startswith("linux") else default
+        assert pool._mp_context.get_start_method() == expected
+        assert pool.submit(sum, [1, 2]).result() == 3
