@@ -41,7 +41,7 @@ def scenario_of_size(n_authorities: int) -> Scenario:
 
 def time_phases(sc: Scenario, repeats: int) -> dict[str, float]:
     """Median seconds to build, run and summarise (every outcome) one run of ``sc``, after a
-    warm-up; with the run's ``targets`` and ``quarters``."""
+    warm-up; the ``fastest`` and ``slowest`` build + run; the run's ``targets`` and ``quarters``."""
     warm_up = LPSAModel(sc, seed=0).run()
     run_outcomes(warm_up)
     size = {"targets": warm_up.targets.shape[0] * warm_up.targets.shape[1]}
@@ -59,7 +59,9 @@ def time_phases(sc: Scenario, repeats: int) -> dict[str, float]:
         del m
         for phase, seconds in zip(times, (t1 - t0, t2 - t1, t3 - t2)):
             times[phase].append(seconds)
-    return {**{phase: statistics.median(v) for phase, v in times.items()}, **size}
+    runs = [b + r for b, r in zip(times["build"], times["run"])]
+    medians = {phase: statistics.median(v) for phase, v in times.items()}
+    return {**medians, "fastest": min(runs), "slowest": max(runs), **size}
 
 
 def time_runs(n_authorities: int, repeats: int) -> tuple[float, float, int]:
