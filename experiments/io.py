@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,18 +108,49 @@ def to_arrow(frame: pd.DataFrame, metadata: Mapping[str, str] | None = None) -> 
     for f in table.schema:
         meta = outcome_field_metadata(f.name)
         fields.append(f.with_metadata(meta) if meta else f)
-    schema_meta = dict(table.schema.metadata or {})
-    schema_meta.update({f"lpsa.{k}".encode(): str(v).encode() for k, v in (metadata or {}).items()})
+    schema_meta = {**(table.schema.metadata or {}), **_schema_metadata(metadata)}
     return table.cast(pa.schema(fields, metadata=schema_meta))
+
+
+def _schema_metadata(metadata: Mapping[str, str] | None) -> dict[bytes, bytes]:
+    return {f"lpsa.{k}".encode(): str(v).encode() for k, v in (metadata or {}).items()}
 
 
 def write_parquet(
     path: str | Path, frame: pd.DataFrame, metadata: Mapping[str, str] | None = None
 ) -> Path:
+    return write_arrow(path, to_arrow(frame, metadata))
+
+
+def write_arrow(path: str | Path, table: Any) -> Path:
+    """An Arrow table as a Parquet file, atomically."""
     import pyarrow.parquet as pq
 
-    table = to_arrow(frame, metadata)
     return atomic_write(path, lambda p: pq.write_table(table, p))
+
+
+def rows_to_arrow(
+    rows: Sequence[Mapping[str, Any]],
+    types: Mapping[str, str],
+    metadata: Mapping[str, str] | None = None,
+) -> Any:
+    """Rows (one mapping per row) as an Arrow table without going through pandas: a sweep's
+    parent process converts every chunk while its workers run, and pandas' conversion cost it
+    more than the rest of its work. Columns come in order of first appearance; a value a row
+    lacks is null; ``types`` fixes named columns' Arrow types (the rest are inferred, or, when a
+    column mixes kinds Arrow cannot unify, taken through pandas); ``metadata`` goes in the
+    schema as in :func:`to_arrow`."""
+    import pyarrow as pa
+
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    try:
+        table = pa.table(
+            {n: pa.array([row.get(n) for row in rows], type=types.get(n)) for n in names}
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        frame = pd.DataFrame(list(rows)).astype({k: v for k, v in types.items() if k in names})
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    return table.replace_schema_metadata(_schema_metadata(metadata))
 
 
 def _lpsa_metadata(schema: Any) -> dict[str, str]:
@@ -136,10 +167,16 @@ def parquet_metadata(path: Path) -> dict[str, str]:
 
 def read_parquet(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """A Parquet file's table and its ``lpsa.*`` metadata, in one read."""
+    table, metadata = read_arrow(path)
+    return table.to_pandas(), metadata
+
+
+def read_arrow(path: Path) -> tuple[Any, dict[str, str]]:
+    """A Parquet file as an Arrow table, and its ``lpsa.*`` metadata."""
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
-    return table.to_pandas(), _lpsa_metadata(table.schema)
+    return table, _lpsa_metadata(table.schema)
 
 
 def save_figure(path: str | Path, fig: Any, dpi: int = 110) -> Path:

@@ -38,6 +38,10 @@ DIE_HOOK = "LPSA_DIE_ONCE"
 """Fault injection: a folder; the first worker to reach run 0 creates a marker there and exits,
 as a crashed or killed worker would."""
 
+ROW_INTEGERS = {"run_id": "int64", "point": "int64", "replication": "int64", "seed": "uint64"}
+"""The integer columns every row has, and their types: a model seed is a full 64-bit unsigned
+integer, which a float (or a mix of int64 and uint64 chunks) would round."""
+
 Measure = Callable[[LPSAModel, "LPSAModel | None"], dict[str, Any]]
 """What a run reports: a function of the finished model and its twin (or None)."""
 
@@ -258,8 +262,9 @@ def iter_chunks(
 
 
 def rows_to_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows from :func:`iter_chunks` as one table, sorted by run id."""
-    return pd.DataFrame(rows).sort_values("run_id", ignore_index=True)
+    """Rows from :func:`iter_chunks` as one table, sorted by run id (``ROW_INTEGERS`` typed)."""
+    frame = pd.DataFrame(rows).sort_values("run_id", ignore_index=True)
+    return frame.astype({k: v for k, v in ROW_INTEGERS.items() if k in frame})
 
 
 def run_table(

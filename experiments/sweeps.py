@@ -28,6 +28,7 @@ import time
 from concurrent.futures import Executor
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from filelock import FileLock, Timeout
@@ -37,7 +38,7 @@ from model import ScenarioError
 from . import io, provenance
 from .arguments import Health, add_executor_arguments, add_max_runs, make_executor
 from .design import MAX_RUNS, Experiment, json_sha256
-from .runner import Outcomes, WorkersLost, iter_chunks, rows_to_table
+from .runner import ROW_INTEGERS, Outcomes, WorkersLost, iter_chunks
 
 LOCK_NAME = ".lpsa.lock"
 
@@ -133,17 +134,23 @@ class SweepFolder:
                 done.append(i)
         return done
 
-    def write_chunk(self, index: int, frame: pd.DataFrame) -> None:
-        io.write_parquet(self.chunk_path(index), frame, {"sweep_id": self.sweep_id})
+    def write_chunk(self, index: int, rows: list[dict[str, Any]]) -> None:
+        """A chunk's rows, sorted by run id, straight to Arrow (``io.rows_to_arrow``)."""
+        rows = sorted(rows, key=lambda row: row["run_id"])
+        table = io.rows_to_arrow(rows, ROW_INTEGERS, {"sweep_id": self.sweep_id})
+        io.write_arrow(self.chunk_path(index), table)
 
     def combine(self, n_chunks: int) -> pd.DataFrame:
         """Stack every chunk into ``runs.parquet`` (sorted by run id), atomically."""
-        frames = []
+        import pyarrow as pa
+
+        tables = []
         for i in range(n_chunks):
-            frame, metadata = io.read_parquet(self.chunk_path(i))
+            table, metadata = io.read_arrow(self.chunk_path(i))
             self._check_chunk(self.chunk_path(i), metadata)
-            frames.append(frame)
-        runs = pd.concat(frames, ignore_index=True).sort_values("run_id", ignore_index=True)
+            tables.append(table.replace_schema_metadata(None))
+        stacked = pa.concat_tables(tables, promote_options="permissive").to_pandas()
+        runs = stacked.sort_values("run_id", ignore_index=True)
         if runs["run_id"].duplicated().any():
             raise ScenarioError(
                 f"{self.out}: duplicated run ids in chunks; remove {self.out / 'chunks'} and rerun"
@@ -202,7 +209,7 @@ def run_sweep(
         with ExitStack() as close:
             close.callback(chunks.close)
             for index, rows in chunks:
-                folder.write_chunk(index, rows_to_table(rows))
+                folder.write_chunk(index, rows)
         runs = folder.combine(chunk_count)
         manifest["finished"] = provenance.now()
         manifest["failed_runs"] = int((runs["status"] != "ok").sum())

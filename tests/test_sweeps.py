@@ -290,7 +290,7 @@ def test_two_sweeps_into_one_folder_at_once_one_refuses_and_no_row_is_mixed(tmp_
         tmp_path,
         "levers:\n  funding.ppg_share: {values: [0.0, 0.2, 0.4, 0.6]}\n",
         name="a",
-        reps=50,
+        reps=200,  # long enough to be running still when the second starts
         chunk=1,
         councils=130,
     )
@@ -307,7 +307,7 @@ def test_two_sweeps_into_one_folder_at_once_one_refuses_and_no_row_is_mixed(tmp_
     _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
     runs = pd.read_parquet(out / "runs.parquet")
-    assert len(runs) == 200 and sorted(runs["funding.ppg_share"].unique()) == [0.0, 0.2, 0.4, 0.6]
+    assert len(runs) == 800 and sorted(runs["funding.ppg_share"].unique()) == [0.0, 0.2, 0.4, 0.6]
 
 
 @pytest.mark.slow
@@ -660,3 +660,20 @@ def test_a_sweep_workers_memory_stays_flat_over_a_long_sweep():
     growth = rss[-100:].max() - rss[300:400].min()
     # Without release_agent_numbering a 12-council run leaks ~0.2 MB: ~230 MB over these runs.
     assert growth < 25, f"worker memory grew {growth:.1f} MB from run 300 to run 1,500"
+
+
+def test_a_sweeps_seeds_are_exact_64_bit_integers_whatever_its_chunks_hold(tmp_path):
+    """Seed 5's replications 0-7 draw model seeds on both sides of 2**63; in chunks of one, some
+    chunks hold only small seeds (int64 alone) and some only large ones (uint64 alone)."""
+    from experiments.design import Experiment
+    from experiments.runner import InProcessExecutor
+    from experiments.sweeps import run_sweep
+    from model import replication_seed
+
+    seeds = [replication_seed(5, r) for r in range(8)]
+    assert min(seeds) < 2**63 <= max(seeds)
+    sweep = tiny_sweep(tmp_path, "levers:\n  funding.ppg_share: {values: [0.5]}\n", reps=8, chunk=1)
+    runs = run_sweep(Experiment(sweep), tmp_path / "o", InProcessExecutor(), "here", progress=False)
+    assert runs["seed"].dtype == "uint64" and runs["seed"].tolist() == seeds
+    again = pd.read_parquet(tmp_path / "o" / "runs.parquet")
+    assert again["seed"].tolist() == seeds
