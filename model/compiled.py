@@ -439,9 +439,10 @@ def quarter(
     trust_mean,
     ratings,
     scores,
-    # this quarter's random numbers (empty arrays when the model draws none)
+    # this quarter's random numbers (empty arrays when the model draws none), and the departments'
+    # Generator: how many hits it draws depends on which areas shift (section 1)
     u_event,
-    u_hit,
+    g_departments,
     u_budget,
     u_turn,
     u_post,
@@ -536,10 +537,18 @@ def quarter(
             shifting[k] = u_event[k] < shift_rate * area_exposure[k]
             if shifting[k]:
                 shifts[area_dept[k]] += 1
+        n_hit = 0
         for i in range(A):
             for j in range(T):
                 if shifting[area[i, j]]:
-                    if u_hit[i * T + j] < shift_breadth:
+                    n_hit += 1
+        u_hit = g_departments.random(n_hit)  # one per target in a shifting area, in row order
+        m = 0
+        for i in range(A):
+            for j in range(T):
+                if shifting[area[i, j]]:
+                    m += 1
+                    if u_hit[m - 1] < shift_breadth:
                         priority[i, j] *= shift_keep
                     elif on_priority_moves:
                         priority[i, j] = min(priority[i, j] * rise_mult, max_priority)
@@ -595,8 +604,8 @@ def quarter(
             leave_p = turnover_rate[i] * (1.0 - handover)
             for j in range(T):
                 ch = champion[i, j]
-                leaves = ch and (u_turn[0, i, j] < leave_p)
-                joins = (not ch) and (u_turn[1, i, j] < reappoint)
+                leaves = ch and (u_turn[i, j] < leave_p)
+                joins = (not ch) and (u_turn[i, j] < reappoint)
                 champion[i, j] = (ch and not leaves) or joins
 
     # 6 lifecycle.effort and implement, then Councils.divert_from_other_services
@@ -811,7 +820,6 @@ def run_quarters(t0, Q, fixed, state, streams):
     p_cnt = np.zeros(alignment.size, np.int64)
     empty1 = np.zeros(1)
     empty2 = np.zeros((1, 1))
-    empty3 = np.zeros((2, 1, 1))
     for t in range(t0, Q):
         ph = phases[t]
         any_impl = False
@@ -822,9 +830,8 @@ def run_quarters(t0, Q, fixed, state, streams):
             any_follow = any_follow or ph[i] == FOLLOW_UP
             any_end = any_end or (signed[i] and end[i] - 1 == t)
         u_event = g_dep.random(n_areas)
-        u_hit = g_dep.random(A * T)
         u_budget = g_bud.random(A)
-        u_turn = g_turn.random((2, A, T)) if any_impl else empty3
+        u_turn = g_turn.random((A, T)) if any_impl else empty2
         u_post = g_post.random(A) if any_follow else empty1
         z_shock = g_shock.standard_normal((A, T))
         u_gaming = g_gam.random((A, T)) if any_end else empty2
@@ -835,7 +842,7 @@ def run_quarters(t0, Q, fixed, state, streams):
             *fixed,
             *state,
             u_event,
-            u_hit,
+            g_dep,
             u_budget,
             u_turn,
             u_post,

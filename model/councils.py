@@ -377,17 +377,19 @@ class Councils:
 
         Staff turnover without handover causes failure; a shared story protects progress (001:57,
         001:93). Targets without a champion get a new one at ``reappoint_rate``. ``implementing``
-        is an (A,) mask. Reads ``implementation.handover_base, reappoint_rate``; off with
+        is an (A,) mask. One uniform per target decides either: a champion leaves when it falls
+        below the chance of leaving, a target without one gains one when it falls below
+        ``reappoint_rate``. Reads ``implementation.handover_base, reappoint_rate``; off with
         ``mechanisms.champions_turnover``.
         """
         tg, im = self.model.targets, self.model.params.implementation
-        u = self.model.streams["turnover"].random((2, *tg.shape))
+        u = self.model.streams["turnover"].random(tg.shape)
         if not self.model.params.mechanisms.champions_turnover:
             return
         champion = tg.state.champion
         handover = im.handover_base + (1.0 - im.handover_base) * self.leadership
-        leaves = champion & (u[0] < (self.turnover * (1.0 - handover))[:, None])
-        joins = ~champion & (u[1] < im.reappoint_rate)
+        leaves = champion & (u < (self.turnover * (1.0 - handover))[:, None])
+        joins = ~champion & (u < im.reappoint_rate)
         tg.state.champion = np.where(implementing[:, None], (champion & ~leaves) | joins, champion)
 
     def divert_from_other_services(self, agreement_gain: np.ndarray, following: np.ndarray) -> None:

@@ -56,21 +56,22 @@ class Departments:
         hit with chance ``shift_breadth`` and loses ``shift_size`` of its central priority; the
         area's other indicators gain what was lost, times ``shift_gain_share``, spread over them
         (``priority_moves``; off: nothing gains). Priority then drifts back toward the usual 1 at
-        ``shift_recovery`` a quarter. Uniforms are drawn every quarter whether or not the mechanism
-        is on. Reads ``departments.priority_shift_rate, shift_breadth, shift_size,
+        ``shift_recovery`` a quarter. A uniform is drawn for every area every quarter, and one for
+        every target in a shifting area (in row order) while the mechanism is on: the stream
+        serves nothing else. Reads ``departments.priority_shift_rate, shift_breadth, shift_size,
         shift_gain_share, max_priority, shift_recovery``; off with ``mechanisms.priority_shifts``.
         """
         sc, tg = self.model.params, self.model.targets
         d, mech = sc.departments, sc.mechanisms
         rng = self.model.streams["departments"]
         u_event = rng.random(self.area_department.size)
-        u_hit = rng.random(tg.shape)
         priority = tg.state.central_priority
         if mech.priority_shifts:
             shifting = u_event < d.priority_shift_rate * self.area_shift_exposure
             np.add.at(self.shifts, self.area_department[shifting], 1)
             in_shift = shifting[tg.traits.area]
-            hit = in_shift & (u_hit < d.shift_breadth)
+            hit = in_shift.copy()
+            hit[in_shift] = rng.random(np.count_nonzero(in_shift)) < d.shift_breadth
             priority[hit] *= 1.0 - d.shift_size
             if mech.priority_moves and d.shift_breadth < 1.0:
                 gain = d.shift_gain_share * d.shift_size * d.shift_breadth / (1.0 - d.shift_breadth)
