@@ -81,7 +81,7 @@ def main() -> None:
         f"{'of which build':>15} {'per target-quarter':>19}"
     )
     for n in (150, 388, 1000, 10_000):
-        reps = args.repeats if n <= 1000 else max(3, args.repeats // 7)
+        reps = args.repeats if n <= 1000 else max(7, args.repeats // 3)
         total, build, quarters = time_runs(n, reps)
         per_tq = total / (n * 12 * quarters) * 1e9
         print(
