@@ -137,20 +137,24 @@ def rows_to_arrow(
     """Rows (one mapping per row) as an Arrow table without going through pandas: a sweep's
     parent process converts every chunk while its workers run, and pandas' conversion cost it
     more than the rest of its work. Columns come in order of first appearance; a value a row
-    lacks is null; ``types`` fixes named columns' Arrow types (the rest are inferred, or, when a
-    column mixes kinds Arrow cannot unify, taken through pandas); ``metadata`` goes in the
-    schema as in :func:`to_arrow`."""
+    lacks is null; ``types`` fixes named columns' Arrow types (the rest are inferred: a column
+    whose values Arrow cannot put in one type raises ``ScenarioError`` naming it); ``metadata``
+    goes in the schema as in :func:`to_arrow`."""
     import pyarrow as pa
 
-    names = list(dict.fromkeys(name for row in rows for name in row))
-    try:
-        table = pa.table(
-            {n: pa.array([row.get(n) for row in rows], type=types.get(n)) for n in names}
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        frame = pd.DataFrame(list(rows)).astype({k: v for k, v in types.items() if k in names})
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    return table.replace_schema_metadata(_schema_metadata(metadata))
+    columns = {}
+    for name in dict.fromkeys(name for row in rows for name in row):
+        values = [row.get(name) for row in rows]
+        try:
+            columns[name] = pa.array(values, type=types.get(name))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            kinds = sorted({type(v).__name__ for v in values if v is not None})
+            raise ScenarioError(
+                f"results column {name!r}: values of kinds {', '.join(kinds)} cannot share a "
+                "column; allowed: one kind per parameter (numbers, text or true/false), integers "
+                "below 2**63"
+            ) from None
+    return pa.table(columns).replace_schema_metadata(_schema_metadata(metadata))
 
 
 def _lpsa_metadata(schema: Any) -> dict[str, str]:

@@ -547,11 +547,11 @@ def quarter(
         for i in range(A):
             for j in range(T):
                 if shifting[area[i, j]]:
-                    m += 1
-                    if u_hit[m - 1] < shift_breadth:
+                    if u_hit[m] < shift_breadth:
                         priority[i, j] *= shift_keep
                     elif on_priority_moves:
                         priority[i, j] = min(priority[i, j] * rise_mult, max_priority)
+                    m += 1
     for i in range(A):
         for j in range(T):
             priority[i, j] += shift_recovery * (1.0 - priority[i, j])

@@ -677,3 +677,27 @@ def test_a_sweeps_seeds_are_exact_64_bit_integers_whatever_its_chunks_hold(tmp_p
     assert runs["seed"].dtype == "uint64" and runs["seed"].tolist() == seeds
     again = pd.read_parquet(tmp_path / "o" / "runs.parquet")
     assert again["seed"].tolist() == seeds
+
+
+def test_chunk_rows_go_to_arrow_typed_with_missing_values_null():
+    from experiments import io
+
+    rows = [
+        {"run_id": 1, "seed": 2**64 - 1, "x": 0.5, "status": "ok"},
+        {"run_id": 0, "seed": 3, "status": "failed", "flag": True},
+    ]
+    table = io.rows_to_arrow(rows, {"run_id": "int64", "seed": "uint64"}, {"sweep_id": "s"})
+    assert table.column_names == ["run_id", "seed", "x", "status", "flag"]
+    assert str(table.schema.field("seed").type) == "uint64"
+    assert table.column("seed").to_pylist() == [2**64 - 1, 3]
+    assert table.column("x").to_pylist() == [0.5, None]
+    assert table.column("flag").to_pylist() == [None, True]
+    assert table.schema.metadata == {b"lpsa.sweep_id": b"s"}
+
+
+def test_a_results_column_mixing_kinds_of_value_is_refused_naming_it():
+    from experiments import io
+    from model import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"column 'x': values of kinds int, str"):
+        io.rows_to_arrow([{"run_id": 0, "x": 1}, {"run_id": 1, "x": "a"}], {"run_id": "int64"})
