@@ -56,7 +56,11 @@ def ratchet_factor(model: LPSAModel) -> np.ndarray | float:
     """Effort multiplier: once the true outcome (without shocks) reaches the stretch, effort is held
     back.
 
-    Reads ``gaming.ratchet_effort_cut``; 1 with ``mechanisms.gaming_ratchet`` off.
+    Evidence: none in the seeds. It is the ratchet effect of target regimes (holding back so that
+    the next target is not set higher), kept as an assumption that can be switched off; 001:77,
+    that too little stretch 'may lead to a lessening of effort', is a different effect
+    (``stretch_morale_selective``). Reads ``gaming.ratchet_effort_cut``; 1 with
+    ``mechanisms.gaming_ratchet`` off.
     """
     tg = model.targets
     if not model.params.mechanisms.gaming_ratchet:

@@ -197,7 +197,7 @@ def kept_share(model: LPSAModel) -> np.ndarray:
     usual + (1 - usual) x [persistent + (fixed + per_funding x c) x (1 - ppg_loss x (1 - c))], c the
     continuation funding (cut by corporate drift and budget cuts) ; a council that built the
     agreement into its wider improvement agenda keeps ``integration_keep`` of what it would lose
-    (004, 000:189-208; ``improvement_agenda``).
+    (004:38, 000:189-208; ``improvement_agenda``).
     """
     tg, c = model.targets, model.councils
     end, funding = tg.end, tg.state.continuation

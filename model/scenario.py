@@ -1197,7 +1197,11 @@ class Mechanisms(_Section):
         True, description="poor indicators presented in a good light (003:683)"
     )
     gaming_ratchet: bool = Field(
-        True, description="holding back once the stretch is met, to avoid a harder next target"
+        True,
+        description=(
+            "holding back once the stretch is met, to avoid a harder next target; an assumption: "
+            "no seed describes it (gaming.ratchet_factor)"
+        ),
     )
     council_sizes: bool = Field(
         True,
@@ -1280,7 +1284,7 @@ class Mechanisms(_Section):
         True,
         description=(
             "councils that build the agreement into their wider improvement agenda keep more "
-            "(004, 000:189-208)"
+            "(004:38, 000:189-208)"
         ),
     )
 
