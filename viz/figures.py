@@ -48,6 +48,14 @@ def svg(fig: Figure) -> bytes:
     return out.getvalue()
 
 
+def _figure(width: float, height: float, **margins: float) -> tuple[Figure, object]:
+    """A chart's figure (``width`` x ``height`` inches, ``margins`` as in ``subplots_adjust``)
+    and its one axes."""
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(**margins)
+    return fig, fig.add_subplot()
+
+
 def _style(ax) -> None:
     ax.tick_params(labelsize=FONT - 1)
     for side in ("top", "right"):
@@ -60,9 +68,8 @@ class PerformanceChart:
 
     def __init__(self, session: Session, width: float = 7.6, height: float = 3.7) -> None:
         sc = session.runs[0].params.scheme
-        self.fig = Figure(figsize=(width, height))
-        self.fig.subplots_adjust(left=0.12, right=0.98, top=0.9, bottom=0.15)
-        ax = self.ax = self.fig.add_subplot()
+        self.fig, self.ax = _figure(width, height, left=0.12, right=0.98, top=0.9, bottom=0.15)
+        ax = self.ax
         _style(ax)
         end = sc.implementation_quarters / QUARTERS_PER_YEAR
         span = (sc.implementation_quarters + sc.follow_up_quarters) / QUARTERS_PER_YEAR
@@ -117,9 +124,7 @@ class RetainedChart:
     """Of the gain made by the end, the share still there now, by approach (one bar per run)."""
 
     def __init__(self, width: float = 4.6, height: float = 3.7) -> None:
-        self.fig = Figure(figsize=(width, height))
-        self.fig.subplots_adjust(left=0.16, right=0.98, top=0.88, bottom=0.2)
-        self.ax = self.fig.add_subplot()
+        self.fig, self.ax = _figure(width, height, left=0.16, right=0.98, top=0.88, bottom=0.2)
 
     def draw(self, session: Session) -> bytes:
         ax = self.ax
@@ -148,9 +153,7 @@ class CouncilGrid:
     after the run ends."""
 
     def __init__(self, width: float = 7.2, height: float = 4.4) -> None:
-        self.fig = Figure(figsize=(width, height))
-        self.fig.subplots_adjust(left=0.01, right=0.44, top=0.9, bottom=0.02)
-        self.ax = self.fig.add_subplot()
+        self.fig, self.ax = _figure(width, height, left=0.01, right=0.44, top=0.9, bottom=0.02)
         self.cmap = ListedColormap(charts.STATUS_COLOURS)
 
     def draw(self, session: Session) -> bytes:
@@ -183,9 +186,7 @@ class AttainmentChart:
     COLOURS = {"met": "#2a9d8f", "partly": "#e9c46a", "missed": "#e76f51"}
 
     def __init__(self, width: float = 6.4, height: float = 4.4) -> None:
-        self.fig = Figure(figsize=(width, height))
-        self.fig.subplots_adjust(left=0.3, right=0.97, top=0.8, bottom=0.08)
-        self.ax = self.fig.add_subplot()
+        self.fig, self.ax = _figure(width, height, left=0.3, right=0.97, top=0.8, bottom=0.08)
 
     def draw(self, session: Session) -> bytes:
         ax = self.ax
