@@ -15,16 +15,16 @@ other and that test fails. Exactness needs numpy's order of operations: its pair
 every reduction (``np_sum``), no fastmath, and its draws in the same calls and shapes.
 
 What is fixed once the councils have signed (the phase table, the plan for what each target can
-keep, continuation funding at the end) is computed by the model's own functions in ``prepare``.
-Parameters reach the kernel as one float array (``P_NAMES``) and switches as one bool array
-(``F_NAMES``), so a single compilation serves every scenario. The first run in a fresh
-environment compiles for about 15 s and writes numba's cache beside this file; every later
+keep, continuation funding at the end) is computed by the model's own functions in ``_fixed``.
+Parameters reach the kernel as one named tuple of floats (``Parameters``) and switches as one of
+bools (``Switches``), so a single compilation serves every scenario. The first run in a fresh
+environment compiles for about 12 s and writes numba's cache beside this file; every later
 process loads it in well under a second.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numba as nb
 import numpy as np
@@ -125,137 +125,81 @@ def np_sum(a, lo, n):
 
 # ---------------------------------------------------------------- parameters and switches
 
-# The kernel's float parameters and switches, by index (``parameters`` fills them).
-P_NAMES = (
-    "shift_rate",
-    "shift_breadth",
-    "shift_keep",
-    "rise_mult",
-    "max_priority",
-    "shift_recovery",
-    "follow_w",
-    "follow_1mw",
-    "broken_trust",
-    "b_shock_rate",
-    "b_recovery",
-    "b_effort_keep",
-    "b_cont_keep",
-    "handover_base",
-    "handover_1m",
-    "reappoint",
-    "no_champ_keep",
-    "trust_effort",
-    "shift_local",
-    "attention_effort",
-    "improvement_rate",
-    "dip_quarters",
-    "dip",
-    "diversion_share",
-    "diversion_keep",
-    "drift_rate",
-    "drift_protect_keep",
-    "drift_keep",
-    "integration_keep",
-    "decay_slowdown",
-    "shock_rho",
-    "shock_k",
-    "payout_floor",
-    "floor_minus_band",
-    "gap_keep",
-    "payout_cap",
-    "ratchet_cut",
-    "reward_instalments",
-    "ongoing_years",
-    "insp_rho",
-    "insp_k",
-    "targets_w",
-    "other_w",
-    "national_drift",
-    "stars",
-    "low_rating",
-)
-F_NAMES = (
-    "priority_shifts",
-    "priority_moves",
-    "partnerships",
-    "budget_pressure",
-    "budget_climate",
-    "champions_turnover",
-    "freedoms_over_time",
-    "innovation_dip",
-    "diversion",
-    "corporate_drift",
-    "gaming_threshold",
-    "gaming_ratchet",
-    "reward_reinvestment",
-    "inspection",
-)
-# their indices, as the kernel reads them
-P_SHIFT_RATE = 0
-P_SHIFT_BREADTH = 1
-P_SHIFT_KEEP = 2
-P_RISE_MULT = 3
-P_MAX_PRIORITY = 4
-P_SHIFT_RECOVERY = 5
-P_FOLLOW_W = 6
-P_FOLLOW_1MW = 7
-P_BROKEN_TRUST = 8
-P_B_SHOCK_RATE = 9
-P_B_RECOVERY = 10
-P_B_EFFORT_KEEP = 11
-P_B_CONT_KEEP = 12
-P_HANDOVER_BASE = 13
-P_HANDOVER_1M = 14
-P_REAPPOINT = 15
-P_NO_CHAMP_KEEP = 16
-P_TRUST_EFFORT = 17
-P_SHIFT_LOCAL = 18
-P_ATTENTION_EFFORT = 19
-P_IMPROVEMENT_RATE = 20
-P_DIP_QUARTERS = 21
-P_DIP = 22
-P_DIVERSION_SHARE = 23
-P_DIVERSION_KEEP = 24
-P_DRIFT_RATE = 25
-P_DRIFT_PROTECT_KEEP = 26
-P_DRIFT_KEEP = 27
-P_INTEGRATION_KEEP = 28
-P_DECAY_SLOWDOWN = 29
-P_SHOCK_RHO = 30
-P_SHOCK_K = 31
-P_PAYOUT_FLOOR = 32
-P_FLOOR_MINUS_BAND = 33
-P_GAP_KEEP = 34
-P_PAYOUT_CAP = 35
-P_RATCHET_CUT = 36
-P_REWARD_INSTALMENTS = 37
-P_ONGOING_YEARS = 38
-P_INSP_RHO = 39
-P_INSP_K = 40
-P_TARGETS_W = 41
-P_OTHER_W = 42
-P_NATIONAL_DRIFT = 43
-P_STARS = 44
-P_LOW_RATING = 45
-F_PRIORITY_SHIFTS = 0
-F_PRIORITY_MOVES = 1
-F_PARTNERSHIPS = 2
-F_BUDGET_PRESSURE = 3
-F_BUDGET_CLIMATE = 4
-F_CHAMPIONS_TURNOVER = 5
-F_FREEDOMS_OVER_TIME = 6
-F_INNOVATION_DIP = 7
-F_DIVERSION = 8
-F_CORPORATE_DRIFT = 9
-F_GAMING_THRESHOLD = 10
-F_GAMING_RATCHET = 11
-F_REWARD_REINVESTMENT = 12
-F_INSPECTION = 13
+
+class Parameters(NamedTuple):
+    """The kernel's float parameters, as ``parameters`` derives them from the scenario (a tuple
+    reaches the kernel by value, so its fields stay in registers through the loops)."""
+
+    shift_rate: float
+    shift_breadth: float
+    shift_keep: float
+    rise_mult: float
+    max_priority: float
+    shift_recovery: float
+    follow_w: float
+    follow_1mw: float
+    broken_trust: float
+    b_shock_rate: float
+    b_recovery: float
+    b_effort_keep: float
+    b_cont_keep: float
+    handover_base: float
+    handover_1m: float
+    reappoint: float
+    no_champ_keep: float
+    trust_effort: float
+    shift_local: float
+    attention_effort: float
+    improvement_rate: float
+    dip_quarters: float
+    dip: float
+    diversion_share: float
+    diversion_keep: float
+    drift_rate: float
+    drift_protect_keep: float
+    drift_keep: float
+    integration_keep: float
+    decay_slowdown: float
+    shock_rho: float
+    shock_k: float
+    payout_floor: float
+    floor_minus_band: float
+    gap_keep: float
+    payout_cap: float
+    ratchet_cut: float
+    reward_instalments: float
+    ongoing_years: float
+    insp_rho: float
+    insp_k: float
+    targets_w: float
+    other_w: float
+    national_drift: float
+    stars: float
+    low_rating: float
 
 
-def parameters(model: LPSAModel) -> tuple[np.ndarray, np.ndarray]:
-    """The kernel's parameters (``P_NAMES``, derived scalars computed as numpy computes them) and
-    switches (``F_NAMES``), read from the scenario."""
+class Switches(NamedTuple):
+    """The kernel's switches: the scenario's mechanisms as the quarter reads them."""
+
+    priority_shifts: bool
+    priority_moves: bool
+    partnerships: bool
+    budget_pressure: bool
+    budget_climate: bool
+    champions_turnover: bool
+    freedoms_over_time: bool
+    innovation_dip: bool
+    diversion: bool
+    corporate_drift: bool
+    gaming_threshold: bool
+    gaming_ratchet: bool
+    reward_reinvestment: bool
+    inspection: bool
+
+
+def parameters(model: LPSAModel) -> tuple[Parameters, Switches]:
+    """The kernel's parameters (derived scalars computed as numpy computes them) and switches,
+    read from the scenario."""
     sc = model.params
     d, b, im, s, g, f, p = (
         sc.departments,
@@ -325,7 +269,7 @@ def parameters(model: LPSAModel) -> tuple[np.ndarray, np.ndarray]:
         stars=p.stars_per_stretch,
         low_rating=p.low_rating,
     )
-    par = np.array([float(vals[n]) for n in P_NAMES])
+    par = Parameters(**{name: float(value) for name, value in vals.items()})
     flags = dict(
         priority_shifts=mech.priority_shifts,
         priority_moves=mech.priority_moves and d.shift_breadth < 1.0,
@@ -342,7 +286,7 @@ def parameters(model: LPSAModel) -> tuple[np.ndarray, np.ndarray]:
         reward_reinvestment=mech.reward_reinvestment,
         inspection=mech.inspection,
     )
-    fl = np.array([bool(flags[n]) for n in F_NAMES])
+    fl = Switches(**{name: bool(value) for name, value in flags.items()})
     return par, fl
 
 
@@ -458,68 +402,6 @@ def quarter(
     """Quarter ``t``: each line of ``model.QUARTER`` as one pass over the councils (numbered as
     there, each naming the numpy method it reproduces), updating the state arrays in place."""
     A, T = priority.shape
-    # Parameters and switches as locals, read once a quarter: LLVM keeps them in registers
-    # (it cannot, reading ``par`` in a loop that writes other float arrays).
-    shift_rate = par[P_SHIFT_RATE]
-    shift_breadth = par[P_SHIFT_BREADTH]
-    shift_keep = par[P_SHIFT_KEEP]
-    rise_mult = par[P_RISE_MULT]
-    max_priority = par[P_MAX_PRIORITY]
-    shift_recovery = par[P_SHIFT_RECOVERY]
-    follow_1mw = par[P_FOLLOW_1MW]
-    follow_w = par[P_FOLLOW_W]
-    broken_trust = par[P_BROKEN_TRUST]
-    b_shock_rate = par[P_B_SHOCK_RATE]
-    b_recovery = par[P_B_RECOVERY]
-    b_effort_keep = par[P_B_EFFORT_KEEP]
-    b_cont_keep = par[P_B_CONT_KEEP]
-    handover_base = par[P_HANDOVER_BASE]
-    handover_1m = par[P_HANDOVER_1M]
-    reappoint = par[P_REAPPOINT]
-    trust_effort = par[P_TRUST_EFFORT]
-    ratchet_cut = par[P_RATCHET_CUT]
-    no_champ_keep = par[P_NO_CHAMP_KEEP]
-    shift_local = par[P_SHIFT_LOCAL]
-    attention_effort = par[P_ATTENTION_EFFORT]
-    improvement_rate = par[P_IMPROVEMENT_RATE]
-    dip_quarters = par[P_DIP_QUARTERS]
-    dip = par[P_DIP]
-    diversion_share = par[P_DIVERSION_SHARE]
-    diversion_keep = par[P_DIVERSION_KEEP]
-    drift_rate = par[P_DRIFT_RATE]
-    drift_protect_keep = par[P_DRIFT_PROTECT_KEEP]
-    drift_keep = par[P_DRIFT_KEEP]
-    integration_keep = par[P_INTEGRATION_KEEP]
-    decay_slowdown = par[P_DECAY_SLOWDOWN]
-    shock_rho = par[P_SHOCK_RHO]
-    shock_k = par[P_SHOCK_K]
-    payout_floor = par[P_PAYOUT_FLOOR]
-    floor_minus_band = par[P_FLOOR_MINUS_BAND]
-    gap_keep = par[P_GAP_KEEP]
-    payout_cap = par[P_PAYOUT_CAP]
-    reward_instalments = par[P_REWARD_INSTALMENTS]
-    ongoing_years = par[P_ONGOING_YEARS]
-    insp_rho = par[P_INSP_RHO]
-    insp_k = par[P_INSP_K]
-    targets_w = par[P_TARGETS_W]
-    other_w = par[P_OTHER_W]
-    national_drift = par[P_NATIONAL_DRIFT]
-    stars = par[P_STARS]
-    low_rating = par[P_LOW_RATING]
-    on_priority_shifts = fl[F_PRIORITY_SHIFTS]
-    on_priority_moves = fl[F_PRIORITY_MOVES]
-    on_partnerships = fl[F_PARTNERSHIPS]
-    on_budget_pressure = fl[F_BUDGET_PRESSURE]
-    on_budget_climate = fl[F_BUDGET_CLIMATE]
-    on_champions_turnover = fl[F_CHAMPIONS_TURNOVER]
-    on_gaming_ratchet = fl[F_GAMING_RATCHET]
-    on_freedoms_over_time = fl[F_FREEDOMS_OVER_TIME]
-    on_innovation_dip = fl[F_INNOVATION_DIP]
-    on_diversion = fl[F_DIVERSION]
-    on_corporate_drift = fl[F_CORPORATE_DRIFT]
-    on_gaming_threshold = fl[F_GAMING_THRESHOLD]
-    on_reward_reinvestment = fl[F_REWARD_REINVESTMENT]
-    on_inspection = fl[F_INSPECTION]
     ph = phases[t]
     any_impl = False
     any_follow = False
@@ -530,11 +412,11 @@ def quarter(
             any_follow = True
 
     # 1 Departments.shift_priorities
-    if on_priority_shifts:
+    if fl.priority_shifts:
         n_areas = area_dept.size
         shifting = np.empty(n_areas, np.bool_)
         for k in range(n_areas):
-            shifting[k] = u_event[k] < shift_rate * area_exposure[k]
+            shifting[k] = u_event[k] < par.shift_rate * area_exposure[k]
             if shifting[k]:
                 shifts[area_dept[k]] += 1
         n_hit = 0
@@ -547,14 +429,14 @@ def quarter(
         for i in range(A):
             for j in range(T):
                 if shifting[area[i, j]]:
-                    if u_hit[m] < shift_breadth:
-                        priority[i, j] *= shift_keep
-                    elif on_priority_moves:
-                        priority[i, j] = min(priority[i, j] * rise_mult, max_priority)
+                    if u_hit[m] < par.shift_breadth:
+                        priority[i, j] *= par.shift_keep
+                    elif fl.priority_moves:
+                        priority[i, j] = min(priority[i, j] * par.rise_mult, par.max_priority)
                     m += 1
     for i in range(A):
         for j in range(T):
-            priority[i, j] += shift_recovery * (1.0 - priority[i, j])
+            priority[i, j] += par.shift_recovery * (1.0 - priority[i, j])
 
     # 2 Partners.set_effort (bincount's order: row-major over targets)
     P = alignment.size
@@ -568,8 +450,8 @@ def quarter(
                 p_cnt[k] += 1
     for k in range(P):
         pr = p_sum[k] / max(p_cnt[k], 1)
-        p_effort[k] = min(alignment[k] * (follow_1mw + follow_w * pr), 1.0)
-    if on_partnerships:
+        p_effort[k] = min(alignment[k] * (par.follow_1mw + par.follow_w * pr), 1.0)
+    if fl.partnerships:
         for i in range(A):
             for j in range(T):
                 k = of_target[i, j]
@@ -578,7 +460,7 @@ def quarter(
     # 3 Departments.keep_promises
     if prom_ptr[t + 1] > prom_ptr[t]:
         for m in range(prom_ptr[t], prom_ptr[t + 1]):
-            trust[prom_idx[m]] -= broken_trust
+            trust[prom_idx[m]] -= par.broken_trust
         for i in range(A):
             trust[i] = min(max(trust[i], 0.0), 1.0)
         for m in range(prom_ptr[t], prom_ptr[t + 1]):
@@ -586,26 +468,26 @@ def quarter(
 
     # 4 Councils.face_budget_pressure
     for i in range(A):
-        cut = u_budget[i] < b_shock_rate * (1.0 - climate[i])
-        budget_factor[i] += b_recovery * (1.0 - budget_factor[i])
-        if on_budget_pressure and cut and ph[i] == IMPLEMENTATION:
-            budget_factor[i] = budget_factor[i] * b_effort_keep
-        if on_budget_climate:
-            c = b_cont_keep if (cut and ph[i] == FOLLOW_UP) else 1.0
+        cut = u_budget[i] < par.b_shock_rate * (1.0 - climate[i])
+        budget_factor[i] += par.b_recovery * (1.0 - budget_factor[i])
+        if fl.budget_pressure and cut and ph[i] == IMPLEMENTATION:
+            budget_factor[i] = budget_factor[i] * par.b_effort_keep
+        if fl.budget_climate:
+            c = par.b_cont_keep if (cut and ph[i] == FOLLOW_UP) else 1.0
             for j in range(T):
                 continuation[i, j] *= c
 
     # 5 Councils.respond_to_turnover
-    if any_impl and on_champions_turnover:
+    if any_impl and fl.champions_turnover:
         for i in range(A):
             if ph[i] != IMPLEMENTATION:
                 continue
-            handover = handover_base + handover_1m * leadership[i]
+            handover = par.handover_base + par.handover_1m * leadership[i]
             leave_p = turnover_rate[i] * (1.0 - handover)
             for j in range(T):
                 ch = champion[i, j]
                 leaves = ch and (u_turn[i, j] < leave_p)
-                joins = (not ch) and (u_turn[i, j] < reappoint)
+                joins = (not ch) and (u_turn[i, j] < par.reappoint)
                 champion[i, j] = (ch and not leaves) or joins
 
     # 6 lifecycle.effort and implement, then Councils.divert_from_other_services
@@ -618,59 +500,63 @@ def quarter(
                     effort[i, j] = 0.0
                 continue
             lost = max(trust_at_signing[i] - trust[i], 0.0)
-            trust_keep = min(max(1.0 - trust_effort * lost, 0.0), 1.0)
+            trust_keep = min(max(1.0 - par.trust_effort * lost, 0.0), 1.0)
             att = 1.0 if attention[i] else 0.0
             for j in range(T):
                 started = 1.0 if t >= work_start[i, j] else 0.0
                 extra = (base_effort[i, j] - usual_effort[i, j]) * started
-                if on_gaming_ratchet:
+                if fl.gaming_ratchet:
                     if core[i, j] + background[i, j] >= 1.0:
-                        r = 1.0 - ratchet_cut * min(gaming[i, j], 1.0)
+                        r = 1.0 - par.ratchet_cut * min(gaming[i, j], 1.0)
                     else:
                         r = 1.0
                     extra = extra * r
-                if on_champions_turnover and not champion[i, j]:
-                    extra = extra * no_champ_keep
-                if on_freedoms_over_time:
+                if fl.champions_turnover and not champion[i, j]:
+                    extra = extra * par.no_champ_keep
+                if fl.freedoms_over_time:
                     extra = extra * trust_keep
                 if partnership[i, j]:
                     scale = on_targets[i, j]
                 else:
-                    scale = 1.0 - shift_local * (1.0 - priority[i, j])
+                    scale = 1.0 - par.shift_local * (1.0 - priority[i, j])
                 scale = scale * budget_factor[i]
                 e = min(max((usual_effort[i, j] + extra) * scale, 0.0), 1.0)
-                attn = attention_effort * (1.0 - e) * att
+                attn = par.attention_effort * (1.0 - e) * att
                 usual = min(usual_effort[i, j] * scale, e) + attn
                 e = e + attn
-                g = improvement_rate * e * max(ceiling[i, j] - core[i, j] - background[i, j], 0.0)
+                g = (
+                    par.improvement_rate
+                    * e
+                    * max(ceiling[i, j] - core[i, j] - background[i, j], 0.0)
+                )
                 ag = g * ((1.0 - usual / max(e, 1e-12)) if e > 0 else 0.0)
-                if on_innovation_dip:
+                if fl.innovation_dip:
                     worked = t - work_start[i, j]
-                    if innovation[i, j] and worked >= 0 and worked < dip_quarters:
-                        g = dip
-                        ag = dip
+                    if innovation[i, j] and worked >= 0 and worked < par.dip_quarters:
+                        g = par.dip
+                        ag = par.dip
                 core[i, j] += g
                 effort[i, j] = e
                 agreement_gain[i, j] = ag
-    if on_diversion:
+    if fl.diversion:
         for i in range(A):
-            other_services[i] -= diversion_share * (np_sum(agreement_gain[i], 0, T) / T)
+            other_services[i] -= par.diversion_share * (np_sum(agreement_gain[i], 0, T) / T)
             if ph[i] == FOLLOW_UP:
-                other_services[i] = other_services[i] * diversion_keep
+                other_services[i] = other_services[i] * par.diversion_keep
 
     # 7 Councils.corporate_drift, then lifecycle.kept_share and sustain
     if any_follow:
-        if on_corporate_drift:
+        if fl.corporate_drift:
             for i in range(A):
-                rate = drift_rate * (drift_protect_keep if integrated[i] else 1.0)
-                c = drift_keep if (ph[i] == FOLLOW_UP and u_post[i] < rate) else 1.0
+                rate = par.drift_rate * (par.drift_protect_keep if integrated[i] else 1.0)
+                c = par.drift_keep if (ph[i] == FOLLOW_UP and u_post[i] < rate) else 1.0
                 for j in range(T):
                     continuation[i, j] *= c
         for i in range(A):
             if ph[i] != FOLLOW_UP:
                 continue
-            bonus = integration_keep * (1.0 if integrated[i] else 0.0)
-            slow = decay_slowdown * (1.0 if attention[i] else 0.0)
+            bonus = par.integration_keep * (1.0 if integrated[i] else 0.0)
+            slow = par.decay_slowdown * (1.0 if attention[i] else 0.0)
             for j in range(T):
                 withdrawn = min(1.0, on_targets[i, j] / e_partner[i, j])
                 fund = continuation[i, j]
@@ -692,20 +578,20 @@ def quarter(
         ending = signed[i] and (end[i] - 1 == t)
         any_end = any_end or ending
         for j in range(T):
-            shock[i, j] = shock_rho * shock[i, j] + shock_k * z_shock[i, j]
+            shock[i, j] = par.shock_rho * shock[i, j] + par.shock_k * z_shock[i, j]
             if in_period:
                 background[i, j] = background[i, j] + trend[i, j]
             true[i, j] = core[i, j] + background[i, j] + exposure[i, j] * shock[i, j]
             gp = max(core[i, j], 0.0) * cohort_gap[i, j] + presentation_gap[i, j]
-            if on_gaming_threshold and ending:
+            if fl.gaming_threshold and ending:
                 v = true[i, j] + gp
-                if v < payout_floor and v >= floor_minus_band:
+                if v < par.payout_floor and v >= par.floor_minus_band:
                     if u_gaming[i, j] < min(gaming[i, j], 1.0):
-                        gp = payout_floor - true[i, j] + 1e-9
+                        gp = par.payout_floor - true[i, j] + 1e-9
             if ph[i] == IMPLEMENTATION:
                 gap[i, j] = gp
             elif ph[i] == FOLLOW_UP:
-                gap[i, j] = gap[i, j] * gap_keep
+                gap[i, j] = gap[i, j] * par.gap_keep
             measured[i, j] = true[i, j] + gap[i, j]
 
     # 9 Councils.decide_reward_use, lifecycle.assess; plan_sustainability and
@@ -725,7 +611,7 @@ def quarter(
                 s = measured[i, j]
                 e_measured[i, j] = s
                 e_partner[i, j] = max(on_targets[i, j], 1e-9)
-                share = min(s, payout_cap) / payout_cap if s >= payout_floor else 0.0
+                share = min(s, par.payout_cap) / par.payout_cap if s >= par.payout_floor else 0.0
                 e_reward[i, j] = (max_reward[i] / T) * share
                 e_persistent[i, j] = ps_persistent[i, j]
                 e_fixed[i, j] = ps_fixed[i, j]
@@ -744,10 +630,10 @@ def quarter(
         for m in range(k0, k1):
             i = inst_idx[m]
             if signed[i]:
-                amounts[n_due] = np_sum(e_reward[i], 0, T) / reward_instalments
+                amounts[n_due] = np_sum(e_reward[i], 0, T) / par.reward_instalments
                 n_due += 1
         reward_paid[t] += np_sum(amounts, 0, n_due)
-        if on_reward_reinvestment:
+        if fl.reward_reinvestment:
             n_due = 0
             for m in range(k0, k1):
                 i = inst_idx[m]
@@ -759,7 +645,7 @@ def quarter(
                 for j in range(T):
                     if e_per_funding[i, j] > 0 or e_ppg_loss[i, j] > 0:
                         cnt += 1
-                boost = (amount * reinvest_share[i] / max(cnt, 1)) / ongoing_years
+                boost = (amount * reinvest_share[i] / max(cnt, 1)) / par.ongoing_years
                 for j in range(T):
                     if e_per_funding[i, j] > 0 or e_ppg_loss[i, j] > 0:
                         continuation[i, j] = min(1.0, continuation[i, j] + boost)
@@ -768,12 +654,14 @@ def quarter(
     year = year_of_quarter[t]
     if year >= 0:
         for i in range(A):
-            ins_error[i] = insp_rho * ins_error[i] + insp_k * z_insp[i]
-            services = targets_w * (np_sum(true[i], 0, T) / T) + other_w * (other_services[i])
-            score = level[i] + national_drift * (year + 1) + stars * services + ins_error[i]
+            ins_error[i] = par.insp_rho * ins_error[i] + par.insp_k * z_insp[i]
+            services = (
+                par.targets_w * (np_sum(true[i], 0, T) / T) + par.other_w * (other_services[i])
+            )
+            score = level[i] + par.national_drift * (year + 1) + par.stars * services + ins_error[i]
             rating = int(min(max(np.rint(score), 1.0), float(MAX_RATING)))
             fell = rating < current_rating[i]
-            attention[i] = on_inspection and ((rating <= low_rating) or fell)
+            attention[i] = fl.inspection and ((rating <= par.low_rating) or fell)
             scores[year, i] = score
             ratings[year, i] = rating
             current_rating[i] = rating
