@@ -60,7 +60,7 @@ from model import Scenario, ScenarioError, load_scenario, replication_seed, run_
 from model.scenario import parameter_overrides
 
 from . import io, provenance
-from .arguments import default_out, make_executor, positive_int
+from .arguments import _whole, default_out, make_executor, positive_int
 from .design import check_run_count
 from .posterior import Posterior, save_posterior
 from .runner import WorkersLost
@@ -683,12 +683,7 @@ def non_negative_float(text: str) -> float:
 
 
 def population_size(text: str) -> int:
-    value = positive_int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(
-            f"got {value}; allowed: a whole number from 2 to 1,000,000"
-        )
-    return value
+    return _whole(text, 2, 1_000_000, "a whole number from 2 to 1,000,000")
 
 
 def build_parser() -> argparse.ArgumentParser:

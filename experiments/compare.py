@@ -43,6 +43,7 @@ from model.scenario import parameter_overrides, read_yaml_mapping, resolve_scena
 from . import io, provenance
 from .arguments import (
     Health,
+    _whole,
     add_executor_arguments,
     add_max_runs,
     default_out,
@@ -89,14 +90,7 @@ COLORS = {"A": "#d95f02", "B": "#1b9e77", "tie": "#555555"}
 
 def worlds_count(text: str) -> int:
     """``--worlds``: a whole number from 1 to ``MAX_WORLDS``."""
-    allowed = f"a whole number from 1 to {MAX_WORLDS:,}"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"got {text[:50]!r}; allowed: {allowed}") from None
-    if not 1 <= value <= MAX_WORLDS:
-        raise argparse.ArgumentTypeError(f"got {value}; allowed: {allowed}")
-    return value
+    return _whole(text, 1, MAX_WORLDS, f"a whole number from 1 to {MAX_WORLDS:,}")
 
 
 def base_scenario_name(ref: str | Path) -> str:
@@ -251,16 +245,6 @@ def world_table(
     return table.reset_index()
 
 
-def a_better(difference: pd.Series | np.ndarray, direction: Direction) -> np.ndarray:
-    """1.0 where A does better than B (by the outcome's direction), 0.0 where it does not (B
-    better or a tie), NaN where the difference is undefined or the outcome has no better side."""
-    d = np.asarray(difference, dtype=float)
-    if direction == "neither":
-        return np.full(d.shape, np.nan)
-    better = d > 0 if direction == "higher is better" else d < 0
-    return np.where(np.isnan(d), np.nan, better.astype(float))
-
-
 def _quantile(values: pd.Series, q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else float("nan")
 
@@ -277,8 +261,8 @@ def comparison_table(
     for o in outcomes:
         spec = REGISTRY[o]
         d = per_world[f"{o}_difference"].dropna()
-        a_wins = a_better(d, spec.direction)
-        b_wins = a_better(-d, spec.direction)
+        a_wins, b_wins = wins(d, spec.direction)
+        judged = len(d) > 0 and spec.direction != "neither"  # no better side: no share
         rows.append(
             {
                 "outcome": o,
@@ -293,8 +277,8 @@ def comparison_table(
                 "median_difference": d.median() if len(d) else float("nan"),
                 "low": _quantile(d, 5),
                 "high": _quantile(d, 95),
-                "share_a_better": float(a_wins.mean()) if len(d) else float("nan"),
-                "share_b_better": float(b_wins.mean()) if len(d) else float("nan"),
+                "share_a_better": float(a_wins.mean()) if judged else float("nan"),
+                "share_b_better": float(b_wins.mean()) if judged else float("nan"),
                 "share_a_higher": float((d > 0).mean()) if len(d) else float("nan"),
                 "worlds": len(per_world),
                 "worlds_defined": len(d),

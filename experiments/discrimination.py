@@ -34,6 +34,8 @@ REJECTED_BY_EVIDENCE = {
         "the evaluation found the barriers 'much more varied and complex' than will (001:87-89)"
     ),
 }
+"""Theory-of-change variants that the evaluation's text rejects outright, with the reason. Every
+mechanism-off variant drops a mechanism the evidence describes (its docstring cites where)."""
 WHY_NO_PATTERN = {
     "H1_will_and_reward": (
         "The evaluation rejects this theory from what councils and departments said held them "
@@ -49,8 +51,6 @@ WHY_NO_PATTERN = {
     ),
 }
 """Where no emergent pattern rejects a variant the evidence rejects, why none can."""
-"""Theory-of-change variants that the evaluation's text rejects outright, with the reason. Every
-mechanism-off variant drops a mechanism the evidence describes (its docstring cites where)."""
 VERDICTS = {
     "rejected": "rejected: fails emergent pattern(s)",
     "input": "fails input checks only: no emergent pattern rejects it",

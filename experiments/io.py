@@ -169,12 +169,6 @@ def parquet_metadata(path: Path) -> dict[str, str]:
     return _lpsa_metadata(pq.read_schema(path))
 
 
-def read_parquet(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
-    """A Parquet file's table and its ``lpsa.*`` metadata, in one read."""
-    table, metadata = read_arrow(path)
-    return table.to_pandas(), metadata
-
-
 def read_arrow(path: Path) -> tuple[Any, dict[str, str]]:
     """A Parquet file as an Arrow table, and its ``lpsa.*`` metadata."""
     import pyarrow.parquet as pq

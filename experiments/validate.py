@@ -88,7 +88,6 @@ INTERIM_EVALUATION = (2004, 3)
 2005 (001); its case-study councils included some 'whose LPSA ends next spring' (001:127), so the
 first pilots (April 2001 to March 2004) had ended and the assessment fell in 2004. Assumption:
 the third quarter of 2004 (a quarter either way moves P1a by about two points)."""
-FORECAST_CATEGORIES = ("met or almost certain", "uncertain", "likely missed")
 EVIDENCE_RATING_YEARS = (2006, 2007)
 """Years whose rating moves the evidence counts: adult social care star ratings 2005 to 2006 and
 2006 to 2007 (003:418), children's services 2006/07 (003:438)."""

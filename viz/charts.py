@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from model import LPSAModel
-from model.lifecycle import FINISHED, FOLLOW_UP, IMPLEMENTATION, NOT_SIGNED
+from model.lifecycle import IMPLEMENTATION, NOT_SIGNED
 from model.outputs import approach_kind
 from model.targets import OUTCOMES, classify_attainment
 
@@ -35,13 +35,9 @@ were at the end, or more (a display threshold, not a model parameter)."""
 
 
 def after_the_end(m: LPSAModel) -> np.ndarray:
-    """(A,) councils that signed and whose agreement has ended (follow-up or finished)."""
-    return m.councils.signed & np.isin(m.phase_codes(), (FOLLOW_UP, FINISHED))
-
-
-def assessed(m: LPSAModel) -> np.ndarray:
-    """(A,) councils that signed and whose agreement has been assessed by now."""
-    return m.councils.signed & (m.councils.end - 1 < m.quarter)
+    """(A,) councils that signed and whose agreement has ended by now (follow-up or finished):
+    each was assessed in its last quarter."""
+    return m.councils.signed & (m.councils.end <= m.quarter)
 
 
 def trajectory(m: LPSAModel, councils: np.ndarray | None = None) -> pd.DataFrame:
@@ -76,7 +72,7 @@ def attainment_by_area(m: LPSAModel) -> tuple[pd.DataFrame, str]:
     """Met / partly / missed shares by area for assessed councils, or 'on course' shares before any
     assessment."""
     a, tg, sc = m.councils, m.targets, m.params
-    done = assessed(m)
+    done = after_the_end(m)
     if done.any():
         rows, values, label = done, tg.end.measured, "assessed agreements"
     else:
@@ -163,7 +159,7 @@ def retained_overall(m: LPSAModel) -> float:
 
 def met_share(m: LPSAModel) -> float:
     """Share of the targets assessed so far that met their stretch (NaN before any assessment)."""
-    done, sc = assessed(m), m.params
+    done, sc = after_the_end(m), m.params
     if not done.any():
         return float("nan")
     cls = classify_attainment(

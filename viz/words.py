@@ -269,15 +269,6 @@ GLOSSARY: dict[str, str] = {
 
 # ---------------------------------------------------------------------------------- phases
 
-NARRATION_PHASES: tuple[str, ...] = (
-    "negotiation",
-    "implementation",
-    "end",
-    "follow_up",
-    "finished",
-)
-"""The dashboard's phases of a story, in order; ``end`` is the quarter the money stops."""
-
 STORY_PHASES: dict[str, str] = {
     "negotiation": "Negotiating the agreements",
     "implementation": "Three years of work",
@@ -286,6 +277,9 @@ STORY_PHASES: dict[str, str] = {
     "finished": "Looking back",
 }
 """Each narration phase's heading on the screen."""
+
+NARRATION_PHASES: tuple[str, ...] = tuple(STORY_PHASES)
+"""The dashboard's phases of a story, in order; ``end`` is the quarter the money stops."""
 
 
 # ---------------------------------------------------------------------------------- stories
