@@ -62,7 +62,7 @@ from model.scenario import parameter_overrides
 from . import io, provenance
 from .arguments import _whole, default_out, make_executor, positive_int
 from .design import check_run_count
-from .posterior import Posterior, save_posterior
+from .posterior import Posterior, effective_size, save_posterior
 from .runner import WorkersLost
 from .uncertainty import Uncertain, add_analysis_arguments, evaluate_points, load_uncertain
 from .validate import PATTERNS, check_patterns, pattern_values
@@ -548,7 +548,7 @@ def generations(history: pyabc.History) -> pd.DataFrame:
                 "simulations": sims,
                 "accepted": int(accepted),
                 "acceptance": int(accepted) / sims,
-                "effective_size": float(1.0 / np.sum(np.asarray(w) ** 2)),
+                "effective_size": effective_size(w),
             }
         )
     return pd.DataFrame(rows)

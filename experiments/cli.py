@@ -96,7 +96,6 @@ def format_summary(table: pd.DataFrame) -> str:
 def main_job(argv: list[str], prog: str = "lpsa") -> int:
     args = build_parser(prog).parse_args(argv)
     import pandas as pd
-    import yaml
 
     from model import load_scenario
 
@@ -129,9 +128,7 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
             pd.concat([getattr(r, table) for r in results], ignore_index=True),
         )
     for sc in scenarios:
-        io.write_text(
-            out / f"scenario-{sc.name}.yaml", yaml.safe_dump(sc.model_dump(), sort_keys=False)
-        )
+        io.write_scenario(out / f"scenario-{sc.name}.yaml", sc)
     if not args.no_figures:
         from .figures import FIGURES
 

@@ -918,13 +918,8 @@ def main(argv: list[str]) -> int:
     io.write_csv(out / "comparison.csv", table)
     io.write_csv(out / "worlds.csv", per_world)
     io.write_parquet(out / "runs.parquet", runs)
-    import yaml
-
     for key, sc in zip(REGIMES, (a, b)):
-        io.write_text(
-            out / f"scenario-{key}-{sc.name}.yaml",
-            yaml.safe_dump(sc.model_dump(), sort_keys=False),
-        )
+        io.write_scenario(out / f"scenario-{key}-{sc.name}.yaml", sc)
     posterior_sha = sha256_bytes(Path(posterior.path).read_bytes()) if posterior.path else ""
     about = {
         "A": f"`{a.name}` ({a.description or 'no description'})",

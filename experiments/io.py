@@ -79,6 +79,13 @@ def write_text(path: str | Path, text: str) -> Path:
     return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
+def write_scenario(path: str | Path, scenario: Any) -> Path:
+    """A resolved scenario as YAML, every field written out (what a run actually used)."""
+    import yaml
+
+    return write_text(path, yaml.safe_dump(scenario.model_dump(), sort_keys=False))
+
+
 def write_json(path: str | Path, data: Any) -> Path:
     return write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 

@@ -35,6 +35,11 @@ MAX_PARTICLES = 100_000
 MAX_FILE_BYTES = 50_000_000
 
 
+def effective_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of normalised ``weights``: 1 / sum of their squares."""
+    return float(1.0 / np.sum(np.asarray(weights, dtype=float) ** 2))
+
+
 @dataclass(frozen=True)
 class Posterior:
     """Weighted parameter sets over the base scenario named ``base``."""
@@ -52,7 +57,7 @@ class Posterior:
     @property
     def effective_size(self) -> float:
         """Kish's effective sample size of the weights."""
-        return float(1.0 / np.sum(self.weights**2))
+        return effective_size(self.weights)
 
     def worlds(self, n: int, seed: int) -> pd.DataFrame:
         """``n`` worlds drawn with probability proportional to weight (with replacement); one row
