@@ -225,6 +225,11 @@ class Pattern:
     emerges from the mechanisms and counts as validation; otherwise it is an input check (the
     model reproduces it because a parameter says so), and a test shows that it fails once these
     overrides are applied."""
+    group: str = ""
+    """Patterns that are parts of one statement share a group: the interim forecast's three
+    shares (P1a-c, 001:127) sum to one, so any two fix the third. The calibration holds a group
+    out whole or not at all, and its distance counts a group as the statement's degrees of freedom
+    (``calibrate.distance_weights``)."""
 
     @property
     def emergent(self) -> bool:
@@ -299,6 +304,7 @@ PATTERNS: list[Pattern] = [
         "level",
         "the case-study councils' own forecast, 'roughly 40%': +-10 points",
         target=0.40,
+        group="P1",
     ),
     Pattern(
         "P1b",
@@ -311,6 +317,7 @@ PATTERNS: list[Pattern] = [
         "level",
         "'about one quarter', same source and vagueness: +-10 points",
         target=0.25,
+        group="P1",
     ),
     Pattern(
         "P1c",
@@ -323,6 +330,7 @@ PATTERNS: list[Pattern] = [
         "level",
         "'the remainder', so about 35%: +-10 points",
         target=0.35,
+        group="P1",
     ),
     Pattern(
         "P4",
