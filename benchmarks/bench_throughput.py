@@ -12,7 +12,10 @@
   and writing the results included;
 - the growth of one worker's memory over ``--memory-runs`` runs (``bench_memory.py``);
 - one run (build + run) with 1,000 and with 10,000 councils: the median of 7, with the fastest and
-  slowest (at 10,000 councils a run writes about 80 MB of fresh history, and its time varies).
+  slowest. At 10,000 councils a run writes about 80 MB of fresh history, and numpy's request for
+  transparent huge pages makes some runs stall where Linux compacts memory to find them: 10,000
+  councils are timed as numpy does by default, then as the ``lpsa`` command runs them
+  (``experiments.arguments.without_huge_pages``), and the target is judged on the latter.
 Figures only: nothing here is a test, and no test times anything.
 """
 
@@ -33,6 +36,8 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from bench_model import scenario_of_size, time_phases  # noqa: E402
 from bench_sweep import BACKENDS, throughput  # noqa: E402
+
+from experiments.arguments import without_huge_pages  # noqa: E402
 
 
 def numpy_kernel(n_targets: int, quarters: int, seed: int = 0) -> None:
@@ -105,6 +110,8 @@ def main() -> None:
     rates = {label: rate for label, _, rate in throughput(args.sweep_runs, BACKENDS[:2])}
     growth = memory_growth(args.memory_runs)
     big = {n: time_phases(scenario_of_size(n), 7) for n in (1_000, 10_000)}
+    without_huge_pages()
+    big["lpsa"] = time_phases(scenario_of_size(10_000), 7)
     for t in big.values():
         t["one run"] = t["build"] + t["run"]
 
@@ -140,11 +147,16 @@ def main() -> None:
         ),
         ("1,000 councils, one run", f"{big[1_000]['one run']:.3f} s", spread(big[1_000])),
         (
-            "10,000 councils, one run",
+            "10,000 councils, one run, numpy's huge pages",
             f"{big[10_000]['one run']:.2f} s",
+            spread(big[10_000]),
+        ),
+        (
+            "10,000 councils, one run, as lpsa runs it",
+            f"{big['lpsa']['one run']:.2f} s",
             "at most 0.3 s"
-            + (" (met)" if big[10_000]["one run"] <= 0.3 else " (not met)")
-            + f"; {spread(big[10_000])}",
+            + (" (met)" if big["lpsa"]["one run"] <= 0.3 else " (not met)")
+            + f"; {spread(big['lpsa'])}",
         ),
     ]
     width = max(len(r[0]) for r in rows)

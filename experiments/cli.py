@@ -157,6 +157,10 @@ def main(argv: list[str] | None = None, prog: str = "lpsa") -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     from model.scenario import ScenarioError
 
+    from .arguments import without_huge_pages
+
+    without_huge_pages()
+
     try:
         if argv and argv[0] in SUBCOMMANDS:
             return int(importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:]) or 0)
