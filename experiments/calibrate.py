@@ -622,9 +622,10 @@ ABC-SMC (approximate Bayesian computation by sequential Monte Carlo, pyabc {pyab
 - *Simulation*: a candidate parameter set (a particle) runs {args.replications} times on common
   random numbers; its statistics are the mean pattern statistics of `experiments/validate.py`.
 - *Distance*: the root mean square of the fitted patterns' standardised distances from the
-  evidence ({", ".join(fitted)}): a level pattern's distance from its target in half-bands, a
-  direction pattern's shortfall below its bound in units of 0.05; an undefined statistic counts
-  {NAN_DISTANCE:g}.
+  evidence ({", ".join(fitted)}): a level pattern's distance from its target in half-bands (from
+  its band where the evidence names no figure: P4), a direction pattern's shortfall below its
+  bound in units of 0.05; the interim forecast's three shares, which sum to one, count as two
+  patterns; an undefined statistic counts {NAN_DISTANCE:g}.
 - *Populations*: {args.population} particles each. A prior sample sets the first epsilon; each
   generation proposes particles ({proposal}; on the probit scale of each range, where the prior
   is a standard normal), accepts those closer than epsilon, and weights them by prior density

@@ -219,7 +219,9 @@ class Pattern:
     kind: str  # "level" or "direction"
     reason: str
     target: float | None = None
-    """Where the evidence puts a level pattern (the calibration distance aims at it)."""
+    """Where the evidence puts a level pattern (the calibration distance aims at it). None where
+    the evidence names no figure, only a range (P4's 'in general'): then every value inside the
+    band is at distance zero."""
     encoded_by: Mapping[str, Any] = field(default_factory=dict)
     """Scenario overrides that neutralise the input that encodes this pattern. Empty: the pattern
     emerges from the mechanisms and counts as validation; otherwise it is an input check (the
@@ -237,9 +239,13 @@ class Pattern:
 
     def distance(self, value: float) -> float:
         """Standardised distance from the evidence: a level pattern's from its target over half
-        its band; a direction pattern's shortfall below its bound over ``DIRECTION_SCALE``."""
+        its band (without a target, from the band: zero inside it); a direction pattern's
+        shortfall below its bound over ``DIRECTION_SCALE``."""
         if self.kind == "level":
-            return (value - float(self.target)) / ((self.high - self.low) / 2)
+            half = (self.high - self.low) / 2
+            if self.target is None:
+                return max(self.low - value, 0.0, value - self.high) / half
+            return (value - float(self.target)) / half
         return max(0.0, self.low - value) / DIRECTION_SCALE
 
     def within(self, value: float) -> bool:
@@ -341,8 +347,8 @@ PATTERNS: list[Pattern] = [
         0.6,
         1.0,
         "level",
-        "'in general there has been some improvement': most, at least three in five",
-        target=0.8,
+        "'in general there has been some improvement': most, at least three in five; no figure "
+        "inside the band is nearer the evidence than another (no target)",
     ),
     _direction(
         "P2",

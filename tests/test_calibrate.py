@@ -45,9 +45,12 @@ TINY_CHECK = ["--check-worlds", "3", "--check-replications", "2"]
 
 
 def on_evidence() -> dict[str, float]:
-    """Statistics where the evidence puts them: each level pattern at its target, each direction
-    pattern clearly above its bound."""
-    return {p.id: (p.target if p.kind == "level" else p.low + 0.1) for p in PATTERNS}
+    """Statistics where the evidence puts them: each level pattern at its target (or, without
+    one, at the edge of its band), each direction pattern clearly above its bound."""
+    return {
+        p.id: (p.low + 0.1 if p.kind == "direction" else p.low if p.target is None else p.target)
+        for p in PATTERNS
+    }
 
 
 def far_off(pattern_id: str) -> float:

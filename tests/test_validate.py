@@ -39,7 +39,17 @@ def test_every_evidence_pattern_is_checked_and_says_whether_it_is_emergent():
     assert all(p.reason and p.source for p in PATTERNS)
     assert {p.id for p in PATTERNS if p.emergent} >= {"P1a", "P1b", "P1c", "P4"}
     assert not BY_ID["P2"].emergent and not BY_ID["P8"].emergent
-    assert all(p.target is not None for p in PATTERNS if p.kind == "level")
+    levels = [p for p in PATTERNS if p.kind == "level"]
+    assert all(p.low <= p.target <= p.high for p in levels if p.target is not None)
+    assert [p.id for p in levels if p.target is None] == ["P4"]  # 'in general': no figure
+
+
+def test_a_level_pattern_without_a_figure_is_as_near_the_evidence_anywhere_in_its_band():
+    p4 = BY_ID["P4"]
+    assert p4.distance(p4.low) == p4.distance(0.97) == p4.distance(p4.high) == 0.0
+    assert p4.distance(p4.low - 0.1) == pytest.approx(0.1 / ((p4.high - p4.low) / 2))
+    p1a = BY_ID["P1a"]  # a figure ('roughly 40%'): the distance aims at it
+    assert p1a.distance(p1a.target) == 0.0 and p1a.distance(p1a.high) == pytest.approx(1.0)
 
 
 def test_bootstrap_interval_brackets_the_mean():
@@ -138,7 +148,7 @@ def test_the_discrimination_verdict_counts_only_emergent_patterns():
         {"variant": v, "kind": "mechanism off", "description": v, "overrides": {}}
         for v in ("good", "wiring", "rejected")
     ]
-    good = {p.id: (p.target if p.kind == "level" else 0.2) for p in PATTERNS}
+    good = {p.id: ((p.low + p.high) / 2 if p.kind == "level" else 0.2) for p in PATTERNS}
     rows = []
     for point, bad in enumerate([{}, {"P2": -0.2}, {"P1a": 0.9, "P2": -0.2}]):
         for r in range(6):
