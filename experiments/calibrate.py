@@ -582,8 +582,8 @@ def headline(ident: pd.DataFrame, check: pd.DataFrame, ess: float, population: i
         "",
         f"**{verdict_line[0].upper()}{verdict_line[1:]}.**"
         + (
-            f" The prior's worlds within tolerance, the chance each check had of failing: "
-            f"{_prior_shares(held)} (a check tests the fit only below {1 - CAN_FAIL_SHARE:.0%})."
+            f" Share of the prior's worlds within tolerance (a check could fail, and so tests "
+            f"the fit, only at {1 - CAN_FAIL_SHARE:.0%} or less): {_prior_shares(held)}."
             if len(held)
             else ""
         ),
@@ -593,9 +593,10 @@ def headline(ident: pd.DataFrame, check: pd.DataFrame, ess: float, population: i
         + (f" (failing: {', '.join(fitted_failed)})." if fitted_failed else ".")
         + " Of them, "
         + (
-            f"only {', '.join(constraining)} fail in some of the prior's worlds; the others"
+            f"only {', '.join(constraining)} fail in {CAN_FAIL_SHARE:.0%} or more of the "
+            "prior's worlds; the others"
             if constraining
-            else "none fails in the prior's worlds: all"
+            else f"none fails in {CAN_FAIL_SHARE:.0%} or more of the prior's worlds: all"
         )
         + " hold across the prior and constrain the fit only through their distance from the"
         " evidence's target (level patterns) or not at all (direction patterns).",
