@@ -142,12 +142,17 @@ def without_huge_pages() -> None:
     every run took 0.21-0.26 s. A default run holds no array that large. Results are unchanged:
     this only decides how memory is mapped.
     """
+    setter = huge_page_setter()
+    if setter is not None:
+        setter(False)
+
+
+def huge_page_setter() -> Callable[[bool], bool] | None:
+    """numpy's switch for asking for huge pages (returns the previous setting), if it has one."""
     import numpy as np
 
     core = getattr(np, "_core", None) or np.core  # numpy 2 / numpy 1.26
-    setter = getattr(core.multiarray, "_set_madvise_hugepage", None)
-    if setter is not None:
-        setter(False)
+    return getattr(core.multiarray, "_set_madvise_hugepage", None)
 
 
 def _without_huge_pages_plugin() -> object:

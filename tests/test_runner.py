@@ -105,24 +105,22 @@ def test_local_workers_start_from_this_process_on_linux_not_afresh():
 
 def huge_pages_asked() -> bool:
     """Whether numpy asks Linux for huge pages on large arrays in this process (unchanged)."""
-    import numpy as np
+    from experiments.arguments import huge_page_setter
 
-    core = getattr(np, "_core", None) or np.core
-    previous = core.multiarray._set_madvise_hugepage(False)
-    core.multiarray._set_madvise_hugepage(previous)
+    setter = huge_page_setter()
+    previous = setter(False)
+    setter(previous)
     return bool(previous)
 
 
 def test_the_lpsa_command_and_its_workers_do_not_ask_for_huge_pages(capsys):
     """Huge-page compaction stalled about one 10,000-council run in three (0.35 s, not 0.2 s):
     the command turns numpy's request off before anything runs, and forked workers inherit it."""
-    import numpy as np
-
-    from experiments.arguments import process_pool
+    from experiments.arguments import huge_page_setter, process_pool
     from experiments.cli import main as cli_main
 
-    core = getattr(np, "_core", None) or np.core
-    before = core.multiarray._set_madvise_hugepage(True)
+    setter = huge_page_setter()
+    before = setter(True)
     try:
         assert huge_pages_asked()
         with pytest.raises(SystemExit):  # a usage error: refused before anything runs
@@ -131,4 +129,4 @@ def test_the_lpsa_command_and_its_workers_do_not_ask_for_huge_pages(capsys):
         with process_pool(1) as pool:
             assert pool.submit(huge_pages_asked).result() is False
     finally:
-        core.multiarray._set_madvise_hugepage(before)
+        setter(before)
