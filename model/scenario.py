@@ -1756,8 +1756,31 @@ def load_scenario(
         path = resolve_scenario_path(ref)
         data, source = _raw_with_extends(path), str(path)
     if overrides:
-        data = deep_merge(data, overrides)
+        data = deep_merge(_with_defaults_under(data, overrides, _schema_defaults()), overrides)
     return validate_scenario(data, source)
+
+
+@functools.cache
+def _schema_defaults() -> dict[str, Any]:
+    return Scenario().model_dump()
+
+
+def _with_defaults_under(
+    data: dict[str, Any], overrides: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``data`` with the schema's defaults written in wherever ``overrides`` reaches into a
+    mapping that ``data`` leaves out, so that an override changes one entry of a table the file
+    does not list (``areas.education.weight``) instead of replacing the whole table with a
+    half-filled entry. Entries the file gives stay the file's; only what it leaves out is filled."""
+    out = dict(data)
+    for key, value in overrides.items():
+        if not isinstance(value, Mapping) or not isinstance(defaults.get(key), Mapping):
+            continue
+        if key not in out:
+            out[key] = copy.deepcopy(defaults[key])
+        if isinstance(out[key], Mapping):
+            out[key] = _with_defaults_under(dict(out[key]), value, defaults[key])
+    return out
 
 
 def parameter_overrides(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from model import Scenario, ScenarioError, load_scenario
-from model.scenario import DEFAULT_COUNCIL_TYPES, SCENARIO_DIR
+from model.scenario import DEFAULT_COUNCIL_TYPES, SCENARIO_DIR, parameter_overrides
 
 SHIPPED = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 
@@ -159,3 +160,20 @@ def test_an_unknown_council_type_is_named_with_the_allowed_ones():
     message = str(err.value)
     assert "'shire'" in message and "county, unitary, metropolitan, london" in message
     assert "Field required" not in message
+
+
+def test_one_area_can_be_changed_by_path_on_a_file_that_does_not_list_the_areas():
+    base = load_scenario("lpsa1_baseline")
+    sc = load_scenario("lpsa1_baseline", parameter_overrides({"areas.education.weight": 2.0}))
+    assert sc.areas["education"].weight == 2.0
+    assert sc.areas["education"].tractability == base.areas["education"].tractability
+    assert {k: v for k, v in sc.areas.items() if k != "education"} == {
+        k: v for k, v in base.areas.items() if k != "education"
+    }
+
+
+def test_a_file_that_lists_its_areas_keeps_only_those_under_an_override(tmp_path):
+    education = load_scenario("lpsa1_baseline").areas["education"].model_dump()
+    path = write(tmp_path, "one_area.yaml", yaml.safe_dump({"areas": {"education": education}}))
+    sc = load_scenario(path, parameter_overrides({"areas.education.weight": 3.0}))
+    assert list(sc.areas) == ["education"] and sc.areas["education"].weight == 3.0
