@@ -38,7 +38,7 @@ import pandas as pd
 
 from model import REGISTRY, Scenario, ScenarioError, load_scenario
 from model.outcomes import Direction, Outcome, outcome_names
-from model.scenario import parameter_overrides, read_yaml_mapping, resolve_scenario_path
+from model.scenario import read_yaml_mapping, resolve_scenario_path
 
 from . import io, provenance
 from .arguments import (
@@ -52,7 +52,7 @@ from .arguments import (
     seed,
 )
 from .design import check_run_count, scenario_hash, sha256_bytes
-from .posterior import load_posterior
+from .posterior import check_fits, load_posterior
 from .runner import Design, Point, require_success, run_table
 
 DEFAULT_WORLDS = 50
@@ -882,13 +882,7 @@ def main(argv: list[str]) -> int:
     a, b = load_scenario(args.a), load_scenario(args.b)
     check_outcome(args.outcome, twins)
     posterior = load_posterior(args.posterior or base_scenario_name(args.a), base=a)
-    first = {k: float(v) for k, v in posterior.particles.iloc[0].items()}
-    try:
-        load_scenario(b, parameter_overrides(first))
-    except ScenarioError as exc:
-        raise ScenarioError(
-            f"{posterior.path}: parameters do not fit scenario {b.name!r}: {exc}"
-        ) from None
+    check_fits(posterior.particles, b, posterior.path)
     check_shared_parameters(a, b, posterior.parameters)
     check_run_count("--worlds", len(REGIMES) * args.worlds, args.replications, args.max_runs)
     names = display_names(a, b)

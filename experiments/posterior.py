@@ -98,6 +98,19 @@ def _fail(path: Path, what: str) -> ScenarioError:
     return ScenarioError(f"{path}: {what}")
 
 
+def check_fits(particles: pd.DataFrame, scenario: Scenario, path: Path) -> None:
+    """Refuse (one message naming ``path`` and ``scenario``) particles whose smallest or whose
+    largest values, taken parameter by parameter, do not make a valid ``scenario``: the schema
+    bounds each field on its own, so the two corners stand for every particle between them."""
+    for which, row in (("smallest", particles.min()), ("largest", particles.max())):
+        try:
+            load_scenario(scenario, parameter_overrides({k: float(v) for k, v in row.items()}))
+        except ScenarioError as exc:
+            raise _fail(
+                path, f"the {which} values do not fit scenario {scenario.name!r}: {exc}"
+            ) from None
+
+
 def load_posterior(ref: str | Path, base: Scenario | None = None) -> Posterior:
     """Load a posterior by path, or by a base scenario's name (the shipped one).
 
@@ -151,13 +164,7 @@ def load_posterior(ref: str | Path, base: Scenario | None = None) -> Posterior:
             raise _fail(meta_path, "field 'base' is missing; allowed: a base scenario's name")
         base = load_scenario(name)
     numbers = particles.astype(float)
-    for which, row in (("smallest", numbers.min()), ("largest", numbers.max())):
-        try:
-            load_scenario(base, parameter_overrides({k: float(v) for k, v in row.items()}))
-        except ScenarioError as exc:
-            raise _fail(
-                path, f"the {which} values do not fit scenario {base.name!r}: {exc}"
-            ) from None
+    check_fits(numbers, base, path)
     return Posterior(
         base=name or base.name,
         particles=numbers,

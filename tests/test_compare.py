@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from test_run_cli import run_cli
 
 from experiments import compare
 from experiments.posterior import Posterior, save_posterior
-from model import REGISTRY
+from model import REGISTRY, load_scenario
 from model.outcomes import outcome_names
 
 PARAMETERS = {  # two ranges of experiments/uncertain_parameters.yaml
@@ -185,6 +186,33 @@ def test_regimes_that_set_a_posterior_parameter_differently_are_refused(inputs, 
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert "sustainability.decay_rate_more_of_same" in r.stderr and "0.35" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_posterior_that_fits_a_but_not_b_is_refused_before_anything_runs(inputs, tmp_path):
+    # B has one policy area; some particles zero its weight (valid for A, which has ten areas).
+    # The first particle does not, so a check of one particle would let the run start.
+    weights = np.linspace(0.3, 0.0, 30)
+    posterior = save_posterior(
+        tmp_path / "area_weight.csv",
+        Posterior(
+            "lpsa1_baseline",
+            pd.DataFrame({"areas.education.weight": weights}),
+            np.ones(30),
+            {"method": "test"},
+        ),
+    )
+    education = load_scenario("lpsa1_baseline").areas["education"].model_dump()
+    b = small(
+        tmp_path, "one_area", "reward_heavy", yaml.safe_dump({"areas": {"education": education}})
+    )
+    out = tmp_path / "o"
+    r = run_cli(
+        "compare", str(inputs["a"]), str(b), "--posterior", str(posterior), "--out", str(out)
+    )
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert str(posterior) in r.stderr and "'one_area'" in r.stderr and "weights" in r.stderr
+    assert not out.exists()
 
 
 @pytest.mark.slow
