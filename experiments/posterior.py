@@ -100,8 +100,10 @@ def _fail(path: Path, what: str) -> ScenarioError:
 
 def check_fits(particles: pd.DataFrame, scenario: Scenario, path: Path) -> None:
     """Refuse (one message naming ``path`` and ``scenario``) particles whose smallest or whose
-    largest values, taken parameter by parameter, do not make a valid ``scenario``: the schema
-    bounds each field on its own, so the two corners stand for every particle between them."""
+    largest values, taken parameter by parameter, do not make a valid ``scenario``. The schema
+    bounds each field on its own, and each of its cross-field rules (weights or shares not all
+    zero) fails first at the smallest values, so the two corners stand for every particle between
+    them. A new cross-field rule that is not monotone in its fields would need every particle."""
     for which, row in (("smallest", particles.min()), ("largest", particles.max())):
         try:
             load_scenario(scenario, parameter_overrides({k: float(v) for k, v in row.items()}))
