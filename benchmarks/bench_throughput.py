@@ -6,7 +6,8 @@
 - one default run in process on one core: building the model, running it, and its summary
   (every registered outcome, ``single_run.run_outcomes``), medians of ``--repeats`` runs;
 - a bare numpy kernel of the same size (targets x quarters, a dozen vectorised operations a
-  quarter, including drawing one normal per target), and the ratio of the run to it;
+  quarter, including drawing one normal per target), and the ratio of the run to it; beside it,
+  the ratio of the model's compiled quarters alone (no build, no summary) to the same kernel;
 - sweep throughput on 1 and 2 local workers, no twins (``bench_sweep.py``), over a sweep of
   ``--sweep-runs`` runs (default 4,000: the issue's comparison of two regimes), worker start-up
   and writing the results included;
@@ -38,6 +39,7 @@ from bench_model import scenario_of_size, time_phases  # noqa: E402
 from bench_sweep import BACKENDS, throughput  # noqa: E402
 
 from experiments.arguments import without_huge_pages  # noqa: E402
+from model import LPSAModel, Scenario, compiled  # noqa: E402
 
 
 def numpy_kernel(n_targets: int, quarters: int, seed: int = 0) -> None:
@@ -70,12 +72,29 @@ def median_ms(fn, repeats: int) -> float:
     return statistics.median(times) * 1e3
 
 
+def compiled_quarters_only(sc: Scenario, repeats: int) -> float:
+    """Median ms of the model's compiled quarters alone (``compiled.run_quarters``), without the
+    build, the Python around the call (``compiled.run``'s arguments) or the summary: the floor the
+    run's own dynamics set, to read the ratio target against."""
+    times = []
+    for seed in range(repeats):
+        m = LPSAModel(sc, seed=seed)
+        compiled._own_state(m)
+        args = (compiled._fixed(m), compiled._state(m), compiled._draws(m))
+        t0 = time.perf_counter()
+        compiled.run_quarters(m.quarter, m.n_quarters, *args)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
 def one_default_run(repeats: int) -> dict[str, float]:
-    """Median build, run and summary times [ms] of the default scenario (parsed once), and the
-    bare kernel of the same size."""
-    t = time_phases(scenario_of_size(150), repeats)
+    """Median build, run and summary times [ms] of the default scenario (parsed once), the
+    compiled quarters alone, and the bare kernel of the same size."""
+    sc = scenario_of_size(150)
+    t = time_phases(sc, repeats)
     med = {phase: t[phase] * 1e3 for phase in ("build", "run", "summary")}
     med["total"] = med["build"] + med["run"] + med["summary"]
+    med["quarters only"] = compiled_quarters_only(sc, repeats)
     med["kernel"] = median_ms(lambda: numpy_kernel(t["targets"], t["quarters"]), repeats)
     med["targets"], med["quarters"] = t["targets"], t["quarters"]
     return med
@@ -129,6 +148,11 @@ def main() -> None:
             "run / kernel",
             f"{ratio:.1f}x",
             "at most 2x" + (" (met)" if ratio <= 2 else " (not met)"),
+        ),
+        (
+            "the model's compiled quarters alone / kernel",
+            f"{one['quarters only'] / one['kernel']:.1f}x",
+            f"{one['quarters only']:.2f} ms: no build, no summary, no Python around the call",
         ),
         (
             f"sweep of {args.sweep_runs:,} runs, 1 worker, no twins",
