@@ -65,7 +65,7 @@ from model.scenario import parameter_overrides
 
 from . import io, provenance
 from .arguments import _whole, default_out, make_executor, positive_int
-from .design import check_run_count
+from .design import check_run_count, shown_path
 from .posterior import Posterior, effective_size, save_posterior
 from .runner import WorkersLost
 from .uncertainty import (
@@ -619,7 +619,7 @@ def method_text(args: argparse.Namespace, fitted: Sequence[str], held: Sequence[
     return f"""\
 ABC-SMC (approximate Bayesian computation by sequential Monte Carlo, pyabc {pyabc.__version__}).
 
-- *Prior*: each uncertain parameter uniform over its range in `{args.parameters}`.
+- *Prior*: each uncertain parameter uniform over its range in `{shown_path(args.parameters)}`.
 - *Simulation*: a candidate parameter set (a particle) runs {args.replications} times on common
   random numbers; its statistics are the mean pattern statistics of `experiments/validate.py`.
 - *Distance*: the root mean square of the fitted patterns' standardised distances from the
@@ -987,7 +987,7 @@ def main(argv: list[str]) -> int:
             "proposal on the probit scale, seeded mapping sampler",
             "command": " ".join(["lpsa", "calibrate", *argv]),
             "seed": args.seed,
-            "parameters_file": str(args.parameters),
+            "parameters_file": shown_path(args.parameters),
             "population_size": args.population,
             "generations": len(done),
             "max_generations": args.generations,

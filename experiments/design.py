@@ -53,6 +53,15 @@ EXPERIMENT_DIR = Path(__file__).resolve().parent
 """Shipped experiment files (package data)."""
 
 
+def shown_path(path: Path) -> str:
+    """``path`` as a report records it: relative to the project when it is a shipped file (so a
+    shipped report does not name the machine it was made on), otherwise as given."""
+    try:
+        return str(Path(path).resolve().relative_to(EXPERIMENT_DIR.parent))
+    except ValueError:
+        return str(path)
+
+
 class Parameter(BaseModel):
     """One varied parameter: explicit ``values`` (a grid axis) or a ``low``..``high`` range."""
 

@@ -362,3 +362,11 @@ def test_another_seed_gives_another_posterior(tiny):
     r = calibrate_cli(params, other, "--workers", "1", "--seed", "7", "--quiet")
     assert r.returncode in (0, 1), r.stderr
     assert (other / "posterior.csv").read_bytes() != (out / "posterior.csv").read_bytes()
+
+
+def test_a_report_names_a_shipped_file_relative_to_the_project_and_any_other_as_given(tmp_path):
+    from experiments.design import shown_path
+    from experiments.uncertainty import UNCERTAIN_FILE
+
+    assert shown_path(UNCERTAIN_FILE) == "experiments/uncertain_parameters.yaml"
+    assert shown_path(tmp_path / "mine.yaml") == str(tmp_path / "mine.yaml")
