@@ -93,7 +93,7 @@ def retained_gain_by_approach(results: Sequence[ScenarioResults]) -> plt.Figure:
         x = np.arange(len(kinds))
         for i, c in enumerate(cols):
             ax.bar(x + (i - 1) * 0.27, d[c], width=0.27, label=c.replace("retained_gain_", "+"))
-        counts = approach_kind(res.targets).value_counts().reindex(kinds, fill_value=0)
+        counts = pd.Series(approach_kind(res.targets)).value_counts().reindex(kinds, fill_value=0)
         ax.set_xticks(x, [f"{k.replace('_', ' ')}\n(n={counts[k]})" for k in kinds], fontsize=8)
         ax.axhline(1.0, color="grey", lw=0.8, ls=":")
         ax.set_title(res.scenario.name)

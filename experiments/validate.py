@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from model import LPSAModel, Scenario, load_scenario
-from model.outcomes import share
-from model.outputs import approach_kind
+from model.outcomes import Table, col, share
+from model.outputs import approach_kind, target_columns
 from model.scenario import MAX_RATING, QUARTERS_PER_YEAR
 
 from . import io, provenance
@@ -96,23 +96,35 @@ EVIDENCE_RATING_YEARS = (2006, 2007)
 @dataclass(frozen=True)
 class RunView:
     """What the patterns read from one finished run: its targets table, the interim forecast of
-    the targets then in progress, and the councils' annual rating moves."""
+    the targets then in progress, and the councils' annual rating moves. Each is a table of
+    numpy columns (``model.outputs.Columns``) or a DataFrame: the statistics read columns only, so
+    a run's patterns cost no DataFrame (issue 11)."""
 
-    targets: pd.DataFrame
-    forecast: pd.DataFrame  # targets in progress at the interim evaluation
-    moves: pd.DataFrame  # one row per council and evidence year: rose, fell
+    targets: Table
+    forecast: Table  # targets in progress at the interim evaluation
+    moves: Table  # one row per council and evidence year: rose, fell
 
 
 def interim_forecast(m: LPSAModel, rule: ForecastRule = FORECAST) -> pd.DataFrame:
     """The case-study forecast (``rule``) of every target whose agreement was running at the
     interim evaluation: one row per target, with its category, its figure then and whether its
     agreement ends within the next year ('ends next spring', 001:127)."""
+    return pd.DataFrame(forecast_columns(m, rule))
+
+
+def forecast_columns(m: LPSAModel, rule: ForecastRule = FORECAST) -> dict[str, np.ndarray]:
+    """The columns of ``interim_forecast``."""
     year, quarter = INTERIM_EVALUATION
     q = (year - m.params.inspection.first_year) * QUARTERS_PER_YEAR + quarter - 1
     c = m.councils
     running = np.flatnonzero(c.signed & (c.start <= q) & (q < c.end))
     if running.size == 0 or not 0 <= q < m.n_quarters:
-        return pd.DataFrame(columns=["authority", "category", "now", "ends_next_year"])
+        return {
+            "authority": np.zeros(0, int),
+            "category": np.zeros(0, int),
+            "now": np.zeros(0),
+            "ends_next_year": np.zeros(0, bool),
+        }
     start, end = c.start[running], c.end[running]
     elapsed = q - start + 1
     back = q - np.minimum(elapsed, rule.trend_quarters)
@@ -121,84 +133,93 @@ def interim_forecast(m: LPSAModel, rule: ForecastRule = FORECAST) -> pd.DataFram
     remaining = (end - 1 - q)[:, None]
     cat = rule.categorise(now, before, elapsed[:, None], remaining)
     T = now.shape[1]
-    return pd.DataFrame(
-        {
-            "authority": np.repeat(running, T),
-            "category": cat.ravel(),
-            "now": now.ravel(),
-            "ends_next_year": np.repeat(end - 1 - q < QUARTERS_PER_YEAR, T),
-        }
-    )
+    return {
+        "authority": np.repeat(running, T),
+        "category": cat.ravel(),
+        "now": now.ravel(),
+        "ends_next_year": np.repeat(end - 1 - q < QUARTERS_PER_YEAR, T),
+    }
 
 
 def rating_moves(m: LPSAModel) -> pd.DataFrame:
     """Each council's rating move in the evidence's years: rose or fell a star on the year
     before."""
+    return pd.DataFrame(move_columns(m))
+
+
+def move_columns(m: LPSAModel) -> dict[str, np.ndarray]:
+    """The columns of ``rating_moves``."""
     rose, fell = m.inspection.moves()
     first = m.params.inspection.first_year
     rows = [y - first for y in EVIDENCE_RATING_YEARS if 0 <= y - first < rose.shape[0]]
-    return pd.DataFrame(
-        {
-            "year": np.repeat(np.array(rows) + first, rose.shape[1]),
-            "rose": rose[rows].ravel(),
-            "fell": fell[rows].ravel(),
-        }
-    )
+    return {
+        "year": np.repeat(np.array(rows, int) + first, rose.shape[1]),
+        "rose": rose[rows].ravel(),
+        "fell": fell[rows].ravel(),
+    }
 
 
-def run_view(m: LPSAModel, targets: pd.DataFrame | None = None) -> RunView:
-    """What the patterns read from finished run ``m`` (its targets table, when already built)."""
+def run_view(m: LPSAModel, targets: Table | None = None) -> RunView:
+    """What the patterns read from finished run ``m``: its targets' columns (or ``targets``, a
+    table already built), forecast and rating moves, as numpy columns."""
     return RunView(
-        m.targets_frame() if targets is None else targets, interim_forecast(m), rating_moves(m)
+        target_columns(m) if targets is None else targets, forecast_columns(m), move_columns(m)
     )
 
 
 Statistic = Callable[[RunView], float]
 
 
-def _met_share_of(t: pd.DataFrame, areas: list[str]) -> float:
-    return share(t.loc[t["area"].isin(areas), "outcome"] == "met")
+def _outcome_share_of(t: Table, outcome: str, areas: Sequence[str], inside: bool = True) -> float:
+    """Share of the targets in ``areas`` (or, with ``inside`` False, in every other area) whose
+    outcome is ``outcome``."""
+    where = np.isin(col(t, "area"), list(areas)) == inside
+    return share(col(t, "outcome")[where] == outcome)
 
 
-def _missed_share_of(t: pd.DataFrame, areas: list[str]) -> float:
-    return share(t.loc[t["area"].isin(areas), "outcome"] == "missed")
+def _retained_3y(t: Table, kind: str) -> float:
+    """Gain kept three years on over gain at the end, over the improved targets of approach
+    ``kind`` (``model.outputs.approach_kind``); NaN when there are none."""
+    end = col(t, "share_of_stretch")
+    sel = (approach_kind(t) == kind) & (end > 0)
+    if not sel.any():
+        return float("nan")
+    return float(col(t, "performance_3y")[sel].sum() / end[sel].sum())
 
 
-def _retained_3y(t: pd.DataFrame, kind: str) -> float:
-    sel = t[(approach_kind(t) == kind) & (t["share_of_stretch"] > 0)]
-    return (
-        float(sel["performance_3y"].sum() / sel["share_of_stretch"].sum())
-        if len(sel)
-        else float("nan")
-    )
-
-
-def _met_gap(t: pd.DataFrame, harder: str) -> float:
+def _met_gap(t: Table, harder: str) -> float:
     """Met share of the targets without the boolean column ``harder`` minus those with it."""
-    met = t["outcome"] == "met"
-    return share(met[~t[harder]]) - share(met[t[harder]])
+    met, hard = col(t, "outcome") == "met", col(t, harder).astype(bool)
+    return share(met[~hard]) - share(met[hard])
 
 
 def _forecast_share(v: RunView, code: int) -> float:
-    return share(v.forecast["category"] == code)
+    return share(col(v.forecast, "category") == code)
 
 
 def _missed_but_improving(v: RunView) -> float:
     """Of the targets forecast 'likely missed', the share whose reported figure has already moved
     by at least a tenth of the stretch (an improvement a case-study team would see)."""
-    f = v.forecast
-    return share(f.loc[f["category"] == 2, "now"] >= 0.1)
+    missed = col(v.forecast, "category") == 2
+    return share(col(v.forecast, "now")[missed] >= 0.1)
 
 
 def _less_optimistic_near_end(v: RunView) -> float:
     """Met-or-almost-certain share, councils ending later minus those ending within a year."""
-    f, met = v.forecast, v.forecast["category"] == 0
-    return share(met[~f["ends_next_year"]]) - share(met[f["ends_next_year"]])
+    met = col(v.forecast, "category") == 0
+    soon = col(v.forecast, "ends_next_year").astype(bool)
+    return share(met[~soon]) - share(met[soon])
 
 
 def _catch_up(v: RunView) -> float:
-    by = v.targets.groupby("authority_rating")["share_of_stretch"].mean()
-    return float(by.get(1, np.nan) - by.get(MAX_RATING, np.nan))
+    """Mean share of stretch of 1-star councils' targets minus 4-star councils'."""
+    rating, end = col(v.targets, "authority_rating"), col(v.targets, "share_of_stretch")
+    lowest, highest = end[rating == 1], end[rating == MAX_RATING]
+    return _mean_or_nan(lowest) - _mean_or_nan(highest)
+
+
+def _mean_or_nan(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else float("nan")
 
 
 MISS_AREAS = ["transport", "education"]
@@ -259,10 +280,6 @@ class Pattern:
         if self.kind == "level":
             return bool(self.low <= mean <= self.high)
         return bool(ci_low > self.low and ci_high <= self.high)
-
-
-def _others(t: pd.DataFrame, areas: list[str]) -> list[str]:
-    return [a for a in t["area"].unique() if a not in areas]
 
 
 def _direction(
@@ -364,8 +381,8 @@ PATTERNS: list[Pattern] = [
         "001:131",
         "missed share, transport+education minus other areas",
         lambda v: (
-            _missed_share_of(v.targets, MISS_AREAS)
-            - _missed_share_of(v.targets, _others(v.targets, MISS_AREAS))
+            _outcome_share_of(v.targets, "missed", MISS_AREAS)
+            - _outcome_share_of(v.targets, "missed", MISS_AREAS, inside=False)
         ),
         encoded_by=_EVEN_AREAS,
     ),
@@ -375,8 +392,8 @@ PATTERNS: list[Pattern] = [
         "001:131",
         "met share, those areas minus the rest",
         lambda v: (
-            _met_share_of(v.targets, SUCCESS_AREAS)
-            - _met_share_of(v.targets, _others(v.targets, SUCCESS_AREAS))
+            _outcome_share_of(v.targets, "met", SUCCESS_AREAS)
+            - _outcome_share_of(v.targets, "met", SUCCESS_AREAS, inside=False)
         ),
         encoded_by=_EVEN_AREAS,
     ),
@@ -420,7 +437,7 @@ PATTERNS: list[Pattern] = [
         "ratings rise in some councils each year: 25 of ~150 (24 the next year)",
         "003:418",
         "share of councils rising a star, 2006 and 2007",
-        lambda v: share(v.moves["rose"]),
+        lambda v: share(col(v.moves, "rose")),
         0.11,
         0.22,
         "level",
@@ -433,7 +450,7 @@ PATTERNS: list[Pattern] = [
         "while others slip back: 16 of ~150 fell a star (15 the next year)",
         "003:418, 003:438",
         "share of councils falling a star, 2006 and 2007",
-        lambda v: share(v.moves["fell"]),
+        lambda v: share(col(v.moves, "fell")),
         0.05,
         0.16,
         "level",

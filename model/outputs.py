@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .lifecycle import FOLLOW_UP, IMPLEMENTATION, PHASES, phase_codes
-from .outcomes import RETAINED_YEARS
+from .outcomes import RETAINED_YEARS, Table, col
 from .scenario import APPROACHES, AUTHORITY_TYPES, DEPARTMENTS, PARTNER_TYPES, QUARTERS_PER_YEAR
 from .targets import OUTCOMES, classify_attainment
 
@@ -262,11 +262,13 @@ def trajectory_frame(m: LPSAModel) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def approach_kind(targets: pd.DataFrame) -> pd.Series:
-    """Approach with systemic split by whether the innovation succeeded (003:739)."""
-    systemic = targets["approach"] == "systemic"
-    kind = targets["approach"].where(~systemic, "systemic_failed")
-    return kind.where(~(systemic & targets["innovation_success"]), "systemic_succeeded")
+def approach_kind(targets: Table) -> np.ndarray:
+    """Each target's approach, with systemic split by whether the innovation succeeded (003:739):
+    ``systemic_succeeded``, ``systemic_failed``, ``new_working``, ``more_of_same`` (or ``none``)."""
+    approach = col(targets, "approach")
+    succeeded = col(targets, "innovation_success").astype(bool)
+    split = np.where(succeeded, "systemic_succeeded", "systemic_failed")
+    return np.where(approach == "systemic", split, approach)
 
 
 def retained_by_approach(targets: pd.DataFrame) -> pd.DataFrame:
