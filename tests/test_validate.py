@@ -19,7 +19,9 @@ from experiments.validate import (
     bootstrap_ci,
     check_patterns,
     interim_forecast,
+    pattern_statistics,
     pattern_values,
+    rating_moves,
     run_view,
 )
 from model import LPSAModel, load_scenario
@@ -167,6 +169,16 @@ def test_the_forecast_constants_are_the_documented_ones():
     m = LPSAModel(small(), seed=1)
     m.run()
     assert set(run_view(m).forecast["category"]) <= {0, 1, 2}
+
+
+def test_pattern_statistics_read_a_runs_numpy_columns_and_its_dataframes_alike():
+    m = LPSAModel(small(), seed=2).run()
+    tables = RunView(m.targets_frame(), interim_forecast(m), rating_moves(m))
+    from_columns, from_frames = pattern_statistics(run_view(m)), pattern_statistics(tables)
+    assert from_columns.keys() == from_frames.keys()
+    for name, value in from_columns.items():
+        assert value == pytest.approx(from_frames[name], rel=1e-12, nan_ok=True), name
+    assert np.isfinite(list(from_columns.values())).sum() >= 12
 
 
 @pytest.mark.slow
