@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from model import LPSAModel, ScenarioError
-from model.outcomes import summarise
+from model.single_run import run_outcomes
 
 from . import io, provenance
 from .arguments import add_executor_arguments, default_out, make_executor
@@ -31,14 +31,10 @@ METRICS = ["targets_met_share", "mean_share_of_stretch", "retained_gain_3y", "re
 
 
 def patterns_and_metrics(model: LPSAModel, twin: LPSAModel | None = None) -> dict[str, Any]:
-    """Measure: every pattern statistic and the METRICS outcomes of one run (its targets table
-    built once for both)."""
-    targets = model.targets_frame()
-    outcomes = summarise(targets, model.authorities_frame())
-    return {
-        **pattern_statistics(run_view(model, targets)),
-        **{k: outcomes[k] for k in METRICS},
-    }
+    """Measure: every pattern statistic and the METRICS outcomes of one run, both from its numpy
+    columns (no DataFrame)."""
+    outcomes = run_outcomes(model)
+    return {**pattern_statistics(run_view(model)), **{k: outcomes[k] for k in METRICS}}
 
 
 def load_experiment(path: Path) -> Experiment:
