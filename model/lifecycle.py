@@ -153,7 +153,9 @@ def plan_sustainability(model: LPSAModel, idx: np.ndarray) -> None:
     - more of the same keeps a residual plus what was mainstreamed (000:93, 000:326, 000:353);
     - a failed systemic change keeps a residual;
     - the part of a non-persistent gain that PPG paid for is lost as the money stops, unless
-      continuation funding replaces it (000:380 'buy' improvements; ``ppg_bought_gains``);
+      continuation funding replaces it (000:380 'buy' improvements; ``ppg_bought_gains``), except
+      under more of the same, whose residual is already what is left 'unless a replacement for the
+      pump priming investment can be secured' (000:93): the loss would count twice;
     - cohort targets lose part of a non-persistent gain with the cohort (000:349;
       ``cohort_focus``);
     - partnership targets keep only as much as partners keep up (000:125 'less resilient').
@@ -181,7 +183,8 @@ def plan_sustainability(model: LPSAModel, idx: np.ndarray) -> None:
         rest = rest * np.where(tg.traits.cohort[idx], 1.0 - s.cohort_loss, 1.0)
     end.keep_persistent[idx] = persistent
     end.keep_fixed[idx], end.keep_per_funding[idx] = fixed * rest, per_funding * rest
-    end.ppg_loss[idx] = s.ppg_bought_loss * plan.ppg_part[idx] if mech.ppg_bought_gains else 0.0
+    bought = np.where(mots, 0.0, s.ppg_bought_loss * plan.ppg_part[idx])
+    end.ppg_loss[idx] = bought if mech.ppg_bought_gains else 0.0
     base = plan.base_effort[idx]
     end.usual_share[idx] = np.where(base > 0, plan.usual_effort[idx] / np.maximum(base, 1e-12), 1.0)
     end.partner_dependent[idx] = tg.traits.partnership[idx]

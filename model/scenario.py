@@ -892,7 +892,8 @@ class SustainabilityParams(_Section):
         description=(
             "share of the PPG-paid part of a non-persistent gain lost once PPG stops, unless "
             "continuation funding replaces it [0-1]: did PPG let councils 'buy' improvements in "
-            "an unsustainable way (000:380, 000:326); assumption, range 0.3-1"
+            "an unsustainable way (000:380, 000:326); not applied to more of the same, whose "
+            "residual already counts it (000:93); assumption, range 0.3-1"
         ),
     )
     integration_base: float = Field(

@@ -13,6 +13,7 @@ from conftest import run_variant
 from model import LPSAModel, load_scenario, twin_scenario
 from model.outputs import approach_kind, retained_by_approach
 from model.scenario import Mechanisms
+from model.targets import MORE_OF_SAME
 
 
 def met(res) -> float:
@@ -388,6 +389,20 @@ def test_gains_that_ppg_paid_for_fall_back_when_the_money_stops():
     extra_light = fall_back(0.05, True) - fall_back(0.05, False)
     assert extra_heavy > extra_light > 0.0
     assert extra_heavy > 0.03
+
+
+def test_more_of_the_same_loses_its_ppg_bought_part_once_not_twice():
+    # 000:93: more of the same 'is not sustainable unless a replacement for the pump priming
+    # investment can be secured': its residual is what is left, so the 000:380 loss skips it.
+    m = LPSAModel(load_scenario("ppg_heavy", {"sustainability": {"ppg_bought_loss": 0.8}}), seed=3)
+    m.run()
+    plan, end = m.targets.plan, m.targets.end
+    ended = m.councils.signed[:, None] & (plan.ppg_part > 0)
+    more_of_same = ended & (plan.approach == MORE_OF_SAME)
+    others = ended & (plan.approach != MORE_OF_SAME)
+    assert more_of_same.sum() > 50 and others.sum() > 50
+    assert (end.ppg_loss[more_of_same] == 0.0).all()
+    assert np.allclose(end.ppg_loss[others], 0.8 * plan.ppg_part[others])
 
 
 def test_budget_cuts_during_the_agreement_lower_attainment_most_in_cash_strapped_councils():
