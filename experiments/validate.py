@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from model import LPSAModel, Scenario, load_scenario
-from model.outcomes import Table, col, share
+from model.outcomes import Table, average, col, share
 from model.outputs import approach_kind, target_columns
 from model.scenario import MAX_RATING, QUARTERS_PER_YEAR
 
@@ -215,11 +215,7 @@ def _catch_up(v: RunView) -> float:
     """Mean share of stretch of 1-star councils' targets minus 4-star councils'."""
     rating, end = col(v.targets, "authority_rating"), col(v.targets, "share_of_stretch")
     lowest, highest = end[rating == 1], end[rating == MAX_RATING]
-    return _mean_or_nan(lowest) - _mean_or_nan(highest)
-
-
-def _mean_or_nan(values: np.ndarray) -> float:
-    return float(values.mean()) if values.size else float("nan")
+    return average(lowest) - average(highest)
 
 
 MISS_AREAS = ["transport", "education"]

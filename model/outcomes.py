@@ -149,18 +149,19 @@ def _additionality_retained(t: Table, years: int) -> float:
     return _ratio(col(t, f"additionality_{years}y")[added].sum(), added_end[added].sum())
 
 
-def _average(values: np.ndarray) -> float:
+def average(values: np.ndarray) -> float:
+    """Mean of ``values``; NaN when there are none."""
     return float(values.mean()) if values.size else float("nan")
 
 
 def _mean(column: str) -> Compute:
     """Mean of ``column`` of the targets table."""
-    return lambda t, _: _average(col(t, column))
+    return lambda t, _: average(col(t, column))
 
 
 def _signed_mean(a: Table, column: str) -> float:
     """Mean of ``column`` of the authorities table over the councils that signed."""
-    return _average(col(a, column)[col(a, "signed")])
+    return average(col(a, column)[col(a, "signed")])
 
 
 # ------------------------------------------------------------------------------------------
