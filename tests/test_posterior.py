@@ -69,3 +69,13 @@ def test_the_shipped_baseline_posterior_loads():
     p = load_posterior("lpsa1_baseline")
     assert p.path == path and len(p.particles) >= 50 and p.meta["base"] == "lpsa1_baseline"
     assert {"command", "seed", "held_out"} <= set(p.meta)
+
+
+def test_the_central_order_starts_at_the_weighted_median_in_rank_space():
+    # Particle 2 sits at both medians unweighted; weighting particle 0 heavily moves the median.
+    particles = pd.DataFrame({"a": [1.0, 5.0, 3.0, 4.0, 2.0], "b": [10.0, 50.0, 30.0, 40.0, 20.0]})
+    even = Posterior("lpsa1_baseline", particles, np.full(5, 0.2))
+    assert even.central_order()[0] == 2
+    heavy = Posterior("lpsa1_baseline", particles, np.array([0.6, 0.1, 0.1, 0.1, 0.1]))
+    assert heavy.central_order()[0] == 0
+    assert heavy.point(3, digits=1) == {"a": 4.0, "b": 40.0}
