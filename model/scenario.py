@@ -1711,18 +1711,35 @@ def _raw_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]
 
 
 def format_validation_error(source: str, exc: ValidationError) -> str:
-    """One readable message per problem: source, field path, bad value, what is allowed."""
+    """One readable message per problem: source, field path, bad value, what is allowed. The
+    missing fields of one entry make one line (a misspelt area in an override is one problem,
+    not seven)."""
+    errors = exc.errors()
+    missing: dict[str, list[str]] = {}
+    for err in errors:
+        if err["type"] == "missing" and len(err["loc"]) > 1:
+            parent = ".".join(str(p) for p in err["loc"][:-1])
+            missing.setdefault(parent, []).append(str(err["loc"][-1]))
     lines = []
-    for err in exc.errors():
+    for err in errors:
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        parent = loc.rpartition(".")[0]
+        if err["type"] == "missing" and parent in missing:
+            fields = missing[parent]
+            if fields:  # one line, at the entry's first missing field
+                lines.append(
+                    f"{source}: field '{parent[:MAX_SHOWN_CHARS]}': missing {', '.join(fields)}; "
+                    "allowed: a complete entry (or check the spelling of its name)"
+                )
+                missing[parent] = []
+            continue
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling; see model/scenario.py for the allowed fields)"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         value = err.get("input")
-        missing = err["type"] == "missing"
-        shown = "" if missing or isinstance(value, dict) else f": got {shorten(value)}"
+        shown = "" if isinstance(value, dict) else f": got {shorten(value)}"
         lines.append(f"{source}: field '{loc[:MAX_SHOWN_CHARS]}'{shown}; {msg[:MAX_SHOWN_CHARS]}")
     if len(lines) > 10:
         lines = [*lines[:10], f"{source}: ... and {len(lines) - 10} more problems"]

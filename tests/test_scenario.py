@@ -177,3 +177,11 @@ def test_a_file_that_lists_its_areas_keeps_only_those_under_an_override(tmp_path
     path = write(tmp_path, "one_area.yaml", yaml.safe_dump({"areas": {"education": education}}))
     sc = load_scenario(path, parameter_overrides({"areas.education.weight": 3.0}))
     assert list(sc.areas) == ["education"] and sc.areas["education"].weight == 3.0
+
+
+def test_a_misspelt_area_in_an_override_is_one_line_naming_what_is_missing():
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("lpsa1_baseline", parameter_overrides({"areas.educaton.weight": 2.0}))
+    message = str(err.value)
+    assert len(message.splitlines()) == 1
+    assert "'areas.educaton'" in message and "department" in message and "spelling" in message
