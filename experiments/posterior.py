@@ -86,10 +86,12 @@ class Posterior:
         keep the file's order. Used to pick a scenario's calibrated point."""
         gaps = np.empty(self.particles.shape)
         for k, name in enumerate(self.parameters):
-            v = self.particles[name].to_numpy(dtype=float)
-            below = np.array([self.weights[v < x].sum() for x in v])
-            upto = below + np.array([self.weights[v == x].sum() for x in v])
-            gaps[:, k] = np.maximum.reduce([below - 0.5, 0.5 - upto, np.zeros(v.size)])
+            values, which = np.unique(
+                self.particles[name].to_numpy(dtype=float), return_inverse=True
+            )
+            upto = np.cumsum(np.bincount(which, weights=self.weights, minlength=values.size))
+            below = np.concatenate([[0.0], upto[:-1]])
+            gaps[:, k] = np.maximum(np.maximum(below - 0.5, 0.5 - upto), 0.0)[which]
         return np.argsort(np.sqrt((gaps**2).sum(axis=1)), kind="stable")
 
     def point(self, index: int, digits: int = 4) -> dict[str, float]:
