@@ -6,7 +6,10 @@ headline outcomes that the sweep recorded (``model/outcomes.py``: targets met, r
 retained gain at +3 and +5 years, value for money and, with twins, additionality). If the sweep
 file lists ``compare:`` scenarios
 (e.g. ppg_heavy, reward_heavy), they are run with the sweep's seed and replications (common random
-numbers) and compared side by side, with the paired difference and its interval.
+numbers) and compared side by side, with the paired difference and its interval. A sweep that
+crosses lever settings with uncertainties also gets *levers across worlds*: per outcome, in how
+many worlds (combinations of the uncertainties' values) each setting does best, and how robust
+that is.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from model.outcomes import REGISTRY
 from model.scenario import resolve_scenario_path
 
 from . import io, provenance
+from .compare import percent, robustness
 from .runner import Outcomes, require_success, run_table, scenarios_design
 from .validate import bootstrap_ci
 
@@ -100,6 +104,84 @@ def comparison_table(comp: pd.DataFrame, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def lever_settings(runs: pd.DataFrame, levers: list[str]) -> pd.Series:
+    """Each run's lever setting as words: ``funding.ppg_share=0.05`` (joined by ``, ``)."""
+    return runs[levers].apply(lambda row: ", ".join(f"{k}={row[k]:g}" for k in levers), axis=1)
+
+
+def levers_across_worlds(
+    runs: pd.DataFrame, levers: list[str], uncertainties: list[str], outcome: str
+) -> tuple[pd.DataFrame, int]:
+    """How the lever settings fare world by world on ``outcome``. A *world* is one combination of
+    the uncertainties' values; every lever setting runs in every world on the same seeds (the
+    design crosses them), so settings are compared within a world, on their means over
+    replications. One row per setting: the median of its world means, and in how many worlds it
+    does best (better than every other setting by the outcome's direction; a tie counts for
+    none). Worlds where some setting's mean is undefined are left out; their count is returned
+    beside the table."""
+    world = runs.groupby(uncertainties, sort=False).ngroup()
+    setting = lever_settings(runs, levers)
+    means = runs[outcome].groupby([world, setting], sort=False).mean().unstack() * scale(outcome)
+    means = means.dropna()
+    higher = REGISTRY[outcome].direction == "higher is better"
+    best = means.max(axis=1) if higher else means.min(axis=1)
+    is_best = means.eq(best, axis=0)
+    alone = is_best.sum(axis=1) == 1
+    table = pd.DataFrame(
+        {
+            "setting": means.columns,
+            "median": means.median().to_numpy(),
+            "best_in": is_best[alone].sum().to_numpy().astype(int),
+        }
+    )
+    table["share_best"] = table["best_in"] / len(means) if len(means) else float("nan")
+    return table, len(means)
+
+
+def lever_section(
+    runs: pd.DataFrame, manifest: dict, outcomes: list[str]
+) -> tuple[list[str], pd.DataFrame | None]:
+    """The report's section on levers across worlds and its table (one row per outcome and
+    setting), or nothing when the sweep does not cross two or more lever settings with
+    uncertainties."""
+    levers, uncertainties = manifest.get("levers") or [], manifest.get("uncertainties") or []
+    if not levers or not uncertainties or lever_settings(runs, levers).nunique() < 2:
+        return [], None
+    lines = [
+        "## Levers across worlds",
+        "",
+        "A world is one combination of the uncertainties' values "
+        f"({', '.join(f'`{u}`' for u in uncertainties)}); every lever setting ran in every "
+        "world on the same seeds. Within each world the settings are compared on their means over "
+        "replications; a setting *does best* in a world when it beats every other there. "
+        "Robustness as in `lpsa compare`: 95 % of worlds or more *robust*, 80 % or more *fairly "
+        "robust*, otherwise *depends on the world*. Table: `levers_across_worlds.csv`.",
+        "",
+    ]
+    tables = []
+    for o in outcomes:
+        if REGISTRY[o].direction == "neither":
+            continue
+        table, worlds = levers_across_worlds(runs, levers, uncertainties, o)
+        if not worlds:
+            continue
+        tables.append(table.assign(outcome=o, worlds=worlds))
+        top = table.sort_values("best_in", ascending=False, kind="stable").iloc[0]
+        lines += [
+            f"**{label(o)}**: `{top['setting']}` does best in {top['best_in']} of {worlds} worlds "
+            f"({percent(top['share_best'])}): {robustness(top['share_best'])}.",
+            "",
+            "| setting | median across worlds | does best in |",
+            "|---|---|---|",
+            *(
+                f"| `{r.setting}` | {r.median:.3f} | {r.best_in} of {worlds} |"
+                for r in table.itertuples()
+            ),
+            "",
+        ]
+    return lines, pd.concat(tables, ignore_index=True) if tables else None
+
+
 def write_report(
     folder: Path, runs: pd.DataFrame, manifest: dict, comp: pd.DataFrame | None
 ) -> Path:
@@ -144,6 +226,10 @@ def write_report(
                 )
         lines += [f"| {value:g} | " + " | ".join(c) + " |" for value, c in sorted(cells.items())]
         lines.append("")
+    section, across = lever_section(ok, manifest, outcomes)
+    lines += section
+    if across is not None:
+        io.write_csv(folder / "levers_across_worlds.csv", across)
     long = [
         pv.rename(columns={param: "value"}).assign(parameter=param, outcome=o)
         for param, pvs in tables.items()

@@ -701,3 +701,52 @@ def test_a_results_column_mixing_kinds_of_value_is_refused_naming_it():
 
     with pytest.raises(ScenarioError, match=r"column 'x': values of kinds int, str"):
         io.rows_to_arrow([{"run_id": 0, "x": 1}, {"run_id": 1, "x": "a"}], {"run_id": "int64"})
+
+
+def constructed_lever_runs() -> pd.DataFrame:
+    """Three worlds (values of one uncertainty u) x two settings of lever x x two replications.
+    Setting x=1 keeps more in worlds 0 and 1; world 2 is a tie; x=0 meets more targets in all, and
+    misses more (lower is better there) in all."""
+    kept = {(0, 0): [0.5, 0.5], (0, 1): [0.6, 0.6], (1, 0): [0.4, 0.6], (1, 1): [0.6, 0.6],
+            (2, 0): [0.7, 0.7], (2, 1): [0.6, 0.8]}  # fmt: skip
+    rows = []
+    for (world, x), values in kept.items():
+        for r, value in enumerate(values):
+            rows.append(
+                {
+                    "u": 0.1 * (world + 1),
+                    "x": float(x),
+                    "replication": r,
+                    "retained_gain_3y": value,
+                    "targets_met_share": 0.5 - 0.1 * x,
+                    "targets_missed_share": 0.3 - 0.1 * x,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_levers_are_compared_within_each_world_and_a_tie_counts_for_neither():
+    from experiments.report import levers_across_worlds
+
+    table, worlds = levers_across_worlds(constructed_lever_runs(), ["x"], ["u"], "retained_gain_3y")
+    assert worlds == 3
+    assert table.set_index("setting")["best_in"].to_dict() == {"x=0": 0, "x=1": 2}
+    met, _ = levers_across_worlds(constructed_lever_runs(), ["x"], ["u"], "targets_met_share")
+    assert met.set_index("setting")["best_in"].to_dict() == {"x=0": 3, "x=1": 0}
+    missed, _ = levers_across_worlds(constructed_lever_runs(), ["x"], ["u"], "targets_missed_share")
+    assert missed.set_index("setting")["best_in"].to_dict() == {"x=0": 0, "x=1": 3}
+
+
+def test_the_report_says_which_lever_setting_does_best_in_how_many_worlds(tmp_path):
+    from experiments.report import lever_section
+
+    manifest = {"levers": ["x"], "uncertainties": ["u"]}
+    lines, table = lever_section(constructed_lever_runs(), manifest, ["retained_gain_3y"])
+    text = "\n".join(lines)
+    assert "`x=1` does best in 2 of 3 worlds (67 %): depends on the world." in text
+    assert len(table) == 2 and set(table["outcome"]) == {"retained_gain_3y"}
+    without_uncertainties = {"levers": ["x"], "uncertainties": []}
+    assert (
+        lever_section(constructed_lever_runs(), without_uncertainties, ["retained_gain_3y"])[0]
+        == []
+    )
