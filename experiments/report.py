@@ -117,12 +117,15 @@ def levers_across_worlds(
     design crosses them), so settings are compared within a world, on their means over
     replications. One row per setting: the median of its world means, and in how many worlds it
     does best (better than every other setting by the outcome's direction; a tie counts for
-    none). Worlds where some setting's mean is undefined are left out; their count is returned
-    beside the table."""
+    none). Worlds that did not run every setting, or where some setting's mean is undefined, are
+    left out; the count of worlds kept is returned beside the table."""
     world = runs.groupby(uncertainties, sort=False).ngroup()
     setting = lever_settings(runs, levers)
-    means = runs[outcome].groupby([world, setting], sort=False).mean().unstack() * scale(outcome)
-    means = means.dropna()
+    crossed = setting.groupby(world).transform("nunique") == setting.nunique()
+    if not crossed.any():  # no world ran every setting (levers sampled with the uncertainties)
+        return pd.DataFrame(columns=["setting", "median", "best_in", "share_best"]), 0
+    means = runs[outcome][crossed].groupby([world[crossed], setting[crossed]], sort=False).mean()
+    means = means.unstack().dropna() * scale(outcome)
     higher = REGISTRY[outcome].direction == "higher is better"
     best = means.max(axis=1) if higher else means.min(axis=1)
     is_best = means.eq(best, axis=0)
@@ -147,6 +150,14 @@ def lever_section(
     levers, uncertainties = manifest.get("levers") or [], manifest.get("uncertainties") or []
     if not levers or not uncertainties or lever_settings(runs, levers).nunique() < 2:
         return [], None
+    found = {
+        o: levers_across_worlds(runs, levers, uncertainties, o)
+        for o in outcomes
+        if REGISTRY[o].direction != "neither"
+    }
+    found = {o: (table, worlds) for o, (table, worlds) in found.items() if worlds}
+    if not found:  # levers sampled with the uncertainties: no world ran two settings
+        return [], None
     lines = [
         "## Levers across worlds",
         "",
@@ -159,12 +170,7 @@ def lever_section(
         "",
     ]
     tables = []
-    for o in outcomes:
-        if REGISTRY[o].direction == "neither":
-            continue
-        table, worlds = levers_across_worlds(runs, levers, uncertainties, o)
-        if not worlds:
-            continue
+    for o, (table, worlds) in found.items():
         tables.append(table.assign(outcome=o, worlds=worlds))
         top = table.sort_values("best_in", ascending=False, kind="stable").iloc[0]
         lines += [
@@ -179,7 +185,7 @@ def lever_section(
             ),
             "",
         ]
-    return lines, pd.concat(tables, ignore_index=True) if tables else None
+    return lines, pd.concat(tables, ignore_index=True)
 
 
 def write_report(

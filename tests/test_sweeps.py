@@ -745,6 +745,8 @@ def test_the_report_says_which_lever_setting_does_best_in_how_many_worlds(tmp_pa
     text = "\n".join(lines)
     assert "`x=1` does best in 2 of 3 worlds (67 %): depends on the world." in text
     assert len(table) == 2 and set(table["outcome"]) == {"retained_gain_3y"}
+    sampled_together = constructed_lever_runs().assign(u=lambda t: t["u"] + t["x"])
+    assert lever_section(sampled_together, manifest, ["retained_gain_3y"]) == ([], None)
     without_uncertainties = {"levers": ["x"], "uncertainties": []}
     assert (
         lever_section(constructed_lever_runs(), without_uncertainties, ["retained_gain_3y"])[0]
