@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from model import ScenarioError, load_scenario
@@ -105,8 +106,15 @@ def comparison_table(comp: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 
 def lever_settings(runs: pd.DataFrame, levers: list[str]) -> pd.Series:
-    """Each run's lever setting as words: ``funding.ppg_share=0.05`` (joined by ``, ``)."""
-    return runs[levers].apply(lambda row: ", ".join(f"{k}={row[k]:g}" for k in levers), axis=1)
+    """Each run's lever setting as words: ``funding.ppg_share=0.05``, ``mechanisms.gaming=false``
+    (several joined by ``, ``)."""
+
+    def shown(value: object) -> str:
+        if isinstance(value, bool | np.bool_):
+            return str(bool(value)).lower()
+        return f"{value:g}" if isinstance(value, int | float | np.number) else str(value)
+
+    return runs[levers].apply(lambda row: ", ".join(f"{k}={shown(row[k])}" for k in levers), axis=1)
 
 
 def levers_across_worlds(

@@ -737,6 +737,16 @@ def test_levers_are_compared_within_each_world_and_a_tie_counts_for_neither():
     assert missed.set_index("setting")["best_in"].to_dict() == {"x=0": 0, "x=1": 3}
 
 
+def test_lever_settings_are_named_in_the_sweep_files_words():
+    from experiments.report import lever_settings
+
+    runs = pd.DataFrame({"funding.ppg_share": [0.05, 0.5], "mechanisms.gaming": [True, False]})
+    assert lever_settings(runs, list(runs)).tolist() == [
+        "funding.ppg_share=0.05, mechanisms.gaming=true",
+        "funding.ppg_share=0.5, mechanisms.gaming=false",
+    ]
+
+
 def test_the_report_says_which_lever_setting_does_best_in_how_many_worlds(tmp_path):
     from experiments.report import lever_section
 
