@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from model import LPSAModel, Scenario, load_scenario
-from model.outcomes import Table, average, col, share
+from model.outcomes import Table, average, col, retained, share
 from model.outputs import approach_kind, target_columns
 from model.scenario import MAX_RATING, QUARTERS_PER_YEAR
 
@@ -178,13 +178,9 @@ def _outcome_share_of(t: Table, outcome: str, areas: Sequence[str], inside: bool
 
 
 def _retained_3y(t: Table, kind: str) -> float:
-    """Gain kept three years on over gain at the end, over the improved targets of approach
-    ``kind`` (``model.outputs.approach_kind``); NaN when there are none."""
-    end = col(t, "share_of_stretch")
-    sel = (approach_kind(t) == kind) & (end > 0)
-    if not sel.any():
-        return float("nan")
-    return float(col(t, "performance_3y")[sel].sum() / end[sel].sum())
+    """The registry's retained gain 3 years on, over the targets of approach ``kind``
+    (``model.outputs.approach_kind``)."""
+    return retained(t, 3, approach_kind(t) == kind)
 
 
 def _met_gap(t: Table, harder: str) -> float:

@@ -127,9 +127,11 @@ def _met(t: Table) -> np.ndarray:
     return col(t, "outcome") == "met"
 
 
-def _retained(t: Table, years: int) -> float:
+def retained(t: Table, years: int, among: np.ndarray | None = None) -> float:
+    """Gain kept ``years`` after the end over gain at the end, summed over the targets that
+    improved (``among`` them, a boolean mask, when given); NaN when none did."""
     end = col(t, "share_of_stretch")
-    improved = end > 0
+    improved = end > 0 if among is None else (end > 0) & among
     return _ratio(col(t, f"performance_{years}y")[improved].sum(), end[improved].sum())
 
 
@@ -243,7 +245,7 @@ for _outcome in [
             "higher is better",
             f"of the reported improvement at the agreement's end (targets that improved), the "
             f"share still there {y} years later (ratio of sums)",
-            lambda t, a, y=y: _retained(t, y),
+            lambda t, a, y=y: retained(t, y),
             headline=y in (3, 5),
         )
         for y in RETAINED_YEARS
