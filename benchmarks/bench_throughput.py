@@ -74,13 +74,12 @@ def median_ms(fn, repeats: int) -> float:
 
 def compiled_quarters_only(sc: Scenario, repeats: int) -> float:
     """Median ms of the model's compiled quarters alone (``compiled.run_quarters``), without the
-    build, the Python around the call (``compiled.run``'s arguments) or the summary: the floor the
+    build, the Python around the call (``compiled.arguments``) or the summary: the floor the
     run's own dynamics set, to read the ratio target against."""
     times = []
     for seed in range(repeats):
         m = LPSAModel(sc, seed=seed)
-        compiled._own_state(m)
-        args = (compiled._fixed(m), compiled._state(m), compiled._draws(m))
+        args = compiled.arguments(m)
         t0 = time.perf_counter()
         compiled.run_quarters(m.quarter, m.n_quarters, *args)
         times.append(time.perf_counter() - t0)

@@ -932,12 +932,18 @@ def _draws(model: LPSAModel) -> tuple:
     )
 
 
+def arguments(model: LPSAModel) -> tuple[tuple, tuple, tuple]:
+    """``run_quarters``'s ``fixed``, ``state`` and ``streams`` for ``model``, its arrays made the
+    kernel's own first (``_own_state``)."""
+    _own_state(model)
+    return _fixed(model), _state(model), _draws(model)
+
+
 def run(model: LPSAModel) -> None:
     """Run ``model`` from its current quarter to the end, as ``LPSAModel.step`` would, in one
     compiled call; leave it as the last ``step`` leaves it."""
     Q = model.n_quarters
-    _own_state(model)
-    run_quarters(model.quarter, Q, _fixed(model), _state(model), _draws(model))
+    run_quarters(model.quarter, Q, *arguments(model))
     ins, c = model.inspection, model.councils
     ins.years_rated = ins.ratings.shape[0]  # every year of the run, its last quarter included
     for t in range(model.quarter, Q):
