@@ -114,7 +114,43 @@ def lever_settings(runs: pd.DataFrame, levers: list[str]) -> pd.Series:
             return str(bool(value)).lower()
         return f"{value:g}" if isinstance(value, int | float | np.number) else str(value)
 
-    return runs[levers].apply(lambda row: ", ".join(f"{k}={shown(row[k])}" for k in levers), axis=1)
+    words = [runs[k].map(lambda v, k=k: f"{k}={shown(v)}") for k in levers]
+    return words[0].str.cat(words[1:], sep=", ") if len(words) > 1 else words[0]
+
+
+def _crossed(
+    runs: pd.DataFrame, levers: list[str], uncertainties: list[str]
+) -> tuple[pd.Series, pd.Series]:
+    """Each run's world (a number per combination of the uncertainties' values) and lever
+    setting, for the runs of the worlds that ran every setting."""
+    world = runs.groupby(uncertainties, sort=False).ngroup()
+    setting = lever_settings(runs, levers)
+    crossed = setting.groupby(world).transform("nunique") == setting.nunique()
+    return world[crossed], setting[crossed]
+
+
+def _setting_table(
+    values: pd.Series, world: pd.Series, setting: pd.Series, outcome: str
+) -> tuple[pd.DataFrame, int]:
+    """``levers_across_worlds``'s table and world count from one outcome's ``values``, indexed as
+    ``world`` and ``setting`` (the crossed runs)."""
+    means = values[world.index].groupby([world, setting], sort=False).mean()
+    means = means.unstack().dropna() * scale(outcome) if len(means) else pd.DataFrame()
+    if means.empty:
+        return pd.DataFrame(columns=["setting", "median", "best_in", "share_best"]), 0
+    higher = REGISTRY[outcome].direction == "higher is better"
+    best = means.max(axis=1) if higher else means.min(axis=1)
+    is_best = means.eq(best, axis=0)
+    alone = is_best.sum(axis=1) == 1
+    table = pd.DataFrame(
+        {
+            "setting": means.columns,
+            "median": means.median().to_numpy(),
+            "best_in": is_best[alone].sum().to_numpy().astype(int),
+        }
+    )
+    table["share_best"] = table["best_in"] / len(means)
+    return table, len(means)
 
 
 def levers_across_worlds(
@@ -127,26 +163,7 @@ def levers_across_worlds(
     does best (better than every other setting by the outcome's direction; a tie counts for
     none). Worlds that did not run every setting, or where some setting's mean is undefined, are
     left out; the count of worlds kept is returned beside the table."""
-    world = runs.groupby(uncertainties, sort=False).ngroup()
-    setting = lever_settings(runs, levers)
-    crossed = setting.groupby(world).transform("nunique") == setting.nunique()
-    if not crossed.any():  # no world ran every setting (levers sampled with the uncertainties)
-        return pd.DataFrame(columns=["setting", "median", "best_in", "share_best"]), 0
-    means = runs[outcome][crossed].groupby([world[crossed], setting[crossed]], sort=False).mean()
-    means = means.unstack().dropna() * scale(outcome)
-    higher = REGISTRY[outcome].direction == "higher is better"
-    best = means.max(axis=1) if higher else means.min(axis=1)
-    is_best = means.eq(best, axis=0)
-    alone = is_best.sum(axis=1) == 1
-    table = pd.DataFrame(
-        {
-            "setting": means.columns,
-            "median": means.median().to_numpy(),
-            "best_in": is_best[alone].sum().to_numpy().astype(int),
-        }
-    )
-    table["share_best"] = table["best_in"] / len(means) if len(means) else float("nan")
-    return table, len(means)
+    return _setting_table(runs[outcome], *_crossed(runs, levers, uncertainties), outcome)
 
 
 def lever_section(
@@ -156,15 +173,18 @@ def lever_section(
     setting), or nothing when the sweep does not cross two or more lever settings with
     uncertainties."""
     levers, uncertainties = manifest.get("levers") or [], manifest.get("uncertainties") or []
-    if not levers or not uncertainties or lever_settings(runs, levers).nunique() < 2:
+    if not levers or not uncertainties:
+        return [], None
+    world, setting = _crossed(runs, levers, uncertainties)
+    if setting.nunique() < 2:  # one setting, or levers sampled with the uncertainties
         return [], None
     found = {
-        o: levers_across_worlds(runs, levers, uncertainties, o)
+        o: _setting_table(runs[o], world, setting, o)
         for o in outcomes
         if REGISTRY[o].direction != "neither"
     }
     found = {o: (table, worlds) for o, (table, worlds) in found.items() if worlds}
-    if not found:  # levers sampled with the uncertainties: no world ran two settings
+    if not found:
         return [], None
     lines = [
         "## Levers across worlds",
