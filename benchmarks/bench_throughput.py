@@ -7,7 +7,10 @@
   (every registered outcome, ``single_run.run_outcomes``), medians of ``--repeats`` runs;
 - a bare numpy kernel of the same size (targets x quarters, a dozen vectorised operations a
   quarter, including drawing one normal per target), and the ratio of the run to it; beside it,
-  the ratio of the model's compiled quarters alone (no build, no summary) to the same kernel;
+  the ratio of the model's compiled quarters alone (no build, no summary) to the same kernel, of
+  the build's random draws alone (recorded, then replayed), and of the two together: what a run
+  would still cost if the build's arithmetic, the Python around the call and the summary cost
+  nothing;
 - sweep throughput on 1 and 2 local workers, no twins (``bench_sweep.py``), over a sweep of
   ``--sweep-runs`` runs (default 4,000: the issue's comparison of two regimes), worker start-up
   and writing the results included;
@@ -30,6 +33,7 @@ import sys
 import time
 from pathlib import Path
 
+import mesa
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
@@ -86,6 +90,56 @@ def compiled_quarters_only(sc: Scenario, repeats: int) -> float:
     return statistics.median(times) * 1e3
 
 
+class _Recorder:
+    """A numpy Generator that records every draw made from it (and from the streams it spawns):
+    (stream, method, args, kwargs), stream ``root`` being the model's own Generator."""
+
+    def __init__(self, generator: np.random.Generator, name: str, log: list) -> None:
+        self._generator, self._name, self._log = generator, name, log
+
+    def spawn(self, n: int) -> list[_Recorder]:
+        self._log.append((self._name, "spawn", (n,), {}))
+        children = self._generator.spawn(n)
+        return [_Recorder(g, f"{self._name}.{i}", self._log) for i, g in enumerate(children)]
+
+    def __getattr__(self, attr: str):
+        method = getattr(self._generator, attr)
+
+        def recorded(*args, **kwargs):
+            self._log.append((self._name, attr, args, kwargs))
+            return method(*args, **kwargs)
+
+        return recorded if callable(method) else method
+
+
+def build_draws_only(sc: Scenario, repeats: int, seed: int = 0) -> float:
+    """Median ms of the random draws a model's build makes, and nothing else: the draws are
+    recorded once (the model's Generator swapped for a ``_Recorder`` after Mesa seeds it), then
+    replayed on fresh Generators. A build compiled however well still spends this: the draws are
+    numpy's, and results must stay bit for bit."""
+    log: list = []
+    seed_mesa = mesa.Model.__init__
+
+    def recording_init(self, *args, **kwargs):
+        seed_mesa(self, *args, **kwargs)
+        self.rng = _Recorder(self.rng, "root", log)
+
+    mesa.Model.__init__ = recording_init
+    try:
+        LPSAModel(sc, seed=seed)
+    finally:
+        mesa.Model.__init__ = seed_mesa
+
+    def replay() -> None:
+        streams = {"root": np.random.default_rng(seed)}
+        for name, method, args, kwargs in log:
+            drawn = getattr(streams[name], method)(*args, **kwargs)
+            if method == "spawn":
+                streams.update({f"{name}.{i}": g for i, g in enumerate(drawn)})
+
+    return median_ms(replay, repeats)
+
+
 def one_default_run(repeats: int) -> dict[str, float]:
     """Median build, run and summary times [ms] of the default scenario (parsed once), the
     compiled quarters alone, and the bare kernel of the same size."""
@@ -94,6 +148,7 @@ def one_default_run(repeats: int) -> dict[str, float]:
     med = {phase: t[phase] * 1e3 for phase in ("build", "run", "summary")}
     med["total"] = med["build"] + med["run"] + med["summary"]
     med["quarters only"] = compiled_quarters_only(sc, repeats)
+    med["build draws"] = build_draws_only(sc, repeats)
     med["kernel"] = median_ms(lambda: numpy_kernel(t["targets"], t["quarters"]), repeats)
     med["targets"], med["quarters"] = t["targets"], t["quarters"]
     return med
@@ -125,6 +180,7 @@ def main() -> None:
 
     one = one_default_run(args.repeats)
     ratio = one["total"] / one["kernel"]
+    floor = (one["quarters only"] + one["build draws"]) / one["kernel"]
     rates = {label: rate for label, _, rate in throughput(args.sweep_runs, BACKENDS[:2])}
     growth = memory_growth(args.memory_runs)
     big = {n: time_phases(scenario_of_size(n), 7) for n in (1_000, 10_000)}
@@ -152,6 +208,16 @@ def main() -> None:
             "the model's compiled quarters alone / kernel",
             f"{one['quarters only'] / one['kernel']:.1f}x",
             f"{one['quarters only']:.2f} ms: no build, no summary, no Python around the call",
+        ),
+        (
+            "the build's random draws alone / kernel",
+            f"{one['build draws'] / one['kernel']:.1f}x",
+            f"{one['build draws']:.2f} ms: the streams and the population's draws, no arithmetic",
+        ),
+        (
+            "floor: compiled quarters + the build's draws / kernel",
+            f"{floor:.2f}x",
+            "a run's cost if build arithmetic, glue and summary cost nothing",
         ),
         (
             f"sweep of {args.sweep_runs:,} runs, 1 worker, no twins",
