@@ -112,11 +112,9 @@ class _Recorder:
         return recorded if callable(method) else method
 
 
-def build_draws_only(sc: Scenario, repeats: int, seed: int = 0) -> float:
-    """Median ms of the random draws a model's build makes, and nothing else: the draws are
-    recorded once (the model's Generator swapped for a ``_Recorder`` after Mesa seeds it), then
-    replayed on fresh Generators. A build compiled however well still spends this: the draws are
-    numpy's, and results must stay bit for bit."""
+def record_build_draws(sc: Scenario, seed: int = 0) -> tuple[LPSAModel, list]:
+    """Build a model of ``sc`` with every draw of its build recorded: the model's Generator is
+    swapped for a ``_Recorder`` once Mesa has seeded it. Returns the model and the log."""
     log: list = []
     seed_mesa = mesa.Model.__init__
 
@@ -126,18 +124,29 @@ def build_draws_only(sc: Scenario, repeats: int, seed: int = 0) -> float:
 
     mesa.Model.__init__ = recording_init
     try:
-        LPSAModel(sc, seed=seed)
+        model = LPSAModel(sc, seed=seed)
     finally:
         mesa.Model.__init__ = seed_mesa
+    return model, log
 
-    def replay() -> None:
-        streams = {"root": np.random.default_rng(seed)}
-        for name, method, args, kwargs in log:
-            drawn = getattr(streams[name], method)(*args, **kwargs)
-            if method == "spawn":
-                streams.update({f"{name}.{i}": g for i, g in enumerate(drawn)})
 
-    return median_ms(replay, repeats)
+def replay_draws(log: list, seed: int = 0) -> dict[str, np.random.Generator]:
+    """Make the draws of ``log`` again on fresh Generators, and nothing else; returns every
+    stream by its recorded name (``root``, ``root.0`` ...)."""
+    streams = {"root": np.random.default_rng(seed)}
+    for name, method, args, kwargs in log:
+        drawn = getattr(streams[name], method)(*args, **kwargs)
+        if method == "spawn":
+            streams.update({f"{name}.{i}": g for i, g in enumerate(drawn)})
+    return streams
+
+
+def build_draws_only(sc: Scenario, repeats: int, seed: int = 0) -> float:
+    """Median ms of the random draws a model's build makes, and nothing else (recorded once,
+    then replayed). A build compiled however well still spends this: the draws are numpy's, and
+    results must stay bit for bit."""
+    _, log = record_build_draws(sc, seed)
+    return median_ms(lambda: replay_draws(log, seed), repeats)
 
 
 def one_default_run(repeats: int) -> dict[str, float]:

@@ -49,6 +49,8 @@ def test_throughput_benchmark_prints_every_figure_against_its_target():
     for figure in (
         "run / kernel",
         "compiled quarters alone / kernel",
+        "the build's random draws alone / kernel",
+        "floor: compiled quarters + the build's draws / kernel",
         "runs, 2 workers",
         "memory growth",
         "10,000 councils",
@@ -61,3 +63,19 @@ def test_throughput_benchmark_prints_every_figure_against_its_target():
 def test_dashboard_benchmark_prints_step_and_play_times_against_their_targets():
     out = bench("bench_dashboard.py", "--quarters", "2", "--play-quarters", "3")
     assert "Step median" in out and "Play quarter" in out and "Step <= 200 ms" in out
+
+
+def test_the_build_draws_replayed_leave_every_stream_where_the_build_left_it():
+    """The benchmark's 'build draws alone' replays what it recorded: every draw of the build, on
+    every stream, in order (a missed or extra draw leaves some stream elsewhere)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_throughput import record_build_draws, replay_draws
+
+    from model import Scenario
+
+    model, log = record_build_draws(Scenario(), seed=11)
+    replayed = replay_draws(log, seed=11)
+    assert len(log) > 10
+    for i, name in enumerate(model.streams):
+        assert replayed[f"root.{i}"].bit_generator.state == model.streams[name].bit_generator.state
+    assert replayed["root"].bit_generator.state == model.rng.bit_generator.state
