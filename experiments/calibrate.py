@@ -75,7 +75,15 @@ from .uncertainty import (
     load_uncertain,
     to_points,
 )
-from .validate import PATTERNS, check_patterns, pattern_values
+from .validate import (
+    PATTERNS,
+    PatternValues,
+    add_forecast_arguments,
+    check_patterns,
+    describe_rule,
+    forecast_rule,
+    pattern_values,
+)
 
 HELD_OUT: tuple[str, ...] = ("P1a", "P1b", "P1c")
 """Patterns kept out of the distance by default and checked by posterior prediction: the interim
@@ -321,10 +329,14 @@ def _finite_mean(values: Iterable[float]) -> float:
 
 
 def simulate(
-    base: Scenario, point: Mapping[str, float], replications: int, seed: int
+    base: Scenario,
+    point: Mapping[str, float],
+    replications: int,
+    seed: int,
+    measure: PatternValues = pattern_values,
 ) -> dict[str, float]:
-    """Every pattern statistic at ``point`` (dotted path -> value), averaged over
-    ``replications`` runs on common random numbers (replication ``r`` on
+    """Every pattern statistic at ``point`` (dotted path -> value), as ``measure`` takes them,
+    averaged over ``replications`` runs on common random numbers (replication ``r`` on
     ``replication_seed(seed, r)``); a statistic undefined in some runs is the mean of the others,
     NaN if undefined in all. A failure raises :class:`CalibrationRunFailed`."""
     try:
@@ -336,7 +348,7 @@ def simulate(
         s = replication_seed(seed, r)
         try:
             model, _ = run_pair(scenario, s)
-            runs.append(pattern_values(model, None))
+            runs.append(measure(model, None))
         except Exception as exc:
             reason = " ".join(str(exc).split())[:300]
             raise CalibrationRunFailed(
@@ -348,17 +360,26 @@ def simulate(
 
 class PatternModel(pyabc.Model):
     """pyabc's model: a particle's mean pattern statistics (:func:`simulate`). Picklable: it
-    holds the base scenario, the parameter space and the run settings."""
+    holds the base scenario, the parameter space, the run settings and the measure."""
 
-    def __init__(self, base: Scenario, space: ParameterSpace, replications: int, seed: int) -> None:
+    def __init__(
+        self,
+        base: Scenario,
+        space: ParameterSpace,
+        replications: int,
+        seed: int,
+        measure: PatternValues = pattern_values,
+    ) -> None:
         super().__init__(MODEL_NAME)
         self.base = base
         self.space = space
         self.replications = replications
         self.seed = seed
+        self.measure = measure
 
     def sample(self, pars: Mapping[str, float]) -> dict[str, float]:
-        return simulate(self.base, self.space.to_point(pars), self.replications, self.seed)
+        point = self.space.to_point(pars)
+        return simulate(self.base, point, self.replications, self.seed, self.measure)
 
 
 # --- A reproducible mapping sampler -----------------------------------------------------------
@@ -757,7 +778,8 @@ def write_report(
         f"x {args.replications} replications, final epsilon {_g(meta['final_epsilon'])}, "
         f"effective sample size {meta['effective_sample_size']:.0f} of {args.population}; "
         f"{meta['seconds']:.0f} s for the fit. Posterior: `posterior.csv` (+ `posterior.json`); "
-        "pyabc's history: `abc.db`.",
+        f"pyabc's history: `abc.db`. P1 and P4 are measured by the "
+        f"{describe_rule(forecast_rule(args))}.",
         "",
         "## Method",
         "",
@@ -857,6 +879,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=4,
         help="replications of each world in the predictive check (default 4)",
     )
+    add_forecast_arguments(ap)
     ap.add_argument("--quiet", action="store_true", help="print nothing but errors and the result")
     return ap
 
@@ -902,7 +925,7 @@ def run_abc(
     space = ParameterSpace(params)
     sampler = SeededMappingSampler(map_, args.seed, report)
     abc = pyabc.ABCSMC(
-        PatternModel(base, space, args.replications, args.seed),
+        PatternModel(base, space, args.replications, args.seed, PatternValues(forecast_rule(args))),
         space.prior(),
         PatternDistance(fitted),
         population_size=args.population,
@@ -999,6 +1022,10 @@ def main(argv: list[str]) -> int:
             "replications": args.replications,
             "held_out": list(held),
             "fitted": list(fitted),
+            "forecast_rule": {
+                "almost_met": args.forecast_almost_met,
+                "margin": args.forecast_margin,
+            },
             "distance": "root mean square of Pattern.distance over the fitted patterns; "
             f"an undefined statistic counts {NAN_DISTANCE:g}",
             "effective_sample_size": round(float(done["effective_size"].iloc[-1]), 1),
@@ -1023,7 +1050,7 @@ def main(argv: list[str]) -> int:
                 worlds_of,
                 args.check_replications,
                 check_seed(args.seed),
-                pattern_values,
+                PatternValues(forecast_rule(args)),
                 executor,
                 progress=None if args.quiet else label,
             )

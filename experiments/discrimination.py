@@ -26,7 +26,7 @@ from model.scenario import Mechanisms
 from . import io
 from .design import Experiment
 from .runner import Design, Point, require_success, run_table
-from .validate import PATTERNS, check_patterns, pattern_values
+from .validate import FORECAST, PATTERNS, ForecastRule, PatternValues, check_patterns
 
 TOC_FILE = Path(__file__).resolve().parent / "theory_of_change.yaml"
 REJECTED_BY_EVIDENCE = {
@@ -96,8 +96,10 @@ def discriminate(
     executor: Executor | None = None,
     progress: bool = True,
     toc_file: Path = TOC_FILE,
+    rule: ForecastRule = FORECAST,
 ) -> pd.DataFrame:
-    """Run every variant on common seeds and judge it on every pattern; one row per variant."""
+    """Run every variant on common seeds and judge it on every pattern, the interim forecast by
+    ``rule``; one row per variant."""
     vs = variants(scenario, toc_file)
     design = Design(
         {"base": scenario},
@@ -106,7 +108,9 @@ def discriminate(
         seed,
     )
     runs = require_success(
-        run_table(design, pattern_values, executor, progress="discriminate" if progress else None)
+        run_table(
+            design, PatternValues(rule), executor, progress="discriminate" if progress else None
+        )
     )
     return judge(vs, runs)
 

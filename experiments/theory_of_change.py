@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from concurrent.futures import Executor
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +25,34 @@ from . import io, provenance
 from .arguments import add_executor_arguments, default_out, make_executor
 from .design import Experiment
 from .runner import require_success, run_table
-from .validate import PATTERNS, bootstrap_ci, check_patterns, pattern_statistics, run_view
+from .validate import (
+    FORECAST,
+    PATTERNS,
+    ForecastRule,
+    add_forecast_arguments,
+    bootstrap_ci,
+    check_patterns,
+    describe_rule,
+    forecast_rule,
+    pattern_statistics,
+    run_view,
+)
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "theory_of_change.yaml"
 METRICS = ["targets_met_share", "mean_share_of_stretch", "retained_gain_3y", "retained_gain_5y"]
 
 
-def patterns_and_metrics(model: LPSAModel, twin: LPSAModel | None = None) -> dict[str, Any]:
-    """Measure: every pattern statistic and the METRICS outcomes of one run, both from its numpy
-    columns (no DataFrame)."""
-    outcomes = run_outcomes(model)
-    return {**pattern_statistics(run_view(model)), **{k: outcomes[k] for k in METRICS}}
+@dataclass(frozen=True)
+class PatternsAndMetrics:
+    """Measure: every pattern statistic (the interim forecast judged by ``rule``) and the METRICS
+    outcomes of one run, both from its numpy columns (no DataFrame)."""
+
+    rule: ForecastRule = FORECAST
+
+    def __call__(self, model: LPSAModel, twin: LPSAModel | None = None) -> dict[str, Any]:
+        outcomes = run_outcomes(model)
+        statistics = pattern_statistics(run_view(model, rule=self.rule))
+        return {**statistics, **{k: outcomes[k] for k in METRICS}}
 
 
 def load_experiment(path: Path) -> Experiment:
@@ -49,13 +67,17 @@ def load_experiment(path: Path) -> Experiment:
 
 
 def run_experiment(
-    exp: Experiment, executor: Executor | None = None, progress: bool = True
+    exp: Experiment,
+    executor: Executor | None = None,
+    progress: bool = True,
+    rule: ForecastRule = FORECAST,
 ) -> dict[str, dict[str, list[float]]]:
-    """Per variant, per-replication pattern statistics and summary metrics."""
+    """Per variant, per-replication pattern statistics (the interim forecast by ``rule``) and
+    summary metrics."""
     runs = require_success(
         run_table(
             exp.design(),
-            patterns_and_metrics,
+            PatternsAndMetrics(rule),
             executor,
             progress="theory of change" if progress else None,
         )
@@ -98,7 +120,9 @@ def _fmt(mean: float, ci: tuple[float, float], signed: bool = False) -> str:
     return f"{mean:{sign}.3f} ({ci[0]:{sign}.3f}, {ci[1]:{sign}.3f})"
 
 
-def write_report(out: Path, exp: Experiment, table: pd.DataFrame) -> None:
+def write_report(
+    out: Path, exp: Experiment, table: pd.DataFrame, rule: ForecastRule = FORECAST
+) -> None:
     """theory_of_change.md, a CSV and a figure of the paired differences."""
     spec = exp.spec
     lines = [
@@ -108,7 +132,7 @@ def write_report(out: Path, exp: Experiment, table: pd.DataFrame) -> None:
         f"seed {spec.seed}). "
         f"Differences are against `{spec.reference}`, paired by replication, with 95 % bootstrap "
         "intervals. "
-        "Patterns are judged as in `run.py validate`.",
+        f"Patterns are judged as in `lpsa validate` ({describe_rule(rule)}).",
         "",
         "| variant | hypothesis | reproduces P1-P8 | patterns failed | met share | change | "
         "retained +3y | change | retained +5y | change |",
@@ -169,8 +193,10 @@ def main(argv: list[str]) -> int:
     )
     p.add_argument("--out", type=Path, help="output folder (default results/<experiment>-<time>)")
     p.add_argument("--quiet", action="store_true")
+    add_forecast_arguments(p)
     add_executor_arguments(p)
     args = p.parse_args(argv)
+    rule = forecast_rule(args)
     exp = load_experiment(args.experiment)
     out = args.out or default_out(exp.spec.name)
     io.prepare_folder(out)
@@ -179,9 +205,9 @@ def main(argv: list[str]) -> int:
         executor, backend, _ = make_executor(
             stack, args.workers, args.dask, args.retries, args.worker_timeout
         )
-        values = run_experiment(exp, executor, progress=not args.quiet)
+        values = run_experiment(exp, executor, progress=not args.quiet, rule=rule)
     table = summarise_experiment(exp, values)
-    write_report(out, exp, table)
+    write_report(out, exp, table, rule)
     provenance.record(
         out,
         "toc",
@@ -191,6 +217,7 @@ def main(argv: list[str]) -> int:
         identity=exp.identity(),
         seed=exp.spec.seed,
         replications=exp.spec.replications,
+        forecast_rule={"almost_met": rule.almost_met, "margin": rule.margin},
         backend=backend,
     )
     if not args.quiet:

@@ -31,7 +31,7 @@ from model.outputs import approach_kind, target_columns
 from model.scenario import MAX_RATING, QUARTERS_PER_YEAR
 
 from . import io, provenance
-from .arguments import add_executor_arguments, default_out, make_executor, replications
+from .arguments import add_executor_arguments, default_out, fraction, make_executor, replications
 from .arguments import seed as seed_arg
 from .design import scenario_hash
 from .runner import require_success, run_table, single
@@ -62,7 +62,9 @@ class ForecastRule:
     way is what a trend a year long can tell apart from noise). The rule matters: across margins
     0.15-0.35 the share forecast 'likely missed' moves by about 16 points on a 60-council run,
     as wide as P1b's band, while 'met or almost certain' hardly moves (those targets are already
-    past 0.9). P1b is therefore a weaker test than P1a.
+    past 0.9). P1b is therefore a weaker test than P1a. ``validate``, ``calibrate`` and ``toc``
+    take both thresholds as options (``add_forecast_arguments``); docs/compare.md shows the
+    headline comparison under posteriors fitted with margins 0.15, 0.25 and 0.35.
     """
 
     almost_met: float = 0.9
@@ -159,11 +161,14 @@ def move_columns(m: LPSAModel) -> dict[str, np.ndarray]:
     }
 
 
-def run_view(m: LPSAModel, targets: Table | None = None) -> RunView:
+def run_view(m: LPSAModel, targets: Table | None = None, rule: ForecastRule = FORECAST) -> RunView:
     """What the patterns read from finished run ``m``: its targets' columns (or ``targets``, a
-    table already built), forecast and rating moves, as numpy columns."""
+    table already built), the interim forecast by ``rule`` and the rating moves, as numpy
+    columns."""
     return RunView(
-        target_columns(m) if targets is None else targets, forecast_columns(m), move_columns(m)
+        target_columns(m) if targets is None else targets,
+        forecast_columns(m, rule),
+        move_columns(m),
     )
 
 
@@ -494,9 +499,54 @@ def pattern_statistics(view: RunView) -> dict[str, float]:
     return {p.id: float(p.compute(view)) for p in PATTERNS + OBSERVATIONS}
 
 
-def pattern_values(m: LPSAModel, twin: LPSAModel | None = None) -> dict[str, float]:
-    """Every pattern's statistic for one finished run (a measure for the experiment runner)."""
-    return pattern_statistics(run_view(m))
+@dataclass(frozen=True)
+class PatternValues:
+    """A measure for the experiment runner: every pattern's statistic for one finished run, the
+    interim forecast (P1, P4) judged by ``rule``. Picklable, so the rule travels to every
+    worker, local or Dask."""
+
+    rule: ForecastRule = FORECAST
+
+    def __call__(self, m: LPSAModel, twin: LPSAModel | None = None) -> dict[str, float]:
+        return pattern_statistics(run_view(m, rule=self.rule))
+
+
+pattern_values = PatternValues()
+"""Every pattern's statistic for one finished run, with the default forecast rule."""
+
+
+def add_forecast_arguments(p: argparse.ArgumentParser) -> None:
+    """``--forecast-margin`` and ``--forecast-almost-met``: the measurement choices of the
+    interim forecast (``ForecastRule``), for the commands that judge P1 and P4."""
+    p.add_argument(
+        "--forecast-margin",
+        type=fraction,
+        default=FORECAST.margin,
+        help="how far past or short of the stretch last year's trend must carry a target for the "
+        f"interim forecast to call it on track or likely missed (default {FORECAST.margin:g}; "
+        "0.15-0.35 is the range a year-long trend can support: see ForecastRule)",
+    )
+    p.add_argument(
+        "--forecast-almost-met",
+        type=fraction,
+        default=FORECAST.almost_met,
+        help="share of the stretch already reached that counts as met or almost certain "
+        f"(default {FORECAST.almost_met:g})",
+    )
+
+
+def forecast_rule(args: argparse.Namespace) -> ForecastRule:
+    """The forecast rule of ``add_forecast_arguments``' options."""
+    return ForecastRule(almost_met=args.forecast_almost_met, margin=args.forecast_margin)
+
+
+def describe_rule(rule: ForecastRule) -> str:
+    """The rule as a report states it."""
+    default = " (the default)" if rule == FORECAST else ""
+    return (
+        f"interim forecast: met or almost certain from {rule.almost_met:g} of the stretch, "
+        f"trend margin {rule.margin:g}{default}"
+    )
 
 
 def check_patterns(
@@ -533,12 +583,14 @@ def evaluate(
     seed: int,
     executor: Executor | None = None,
     progress: bool = True,
+    rule: ForecastRule = FORECAST,
 ) -> pd.DataFrame:
-    """Run the scenario and check every pattern; one row per pattern."""
+    """Run the scenario and check every pattern, the interim forecast judged by ``rule``; one row
+    per pattern."""
     runs = require_success(
         run_table(
             single(scenario, replications, seed),
-            pattern_values,
+            PatternValues(rule),
             executor,
             progress="validate" if progress else None,
         )
@@ -584,7 +636,12 @@ def format_table(table: pd.DataFrame) -> str:
 
 
 def write_report(
-    out: Path, scenario: Scenario, table: pd.DataFrame, replications: int, seed: int
+    out: Path,
+    scenario: Scenario,
+    table: pd.DataFrame,
+    replications: int,
+    seed: int,
+    rule: ForecastRule = FORECAST,
 ) -> None:
     """validation.md: the verdict on the emergent patterns first, then the input checks, then a
     figure of each statistic against its tolerance."""
@@ -609,8 +666,8 @@ def write_report(
         "direction patterns when the whole interval lies above zero. Tolerances and their reasons "
         "are fixed in `experiments/validate.py`. P1 and P4 are the interim evaluation's forecast "
         f"(001:127), taken in {INTERIM_EVALUATION[0]} Q{INTERIM_EVALUATION[1]} from each running "
-        "target's last year of reported figures; P7 counts rating moves in "
-        f"{' and '.join(map(str, EVIDENCE_RATING_YEARS))}.",
+        f"target's last year of reported figures ({describe_rule(rule)}); P7 counts rating "
+        f"moves in {' and '.join(map(str, EVIDENCE_RATING_YEARS))}.",
         "",
     ]
     for title, group in (("Emergent patterns (validation)", emergent), ("Input checks", inputs)):
@@ -704,8 +761,10 @@ def main(argv: list[str]) -> int:
         "and write discrimination.csv: which variants the patterns reject",
     )
     p.add_argument("--quiet", action="store_true")
+    add_forecast_arguments(p)
     add_executor_arguments(p)
     args = p.parse_args(argv)
+    rule = forecast_rule(args)
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed
     out = args.out or default_out(f"validation-{scenario.name}")
@@ -715,15 +774,17 @@ def main(argv: list[str]) -> int:
         executor, backend, _ = make_executor(
             stack, args.workers, args.dask, args.retries, args.worker_timeout
         )
-        table = evaluate(scenario, args.replications, seed, executor, progress=not args.quiet)
-        write_report(out, scenario, table, args.replications, seed)
+        table = evaluate(
+            scenario, args.replications, seed, executor, progress=not args.quiet, rule=rule
+        )
+        write_report(out, scenario, table, args.replications, seed, rule)
         verdicts = None
         if args.discriminate:
             from .discrimination import discriminate
             from .discrimination import write_report as write_discrimination
 
             verdicts = discriminate(
-                scenario, args.replications, seed, executor, progress=not args.quiet
+                scenario, args.replications, seed, executor, progress=not args.quiet, rule=rule
             )
             write_discrimination(out, scenario, verdicts, args.replications)
     provenance.record(
@@ -735,6 +796,7 @@ def main(argv: list[str]) -> int:
         scenario_sha256=scenario_hash(scenario),
         seed=seed,
         replications=args.replications,
+        forecast_rule={"almost_met": rule.almost_met, "margin": rule.margin},
         backend=backend,
     )
     failed = judged(table).loc[lambda t: ~t["passed"], "pattern"].tolist()

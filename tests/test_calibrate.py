@@ -5,6 +5,7 @@ identified, and a calibration end to end writes a posterior that loads."""
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from experiments.calibrate import (
     HELD_OUT,
     NAN_DISTANCE,
     CalibrationRunFailed,
+    ParameterSpace,
     PatternDistance,
+    PatternModel,
     distance_weights,
     fitted_patterns,
     held_out_verdict,
@@ -32,7 +35,7 @@ from experiments.calibrate import (
 from experiments.cli import main as cli_main
 from experiments.posterior import Posterior, load_posterior
 from experiments.uncertainty import Uncertain, evaluate_points, load_uncertain
-from experiments.validate import PATTERNS, pattern_values
+from experiments.validate import PATTERNS, ForecastRule, PatternValues, pattern_values
 from model import load_scenario
 
 PARAMETERS = {
@@ -231,6 +234,17 @@ def test_a_failed_run_stops_the_calibration_naming_the_parameters_and_the_seed(m
         simulate(load_scenario("lpsa1_baseline"), point, 2, 2001)
 
 
+def test_a_particle_is_measured_by_the_calibrations_forecast_rule():
+    base = load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": 60}})
+    space = ParameterSpace([Uncertain("gaming.propensity", 0.0, 1.0, "test")])
+    particle = {"gaming__propensity": 0.0}  # the middle of the range on pyabc's probit scale
+    default = PatternModel(base, space, 1, 5).sample(particle)
+    strict = PatternModel(base, space, 1, 5, PatternValues(ForecastRule(margin=0.15)))
+    narrow = pickle.loads(pickle.dumps(strict)).sample(particle)  # as a worker gets it
+    assert narrow["P1b"] > default["P1b"]  # more targets called likely missed
+    assert narrow["P2"] == default["P2"] and narrow["P7a"] == default["P7a"]
+
+
 def test_parameters_the_scenario_refuses_stop_the_calibration_naming_them():
     with pytest.raises(CalibrationRunFailed, match="capacity_half=-1"):
         simulate(load_scenario("lpsa1_baseline"), {"implementation.capacity_half": -1.0}, 1, 1)
@@ -318,6 +332,7 @@ def test_a_tiny_calibration_writes_a_posterior_that_loads_with_how_it_was_made(t
     assert meta["base"] == "small" and meta["seed"] == 2001 and meta["population_size"] == 10
     assert meta["generations"] == 2 and meta["final_epsilon"] == meta["epsilons"][-1]
     assert meta["held_out"] == list(HELD_OUT)
+    assert meta["forecast_rule"] == {"almost_met": 0.9, "margin": 0.25}
     assert meta["fitted"] == list(fitted_patterns(HELD_OUT))
     assert meta["total_simulations"] >= 30 and meta["pyabc_version"]
     assert "--population 10" in meta["command"] and meta["parameters_file"] == str(params)

@@ -1,4 +1,4 @@
-"""`run.py toc`: hypotheses as mechanism switches, judged against the patterns, with paired
+"""`lpsa toc`: hypotheses as mechanism switches, judged against the patterns, with paired
 intervals."""
 
 from __future__ import annotations
@@ -6,6 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from test_run_cli import run_cli
+
+from experiments.theory_of_change import PatternsAndMetrics
+from experiments.validate import ForecastRule
+from model import LPSAModel
 
 SMALL = """name: toc_small
 base: lpsa1_baseline
@@ -31,7 +35,8 @@ def test_toc_report_says_which_variants_reproduce_the_patterns(tmp_path):
     assert "P1b" in table.loc["overstretched", "patterns_failed"]
     assert table.loc["overstretched", "delta_targets_met_share"] < -0.1
     assert table.loc["H3_off", "delta_retained_gain_5y"] < 0
-    assert "H3_off" in (tmp_path / "out" / "theory_of_change.md").read_text()
+    report = (tmp_path / "out" / "theory_of_change.md").read_text()
+    assert "H3_off" in report and "trend margin 0.25 (the default)" in report
 
 
 @pytest.mark.slow
@@ -49,3 +54,11 @@ def test_the_reference_must_be_one_of_the_variants(tmp_path):
     exp.write_text(SMALL.replace("reference: evidence", "reference: nowhere"))
     r = run_cli("toc", str(exp))
     assert r.returncode == 2 and "reference" in r.stderr and "nowhere" in r.stderr
+
+
+def test_the_toc_measure_judges_the_interim_forecast_by_its_rule():
+    m = LPSAModel.from_scenario("lpsa1_baseline", seed=3, scheme__n_authorities=60).run()
+    default = PatternsAndMetrics()(m)
+    narrow = PatternsAndMetrics(ForecastRule(margin=0.15))(m)
+    assert narrow["P1b"] > default["P1b"]
+    assert narrow["retained_gain_3y"] == default["retained_gain_3y"]

@@ -1,7 +1,10 @@
-"""`run.py validate`: patterns measured as the evidence states them, emergent patterns kept apart
+"""`lpsa validate`: patterns measured as the evidence states them, emergent patterns kept apart
 from input checks, and a discrimination table of the variants the patterns reject."""
 
 from __future__ import annotations
+
+import json
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -15,6 +18,7 @@ from experiments.validate import (
     INTERIM_EVALUATION,
     PATTERNS,
     ForecastRule,
+    PatternValues,
     RunView,
     bootstrap_ci,
     check_patterns,
@@ -97,6 +101,23 @@ def test_a_wider_forecast_margin_calls_fewer_targets_either_way():
         shares.append(((cat == 0).mean(), (cat == 2).mean()))
     (met_lo, missed_lo), _, (met_hi, missed_hi) = shares
     assert met_lo >= shares[1][0] >= met_hi and missed_lo > shares[1][1] > missed_hi
+
+
+FORECAST_STATISTICS = {"P1a", "P1b", "P1c", "P1d", "P4"}
+
+
+def test_the_pattern_measure_judges_the_interim_forecast_by_its_own_rule():
+    m = LPSAModel(small(), seed=3).run()
+    default = PatternValues()(m)
+    assert default == pytest.approx(pattern_values(m), nan_ok=True)
+    # a worker gets the rule with the measure (pickled, as for local and Dask workers)
+    strict = pickle.loads(pickle.dumps(PatternValues(ForecastRule(margin=0.15))))(m)
+    assert strict["P1b"] > default["P1b"]  # a narrower margin calls more targets likely missed
+    assert strict["P1c"] < default["P1c"]
+    others = set(default) - FORECAST_STATISTICS
+    assert {k: strict[k] for k in others} == pytest.approx(
+        {k: default[k] for k in others}, nan_ok=True
+    )
 
 
 def _view(forecast: pd.DataFrame) -> RunView:
@@ -205,9 +226,33 @@ def test_the_shipped_baseline_passes_validation_and_the_discrimination_table_nam
 
 
 @pytest.mark.slow
+def test_validate_measures_the_forecast_by_the_rule_it_is_given_and_says_which(tmp_path):
+    scenario = tmp_path / "sixty.yaml"
+    scenario.write_text("extends: lpsa1_baseline\nscheme:\n  n_authorities: 60\n")
+    p1b = {}
+    for margin in ("0.25", "0.15"):
+        out = tmp_path / margin
+        r = run_cli(
+            "validate", str(scenario), "--replications", "2", "--forecast-margin", margin,
+            "--out", str(out), "--quiet",
+        )  # fmt: skip
+        assert r.returncode in (0, 1), r.stderr  # 1: some pattern failed at this size
+        assert f"trend margin {float(margin):g}" in (out / "validation.md").read_text()
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["forecast_rule"] == {"almost_met": 0.9, "margin": float(margin)}
+        table = pd.read_csv(out / "validation.csv").set_index("pattern")
+        p1b[margin] = table.loc["P1b", "model"]
+    assert p1b["0.15"] > p1b["0.25"]
+
+
+@pytest.mark.slow
 def test_validate_rejects_bad_arguments_clearly():
     r = run_cli("validate", "--replications", "zero")
     assert r.returncode == 2 and "--replications" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("validate", "--forecast-margin", "1.5")
+    assert r.returncode == 2 and "--forecast-margin: got 1.5; allowed: a fraction in (0, 1]" in (
+        r.stderr
+    )
 
 
 def test_a_single_value_is_within_tolerance_only_inside_the_band_or_above_the_bound():
