@@ -756,8 +756,10 @@ def noise_sentence(per_world: pd.DataFrame, table: pd.DataFrame, outcome: str) -
     text = f"Median difference {med} (5-95 % across worlds: {lo} to {hi}); {within}."
     if crossing:
         text += (
-            f" In {crossing} worlds that interval crosses zero: more replications could move "
-            "those worlds to the other side."
+            f" In {crossing} {'world' if crossing == 1 else 'worlds'} that interval crosses "
+            "zero: more replications could move "
+            + ("that world" if crossing == 1 else "those worlds")
+            + " to the other side."
         )
     return text
 

@@ -396,3 +396,28 @@ def test_the_figure_axis_is_symmetric_around_zero_and_does_not_magnify_small_dif
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any("over replications" in t for t in labels)
     assert any("across worlds" in t for t in labels)
+
+
+def test_the_noise_sentence_counts_the_worlds_a_replication_interval_leaves_undecided():
+    table = pd.DataFrame(
+        {
+            "outcome": ["retained_gain_3y"],
+            "median_difference": [-0.04],
+            "low": [-0.1],
+            "high": [0.0],
+            "replication_half_width": [0.003],
+        }
+    )
+    per_world = pd.DataFrame(
+        {
+            "retained_gain_3y_difference": [-0.05, -0.001, -0.002],
+            "retained_gain_3y_half_width": [0.003, 0.003, 0.001],
+        }
+    )
+    one = compare.noise_sentence(per_world, table, "retained_gain_3y")
+    assert "In 1 world that interval crosses zero" in one and "move that world" in one
+    per_world.loc[2, "retained_gain_3y_half_width"] = 0.005
+    two = compare.noise_sentence(per_world, table, "retained_gain_3y")
+    assert "In 2 worlds that interval crosses zero" in two and "move those worlds" in two
+    per_world["retained_gain_3y_half_width"] = 0.0001
+    assert "crosses zero" not in compare.noise_sentence(per_world, table, "retained_gain_3y")
