@@ -1,17 +1,20 @@
 #!/usr/bin/env python
 """Memory held by one worker process as it runs model after model (a sweep worker's life).
 
-    python benchmarks/bench_memory.py [--runs 10000] [--authorities 150] [--max-kb-per-run KB]
+    python benchmarks/bench_memory.py [--runs 10000] [--authorities 150] [--no-release]
+                                      [--max-kb-per-run KB]
 
-Runs ``LPSAModel.from_scenario(scenario, seed=s).run()`` and builds ``targets_frame()`` and
-``authorities_frame()`` for seeds 1..runs in this one process, dropping each model, as a sweep
-worker does. Prints the resident set size (RSS) at the start (after one warm-up run, which loads
-modules and caches) and after every 10% of the runs, with the growth since the start in MB and per
-run, and how many models are still alive. A process that lets finished models go levels off after
-a few hundred runs (up to some 35 MB of finished models waiting for the cyclic garbage collector);
-one that keeps them grows in a straight line (a default model is about 1.7 MB). With
-``--max-kb-per-run`` the exit status is 1 when the growth per run is above that many KB: give it
-enough runs (2,000 or more) that the one-off level-off does not count as growth.
+Runs ``LPSAModel.from_scenario(scenario, seed=s).run()``, measures every registered outcome and
+releases the model (``LPSAModel.release``) for seeds 1..runs in this one process, as a sweep
+worker does (``experiments.runner.run_chunk``). Prints the resident set size (RSS) at the start
+(after one warm-up run, which loads modules and caches) and after every 10% of the runs, with the
+growth since the start in MB and per run, and how many models are still alive. With
+``--no-release`` finished models are only dropped, as before ``release`` existed: a model is a
+web of reference cycles, so they wait for the cyclic garbage collector (some 70 MB of them at any
+time) and the process levels off after a few hundred runs. One that keeps models grows in a
+straight line (a default model is about 1.7 MB). With ``--max-kb-per-run`` the exit status is 1
+when the growth per run is above that many KB: give it enough runs (2,000 or more) that a one-off
+level-off does not count as growth.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from model import LPSAModel  # noqa: E402
+from model.single_run import run_outcomes  # noqa: E402
 
 MB = 2**20
 
@@ -46,11 +50,11 @@ def live_models() -> int:
     return sum(isinstance(o, LPSAModel) for o in gc.get_objects())
 
 
-def one_run(scenario: str, seed: int, authorities: int) -> None:
+def one_run(scenario: str, seed: int, authorities: int, release: bool = True) -> None:
     m = LPSAModel.from_scenario(scenario, seed=seed, scheme={"n_authorities": authorities})
-    m.run()
-    m.targets_frame()
-    m.authorities_frame()
+    run_outcomes(m.run())
+    if release:
+        m.release()
 
 
 def main() -> int:
@@ -60,6 +64,11 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=10_000, help="model runs (default 10000)")
     p.add_argument("--authorities", type=int, default=150, help="councils per run (default 150)")
     p.add_argument("--scenario", default="lpsa1_baseline", help="scenario name or path")
+    p.add_argument(
+        "--no-release",
+        action="store_true",
+        help="drop each model without releasing it (left to the cyclic garbage collector)",
+    )
     p.add_argument(
         "--max-kb-per-run",
         type=float,
@@ -76,7 +85,8 @@ def main() -> int:
     start = rss_mb()
     print(
         f"{args.runs} runs of {args.scenario!r}, {args.authorities} councils, in one process "
-        f"(pid {os.getpid()}, Python {sys.version.split()[0]})"
+        f"(pid {os.getpid()}, Python {sys.version.split()[0]}), each model "
+        + ("dropped" if args.no_release else "released")
     )
     print(
         f"RSS before warm-up {before_warm_up:.1f} MB, at start (after one warm-up run) "
@@ -90,7 +100,7 @@ def main() -> int:
     t0 = time.perf_counter()
     growth, overhead = 0.0, 0.0
     for seed in range(1, args.runs + 1):
-        one_run(args.scenario, seed, args.authorities)
+        one_run(args.scenario, seed, args.authorities, release=not args.no_release)
         if seed in checkpoints:
             now = rss_mb()  # read before live_models(), whose gc.collect() a worker never calls
             growth = now - start

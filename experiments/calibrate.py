@@ -349,6 +349,7 @@ def simulate(
         try:
             model, _ = run_pair(scenario, s)
             runs.append(measure(model, None))
+            model.release()
         except Exception as exc:
             reason = " ".join(str(exc).split())[:300]
             raise CalibrationRunFailed(

@@ -154,7 +154,11 @@ def run_chunk(
             row["name"] = point.name or sc.name
             if run_id in fail:
                 raise RuntimeError(f"injected failure ({FAIL_HOOK})")
-            row.update(measure(*run_pair(sc, seed, design.twins)))
+            factual, twin = run_pair(sc, seed, design.twins)
+            row.update(measure(factual, twin))
+            for model in (factual, twin):
+                if model is not None:
+                    model.release()  # measured: free it now, not at the next cyclic collection
             row.update(status="ok", error="")
         except Exception as exc:  # recorded, not raised: the other runs go on
             last = traceback.format_exc(limit=2).splitlines()[-1]

@@ -4,6 +4,7 @@ identified, and a calibration end to end writes a posterior that loads."""
 
 from __future__ import annotations
 
+import gc
 import json
 import pickle
 import subprocess
@@ -36,7 +37,7 @@ from experiments.cli import main as cli_main
 from experiments.posterior import Posterior, load_posterior
 from experiments.uncertainty import Uncertain, evaluate_points, load_uncertain
 from experiments.validate import PATTERNS, ForecastRule, PatternValues, pattern_values
-from model import load_scenario
+from model import LPSAModel, load_scenario
 
 PARAMETERS = {
     "implementation.improvement_rate": (0.15, 0.45),
@@ -243,6 +244,16 @@ def test_a_particle_is_measured_by_the_calibrations_forecast_rule():
     narrow = pickle.loads(pickle.dumps(strict)).sample(particle)  # as a worker gets it
     assert narrow["P1b"] > default["P1b"]  # more targets called likely missed
     assert narrow["P2"] == default["P2"] and narrow["P7a"] == default["P7a"]
+
+
+def test_a_particles_runs_are_freed_once_measured():
+    gc.collect()
+    gc.disable()
+    try:
+        simulate(load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": 20}}), {}, 2, 5)
+        assert not [o for o in gc.get_objects() if isinstance(o, LPSAModel)]
+    finally:
+        gc.enable()
 
 
 def test_parameters_the_scenario_refuses_stop_the_calibration_naming_them():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
@@ -38,6 +40,30 @@ def test_the_table_is_identical_whether_runs_are_compiled_or_stepped(monkeypatch
     monkeypatch.setattr(LPSAModel, "run", run_stepped)
     pd.testing.assert_frame_equal(compiled, run_table(design(twins=True), chunk_size=4))
     assert len(stepped) == 18  # 9 runs and their twins
+
+
+def test_a_released_model_is_freed_at_once_not_by_the_cyclic_collector():
+    gc.collect()
+    gc.disable()
+    try:
+        kept, released = LPSAModel(SMALL, seed=1).run(), LPSAModel(SMALL, seed=1).run()
+        refs = weakref.ref(kept), weakref.ref(released)
+        released.release()
+        del kept, released
+        assert refs[0]() is not None  # a model is a web of cycles: only the collector frees it
+        assert refs[1]() is None
+    finally:
+        gc.enable()
+
+
+def test_the_runner_frees_every_run_and_twin_once_measured():
+    gc.collect()
+    gc.disable()
+    try:
+        run_table(design(twins=True), chunk_size=4)
+        assert not [o for o in gc.get_objects() if isinstance(o, LPSAModel)]
+    finally:
+        gc.enable()
 
 
 def test_one_row_per_run_with_its_point_seed_and_outcomes():
