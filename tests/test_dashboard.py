@@ -82,6 +82,18 @@ def test_unknown_stories_regimes_mechanisms_and_sliders_are_refused():
         Settings(sliders=(("nope", 1.0),))
 
 
+def test_a_regimes_label_states_the_money_split_its_scenario_sets():
+    from model import load_scenario
+
+    shares = {name: load_scenario(name).funding.ppg_share for name in REGIMES}
+    assert {name for name, share in shares.items() if share is not None} >= {
+        "ppg_heavy",
+        "reward_heavy",
+    }
+    for name, share in shares.items():
+        assert share is None or REGIMES[name].endswith(f": {share:.0%} up front"), name
+
+
 def test_every_story_and_mechanism_speaks_plain_words():
     assert set(words.STORY_TITLES) == set(STORIES) == set(words.NARRATION)
     assert set(words.MECHANISM_LABELS) == set(MECHANISMS)

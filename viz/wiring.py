@@ -53,13 +53,30 @@ SLIDERS: dict[str, Slider] = {
 
 BASE_PRESET = "lpsa1_baseline"
 
+
+@cache
+def preset_scenario(name: str) -> Scenario:
+    """A shipped scenario, parsed once per process."""
+    return load_scenario(name)
+
+
+def _regime_label(name: str, title: str) -> str:
+    """``title``, with the money split that the regime's scenario sets, if it sets one."""
+    share = preset_scenario(name).funding.ppg_share
+    return title if share is None else f"{title}: {share:.0%} up front"
+
+
 REGIMES: dict[str, str] = {
-    "reward_heavy": "Reward-heavy: 5 % up front",
-    "ppg_heavy": "PPG-heavy: 50 % up front",
-    BASE_PRESET: "The scheme as it was",
+    name: _regime_label(name, title)
+    for name, title in (
+        ("reward_heavy", "Reward-heavy"),
+        ("ppg_heavy", "PPG-heavy"),
+        (BASE_PRESET, "The scheme as it was"),
+    )
 }
-"""Funding regimes a run can be compared with: scenario name -> label. The comparison run is the
-first run with only its money split (``funding.ppg_share``) taken from the regime's scenario."""
+"""Funding regimes a run can be compared with: scenario name -> label (its money split read from
+the scenario). The comparison run is the first run with only its money split
+(``funding.ppg_share``) taken from the regime's scenario."""
 
 
 @dataclass(frozen=True)
@@ -108,12 +125,6 @@ def _get(tree: Any, path: str) -> Any:
     for key in path.split("."):
         tree = getattr(tree, key)
     return tree
-
-
-@cache
-def preset_scenario(name: str) -> Scenario:
-    """A shipped scenario, parsed once per process."""
-    return load_scenario(name)
 
 
 @cache
