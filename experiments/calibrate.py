@@ -48,6 +48,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, wait
 from contextlib import ExitStack
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -1023,10 +1024,7 @@ def main(argv: list[str]) -> int:
             "replications": args.replications,
             "held_out": list(held),
             "fitted": list(fitted),
-            "forecast_rule": {
-                "almost_met": args.forecast_almost_met,
-                "margin": args.forecast_margin,
-            },
+            "forecast_rule": asdict(forecast_rule(args)),
             "distance": "root mean square of Pattern.distance over the fitted patterns; "
             f"an undefined statistic counts {NAN_DISTANCE:g}",
             "effective_sample_size": round(float(done["effective_size"].iloc[-1]), 1),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from concurrent.futures import Executor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +217,7 @@ def main(argv: list[str]) -> int:
         identity=exp.identity(),
         seed=exp.spec.seed,
         replications=exp.spec.replications,
-        forecast_rule={"almost_met": rule.almost_met, "margin": rule.margin},
+        forecast_rule=asdict(rule),
         backend=backend,
     )
     if not args.quiet:

@@ -18,7 +18,7 @@ import argparse
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -796,7 +796,7 @@ def main(argv: list[str]) -> int:
         scenario_sha256=scenario_hash(scenario),
         seed=seed,
         replications=args.replications,
-        forecast_rule={"almost_met": rule.almost_met, "margin": rule.margin},
+        forecast_rule=asdict(rule),
         backend=backend,
     )
     failed = judged(table).loc[lambda t: ~t["passed"], "pattern"].tolist()

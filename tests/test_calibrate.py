@@ -343,7 +343,7 @@ def test_a_tiny_calibration_writes_a_posterior_that_loads_with_how_it_was_made(t
     assert meta["base"] == "small" and meta["seed"] == 2001 and meta["population_size"] == 10
     assert meta["generations"] == 2 and meta["final_epsilon"] == meta["epsilons"][-1]
     assert meta["held_out"] == list(HELD_OUT)
-    assert meta["forecast_rule"] == {"almost_met": 0.9, "margin": 0.25}
+    assert meta["forecast_rule"] == {"almost_met": 0.9, "margin": 0.25, "trend_quarters": 4}
     assert meta["fitted"] == list(fitted_patterns(HELD_OUT))
     assert meta["total_simulations"] >= 30 and meta["pyabc_version"]
     assert "--population 10" in meta["command"] and meta["parameters_file"] == str(params)

@@ -239,7 +239,11 @@ def test_validate_measures_the_forecast_by_the_rule_it_is_given_and_says_which(t
         assert r.returncode in (0, 1), r.stderr  # 1: some pattern failed at this size
         assert f"trend margin {float(margin):g}" in (out / "validation.md").read_text()
         manifest = json.loads((out / "manifest.json").read_text())
-        assert manifest["forecast_rule"] == {"almost_met": 0.9, "margin": float(margin)}
+        assert manifest["forecast_rule"] == {
+            "almost_met": 0.9,
+            "margin": float(margin),
+            "trend_quarters": 4,
+        }
         table = pd.read_csv(out / "validation.csv").set_index("pattern")
         p1b[margin] = table.loc["P1b", "model"]
     assert p1b["0.15"] > p1b["0.25"]
