@@ -52,7 +52,7 @@ from .arguments import (
     seed,
 )
 from .design import check_run_count, scenario_hash, sha256_bytes
-from .posterior import check_fits, load_posterior
+from .posterior import Posterior, check_fits, load_posterior
 from .runner import Design, Point, require_success, run_table
 
 DEFAULT_WORLDS = 50
@@ -740,6 +740,18 @@ def headline_outcomes(table: pd.DataFrame, main: str) -> list[str]:
     return ([main] if main in set(defined["outcome"]) else []) + others
 
 
+def fitted_with(posterior: Posterior) -> str:
+    """How the posterior's interim forecast (P1) was measured, as its metadata records it: the
+    headline can move with that choice (docs/compare.md, "How sure: the forecast rule")."""
+    rule = posterior.meta.get("forecast_rule")
+    if not rule:
+        return ", its forecast rule not recorded"
+    return (
+        f", fitted with the interim forecast's trend margin {rule['margin']:g} and 'almost met' "
+        f"from {rule['almost_met']:g} of the stretch"
+    )
+
+
 def noise_sentence(per_world: pd.DataFrame, table: pd.DataFrame, outcome: str) -> str:
     spec = REGISTRY[outcome]
     row = table.set_index("outcome").loc[outcome]
@@ -922,8 +934,8 @@ def main(argv: list[str]) -> int:
         "B": f"`{b.name}` ({b.description or 'no description'})",
         "worlds": f"{args.worlds} drawn with replacement, by weight, from the posterior "
         f"`{posterior.path}` ({len(posterior.particles)} particles, effective size "
-        f"{posterior.effective_size:.0f}, made for base scenario `{posterior.base}`), seed "
-        f"{seed_}",
+        f"{posterior.effective_size:.0f}, made for base scenario `{posterior.base}`"
+        f"{fitted_with(posterior)}), seed {seed_}",
         "world parameters": ", ".join(f"`{p}`" for p in posterior.parameters),
         "replications": args.replications,
         "runs": f"{len(runs)} ({len(REGIMES)} regimes x {args.worlds} worlds x "

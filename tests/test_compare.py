@@ -421,3 +421,10 @@ def test_the_noise_sentence_counts_the_worlds_a_replication_interval_leaves_unde
     assert "In 2 worlds that interval crosses zero" in two and "move those worlds" in two
     per_world["retained_gain_3y_half_width"] = 0.0001
     assert "crosses zero" not in compare.noise_sentence(per_world, table, "retained_gain_3y")
+
+
+def test_the_report_says_how_the_posteriors_forecast_was_measured():
+    made = Posterior("base", pd.DataFrame({"x": [0.1]}), np.ones(1), meta={})
+    assert compare.fitted_with(made) == ", its forecast rule not recorded"
+    made.meta["forecast_rule"] = {"almost_met": 0.9, "margin": 0.15, "trend_quarters": 4}
+    assert "trend margin 0.15" in compare.fitted_with(made)
