@@ -15,6 +15,7 @@ from experiments.discrimination import WHY_NO_PATTERN, judge
 from experiments.runner import require_success, run_table, single
 from experiments.validate import (
     FORECAST,
+    FORECAST_MARGINS,
     INTERIM_EVALUATION,
     PATTERNS,
     ForecastRule,
@@ -22,6 +23,7 @@ from experiments.validate import (
     RunView,
     bootstrap_ci,
     check_patterns,
+    forecast_margins,
     interim_forecast,
     pattern_statistics,
     pattern_values,
@@ -118,6 +120,34 @@ def test_the_pattern_measure_judges_the_interim_forecast_by_its_own_rule():
     assert {k: strict[k] for k in others} == pytest.approx(
         {k: default[k] for k in others}, nan_ok=True
     )
+
+
+def test_the_measure_can_also_take_the_forecast_at_other_margins_from_the_same_run():
+    m = LPSAModel(small(), seed=3).run()
+    values = PatternValues(margins=(0.15, 0.35))(m)
+    for margin in (0.15, 0.35):
+        alone = PatternValues(ForecastRule(margin=margin))(m)
+        assert {k: values[f"{k}@{margin:g}"] for k in ("P1a", "P1b", "P1c")} == pytest.approx(
+            {k: alone[k] for k in ("P1a", "P1b", "P1c")}
+        )
+    assert values["P1b@0.15"] > values["P1b"] > values["P1b@0.35"]
+
+
+def test_the_forecast_under_each_margin_is_judged_as_the_patterns_are():
+    runs = pd.DataFrame(
+        {
+            f"{k}@{margin:g}": [v] * 4
+            for margin, shares in zip(
+                FORECAST_MARGINS, ((0.4, 0.4, 0.2), (0.4, 0.25, 0.35), (0.4, 0.1, 0.5))
+            )  # fmt: skip
+            for k, v in zip(("P1a", "P1b", "P1c"), shares)
+        }
+    )
+    table = forecast_margins(runs).set_index("margin")
+    assert list(table.index) == list(FORECAST_MARGINS)
+    assert table.loc[0.25, ["P1a_pass", "P1b_pass", "P1c_pass"]].all()
+    assert not table.loc[0.15, "P1b_pass"] and not table.loc[0.15, "P1c_pass"]
+    assert not table.loc[0.35, "P1b_pass"] and table.loc[0.35, "P1b"] == pytest.approx(0.1)
 
 
 def _view(forecast: pd.DataFrame) -> RunView:
@@ -246,6 +276,9 @@ def test_validate_measures_the_forecast_by_the_rule_it_is_given_and_says_which(t
         }
         table = pd.read_csv(out / "validation.csv").set_index("pattern")
         p1b[margin] = table.loc["P1b", "model"]
+        margins = pd.read_csv(out / "forecast_margins.csv").set_index("margin")
+        assert list(margins.index) == [0.15, 0.25, 0.35]
+        assert margins.loc[float(margin), "P1b"] == pytest.approx(p1b[margin])
     assert p1b["0.15"] > p1b["0.25"]
 
 
