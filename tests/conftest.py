@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import sys
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from experiments.runs import ScenarioResults, run_replications  # noqa: E402
-from model import load_scenario  # noqa: E402
+from model import LPSAModel, load_scenario  # noqa: E402
 
 SEEDS = 6
 
@@ -31,3 +34,23 @@ def run_variant(
 @pytest.fixture(scope="session")
 def baseline() -> ScenarioResults:
     return run_variant()
+
+
+@pytest.fixture
+def models_made(monkeypatch) -> Iterator[list[weakref.ref]]:
+    """Weak references to every model built during the test, with the cyclic garbage collector
+    off: a model still alive at the end is kept by something, or waits for the collector."""
+    made: list[weakref.ref] = []
+    build = LPSAModel.__init__
+
+    def tracked(self: LPSAModel, *args: Any, **kwargs: Any) -> None:
+        build(self, *args, **kwargs)
+        made.append(weakref.ref(self))
+
+    monkeypatch.setattr(LPSAModel, "__init__", tracked)
+    gc.collect()
+    gc.disable()
+    try:
+        yield made
+    finally:
+        gc.enable()
