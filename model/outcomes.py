@@ -394,6 +394,22 @@ for _outcome in [
         )
         for y in RETAINED_YEARS
     ),
+    # What is still added, not what share of it: a regime that adds more can keep a smaller share
+    # and still leave more behind (docs/compare.md, "Kept share or kept amount").
+    *(
+        _O(
+            f"additionality_{y}y_mean",
+            f"added improvement still there {y} year{'s' if y > 1 else ''} on",
+            "share of stretch",
+            "higher is better",
+            f"true outcome with the agreement minus its no-agreement twin {y} years after the "
+            "end, per target: how much the agreement still adds, whatever it added at the end",
+            _mean(f"additionality_{y}y"),
+            needs_twins=True,
+            headline=y == 3,
+        )
+        for y in RETAINED_YEARS
+    ),
 ]:
     register(_outcome)
 del _O, _outcome

@@ -164,3 +164,17 @@ def test_a_runs_summary_computes_only_the_target_columns_its_outcomes_read():
     assert (columns["max_reward_gbp"] == m.councils.max_reward[a] / m.targets.shape[1]).all()
     assert (columns["share_of_stretch"] == m.targets.end.measured[a, s]).all()
     assert (columns["area"] == np.array(list(m.params.areas))[m.targets.traits.area[a, s]]).all()
+
+
+def test_a_regime_can_keep_a_smaller_share_of_what_it_added_and_still_leave_more_behind():
+    """Kept share and kept amount are two outcomes: the first regime adds 1.0 and keeps 0.4 of
+    it; the second adds 0.5 and keeps 0.6 of it, which is less left behind (0.3 against 0.4)."""
+
+    def targets(added_end: float, added_3y: float) -> dict[str, np.ndarray]:
+        return {"additionality": np.array([added_end]), "additionality_3y": np.array([added_3y])}
+
+    buys_more, keeps_more = targets(1.0, 0.4), targets(0.5, 0.3)
+    share, amount = REGISTRY["additionality_retained_3y"], REGISTRY["additionality_3y_mean"]
+    assert share.compute(buys_more, None) < share.compute(keeps_more, None)
+    assert amount.compute(buys_more, None) > amount.compute(keeps_more, None)
+    assert amount.headline and amount.needs_twins and amount.direction == "higher is better"
