@@ -97,13 +97,16 @@ def discriminate(
     progress: bool = True,
     toc_file: Path = TOC_FILE,
     rule: ForecastRule = FORECAST,
+    reference_runs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Run every variant on common seeds and judge it on every pattern, the interim forecast by
-    ``rule``; one row per variant."""
+    ``rule``; one row per variant. ``reference_runs``, the scenario's own runs on the same seeds
+    (``validate.pattern_runs``), stand for the reference instead of running it again."""
     vs = variants(scenario, toc_file)
+    todo = vs if reference_runs is None else vs[1:]  # vs[0] is the reference, as it is
     design = Design(
         {"base": scenario},
-        [Point(params=v["overrides"], name=v["variant"]) for v in vs],
+        [Point(params=v["overrides"], name=v["variant"]) for v in todo],
         replications,
         seed,
     )
@@ -112,6 +115,11 @@ def discriminate(
             design, PatternValues(rule), executor, progress="discriminate" if progress else None
         )
     )
+    if reference_runs is not None:
+        runs = pd.concat(
+            [reference_runs.assign(point=0), runs.assign(point=runs["point"] + 1)],
+            ignore_index=True,
+        )
     return judge(vs, runs)
 
 

@@ -598,18 +598,17 @@ def check_patterns(
     return pd.DataFrame(rows)
 
 
-def evaluate(
+def pattern_runs(
     scenario: Scenario,
     replications: int,
     seed: int,
     executor: Executor | None = None,
     progress: bool = True,
     rule: ForecastRule = FORECAST,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run the scenario and check every pattern, the interim forecast judged by ``rule``: one row
-    per pattern; and the interim forecast under each of ``FORECAST_MARGINS``
-    (``forecast_margins``)."""
-    runs = require_success(
+) -> pd.DataFrame:
+    """Run the scenario: one row per replication with every pattern's statistic, the interim
+    forecast judged by ``rule`` and also at each of ``FORECAST_MARGINS``."""
+    return require_success(
         run_table(
             single(scenario, replications, seed),
             PatternValues(rule, FORECAST_MARGINS),
@@ -617,6 +616,11 @@ def evaluate(
             progress="validate" if progress else None,
         )
     )
+
+
+def evaluate(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Judge ``pattern_runs``: one row per pattern; and the interim forecast under each of
+    ``FORECAST_MARGINS`` (``forecast_margins``)."""
     table = check_patterns(
         {p.id: runs[p.id].tolist() for p in PATTERNS + OBSERVATIONS}, PATTERNS + OBSERVATIONS
     )
@@ -836,9 +840,10 @@ def main(argv: list[str]) -> int:
         executor, backend, _ = make_executor(
             stack, args.workers, args.dask, args.retries, args.worker_timeout
         )
-        table, margins = evaluate(
+        runs = pattern_runs(
             scenario, args.replications, seed, executor, progress=not args.quiet, rule=rule
         )
+        table, margins = evaluate(runs)
         write_report(out, scenario, table, args.replications, seed, rule, margins)
         verdicts = None
         if args.discriminate:
@@ -846,7 +851,13 @@ def main(argv: list[str]) -> int:
             from .discrimination import write_report as write_discrimination
 
             verdicts = discriminate(
-                scenario, args.replications, seed, executor, progress=not args.quiet, rule=rule
+                scenario,
+                args.replications,
+                seed,
+                executor,
+                progress=not args.quiet,
+                rule=rule,
+                reference_runs=runs,
             )
             write_discrimination(out, scenario, verdicts, args.replications)
     provenance.record(

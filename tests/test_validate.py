@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from test_run_cli import run_cli
 
-from experiments.discrimination import WHY_NO_PATTERN, judge
+from experiments.discrimination import WHY_NO_PATTERN, discriminate, judge
 from experiments.runner import require_success, run_table, single
 from experiments.validate import (
     FORECAST,
@@ -25,6 +25,7 @@ from experiments.validate import (
     check_patterns,
     forecast_margins,
     interim_forecast,
+    pattern_runs,
     pattern_statistics,
     pattern_values,
     rating_moves,
@@ -297,3 +298,14 @@ def test_a_single_value_is_within_tolerance_only_inside_the_band_or_above_the_bo
     assert p1a.within(0.40) and not p1a.within(0.55) and not p1a.within(0.25)
     assert p2.within(0.1) and not p2.within(-0.01) and not p2.within(0.0)
     assert not p1a.within(float("nan")) and not p2.within(float("nan"))
+
+
+def test_discrimination_reuses_the_validations_runs_for_the_reference(models_made):
+    sc = small()
+    runs = pattern_runs(sc, 2, 5, progress=False)
+    before = len(models_made)
+    reusing = discriminate(sc, 2, 5, progress=False, reference_runs=runs)
+    reused = len(models_made) - before
+    alone = discriminate(sc, 2, 5, progress=False)
+    assert len(models_made) - before - reused == reused + 2  # the reference's 2 runs, once
+    pd.testing.assert_frame_equal(reusing, alone)
