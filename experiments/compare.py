@@ -598,6 +598,16 @@ def _decimals(magnitude: float, steps: tuple[float, ...]) -> int:
 UNIT_WORDS = {"share of stretch": "of stretch"}
 
 
+SCALES = {"share": (100.0, "pp"), "GBP": (1e-6, "£m")}
+"""How values of a registry unit are shown: multiplied by the scale, a difference read in the
+unit named (shares in percentage points, money in £ millions); other units as they are."""
+
+
+def scale_of(unit: str) -> tuple[float, str]:
+    """(scale, unit of a difference) for a registry unit (``SCALES``)."""
+    return SCALES.get(unit, (1.0, unit))
+
+
 def shown(spec: Outcome, values: Sequence[float], difference: bool = False) -> list[str]:
     """``values`` of outcome ``spec`` as people read them, rounded alike: shares in % (percentage
     points for differences), money in £m; anything else as a plain number (its unit is given by
@@ -605,12 +615,13 @@ def shown(spec: Outcome, values: Sequence[float], difference: bool = False) -> l
     vals = [float(v) for v in values]
     finite = [abs(v) for v in vals if np.isfinite(v)]
     sign = "+" if difference else ""
+    scale = scale_of(spec.unit)[0]
     if spec.unit == "share":
-        scale, steps, unit = 100.0, (1000.0, 1.0, 0.1), " pp" if difference else " %"
+        steps, unit = (1000.0, 1.0, 0.1), " pp" if difference else " %"
     elif spec.unit == "GBP":
-        scale, steps, unit = 1e-6, (100.0, 10.0, 0.1), "m"
+        steps, unit = (100.0, 10.0, 0.1), "m"
     else:
-        scale, steps, unit = 1.0, (100.0, 10.0, 1.0), ""
+        steps, unit = (100.0, 10.0, 1.0), ""
     d = _decimals(max(finite, default=0.0) * scale, steps) if any(finite) else 1
     out = []
     for v in vals:
@@ -685,7 +696,7 @@ def comparison_figure(
     rows = table.set_index("outcome")
     for ax, o in zip(axes.ravel(), outcomes):
         spec, row = REGISTRY[o], rows.loc[o]
-        scale, unit = {"share": (100.0, "pp"), "GBP": (1e-6, "£m")}.get(spec.unit, (1.0, spec.unit))
+        scale, unit = scale_of(spec.unit)
         frame = per_world[[f"{o}_difference", f"{o}_half_width"]].dropna(subset=[f"{o}_difference"])
         frame = frame.sort_values(f"{o}_difference", kind="stable")
         d = frame[f"{o}_difference"].to_numpy() * scale
