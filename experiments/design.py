@@ -268,13 +268,18 @@ class Experiment:
         return out
 
 
-def check_run_count(source: str, points: int, replications: int, max_runs: int = MAX_RUNS) -> None:
-    """Refuse, before anything is built, a design of more than ``max_runs`` runs."""
-    if points * replications > max_runs:
+def check_run_count(
+    source: str, points: int, replications: int, max_runs: int = MAX_RUNS, twins: bool = False
+) -> None:
+    """Refuse, before anything is built, a design of more than ``max_runs`` runs (a run's
+    no-agreement twin, with ``twins``, counts as a run)."""
+    runs = points * replications * (2 if twins else 1)
+    if runs > max_runs:
         raise ScenarioError(
-            f"{source}: {points:,} points x {replications} replications = "
-            f"{points * replications:,} runs; allowed: at most {max_runs:,} (raise the limit "
-            "with --max-runs if you mean it)"
+            f"{source}: {points:,} points x {replications} replications"
+            + (" x 2 (each run with its twin)" if twins else "")
+            + f" = {runs:,} runs; allowed: at most {max_runs:,} (raise the limit with "
+            "--max-runs if you mean it)"
         )
 
 

@@ -44,6 +44,12 @@ def _problem(params: list[Uncertain]) -> dict:
     }
 
 
+def needs_twins(outputs: list[str]) -> bool:
+    """Whether the runs need their no-agreement twins: some output is measured against them
+    (additionality). A twin is a run: it doubles the runs."""
+    return any(REGISTRY[o].needs_twins for o in outputs)
+
+
 @dataclass
 class Stages:
     """What both stages share: the base scenario, replications, seed, executor, the outputs
@@ -67,6 +73,7 @@ class Stages:
             Outcomes(self.outputs),
             self.executor,
             label,
+            twins=needs_twins(self.outputs),
         )
         return frame.groupby("point")[self.outputs].mean().reindex(range(len(points)))
 
@@ -259,17 +266,15 @@ def main(argv: list[str]) -> int:
     if args.sobol_n & (args.sobol_n - 1):
         p.error(f"argument --sobol-n: got {args.sobol_n}; allowed: a power of 2 (Saltelli)")
     outputs = [o.strip() for o in args.outcomes.split(",") if o.strip()]
-    unknown = [o for o in outputs if o not in REGISTRY or REGISTRY[o].needs_twins]
+    unknown = [o for o in outputs if o not in REGISTRY]
     if unknown or not outputs:
-        raise ScenarioError(
-            f"--outcomes: got {unknown or outputs}; allowed: "
-            f"{', '.join(o.name for o in REGISTRY.values() if not o.needs_twins)}"
-        )
+        raise ScenarioError(f"--outcomes: got {unknown or outputs}; allowed: {', '.join(REGISTRY)}")
+    twins = needs_twins(outputs)
     exp, params = load_uncertain(args.parameters)
     morris_points = args.trajectories * (len(params) + 1)
-    check_run_count("--trajectories", morris_points, args.replications, args.max_runs)
+    check_run_count("--trajectories", morris_points, args.replications, args.max_runs, twins)
     sobol_points = args.sobol_n * (min(args.sobol_top, len(params)) + 2)
-    check_run_count("--sobol-n", sobol_points, args.replications, args.max_runs)
+    check_run_count("--sobol-n", sobol_points, args.replications, args.max_runs, twins)
     out = args.out or default_out(f"sensitivity-{exp.base.name}")
     io.prepare_folder(out)
     started = provenance.now()

@@ -86,8 +86,10 @@ def evaluate_points(
     measure: Measure | None,
     executor: Executor | None,
     progress: str | None = None,
+    twins: bool = False,
 ) -> pd.DataFrame:
-    """Every point ``replications`` times through the runner; one row per run, in point order.
-    A failed run stops the analysis with its error (an analysis needs every number)."""
-    design = Design({"base": base}, [Point(p) for p in points], replications, seed)
+    """Every point ``replications`` times through the runner (each run with its no-agreement
+    twin when ``twins``); one row per run, in point order. A failed run stops the analysis with
+    its error (an analysis needs every number)."""
+    design = Design({"base": base}, [Point(p) for p in points], replications, seed, twins)
     return require_success(run_table(design, measure, executor, chunk_size=8, progress=progress))

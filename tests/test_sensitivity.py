@@ -80,6 +80,30 @@ def test_an_outcome_undefined_at_some_points_is_reported_and_the_rest_analysed(t
 
 
 @pytest.mark.slow
+def test_an_outcome_measured_against_the_twin_is_analysed_with_twins_counted_as_runs(tmp_path):
+    base = tmp_path / "small.yaml"
+    base.write_text("extends: lpsa1_baseline\nscheme: {n_authorities: 12}\n")
+    params = tmp_path / "ranges.yaml"
+    params.write_text(
+        f"name: ranges\nbase: {base}\nmethod: lhs\nsamples: 4\nuncertainties:\n"
+        "  implementation.capacity_half: {low: 0.25, high: 0.8}\n"
+        "  implementation.improvement_rate: {low: 0.15, high: 0.45}\n"
+    )
+    analyse = ["sensitivity", "--parameters", str(params), "--trajectories", "2"]
+    analyse += ["--sobol-n", "4", "--replications", "1", "--workers", "1"]
+    r = run_cli(*analyse, "--outcomes", "additionality_3y_mean", "--out", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    report = (tmp_path / "o" / "sensitivity.md").read_text()
+    assert "## additionality_3y_mean" in report and "is undefined at" not in report
+    r = run_cli(
+        *analyse, "--outcomes", "additionality_3y_mean", "--max-runs", "7", "--out",
+        str(tmp_path / "p"),
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert "6 points x 1 replications x 2 (each run with its twin) = 12 runs" in r.stderr
+
+
+@pytest.mark.slow
 def test_bad_sobol_sample_size_is_refused():
     r = run_cli("sensitivity", "--sobol-n", "100")
     assert r.returncode == 2 and "power of 2" in r.stderr
