@@ -3,6 +3,8 @@ output, and outcomes that are undefined somewhere are reported, not crashed on."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from test_run_cli import run_cli
 
@@ -48,15 +50,24 @@ def test_sensitivity_report_lists_five_most_influential_parameters_per_output(tm
     assert (tmp_path / "morris.csv").is_file() and (tmp_path / "manifest.json").is_file()
 
 
-@pytest.mark.slow
-def test_an_outcome_undefined_at_some_points_is_reported_and_the_rest_analysed(tmp_path):
-    base = tmp_path / "small.yaml"
+def two_parameters_over_twelve_councils(folder: Path, first: str) -> Path:
+    """An experiment file: ``first`` (a path with its range, as YAML) and the improvement rate,
+    over a 12-council baseline."""
+    base = folder / "small.yaml"
     base.write_text("extends: lpsa1_baseline\nscheme: {n_authorities: 12}\n")
-    params = tmp_path / "ranges.yaml"
+    params = folder / "ranges.yaml"
     params.write_text(
         f"name: ranges\nbase: {base}\nmethod: lhs\nsamples: 4\nuncertainties:\n"
-        "  funding.ppg_share: {low: 0.5, high: 1.0}\n"
+        f"  {first}\n"
         "  implementation.improvement_rate: {low: 0.15, high: 0.45}\n"
+    )
+    return params
+
+
+@pytest.mark.slow
+def test_an_outcome_undefined_at_some_points_is_reported_and_the_rest_analysed(tmp_path):
+    params = two_parameters_over_twelve_councils(
+        tmp_path, "funding.ppg_share: {low: 0.5, high: 1.0}"
     )
     r = run_cli(
         "sensitivity",
@@ -81,13 +92,8 @@ def test_an_outcome_undefined_at_some_points_is_reported_and_the_rest_analysed(t
 
 @pytest.mark.slow
 def test_an_outcome_measured_against_the_twin_is_analysed_with_twins_counted_as_runs(tmp_path):
-    base = tmp_path / "small.yaml"
-    base.write_text("extends: lpsa1_baseline\nscheme: {n_authorities: 12}\n")
-    params = tmp_path / "ranges.yaml"
-    params.write_text(
-        f"name: ranges\nbase: {base}\nmethod: lhs\nsamples: 4\nuncertainties:\n"
-        "  implementation.capacity_half: {low: 0.25, high: 0.8}\n"
-        "  implementation.improvement_rate: {low: 0.15, high: 0.45}\n"
+    params = two_parameters_over_twelve_councils(
+        tmp_path, "implementation.capacity_half: {low: 0.25, high: 0.8}"
     )
     analyse = ["sensitivity", "--parameters", str(params), "--trajectories", "2"]
     analyse += ["--sobol-n", "4", "--replications", "1", "--workers", "1"]
