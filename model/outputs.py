@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .lifecycle import FOLLOW_UP, IMPLEMENTATION, PHASES, phase_codes
-from .outcomes import RETAINED_YEARS, Table, col
+from .outcomes import RETAINED_YEARS, Table, col, retained
 from .scenario import APPROACHES, AUTHORITY_TYPES, DEPARTMENTS, PARTNER_TYPES, QUARTERS_PER_YEAR
 from .targets import OUTCOMES, classify_attainment
 
@@ -271,12 +271,16 @@ def approach_kind(targets: Table) -> np.ndarray:
     return np.where(approach == "systemic", split, approach)
 
 
-def retained_by_approach(targets: pd.DataFrame) -> pd.DataFrame:
-    """Retained gain 1, 3 and 5 years after the end by approach kind (ratio of sums over improved
-    targets)."""
-    improved = targets[targets["share_of_stretch"] > 0]
-    cols = [f"performance_{y}y" for y in RETAINED_YEARS]
-    sums = improved.groupby(approach_kind(improved))[["share_of_stretch", *cols]].sum()
-    out = sums[cols].div(sums["share_of_stretch"], axis=0)
-    out.columns = [f"retained_gain_{y}y" for y in RETAINED_YEARS]
-    return out
+def retained_by_approach(targets: Table) -> pd.DataFrame:
+    """Retained gain 1, 3 and 5 years after the end by approach kind: the registry's retained gain
+    (``outcomes.retained``) over each kind's targets, for the kinds with a target that
+    improved."""
+    kind = approach_kind(targets)
+    kinds = np.unique(kind[col(targets, "share_of_stretch") > 0])
+    return pd.DataFrame(
+        {
+            f"retained_gain_{y}y": [retained(targets, y, kind == k) for k in kinds]
+            for y in RETAINED_YEARS
+        },
+        index=kinds,
+    )
