@@ -20,7 +20,7 @@ from pathlib import Path
 from .runner import WorkersLost
 
 
-def _whole(text: str, low: int, high: int, allowed: str) -> int:
+def whole_number(text: str, low: int, high: int, allowed: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -32,27 +32,27 @@ def _whole(text: str, low: int, high: int, allowed: str) -> int:
 
 def positive_int(text: str) -> int:
     """A count of points, samples, trajectories or boxes: 1 to 1,000,000."""
-    return _whole(text, 1, 1_000_000, "a whole number from 1 to 1,000,000")
+    return whole_number(text, 1, 1_000_000, "a whole number from 1 to 1,000,000")
 
 
 def workers(text: str) -> int:
-    return _whole(text, 1, 1024, "a whole number from 1 to 1024")
+    return whole_number(text, 1, 1024, "a whole number from 1 to 1024")
 
 
 def run_limit(text: str) -> int:
-    return _whole(text, 1, 10**9, "a whole number from 1 to 1,000,000,000")
+    return whole_number(text, 1, 10**9, "a whole number from 1 to 1,000,000,000")
 
 
 def replications(text: str) -> int:
-    return _whole(text, 1, 100_000, "a whole number from 1 to 100,000")
+    return whole_number(text, 1, 100_000, "a whole number from 1 to 100,000")
 
 
 def non_negative_int(text: str) -> int:
-    return _whole(text, 0, 100, "a whole number from 0 to 100")
+    return whole_number(text, 0, 100, "a whole number from 0 to 100")
 
 
 def seed(text: str) -> int:
-    return _whole(text, 0, 2**63 - 1, "a whole number from 0 to 2**63-1")
+    return whole_number(text, 0, 2**63 - 1, "a whole number from 0 to 2**63-1")
 
 
 def fraction(text: str) -> float:

@@ -65,7 +65,7 @@ from model import Scenario, ScenarioError, load_scenario, replication_seed, run_
 from model.scenario import parameter_overrides
 
 from . import io, provenance
-from .arguments import _whole, default_out, make_executor, positive_int
+from .arguments import default_out, make_executor, positive_int, whole_number
 from .design import check_run_count, shown_path
 from .posterior import Posterior, effective_size, save_posterior
 from .runner import WorkersLost
@@ -78,6 +78,7 @@ from .uncertainty import (
 )
 from .validate import (
     PATTERNS,
+    ForecastRule,
     PatternValues,
     add_forecast_arguments,
     check_patterns,
@@ -781,7 +782,7 @@ def write_report(
         f"effective sample size {meta['effective_sample_size']:.0f} of {args.population}; "
         f"{meta['seconds']:.0f} s for the fit. Posterior: `posterior.csv` (+ `posterior.json`); "
         f"pyabc's history: `abc.db`. P1 and P4 are measured by the "
-        f"{describe_rule(forecast_rule(args))}.",
+        f"{describe_rule(ForecastRule(**meta['forecast_rule']))}.",
         "",
         "## Method",
         "",
@@ -832,7 +833,7 @@ def non_negative_float(text: str) -> float:
 
 
 def population_size(text: str) -> int:
-    return _whole(text, 2, 1_000_000, "a whole number from 2 to 1,000,000")
+    return whole_number(text, 2, 1_000_000, "a whole number from 2 to 1,000,000")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -922,12 +923,14 @@ def run_abc(
     db: Path,
     map_: Callable[..., Iterable[Any]],
     report: Report | None,
+    measure: PatternValues = pattern_values,
 ) -> pyabc.History:
-    """The ABC-SMC run; its history (also in ``db``, replaced if it exists)."""
+    """The ABC-SMC run, each particle measured by ``measure``; its history (also in ``db``,
+    replaced if it exists)."""
     space = ParameterSpace(params)
     sampler = SeededMappingSampler(map_, args.seed, report)
     abc = pyabc.ABCSMC(
-        PatternModel(base, space, args.replications, args.seed, PatternValues(forecast_rule(args))),
+        PatternModel(base, space, args.replications, args.seed, measure),
         space.prior(),
         PatternDistance(fitted),
         population_size=args.population,
@@ -962,6 +965,7 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     held = parse_hold_out(args.hold_out)
     fitted = fitted_patterns(held)
+    measure = PatternValues(forecast_rule(args))
     exp, params = load_uncertain(args.parameters)
     check_run_count("--max-simulations", args.max_simulations, args.replications, args.max_runs)
     check_run_count("--population", args.population, args.replications, args.max_runs)
@@ -994,7 +998,14 @@ def main(argv: list[str]) -> int:
         )
         try:
             history = run_abc(
-                base, params, fitted, args, out / "abc.db", mapper(executor, health), report
+                base,
+                params,
+                fitted,
+                args,
+                out / "abc.db",
+                mapper(executor, health),
+                report,
+                measure,
             )
         except CalibrationRunFailed as exc:
             print(f"error: calibration stopped: {exc}", file=sys.stderr)
@@ -1024,7 +1035,7 @@ def main(argv: list[str]) -> int:
             "replications": args.replications,
             "held_out": list(held),
             "fitted": list(fitted),
-            "forecast_rule": asdict(forecast_rule(args)),
+            "forecast_rule": asdict(measure.rule),
             "distance": "root mean square of Pattern.distance over the fitted patterns; "
             f"an undefined statistic counts {NAN_DISTANCE:g}",
             "effective_sample_size": round(float(done["effective_size"].iloc[-1]), 1),
@@ -1049,7 +1060,7 @@ def main(argv: list[str]) -> int:
                 worlds_of,
                 args.check_replications,
                 check_seed(args.seed),
-                PatternValues(forecast_rule(args)),
+                measure,
                 executor,
                 progress=None if args.quiet else label,
             )

@@ -43,13 +43,13 @@ from model.scenario import read_yaml_mapping, resolve_scenario_path
 from . import io, provenance
 from .arguments import (
     Health,
-    _whole,
     add_executor_arguments,
     add_max_runs,
     default_out,
     make_executor,
     replications,
     seed,
+    whole_number,
 )
 from .design import check_run_count, scenario_hash, sha256_bytes
 from .posterior import Posterior, check_fits, load_posterior
@@ -90,7 +90,7 @@ COLORS = {"A": "#d95f02", "B": "#1b9e77", "tie": "#555555"}
 
 def worlds_count(text: str) -> int:
     """``--worlds``: a whole number from 1 to ``MAX_WORLDS``."""
-    return _whole(text, 1, MAX_WORLDS, f"a whole number from 1 to {MAX_WORLDS:,}")
+    return whole_number(text, 1, MAX_WORLDS, f"a whole number from 1 to {MAX_WORLDS:,}")
 
 
 def base_scenario_name(ref: str | Path) -> str:

@@ -390,3 +390,22 @@ def test_a_report_names_a_shipped_file_relative_to_the_project_and_any_other_as_
 
     assert shown_path(UNCERTAIN_FILE) == "experiments/uncertain_parameters.yaml"
     assert shown_path(tmp_path / "mine.yaml") == str(tmp_path / "mine.yaml")
+
+
+@pytest.mark.slow
+def test_the_calibration_fits_the_forecast_as_its_rule_measures_it(tmp_path):
+    base = tmp_path / "sixty.yaml"  # 60 councils: enough for the interim forecast to be defined
+    base.write_text("extends: lpsa1_baseline\nscheme: {n_authorities: 60}\n")
+    params = tmp_path / "ranges.yaml"
+    params.write_text(
+        f"name: ranges\nbase: {base}\nmethod: lhs\nsamples: 4\nuncertainties:\n"
+        "  implementation.improvement_rate: {low: 0.15, high: 0.45, reason: test}\n"
+    )
+    posteriors = []
+    for margin in ("0.25", "0.15"):
+        out = tmp_path / margin
+        r = calibrate_cli(params, out, "--hold-out", "none", "--forecast-margin", margin)
+        assert r.returncode == 0, r.stderr
+        assert f"trend margin {float(margin):g}" in (out / "calibration.md").read_text()
+        posteriors.append((out / "posterior.csv").read_bytes())
+    assert posteriors[0] != posteriors[1]
