@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 
 from .funding import grant_envelopes
-from .scenario import AUTHORITY_TYPES, MAX_RATING, QUARTERS_PER_YEAR, Scenario
+from .scenario import AUTHORITY_TYPES, MAX_RATING, Scenario
 from .targets import MORE_OF_SAME, SYSTEMIC
 
 if TYPE_CHECKING:
@@ -346,104 +346,16 @@ class Councils:
         on = self.model.params.mechanisms.improvement_agenda
         self.integrated[idx] = on & (u < chance)
 
-    # ------------------------------------------------------------------ every quarter
-
-    def face_budget_pressure(self, implementing: np.ndarray, following: np.ndarray) -> None:
-        """Mainstream budget cuts, in cash-strapped councils most, during the agreement and after.
-
-        A cut comes with chance ``budget.shock_rate x (1 - climate)`` a quarter (000:133). During
-        the agreement it takes ``effort_cut`` of the agreement's effort, which then recovers at
-        ``recovery`` a quarter (000:133, 001:135; ``budget_pressure``). After the end it takes
-        ``continuation_cut`` of the continuation funding (000:133; ``budget_climate``). One draw per
-        council per quarter, whether or not a mechanism is on. ``implementing`` and ``following``
-        are (A,) masks.
-        """
-        sc = self.model.params
-        b, mech = sc.budget, sc.mechanisms
-        cut = self.model.streams["budget"].random(self.size) < b.shock_rate * (1.0 - self.climate)
-        self.budget_factor += b.recovery * (1.0 - self.budget_factor)
-        if mech.budget_pressure:
-            self.budget_factor = np.where(
-                implementing & cut, self.budget_factor * (1.0 - b.effort_cut), self.budget_factor
-            )
-        if mech.budget_climate:
-            tg = self.model.targets
-            tg.state.continuation *= np.where(following & cut, 1.0 - b.continuation_cut, 1.0)[
-                :, None
-            ]
-
-    def respond_to_turnover(self, implementing: np.ndarray) -> None:
-        """Champions leave at the council's turnover rate; a strong shared story means a handover.
-
-        Staff turnover without handover causes failure; a shared story protects progress (001:57,
-        001:93). Targets without a champion get a new one at ``reappoint_rate``. ``implementing``
-        is an (A,) mask. One uniform per target decides either: a champion leaves when it falls
-        below the chance of leaving, a target without one gains one when it falls below
-        ``reappoint_rate``. Reads ``implementation.handover_base, reappoint_rate``; off with
-        ``mechanisms.champions_turnover``.
-        """
-        tg, im = self.model.targets, self.model.params.implementation
-        u = self.model.streams["turnover"].random(tg.shape)
-        if not self.model.params.mechanisms.champions_turnover:
-            return
-        champion = tg.state.champion
-        handover = im.handover_base + (1.0 - im.handover_base) * self.leadership
-        leaves = champion & (u < (self.turnover * (1.0 - handover))[:, None])
-        joins = ~champion & (u < im.reappoint_rate)
-        tg.state.champion = np.where(implementing[:, None], (champion & ~leaves) | joins, champion)
-
-    def divert_from_other_services(self, agreement_gain: np.ndarray, following: np.ndarray) -> None:
-        """Untargeted services lose a little while the targets gain, and recover after the end.
-
-        'Resources have been diverted both from centrally held discretionary funds and from other
-        parts of the budget ... the scale of this diversion does not generally seem to have been
-        significant' (001:95). ``agreement_gain`` is (A, T): this quarter's gain that the
-        agreement's own effort produced. Reads ``implementation.diversion_share``,
-        ``sustainability.diversion_recovery``; off with ``mechanisms.diversion``.
-        """
-        sc = self.model.params
-        if not sc.mechanisms.diversion:
-            return
-        self.other_services -= sc.implementation.diversion_share * agreement_gain.mean(axis=1)
-        recovery = sc.sustainability.diversion_recovery
-        self.other_services = np.where(
-            following, self.other_services * (1.0 - recovery), self.other_services
-        )
-
-    def corporate_drift(self, following: np.ndarray) -> None:
-        """After the end, the corporate centre moves effort elsewhere.
-
-        Sustainability is low on the corporate agenda; when priorities change, effort is taken
-        away (000:87, 000:139); 'Cinderella' services fall back off the agenda (000:149). A council
-        that built the agreement into its improvement agenda drifts less (000:199, 004:38).
-        ``following`` is an (A,) mask. Reads ``sustainability.corporate_drift_*,
-        integration_drift_protection``; off with ``mechanisms.corporate_drift``.
-        """
-        s = self.model.params.sustainability
-        u = self.model.streams["post"].random(self.size)
-        if not self.model.params.mechanisms.corporate_drift:
-            return
-        rate = s.corporate_drift_rate * np.where(
-            self.integrated, 1.0 - s.integration_drift_protection, 1.0
-        )
-        cut = np.where(following & (u < rate), 1.0 - s.corporate_drift_cut, 1.0)
-        self.model.targets.state.continuation *= cut[:, None]
-
     # ------------------------------------------------------------------ the end
 
-    def decide_continuation(self, idx: np.ndarray) -> None:
-        """At the end, each council decides how much of the targets' ongoing costs to keep funding.
+    def continuation_at_end(self, idx: np.ndarray) -> np.ndarray:
+        """(len(idx), T) how much of each target's ongoing costs the council will keep funding
+        when its agreement ends (taken up then by ``quarter.assess``).
 
         Affluent councils keep more, cash-strapped ones less (000:133); national targets that were
-        not the highest local priorities get less (000:385). Reads ``sustainability.continuation_*,
-        national_priority_discount``.
+        not the highest local priorities get less (000:385). It reads only what is fixed at
+        signing. Reads ``sustainability.continuation_*, national_priority_discount``.
         """
-        self.model.targets.state.continuation[idx] = self.continuation_at_end(idx)
-
-    def continuation_at_end(self, idx: np.ndarray) -> np.ndarray:
-        """(len(idx), T) the continuation funding ``decide_continuation`` sets: it reads only what
-        is fixed at signing, so the compiled run (``compiled.py``) takes it for every council at
-        once."""
         tg, s = self.model.targets, self.model.params.sustainability
         base = (
             s.continuation_cash_strapped
@@ -451,38 +363,6 @@ class Councils:
         )
         discount = np.where(tg.traits.local_priority[idx], 1.0, 1.0 - s.national_priority_discount)
         return base[:, None] * discount
-
-    def decide_reward_use(self, idx: np.ndarray) -> None:
-        """Decide what share of the reward goes back into the target areas (most goes elsewhere,
-        000:385). Draws a Beta share with mean ``sustainability.reward_reinvest_mean``."""
-        m = self.model.params.sustainability.reward_reinvest_mean
-        k = self.model.params.authorities.trait_concentration
-        share = self.model.streams["post"].beta(
-            max(m, 1e-6) * k, max(1 - m, 1e-6) * k, size=idx.size
-        )
-        self.reinvest_share[idx] = share
-
-    def reinvest_reward(self, idx: np.ndarray, amount: np.ndarray) -> None:
-        """Spend the reinvested part of a reward instalment on the council's resource-dependent
-        targets.
-
-        Each pound extends continuation funding; the boost is the instalment's share over the
-        ongoing cost of the follow-up years (000:385). Reads
-        ``sustainability.ongoing_cost_reference_gbp``; off with ``mechanisms.reward_reinvestment``.
-        """
-        if not self.model.params.mechanisms.reward_reinvestment:
-            return
-        tg, s = self.model.targets, self.model.params.sustainability
-        continuation = tg.state.continuation
-        dependent = (tg.end.keep_per_funding[idx] > 0) | (tg.end.ppg_loss[idx] > 0)
-        n = np.maximum(dependent.sum(axis=1), 1)
-        years = self.model.params.scheme.follow_up_quarters / QUARTERS_PER_YEAR
-        boost = (amount * self.reinvest_share[idx] / n)[:, None] / (
-            s.ongoing_cost_reference_gbp * years
-        )
-        continuation[idx] = np.where(
-            dependent, np.minimum(1.0, continuation[idx] + boost), continuation[idx]
-        )
 
 
 def _row(name: str, doc: str) -> property:

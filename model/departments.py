@@ -47,38 +47,6 @@ class Departments:
             area_shift_exposure=np.array([a.shift_exposure for a in areas]),
         )
 
-    def shift_priorities(self) -> None:
-        """Move national priority between indicators: one falls, another rises.
-
-        Car crime to burglary; preventive to punitive truancy and youth-offending policy
-        (000:173-179). In each policy area a department shifts with chance ``priority_shift_rate``
-        times the area's exposure (crime most, 000:357). Each target on the area's indicators is
-        hit with chance ``shift_breadth`` and loses ``shift_size`` of its central priority; the
-        area's other indicators gain what was lost, times ``shift_gain_share``, spread over them
-        (``priority_moves``; off: nothing gains). Priority then drifts back toward the usual 1 at
-        ``shift_recovery`` a quarter. A uniform is drawn for every area every quarter, and one for
-        every target in a shifting area (in row order) while the mechanism is on: the stream
-        serves nothing else. Reads ``departments.priority_shift_rate, shift_breadth, shift_size,
-        shift_gain_share, max_priority, shift_recovery``; off with ``mechanisms.priority_shifts``.
-        """
-        sc, tg = self.model.params, self.model.targets
-        d, mech = sc.departments, sc.mechanisms
-        rng = self.model.streams["departments"]
-        u_event = rng.random(self.area_department.size)
-        priority = tg.state.central_priority
-        if mech.priority_shifts:
-            shifting = u_event < d.priority_shift_rate * self.area_shift_exposure
-            np.add.at(self.shifts, self.area_department[shifting], 1)
-            in_shift = shifting[tg.traits.area]
-            hit = in_shift.copy()
-            hit[in_shift] = rng.random(np.count_nonzero(in_shift)) < d.shift_breadth
-            priority[hit] *= 1.0 - d.shift_size
-            if mech.priority_moves and d.shift_breadth < 1.0:
-                gain = d.shift_gain_share * d.shift_size * d.shift_breadth / (1.0 - d.shift_breadth)
-                risen = in_shift & ~hit
-                priority[risen] = np.minimum(priority[risen] * (1.0 + gain), d.max_priority)
-        priority += d.shift_recovery * (1.0 - priority)
-
     def answer_requests(self, idx: np.ndarray) -> None:
         """During negotiation each council asks for freedoms and flexibilities; departments answer.
 
@@ -122,21 +90,6 @@ class Departments:
         c.ff_broken += np.bincount(who[broken & ~later], minlength=n)
         for q in np.unique(due[later]):
             self.promises[int(q)] = who[later & (due == q)]
-
-    def keep_promises(self, quarter: int) -> None:
-        """Promises falling due this quarter are not delivered: the councils concerned lose trust.
-
-        Government's 'failure to deliver on commitments has been more damaging to improvements than
-        outright refusals' (001:81); a council that signed cannot have known (``answer_requests``).
-        Reads ``departments.ff_broken_promise_trust``.
-        """
-        let_down = self.promises.pop(quarter, None)
-        if let_down is None:
-            return
-        c, d = self.model.councils, self.model.params.departments
-        np.subtract.at(c.trust, let_down, d.ff_broken_promise_trust)
-        np.clip(c.trust, 0.0, 1.0, out=c.trust)
-        np.add.at(c.ff_broken, let_down, 1)
 
 
 class Department(mesa.Agent):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .scenario import MAX_RATING, QUARTERS_PER_YEAR
+from .scenario import QUARTERS_PER_YEAR
 
 if TYPE_CHECKING:
     from .model import LPSAModel
@@ -54,41 +54,6 @@ class Inspection:
             ratings=np.zeros((years, A), dtype=int),
             scores=np.zeros((years, A)),
         )
-
-    def rate_if_year_end(self, quarter: int) -> None:
-        """Rate every council in the last quarter of each year (``rate``)."""
-        year = (quarter + 1) // QUARTERS_PER_YEAR - 1
-        if (quarter + 1) % QUARTERS_PER_YEAR == 0 and year < self.ratings.shape[0]:
-            self.rate(year)
-
-    def rate(self, year: int) -> None:
-        """Score and rate every council for ``year`` (0 = the first year of the run).
-
-        score = level + national_drift x (year + 1) + stars_per_stretch x (targets_weight x mean
-        true performance of its targets + (1 - targets_weight) x its untargeted services) + error,
-        the error AR(1) with persistence ``score_persistence`` and sd ``noise_sd``; rating = score
-        rounded, within 1..4. Councils whose rating is at or below ``low_rating`` or fell draw
-        attention (``Councils.attention``; ``mechanisms.inspection``, off: none). Reads
-        ``inspection.*``.
-        """
-        sc, c, tg = self.model.params, self.model.councils, self.model.targets
-        p = sc.inspection
-        z = self.model.streams["inspection"].standard_normal(c.size)
-        rho = p.score_persistence
-        self.error = rho * self.error + p.noise_sd * np.sqrt(1.0 - rho**2) * z
-        services = (
-            p.targets_weight * tg.state.true.mean(axis=1)
-            + (1.0 - p.targets_weight) * c.other_services
-        )
-        score = (
-            self.level + p.national_drift * (year + 1) + p.stars_per_stretch * services + self.error
-        )
-        rating = np.clip(np.rint(score), 1, MAX_RATING).astype(int)
-        fell = rating < self.current_rating
-        c.attention = sc.mechanisms.inspection & ((rating <= p.low_rating) | fell)
-        self.scores[year], self.ratings[year] = score, rating
-        self.current_rating = rating
-        self.years_rated = year + 1
 
     def moves(self) -> tuple[np.ndarray, np.ndarray]:
         """(years, A) booleans: rose a star or more, fell a star or more, against the year before

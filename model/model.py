@@ -3,7 +3,8 @@ together."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +17,13 @@ from .central_team import schedule_negotiations, set_stretch
 from .councils import Authority, Councils
 from .departments import Department, Departments
 from .funding import instalment_quarters
-from .gaming import report_figures, set_gaming_strength
+from .gaming import set_gaming_strength
 from .inspection import Inspection
-from .lifecycle import (
-    FOLLOW_UP,
-    IMPLEMENTATION,
-    PHASES,
-    assess,
-    implement,
-    phase_codes,
-    plan_sustainability,
-    sustain,
-    true_outcomes,
-)
-from .outcomes import summarise
+from .lifecycle import FOLLOW_UP, IMPLEMENTATION, PHASES, phase_codes
+from .outcomes import REGISTRY, summarise
 from .partners import Partner, Partners
-from .scenario import Scenario, load_scenario, parameter_overrides
+from .quarter import dynamics, run_quarters
+from .scenario import QUARTERS_PER_YEAR, Scenario, load_scenario, parameter_overrides
 from .targets import draw_targets
 
 STREAMS = (
@@ -54,22 +46,32 @@ STREAMS = (
 """Independent random streams spawned from the model's seeded generator, one per purpose, so that
 changing one lever (say PPG) leaves every other draw unchanged: common random numbers."""
 
-QUARTER = (
-    ("departments move national priority between indicators", "_shift_priorities"),
-    ("partners set their effort", "_partners_set_effort"),
-    ("promised freedoms fall due and are broken", "_keep_promises"),
-    ("councils meet mainstream budget pressure", "_budget_pressure"),
-    ("champions leave, hand over or are replaced", "_turnover"),
-    ("councils in implementation work on their targets", "_work"),
-    ("after the end, the corporate centre drifts and gains fall back", "_follow_up"),
-    ("true outcomes and reported figures", "_outcomes"),
-    ("agreements ending now are assessed; councils plan what to keep", "_assess"),
-    ("reward instalments are paid and partly reinvested", "_pay_rewards"),
-    ("at the year's end, inspectors rate every council", "_inspect"),
-    ("the quarter is recorded", "_record"),
-)
-"""The order of one quarter (``LPSAModel.step``), stated once: (what happens, the method doing
-it). docs/ODD.md 'Process overview and scheduling' follows this list."""
+MESA_KEEPS_TIME = "time" in vars(mesa.Model)
+"""Mesa 3.5 and later advance ``Model.time`` themselves at every step; Mesa 3.3 has no ``time``,
+so the model keeps it (one unit a quarter, as Mesa would)."""
+
+
+def _mean_reported(m: LPSAModel) -> float:
+    """Mean reported performance of the signed councils' targets in the last quarter run, among
+    councils whose agreement has started [share of stretch]."""
+    if m.quarter == 0:
+        return math.nan
+    started = m.councils.signed & (m.councils.start < m.quarter)
+    return float(m.history[m.quarter - 1][started].mean()) if started.any() else math.nan
+
+
+QUARTER_REPORTERS: dict[str, Callable[[LPSAModel], float]] = {
+    "quarter": lambda m: m.quarter,
+    "implementing": lambda m: int((m.phase_codes(m.quarter - 1) == IMPLEMENTATION).sum()),
+    "following_up": lambda m: int((m.phase_codes(m.quarter - 1) == FOLLOW_UP).sum()),
+    "mean_reported_performance": _mean_reported,
+    "ppg_paid_gbp": lambda m: float(m.ppg_paid[: m.quarter].sum()),
+    "reward_paid_gbp": lambda m: float(m.reward_paid[: m.quarter].sum()),
+    **{name: (lambda m, name=name: m.final_outcomes().get(name, math.nan)) for name in REGISTRY},
+}
+"""Mesa's model reporters (``LPSAModel.datacollector``): after each quarter stepped, the councils
+implementing and following up, mean reported performance, money paid so far, and (NaN until the
+run has ended) every registered outcome, so ``mesa.batch_run`` returns the outcomes of each run."""
 
 
 def release_agent_numbering(model: mesa.Model) -> None:
@@ -86,19 +88,34 @@ def release_agent_numbering(model: mesa.Model) -> None:
 class LPSAModel(mesa.Model):
     """Local Public Service Agreements, one quarter per step, from negotiation to 5+ years after.
 
-    Build with ``LPSAModel(scenario, seed=...)`` or ``LPSAModel.from_scenario(path_or_dict,
-    seed=...)``, then ``run()``. Results: ``targets_frame()``, ``quarters_frame()``,
-    ``trajectory_frame()``, ``authorities_frame()``, ``ratings_frame()`` and ``summary()``.
+    Build with ``LPSAModel(scenario, seed=...)``, where ``scenario`` is a ``Scenario``, a shipped
+    scenario's name, a file path or a mapping (default: the baseline), and keyword parameters
+    override it by path (``LPSAModel(funding__ppg_share=0.3, seed=1)``, as ``mesa.batch_run``
+    passes them). Then ``step()`` one quarter at a time, or ``run()`` to the end. Results:
+    ``targets_frame()``, ``quarters_frame()``, ``trajectory_frame()``, ``authorities_frame()``,
+    ``ratings_frame()`` and ``summary()``; ``datacollector`` has one row per quarter stepped.
     Councils, departments and partners are Mesa agents (``model.agents``); each kind's state and
     decisions live in its container, ``model.councils``, ``model.departments`` and
     ``model.partners``, and the targets' arrays in ``model.targets``. The validated scenario is
     ``params`` (Mesa 3.5 reserves ``Model.scenario`` for its own experimental scenarios).
     """
 
-    def __init__(self, scenario: Scenario | None = None, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | str | Path | Mapping[str, Any] | None = None,
+        seed: int | None = None,
+        **overrides: Any,
+    ) -> None:
+        if overrides or not isinstance(scenario, Scenario | None):
+            scenario = load_scenario(
+                "lpsa1_baseline" if scenario is None else scenario,
+                parameter_overrides(overrides) or None,
+            )
         self.params = sc = scenario if scenario is not None else Scenario()
         self.seed_used = int(sc.seed if seed is None else seed)
         super().__init__(rng=self.seed_used)
+        if not MESA_KEEPS_TIME:
+            self.time = 0.0
         self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS))))
         n = sc.scheme.n_authorities
 
@@ -128,7 +145,10 @@ class LPSAModel(mesa.Model):
         self.effort_mean = np.full(self.n_quarters, np.nan)  # mean effort of implementing targets
         self.trust_mean = np.zeros(self.n_quarters)
         self._negotiate()
-        self._phases = phase_codes(self, np.arange(self.n_quarters))  # (Q, A), fixed once signed
+        self.phase_table = phase_codes(self, np.arange(self.n_quarters))  # (Q, A), fixed at signing
+        self.dynamics = dynamics(self)
+        self._collector: mesa.DataCollector | None = None
+        self._outcomes: dict[str, float] | None = None
 
     # ------------------------------------------------------------------ the Mesa agents
 
@@ -188,7 +208,7 @@ class LPSAModel(mesa.Model):
         now)."""
         quarter = self.quarter if quarter is None else quarter
         if 0 <= quarter < self.n_quarters:
-            return self._phases[quarter]
+            return self.phase_table[quarter]
         return phase_codes(self, quarter)
 
     def phase_of(self, index: int) -> str:
@@ -202,7 +222,7 @@ class LPSAModel(mesa.Model):
         freedoms-and-flexibilities requests, never on what happens to other councils meanwhile, so
         all are settled in one vectorised pass at the start; each agreement (and its PPG) starts in
         its batch's quarter (``central_team.schedule_negotiations``). Promises made now fall due
-        during implementation (``Departments.keep_promises``). Plans are drawn for every council,
+        during implementation (``quarter.keep_promises``). Plans are drawn for every council,
         signed or not (a council that declines simply never starts), so that random streams do not
         depend on who signs: common random numbers hold across regimes that change participation.
         """
@@ -221,73 +241,16 @@ class LPSAModel(mesa.Model):
             c.start, weights=np.where(c.signed, c.ppg, 0.0), minlength=self.n_quarters
         )[: self.n_quarters]
 
-    # One method per line of QUARTER, in that order. ``self._phase`` holds this quarter's phases.
-
-    def _shift_priorities(self) -> None:
-        self.departments.shift_priorities()
-
-    def _partners_set_effort(self) -> None:
-        self.partners.set_effort()
-
-    def _keep_promises(self) -> None:
-        self.departments.keep_promises(self.quarter)
-
-    def _budget_pressure(self) -> None:
-        self.councils.face_budget_pressure(self._implementing, self._following)
-
-    def _turnover(self) -> None:
-        if self._implementing.any():  # phases follow the schedule: skipping keeps streams aligned
-            self.councils.respond_to_turnover(self._implementing)
-
-    def _work(self) -> None:
-        agreement_gain = np.zeros(self.targets.shape)
-        if self._implementing.any():
-            agreement_gain = implement(self, self._implementing, self.quarter)
-        self.councils.divert_from_other_services(agreement_gain, self._following)
-
-    def _follow_up(self) -> None:
-        if self._following.any():
-            self.councils.corporate_drift(self._following)
-            sustain(self, self._following)
-
-    def _outcomes(self) -> None:
-        c, t = self.councils, self.quarter
-        true_outcomes(self, t)
-        self._ending = c.signed & (c.end - 1 == t)
-        report_figures(self, self._implementing, self._following, self._ending)
-
-    def _assess(self) -> None:
-        c = self.councils
-        scheduled_end = np.flatnonzero(c.end - 1 == self.quarter)
-        if scheduled_end.size:
-            c.decide_reward_use(scheduled_end)  # drawn for signed or not, as plans are
-            ending = np.flatnonzero(self._ending)
-            assess(self, ending)
-            plan_sustainability(self, ending)
-            c.decide_continuation(ending)
-
-    def _pay_rewards(self) -> None:
-        """Pay reward instalments due this quarter; councils reinvest part of each in the target
-        areas."""
-        due = self.instalments_due.get(self.quarter)
-        if due is None:
-            return
-        due = due[self.councils.signed[due]]
-        amount = self.targets.end.reward[due].sum(axis=1) / self.params.funding.reward_instalments
-        self.reward_paid[self.quarter] += amount.sum()
-        self.councils.reinvest_reward(due, amount)
-
-    def _inspect(self) -> None:
-        self.inspection.rate_if_year_end(self.quarter)
-
-    def _record(self) -> None:
-        t, c, state = self.quarter, self.councils, self.targets.state
-        self.history[t] = state.measured
-        self.true_history[t] = state.true
-        working = self._implementing & c.signed
-        if working.any():
-            self.effort_mean[t] = state.effort[working].mean()
-        self.trust_mean[t] = c.trust.mean()
+    def _advance(self, quarters: int) -> None:
+        """Run the next ``quarters`` quarters (``quarter.run_quarters``: every line of
+        ``QUARTER`` in order, in one compiled call), and keep the clock."""
+        t0 = self.quarter
+        t1 = min(t0 + quarters, self.n_quarters)
+        run_quarters(t0, t1, *self.dynamics)
+        self.quarter = t1
+        self.inspection.years_rated = min(t1 // QUARTERS_PER_YEAR, self.inspection.ratings.shape[0])
+        if t1 >= self.n_quarters:
+            self.running = False
 
     def step(self) -> None:
         """One quarter: every line of ``QUARTER`` in order. After the last council's follow-up the
@@ -295,27 +258,27 @@ class LPSAModel(mesa.Model):
         if self.quarter >= self.n_quarters:
             self.running = False
             return
-        phase = self.phase_codes(self.quarter)
-        self._implementing, self._following = phase == IMPLEMENTATION, phase == FOLLOW_UP
-        for _, method in QUARTER:
-            getattr(self, method)()
-        self.quarter += 1
-        if self.quarter >= self.n_quarters:
-            self.running = False
+        self._advance(1)
+        if not MESA_KEEPS_TIME:
+            self.time = float(self.steps)
+        self.datacollector.collect(self)
 
-    def run(self, compiled: bool = True) -> LPSAModel:
-        """Run to the end of the last council's follow-up; returns self for chaining.
-
-        By default the remaining quarters run in one compiled call (``compiled.py``), bit for bit
-        what ``step`` gives; ``compiled=False`` steps through the agents' numpy methods instead.
-        """
-        if compiled and self.running and self.quarter < self.n_quarters:
-            from . import compiled as fused  # numba loads only for a run that needs it
-
-            fused.run(self)
-        while self.running:
-            self.step()
+    def run(self) -> LPSAModel:
+        """Run to the end of the last council's follow-up, in one compiled call (the same
+        quarters ``step`` runs, bit for bit); returns self for chaining. Nothing is collected:
+        ``datacollector`` has the quarters ``step`` ran."""
+        if self.running and self.quarter < self.n_quarters:
+            self._advance(self.n_quarters - self.quarter)
+        self.running = False
         return self
+
+    def final_outcomes(self) -> dict[str, float]:
+        """``summary()`` once the run has ended (computed once), every outcome NaN before."""
+        if self.running:
+            return dict.fromkeys(REGISTRY, math.nan)
+        if self._outcomes is None:
+            self._outcomes = self.summary()
+        return self._outcomes
 
     def release(self) -> None:
         """Free this model now; it cannot be used afterwards.
@@ -350,5 +313,15 @@ class LPSAModel(mesa.Model):
         return outputs.ratings_frame(self)
 
     def summary(self) -> dict[str, float]:
-        """Every registered outcome of this run (``outcomes.REGISTRY``)."""
-        return summarise(self.targets_frame(), self.authorities_frame())
+        """Every registered outcome of this run (``outcomes.REGISTRY``), computed from the
+        columns it needs (``outputs.LazyColumns``): no DataFrame is built."""
+        return summarise(outputs.target_columns(self), outputs.authority_columns(self))
+
+    @property
+    def datacollector(self) -> mesa.DataCollector:
+        """Mesa's DataCollector, one row per quarter ``step`` ran (``QUARTER_REPORTERS``; the
+        registered outcomes are NaN until the run has ended). Made the first time it is asked
+        for: a sweep's runs never pay for it."""
+        if self._collector is None:
+            self._collector = mesa.DataCollector(model_reporters=QUARTER_REPORTERS)
+        return self._collector

@@ -75,25 +75,6 @@ class Partners:
     def size(self) -> int:
         return self.kind.size
 
-    def set_effort(self) -> None:
-        """Each partner sets its effort: its alignment, weighted toward its parent department's
-        current priority on the indicators it works on with the council.
-
-        When central priorities shift, the police move with them (000:171-179, 001:105; partners'
-        priorities 'follow their own parent departments'). Reads
-        ``partners.follow_department_weight``.
-        """
-        tg = self.model.targets
-        w = self.model.params.partners.follow_department_weight
-        mine = self.of_target >= 0
-        ids = self.of_target[mine]
-        n = np.bincount(ids, minlength=self.size)
-        priority = np.bincount(ids, weights=tg.state.central_priority[mine], minlength=self.size)
-        priority = priority / np.maximum(n, 1)
-        self.effort = np.minimum(self.alignment * ((1.0 - w) + w * priority), 1.0)
-        if self.model.params.mechanisms.partnerships and self.size:
-            self.on_targets = np.where(mine, self.effort[np.maximum(self.of_target, 0)], 1.0)
-
 
 class Partner(mesa.Agent):
     """One local partner body of one council: a named view of its row in :class:`Partners`."""

@@ -28,17 +28,19 @@ def test_the_table_is_identical_whatever_the_chunk_size_or_executor():
         pd.testing.assert_frame_equal(reference, run_table(design(), executor=pool, chunk_size=4))
 
 
-def test_the_table_is_identical_whether_runs_are_compiled_or_stepped(monkeypatch):
-    """The model's two ways of running (``model/compiled.py``) are one backend to the runner."""
-    compiled = run_table(design(twins=True), chunk_size=4)
-    stepped, step_through = [], LPSAModel.run
+def test_the_table_is_identical_whether_runs_are_run_or_stepped(monkeypatch):
+    """Running and stepping (``model/quarter.py``) are one backend to the runner."""
+    run_at_once = run_table(design(twins=True), chunk_size=4)
+    stepped = []
 
-    def run_stepped(self: LPSAModel, compiled: bool = True) -> LPSAModel:
+    def run_stepped(self: LPSAModel) -> LPSAModel:
         stepped.append(self)
-        return step_through(self, compiled=False)
+        while self.running:
+            self.step()
+        return self
 
     monkeypatch.setattr(LPSAModel, "run", run_stepped)
-    pd.testing.assert_frame_equal(compiled, run_table(design(twins=True), chunk_size=4))
+    pd.testing.assert_frame_equal(run_at_once, run_table(design(twins=True), chunk_size=4))
     assert len(stepped) == 18  # 9 runs and their twins
 
 
