@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mesa
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,3 +162,40 @@ def test_after_the_run_every_council_has_its_own_phase():
     assert after.shape == (30,)
     assert set(np.unique(after)) <= {PHASES.index("finished"), PHASES.index("not_signed")}
     assert (after[m.councils.signed] == PHASES.index("finished")).all()
+
+
+def test_keyword_parameters_build_the_model_a_mesa_user_would_write():
+    m = LPSAModel(funding__ppg_share=0.3, seed=1)
+    assert m.params.funding.ppg_share == 0.3 and m.params.name == "lpsa1_baseline"
+    same = LPSAModel.from_scenario("lpsa1_baseline", seed=1, funding={"ppg_share": 0.3})
+    assert m.params == same.params
+
+
+def test_mesa_batch_run_runs_a_small_grid_and_returns_each_runs_outcomes():
+    rows = mesa.batch_run(
+        LPSAModel,
+        parameters={"funding__ppg_share": [0.1, 0.9], "scheme__n_authorities": 12, "seed": 4},
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
+    assert [r["funding__ppg_share"] for r in rows] == [0.1, 0.9]
+    for row in rows:
+        m = LPSAModel(
+            funding__ppg_share=row["funding__ppg_share"], scheme__n_authorities=12, seed=4
+        ).run()
+        assert row["quarter"] == m.n_quarters  # the last quarter, collected once the run ended
+        assert row["targets_met_share"] == m.summary()["targets_met_share"]
+        assert row["ppg_paid_gbp"] == m.ppg_paid.sum()
+    assert rows[0]["ppg_paid_gbp"] < rows[1]["ppg_paid_gbp"]
+
+
+def test_the_datacollector_has_a_row_per_quarter_stepped_and_outcomes_once_ended():
+    m = LPSAModel(scheme__n_authorities=12, seed=2)
+    while m.running:
+        m.step()
+    frame = m.datacollector.get_model_vars_dataframe()
+    assert list(frame["quarter"]) == list(range(1, m.n_quarters + 1))
+    assert frame["targets_met_share"].iloc[:-1].isna().all()
+    assert frame["targets_met_share"].iloc[-1] == m.summary()["targets_met_share"]
+    assert (frame["implementing"] > 0).any() and (frame["following_up"] > 0).any()
