@@ -17,6 +17,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
+from .patterns import FORECAST, FORECAST_MARGINS, ForecastRule
 from .runner import WorkersLost
 
 
@@ -116,6 +117,32 @@ def add_max_runs(ap: argparse.ArgumentParser) -> None:
         default=MAX_RUNS,
         help=f"refuse designs of more runs than this (default {MAX_RUNS:,})",
     )
+
+
+def add_forecast_arguments(p: argparse.ArgumentParser) -> None:
+    """``--forecast-margin`` and ``--forecast-almost-met``: the measurement choices of the
+    interim forecast (``ForecastRule``), for the commands that judge P1 and P4."""
+    p.add_argument(
+        "--forecast-margin",
+        type=fraction,
+        default=FORECAST.margin,
+        help="how far past or short of the stretch last year's trend must carry a target for the "
+        f"interim forecast to call it on track or likely missed (default {FORECAST.margin:g}; "
+        f"{FORECAST_MARGINS[0]:g}-{FORECAST_MARGINS[-1]:g} is the range a year-long trend can "
+        "support: see ForecastRule)",
+    )
+    p.add_argument(
+        "--forecast-almost-met",
+        type=fraction,
+        default=FORECAST.almost_met,
+        help="share of the stretch already reached that counts as met or almost certain "
+        f"(default {FORECAST.almost_met:g})",
+    )
+
+
+def forecast_rule(args: argparse.Namespace) -> ForecastRule:
+    """The forecast rule of ``add_forecast_arguments``' options."""
+    return ForecastRule(almost_met=args.forecast_almost_met, margin=args.forecast_margin)
 
 
 Health = Callable[[], None]

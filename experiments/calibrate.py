@@ -5,7 +5,7 @@ Method (documented in docs/calibration.md):
 1. Prior: independent uniforms over the ranges of ``experiments/uncertain_parameters.yaml``.
 2. A particle (one parameter set) runs ``--replications`` times on common random numbers
    (replication ``r`` on ``replication_seed(seed, r)`` for every particle); its summary statistics
-   are the mean over those runs of every pattern statistic of ``experiments/validate.py``.
+   are the mean over those runs of every pattern statistic of ``experiments/patterns.py``.
 3. Distance: the root mean square of the patterns' standardised distances from the evidence
    (``Pattern.distance``), over the *fitted* patterns only; a statistic that is undefined (NaN)
    counts as ``NAN_DISTANCE``.
@@ -65,8 +65,23 @@ from model import Scenario, ScenarioError, load_scenario, replication_seed, run_
 from model.scenario import parameter_overrides
 
 from . import io, provenance
-from .arguments import default_out, make_executor, positive_int, whole_number
+from .arguments import (
+    add_forecast_arguments,
+    default_out,
+    forecast_rule,
+    make_executor,
+    positive_int,
+    whole_number,
+)
 from .design import check_run_count, shown_path
+from .patterns import (
+    PATTERNS,
+    ForecastRule,
+    PatternValues,
+    check_patterns,
+    describe_rule,
+    pattern_values,
+)
 from .posterior import Posterior, effective_size, save_posterior
 from .runner import WorkersLost
 from .uncertainty import (
@@ -75,16 +90,6 @@ from .uncertainty import (
     evaluate_points,
     load_uncertain,
     to_points,
-)
-from .validate import (
-    PATTERNS,
-    ForecastRule,
-    PatternValues,
-    add_forecast_arguments,
-    check_patterns,
-    describe_rule,
-    forecast_rule,
-    pattern_values,
 )
 
 HELD_OUT: tuple[str, ...] = ("P1a", "P1b", "P1c")
@@ -645,7 +650,7 @@ ABC-SMC (approximate Bayesian computation by sequential Monte Carlo, pyabc {pyab
 
 - *Prior*: each uncertain parameter uniform over its range in `{shown_path(args.parameters)}`.
 - *Simulation*: a candidate parameter set (a particle) runs {args.replications} times on common
-  random numbers; its statistics are the mean pattern statistics of `experiments/validate.py`.
+  random numbers; its statistics are the mean pattern statistics of `experiments/patterns.py`.
 - *Distance*: the root mean square of the fitted patterns' standardised distances from the
   evidence ({", ".join(fitted)}): a level pattern's distance from its target in half-bands (from
   its band where the evidence names no figure: P4), a direction pattern's shortfall below its

@@ -2,7 +2,7 @@
 
 A validation that every variant passes is no evidence. Here every mechanism is switched off alone,
 and every theory-of-change variant (``experiments/theory_of_change.yaml``) is run, on the same
-seeds as the reference, and each is judged on every pattern of ``experiments/validate.py``. A
+seeds as the reference, and each is judged on every pattern of ``experiments/patterns.py``. A
 variant is *rejected* when it fails at least one emergent pattern; failing only input checks shows
 that a parameter is wired in, not that the evidence rejects the variant; passing everything means
 no pattern in the evidence can reject it, which is a finding in its own right.
@@ -25,8 +25,8 @@ from model.scenario import Mechanisms
 
 from . import io
 from .design import Experiment
+from .patterns import FORECAST, PATTERNS, ForecastRule, PatternValues, check_patterns
 from .runner import Design, Point, require_success, run_table
-from .validate import FORECAST, PATTERNS, ForecastRule, PatternValues, check_patterns
 
 TOC_FILE = Path(__file__).resolve().parent / "theory_of_change.yaml"
 REJECTED_BY_EVIDENCE = {

@@ -28,8 +28,8 @@ from model.scenario import resolve_scenario_path
 
 from . import io, provenance
 from .compare import percent, robustness
+from .patterns import bootstrap_ci
 from .runner import Outcomes, require_success, run_table, scenarios_design
-from .validate import bootstrap_ci
 
 
 def report_outcomes(columns: Iterable[str]) -> list[str]:

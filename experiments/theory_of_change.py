@@ -2,7 +2,7 @@
 
 Each variant in the experiment file is a set of mechanism switches (and parameters) over a base
 scenario. Every variant runs on the same seeds; the report says which variants reproduce the
-evaluation's patterns P1-P8 (experiments/validate.py) and how much each changes attainment and
+evaluation's patterns P1-P8 (experiments/patterns.py) and how much each changes attainment and
 retained gain against the reference, with paired 95 % bootstrap intervals.
 """
 
@@ -22,21 +22,25 @@ from model import LPSAModel, ScenarioError
 from model.single_run import run_outcomes
 
 from . import io, provenance
-from .arguments import add_executor_arguments, default_out, make_executor
+from .arguments import (
+    add_executor_arguments,
+    add_forecast_arguments,
+    default_out,
+    forecast_rule,
+    make_executor,
+)
 from .design import Experiment
-from .runner import require_success, run_table
-from .validate import (
+from .patterns import (
     FORECAST,
     PATTERNS,
     ForecastRule,
-    add_forecast_arguments,
     bootstrap_ci,
     check_patterns,
     describe_rule,
-    forecast_rule,
     pattern_statistics,
     run_view,
 )
+from .runner import require_success, run_table
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "theory_of_change.yaml"
 METRICS = ["targets_met_share", "mean_share_of_stretch", "retained_gain_3y", "retained_gain_5y"]

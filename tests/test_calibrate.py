@@ -33,9 +33,9 @@ from experiments.calibrate import (
     simulate,
 )
 from experiments.cli import main as cli_main
+from experiments.patterns import PATTERNS, ForecastRule, PatternValues, pattern_values
 from experiments.posterior import Posterior, load_posterior
 from experiments.uncertainty import Uncertain, evaluate_points, load_uncertain
-from experiments.validate import PATTERNS, ForecastRule, PatternValues, pattern_values
 from model import load_scenario
 
 PARAMETERS = {

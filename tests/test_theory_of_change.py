@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from test_run_cli import run_cli
 
+from experiments.patterns import ForecastRule
 from experiments.theory_of_change import PatternsAndMetrics
-from experiments.validate import ForecastRule
 from model import LPSAModel
 
 SMALL = """name: toc_small

@@ -12,8 +12,7 @@ import pytest
 from test_run_cli import run_cli
 
 from experiments.discrimination import WHY_NO_PATTERN, discriminate, judge
-from experiments.runner import require_success, run_table, single
-from experiments.validate import (
+from experiments.patterns import (
     FORECAST,
     FORECAST_MARGINS,
     INTERIM_EVALUATION,
@@ -23,14 +22,14 @@ from experiments.validate import (
     RunView,
     bootstrap_ci,
     check_patterns,
-    forecast_margins,
     interim_forecast,
-    pattern_runs,
     pattern_statistics,
     pattern_values,
     rating_moves,
     run_view,
 )
+from experiments.runner import require_success, run_table, single
+from experiments.validate import forecast_margins, pattern_runs
 from model import LPSAModel, load_scenario
 from model.scenario import QUARTERS_PER_YEAR, parameter_overrides
 
@@ -88,10 +87,11 @@ def test_p1_is_the_forecast_at_the_interim_evaluation_not_the_end():
     assert np.all((c.start[running] <= q) & (q < c.end[running]))
     assert set(np.flatnonzero(c.signed & (c.start <= q) & (q < c.end))) == set(running)
     before = pattern_values(m)
-    m.history[q + 1 :] = 0.0  # what happens after the interim evaluation does not count
+    quarter_of_row = c.start[None, :] + np.arange(m.window)[:, None]  # (window, A)
+    m.reported_from_start[quarter_of_row > q] = 0.0  # after the interim evaluation: no count
     after = pattern_values(m)
     assert all(before[k] == after[k] for k in ("P1a", "P1b", "P1c", "P4"))
-    m.history[q] = 2.0  # at the interim point every running target has met its stretch
+    m.reported_from_start[q - c.start[running], running] = 2.0  # every running target met it
     assert pattern_values(m)["P1a"] == 1.0
 
 
