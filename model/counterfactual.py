@@ -70,7 +70,6 @@ def attribution_columns(factual: LPSAModel, twin: LPSAModel) -> Columns:
     }
     for y in RETAINED_YEARS:
         cols[f"additionality_{y}y"] = (
-            performance_after_end(factual, y, factual.true_history)
-            - performance_after_end(twin, y, twin.true_history)
+            performance_after_end(factual, y, true=True) - performance_after_end(twin, y, true=True)
         ).ravel()
     return {name: column[keep] for name, column in cols.items()}

@@ -54,10 +54,8 @@ so the model keeps it (one unit a quarter, as Mesa would)."""
 def _mean_reported(m: LPSAModel) -> float:
     """Mean reported performance of the signed councils' targets in the last quarter run, among
     councils whose agreement has started [share of stretch]."""
-    if m.quarter == 0:
-        return math.nan
     started = m.councils.signed & (m.councils.start < m.quarter)
-    return float(m.history[m.quarter - 1][started].mean()) if started.any() else math.nan
+    return float(m.targets.state.measured[started].mean()) if started.any() else math.nan
 
 
 QUARTER_REPORTERS: dict[str, Callable[[LPSAModel], float]] = {
@@ -138,14 +136,17 @@ class LPSAModel(mesa.Model):
         self.inspection = Inspection.start(self, self.streams["inspection"])
 
         self.quarter = 0
-        self.history = np.zeros((self.n_quarters, *self.targets.shape))  # reported figures
-        self.true_history = np.zeros((self.n_quarters, *self.targets.shape))
+        # Each council's figures from its agreement's start to the end of its follow-up, by
+        # quarter from its start: (window, A, T). Memory grows with the councils, not with the
+        # councils times the quarters of the whole scheme (``figures`` reads them by quarter).
+        self.window = sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters
+        self.reported_from_start = np.zeros((self.window, *self.targets.shape))
+        self.true_from_start = np.zeros((self.window, *self.targets.shape))
         self.ppg_paid = np.zeros(self.n_quarters)
         self.reward_paid = np.zeros(self.n_quarters)
         self.effort_mean = np.full(self.n_quarters, np.nan)  # mean effort of implementing targets
         self.trust_mean = np.zeros(self.n_quarters)
         self._negotiate()
-        self.phase_table = phase_codes(self, np.arange(self.n_quarters))  # (Q, A), fixed at signing
         self.dynamics = dynamics(self)
         self._collector: mesa.DataCollector | None = None
         self._outcomes: dict[str, float] | None = None
@@ -206,10 +207,21 @@ class LPSAModel(mesa.Model):
     def phase_codes(self, quarter: int | None = None) -> np.ndarray:
         """(A,) phase code of every council (see ``lifecycle.PHASES``) at ``quarter`` (default
         now)."""
-        quarter = self.quarter if quarter is None else quarter
-        if 0 <= quarter < self.n_quarters:
-            return self.phase_table[quarter]
-        return phase_codes(self, quarter)
+        return phase_codes(self, self.quarter if quarter is None else quarter)
+
+    def figures(
+        self, quarters: int | np.ndarray, councils: np.ndarray, true: bool = False
+    ) -> np.ndarray:
+        """Reported (or ``true``) figures of the targets of ``councils`` in ``quarters`` (absolute
+        quarters, broadcast against ``councils``): (..., T). Every quarter asked for must lie in
+        its council's window, from its agreement's start to the end of its follow-up (the
+        quarters that something happens to it in); outside it raises ``IndexError``."""
+        councils = np.asarray(councils)
+        k = np.asarray(quarters) - self.councils.start[councils]
+        if k.size and (k.min() < 0 or k.max() >= self.window):
+            raise IndexError("a quarter outside its council's agreement and follow-up")
+        history = self.true_from_start if true else self.reported_from_start
+        return history[k, councils]
 
     def phase_of(self, index: int) -> str:
         return PHASES[int(self.phase_codes()[index])]

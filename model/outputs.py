@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .lifecycle import FOLLOW_UP, IMPLEMENTATION, PHASES, phase_codes
+from .lifecycle import PHASES, phase_codes
 from .outcomes import RETAINED_YEARS, Table, col, retained
 from .scenario import APPROACHES, AUTHORITY_TYPES, DEPARTMENTS, PARTNER_TYPES, QUARTERS_PER_YEAR
 from .targets import OUTCOMES, classify_attainment
@@ -24,7 +24,7 @@ def quarters_frame(m: LPSAModel) -> pd.DataFrame:
     """One row per quarter run so far: councils in each phase, mean performance and effort, money
     paid.
 
-    Built from the state history arrays in one vectorised pass (cheaper than collecting every step).
+    Built from the history arrays in one vectorised pass (cheaper than collecting every step).
     Mean performance is over the signed councils' targets in that phase.
     """
     q = np.arange(m.quarter)
@@ -32,13 +32,19 @@ def quarters_frame(m: LPSAModel) -> pd.DataFrame:
     frame = pd.DataFrame({"quarter": q})
     for code, name in enumerate(PHASES):
         frame[f"councils_{name}"] = (phases == code).sum(axis=1)
-    perf = m.history[: m.quarter].mean(
-        axis=2
-    )  # (Q, A): every council has the same number of targets
-    for label, code in (("implementing", IMPLEMENTATION), ("follow_up", FOLLOW_UP)):
-        rows = (phases == code) & m.councils.signed
+    # (window, A) by quarter from each council's start: every council has the same number of
+    # targets, and implementation then follow-up fill its window
+    perf = m.reported_from_start.mean(axis=2)
+    k = np.arange(m.window)[:, None]
+    quarter = m.councils.start[None, :] + k
+    done = (quarter < m.quarter) & m.councils.signed
+    implementing = k < m.params.scheme.implementation_quarters
+    for label, rows in (("implementing", done & implementing), ("follow_up", done & ~implementing)):
+        total = np.bincount(quarter[rows], weights=perf[rows], minlength=m.quarter)
         with np.errstate(invalid="ignore"):
-            frame[f"mean_performance_{label}"] = (perf * rows).sum(axis=1) / rows.sum(axis=1)
+            frame[f"mean_performance_{label}"] = (
+                total / np.bincount(quarter[rows], minlength=m.quarter)
+            )[: m.quarter]
     frame["mean_effort_implementing"] = m.effort_mean[: m.quarter]
     frame["mean_trust"] = m.trust_mean[: m.quarter]
     frame["ppg_paid_gbp"] = m.ppg_paid[: m.quarter]
@@ -46,11 +52,11 @@ def quarters_frame(m: LPSAModel) -> pd.DataFrame:
     return frame
 
 
-def performance_after_end(m: LPSAModel, years: int, history: np.ndarray) -> np.ndarray:
-    """(A, T) figures of ``history`` (reported or true) ``years`` after each agreement's end."""
-    end = m.councils.end
-    q = np.minimum(end - 1 + QUARTERS_PER_YEAR * years, m.n_quarters - 1)
-    return history[q, np.arange(end.size)]
+def performance_after_end(m: LPSAModel, years: int, true: bool = False) -> np.ndarray:
+    """(A, T) reported (or ``true``) figures ``years`` after each agreement's end (its last
+    quarter): the same quarter from each council's start."""
+    history = m.true_from_start if true else m.reported_from_start
+    return history[m.params.scheme.implementation_quarters - 1 + QUARTERS_PER_YEAR * years]
 
 
 Columns = Mapping[str, np.ndarray]
@@ -153,11 +159,9 @@ def target_columns(m: LPSAModel) -> LazyColumns:
         "max_reward_gbp": lambda: per_council(a.max_reward / T),
     }
     for y in RETAINED_YEARS:
-        recipes[f"performance_{y}y"] = lambda y=y: per_target(
-            performance_after_end(m, y, m.history)
-        )
+        recipes[f"performance_{y}y"] = lambda y=y: per_target(performance_after_end(m, y))
         recipes[f"true_performance_{y}y"] = lambda y=y: per_target(
-            performance_after_end(m, y, m.true_history)
+            performance_after_end(m, y, true=True)
         )
     return LazyColumns(recipes)
 
@@ -239,8 +243,7 @@ def trajectory_frame(m: LPSAModel) -> pd.DataFrame:
     """
     a, sc, tg = m.councils, m.params, m.targets
     n_rel = sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters
-    rows = a.start[a.signed][None, :] + np.arange(n_rel)[:, None]  # (K, A_signed)
-    perf = m.history[rows, np.flatnonzero(a.signed)[None, :]]  # (K, A_signed, T)
+    perf = m.reported_from_start[:n_rel, a.signed]  # (K, A_signed, T)
     approach = tg.plan.approach[a.signed]
     frames = []
     for name, mask in [("all", np.ones_like(approach, dtype=bool))] + [

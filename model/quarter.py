@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .lifecycle import FOLLOW_UP, IMPLEMENTATION, sustainability_plan
+from .lifecycle import (
+    FINISHED,
+    FOLLOW_UP,
+    IMPLEMENTATION,
+    NEGOTIATION,
+    NOT_SIGNED,
+    sustainability_plan,
+)
 from .scenario import MAX_RATING, QUARTERS_PER_YEAR
 from .sums import jit, np_sum
 
@@ -111,16 +118,17 @@ class Switches(NamedTuple):
 
 
 class Schedule(NamedTuple):
-    """When things happen, fixed once the councils have signed. (Q, A) ``phases`` (codes of
-    ``lifecycle.PHASES``); (A,) ``signed``, ``start`` and ``end`` quarters; the broken promises
+    """When things happen, fixed once the councils have signed. (A,) ``signed``, ``start`` and
+    ``end`` quarters and the ``follow_up`` quarters after the end (each council's phase follows
+    from them, ``phases_at``); the broken promises
     and the reward instalments falling due in quarter t as councils ``idx[ptr[t]:ptr[t + 1]]``;
     (Q,) the year rated at the end of quarter t (-1: none) and how many agreements are scheduled
     to end in quarter t, signed or not."""
 
-    phases: np.ndarray
     signed: np.ndarray
     start: np.ndarray
     end: np.ndarray
+    follow_up: int
     promise_ptr: np.ndarray
     promise_idx: np.ndarray
     instalment_ptr: np.ndarray
@@ -220,11 +228,12 @@ class AtEnd(NamedTuple):
 
 
 class Record(NamedTuple):
-    """What the model keeps of every quarter: (Q, A, T) reported and true figures, (Q,) reward
-    paid, mean effort and trust, and (years, A) ratings and scores."""
+    """What the model keeps of every quarter: (window, A, T) reported and true figures of each
+    council by quarter from its agreement's start, (Q,) reward paid, mean effort and trust, and
+    (years, A) ratings and scores."""
 
-    history: np.ndarray
-    true_history: np.ndarray
+    reported_from_start: np.ndarray
+    true_from_start: np.ndarray
     reward_paid: np.ndarray
     effort_mean: np.ndarray
     trust_mean: np.ndarray
@@ -741,12 +750,19 @@ def inspect(par, fl, rng, year, tr, st, ratings, scores):
 
 
 @jit
-def record(t, phase, signed, st, rec):
-    """The quarter is recorded: reported and true figures of every target, the mean effort of
-    councils implementing, the mean trust."""
+def record(t, phase, sch, st, rec):
+    """The quarter is recorded: reported and true figures of every target of councils between
+    their agreement's start and the end of their follow-up, the mean effort of councils
+    implementing, the mean trust."""
     A, T = st.effort.shape
-    rec.history[t] = st.measured
-    rec.true_history[t] = st.true
+    window = rec.reported_from_start.shape[0]
+    for i in range(A):
+        k = t - sch.start[i]
+        if 0 <= k < window:
+            for j in range(T):
+                rec.reported_from_start[k, i, j] = st.measured[i, j]
+                rec.true_from_start[k, i, j] = st.true[i, j]
+    signed = sch.signed
     n_work = 0
     for i in range(A):
         if phase[i] == IMPLEMENTATION and signed[i]:
@@ -764,6 +780,23 @@ def record(t, phase, signed, st, rec):
 
 
 # ---------------------------------------------------------------- small helpers
+
+
+@jit
+def phases_at(t, sch, phase):
+    """(A,) every council's phase in quarter ``t`` (codes of ``lifecycle.PHASES``), into
+    ``phase``: as ``lifecycle.phase_codes``, from the schedule and who signed alone."""
+    for i in range(phase.size):
+        if t < sch.start[i]:
+            phase[i] = NEGOTIATION
+        elif not sch.signed[i]:
+            phase[i] = NOT_SIGNED
+        elif t < sch.end[i]:
+            phase[i] = IMPLEMENTATION
+        elif t < sch.end[i] + sch.follow_up:
+            phase[i] = FOLLOW_UP
+        else:
+            phase[i] = FINISHED
 
 
 @jit
@@ -810,10 +843,10 @@ overview and scheduling' follows it."""
 
 
 @jit
-def quarter(t, par, fl, sch, tr, keep, st, end, rec, rng, agreement_gain):
+def quarter(t, par, fl, sch, tr, keep, st, end, rec, rng, phase, agreement_gain):
     """Quarter ``t``: every line of ``QUARTER`` in order, updating ``st``, ``end`` and ``rec`` in
-    place. ``agreement_gain`` is (A, T) scratch."""
-    phase = sch.phases[t]
+    place. ``phase`` (A,) and ``agreement_gain`` (A, T) are scratch."""
+    phases_at(t, sch, phase)
     shift_priorities(
         par,
         fl,
@@ -858,15 +891,16 @@ def quarter(t, par, fl, sch, tr, keep, st, end, rec, rng, agreement_gain):
     assess(par, t, sch, tr, keep, st, end)
     pay_rewards(par, fl, t, sch, end, st.reinvest_share, st.continuation, rec.reward_paid)
     inspect(par, fl, rng.inspection, sch.year_of_quarter[t], tr, st, rec.ratings, rec.scores)
-    record(t, phase, sch.signed, st, rec)
+    record(t, phase, sch, st, rec)
 
 
 @jit
 def run_quarters(t0, t1, par, fl, sch, tr, keep, st, end, rec, rng):
     """Quarters ``t0`` to ``t1 - 1``, in one compiled call."""
+    phase = np.zeros(st.core.shape[0], np.int64)
     agreement_gain = np.zeros(st.core.shape)
     for t in range(t0, t1):
-        quarter(t, par, fl, sch, tr, keep, st, end, rec, rng, agreement_gain)
+        quarter(t, par, fl, sch, tr, keep, st, end, rec, rng, phase, agreement_gain)
 
 
 # ---------------------------------------------------------------- building the inputs
@@ -1039,10 +1073,10 @@ def dynamics(model: LPSAModel) -> Dynamics:
     plan = sustainability_plan(model.params, tr, pl)
     par, fl = parameters(model)
     sch = Schedule(
-        phases=np.ascontiguousarray(model.phase_table, dtype=np.int64),
         signed=c.signed,
         start=c.start.astype(np.int64),
         end=c.end.astype(np.int64),
+        follow_up=int(model.params.scheme.follow_up_quarters),
         promise_ptr=_by_quarter(d.promises, Q)[0],
         promise_idx=_by_quarter(d.promises, Q)[1],
         instalment_ptr=_by_quarter(model.instalments_due, Q)[0],
@@ -1104,8 +1138,8 @@ def dynamics(model: LPSAModel) -> Dynamics:
     )
     at_end = AtEnd(**{name: getattr(e, name) for name in AtEnd._fields})
     rec = Record(
-        history=model.history,
-        true_history=model.true_history,
+        reported_from_start=model.reported_from_start,
+        true_from_start=model.true_from_start,
         reward_paid=model.reward_paid,
         effort_mean=model.effort_mean,
         trust_mean=model.trust_mean,

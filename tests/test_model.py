@@ -20,7 +20,7 @@ from model.targets import classify_attainment
 def test_same_scenario_and_seed_give_identical_outputs():
     a = LPSAModel.from_scenario("lpsa1_baseline", seed=42).run()
     b = LPSAModel.from_scenario("lpsa1_baseline", seed=42).run()
-    assert np.array_equal(a.history, b.history)
+    assert np.array_equal(a.reported_from_start, b.reported_from_start)
     pd.testing.assert_frame_equal(a.targets_frame(), b.targets_frame())
     pd.testing.assert_frame_equal(a.quarters_frame(), b.quarters_frame())
 
@@ -28,7 +28,7 @@ def test_same_scenario_and_seed_give_identical_outputs():
 def test_different_seeds_give_different_runs():
     a = LPSAModel.from_scenario("lpsa1_baseline", seed=1).run()
     b = LPSAModel.from_scenario("lpsa1_baseline", seed=2).run()
-    assert not np.array_equal(a.history, b.history)
+    assert not np.array_equal(a.reported_from_start, b.reported_from_start)
 
 
 def test_scenarios_share_random_numbers_on_the_same_seed():
@@ -129,7 +129,7 @@ def test_large_populations_scale(tmp_path):
     m = LPSAModel(
         load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": 1000}}), seed=1
     ).run()
-    assert m.targets.shape == (1000, 12) and np.isfinite(m.history).all()
+    assert m.targets.shape == (1000, 12) and np.isfinite(m.reported_from_start).all()
 
 
 def test_authority_agents_read_through_to_the_arrays():
@@ -150,9 +150,13 @@ def test_authority_agents_read_through_to_the_arrays():
 
 def test_stepping_past_the_end_changes_nothing():
     m = LPSAModel.from_scenario("lpsa1_baseline", seed=9).run()
-    before = m.history.copy()
+    before = m.reported_from_start.copy()
     m.step()
-    assert not m.running and m.quarter == m.n_quarters and np.array_equal(before, m.history)
+    assert (
+        not m.running
+        and m.quarter == m.n_quarters
+        and np.array_equal(before, m.reported_from_start)
+    )
 
 
 def test_after_the_run_every_council_has_its_own_phase():

@@ -38,8 +38,8 @@ def differences(a: LPSAModel, b: LPSAModel) -> list[str]:
             a,
             b,
             [
-                "history",
-                "true_history",
+                "reported_from_start",
+                "true_from_start",
                 "ppg_paid",
                 "reward_paid",
                 "effort_mean",
@@ -162,7 +162,7 @@ def test_the_comparison_would_see_a_changed_mechanism():
     sc = load_scenario("lpsa1_baseline")
     nudged = load_scenario("lpsa1_baseline", {"implementation": {"shock_sd": 0.0800000001}})
     reference = stepped(sc, 2)
-    assert "model.history" in differences(reference, LPSAModel(nudged, seed=2).run())
+    assert "model.reported_from_start" in differences(reference, LPSAModel(nudged, seed=2).run())
     m = LPSAModel(sc, seed=2).run()
     m.streams["post"].random()
     assert differences(reference, m) == ["stream post"]

@@ -49,13 +49,11 @@ def trajectory(m: LPSAModel, councils: np.ndarray | None = None) -> pd.DataFrame
     started = np.flatnonzero(chosen & (a.start < m.quarter))
     if started.size == 0:
         return pd.DataFrame(columns=["quarter_from_start", "reported", "true", "councils"])
-    k_max = int(m.quarter - a.start[started].min())
+    k_max = min(int(m.quarter - a.start[started].min()), m.window)
     k = np.arange(k_max)
-    q = a.start[started][None, :] + k[:, None]  # (K, councils)
-    valid = q < m.quarter
-    qc = np.minimum(q, m.quarter - 1)
-    reported = m.history[qc, started[None, :]].mean(axis=2)
-    true = m.true_history[qc, started[None, :]].mean(axis=2)
+    valid = a.start[started][None, :] + k[:, None] < m.quarter  # (K, councils)
+    reported = m.reported_from_start[:k_max, started].mean(axis=2)
+    true = m.true_from_start[:k_max, started].mean(axis=2)
     n = valid.sum(axis=1)
     with np.errstate(invalid="ignore"):
         return pd.DataFrame(

@@ -132,11 +132,11 @@ class Session:
         have started stand now, in shares of stretch."""
         out = []
         ends = self.outcomes()
-        bau = self.twin.history[max(self.quarter - 1, 0)]
+        bau = self.twin.targets.state.measured  # figures of the quarter last run
         for i, m in enumerate(self.runs):
             signed = m.councils.signed & (m.councils.start < m.quarter)
             gain = (
-                float(m.history[m.quarter - 1][signed].mean() - bau[signed].mean())
+                float(m.targets.state.measured[signed].mean() - bau[signed].mean())
                 if signed.any() and m.quarter
                 else float("nan")
             )
