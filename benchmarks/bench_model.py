@@ -20,7 +20,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from model import LPSAModel, Scenario, load_scenario  # noqa: E402
-from model.single_run import run_outcomes  # noqa: E402
 
 
 def scenario_of_size(n_authorities: int) -> Scenario:
@@ -40,10 +39,11 @@ def scenario_of_size(n_authorities: int) -> Scenario:
 
 
 def time_phases(sc: Scenario, repeats: int) -> dict[str, float]:
-    """Median seconds to build, run and summarise (every outcome) one run of ``sc``, after a
-    warm-up; the ``fastest`` and ``slowest`` build + run; the run's ``targets`` and ``quarters``."""
+    """Median seconds to build, run and summarise (``summary()``: every outcome) one run of
+    ``sc``, after a warm-up; the ``fastest`` and ``slowest`` build + run; the run's ``targets``
+    and ``quarters``."""
     warm_up = LPSAModel(sc, seed=0).run()
-    run_outcomes(warm_up)
+    warm_up.summary()
     size = {"targets": warm_up.targets.shape[0] * warm_up.targets.shape[1]}
     size["quarters"] = warm_up.n_quarters
     del warm_up  # as in a sweep, where a run's model is dropped before the next is built
@@ -54,7 +54,7 @@ def time_phases(sc: Scenario, repeats: int) -> dict[str, float]:
         t1 = time.perf_counter()
         m.run()
         t2 = time.perf_counter()
-        run_outcomes(m)
+        m.summary()
         t3 = time.perf_counter()
         del m
         for phase, seconds in zip(times, (t1 - t0, t2 - t1, t3 - t2)):
