@@ -10,23 +10,23 @@ import numpy as np
 from .scenario import MAX_RATING
 
 if TYPE_CHECKING:
-    from .model import LPSAModel
+    from .councils import Councils
+    from .setting import Setting
 
 
-def schedule_negotiations(model: LPSAModel) -> np.ndarray:
+def schedule_negotiations(setting: Setting, n: int) -> np.ndarray:
     """Quarter in which each council's agreement starts, pilots first, then in batches.
 
     The central team could handle only about six negotiations at once, so they were staggered
     (002:88); pilots came first (002). Each batch of ``negotiation_capacity`` takes
     ``negotiation_quarters``. Off (``mechanisms.negotiation_capacity``): everyone in one batch.
     """
-    s = model.params.scheme
-    n = model.councils.size
-    order = model.streams["negotiation"].permutation(n)
+    s = setting.params.scheme
+    order = setting.streams["negotiation"].permutation(n)
     position = np.empty(n, dtype=int)
     position[order] = np.arange(n)
     n_pilots = min(s.n_pilots, n)
-    if model.params.mechanisms.negotiation_capacity:
+    if setting.params.mechanisms.negotiation_capacity:
         pilot_batches = -(-n_pilots // s.negotiation_capacity)
         batch = np.where(
             position < n_pilots,
@@ -38,7 +38,7 @@ def schedule_negotiations(model: LPSAModel) -> np.ndarray:
     return (batch + 1) * s.negotiation_quarters
 
 
-def set_stretch(model: LPSAModel, idx: np.ndarray) -> None:
+def set_stretch(setting: Setting, councils: Councils, idx: np.ndarray) -> None:
     """Agree each target's stretch; store the target's potential relative to it and its morale
     effect.
 
@@ -58,16 +58,16 @@ def set_stretch(model: LPSAModel, idx: np.ndarray) -> None:
     ``mechanisms.stretch_morale_selective``,
     ``mechanisms.stretch_uncertainty``, ``mechanisms.catch_up``.
     """
-    sc, tg = model.params, model.targets
+    sc, tg = setting.params, setting.targets
     st, im, traits = sc.stretch, sc.implementation, tg.traits
-    rng = model.streams["stretch"]
+    rng = setting.streams["stretch"]
     z = rng.standard_normal((idx.size, tg.shape[1]))
     on = sc.mechanisms.stretch_uncertainty
     sd = st.data_error_sd + st.poor_data_extra_sd * (1.0 - traits.quality[idx])
     error = sd * z if on else 0.0
     national = traits.national[idx]
     stacking = np.where(national, st.national_stacking, 1.0) if on else 1.0
-    below_top = MAX_RATING - model.councils.rating[idx, None]  # stars below the top rating
+    below_top = MAX_RATING - councils.rating[idx, None]  # stars below the top rating
     room = 1.0 + im.catch_up * below_top if sc.mechanisms.catch_up else 1.0
     potential = (
         im.potential_mean

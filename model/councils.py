@@ -20,7 +20,7 @@ from .scenario import AUTHORITY_TYPES, MAX_RATING, Scenario
 from .targets import MORE_OF_SAME, SYSTEMIC
 
 if TYPE_CHECKING:
-    from .model import LPSAModel
+    from .setting import Setting
 
 
 def _beta(rng: np.random.Generator, mean: float, k: float, n: int) -> np.ndarray:
@@ -44,7 +44,7 @@ def allocate_types(sc: Scenario, n: int) -> np.ndarray:
 class Councils:
     """Every council's traits and state, arrays of shape (A,), and the decisions councils take."""
 
-    model: LPSAModel = field(repr=False)
+    setting: Setting = field(repr=False)
     kind: np.ndarray  # int: index into AUTHORITY_TYPES
     population: np.ndarray  # persons
     nbr: np.ndarray  # net budget requirement [GBP]
@@ -74,7 +74,7 @@ class Councils:
     ff_broken: np.ndarray  # int: requests promised and not delivered (so far)
 
     @classmethod
-    def draw(cls, model: LPSAModel, rng: np.random.Generator, n: int) -> Councils:
+    def draw(cls, setting: Setting, rng: np.random.Generator, n: int) -> Councils:
         """Draw the councils: type, size, budget, climate and the traits of mechanisms 1-10.
 
         By default England's 150 upper-tier councils by type (``authorities.types``: counts,
@@ -83,7 +83,7 @@ class Councils:
         Thinking time rises with an affluent climate (000:133). Reads ``authorities.*``,
         ``mechanisms.budget_climate``.
         """
-        sc = model.params
+        sc = setting.params
         p = sc.authorities
         k = p.trait_concentration
         kind = rng.permutation(allocate_types(sc, n))
@@ -111,7 +111,7 @@ class Councils:
         ppg, max_reward = grant_envelopes(population, nbr, sc.funding)
         zeros, none = np.zeros(n), np.zeros(n, dtype=bool)
         return cls(
-            model=model,
+            setting=setting,
             kind=kind,
             population=population,
             nbr=nbr,
@@ -155,8 +155,8 @@ class Councils:
         cannot count. Reads ``participation.*``, ``funding.*_reference_gbp``,
         ``mechanisms.participation`` (off: every council signs).
         """
-        sc = self.model.params
-        u = self.model.streams["negotiation"].random(idx.size)  # drawn even when off
+        sc = self.setting.params
+        u = self.setting.streams["negotiation"].random(idx.size)  # drawn even when off
         self.trust_at_signing[idx] = self.trust[idx]
         if not sc.mechanisms.participation:
             self.signed[idx] = True
@@ -184,9 +184,9 @@ class Councils:
         ``implementation.innovation_*, best_practice_success_prob``, ``mechanisms.approach_choice``
         (off: fixed shares).
         """
-        sc, tg = self.model.params, self.model.targets
+        sc, tg = self.setting.params, self.setting.targets
         ap, im, mech = sc.approach, sc.implementation, sc.mechanisms
-        rng = self.model.streams["approach"]
+        rng = self.setting.streams["approach"]
         T = tg.shape[1]
         u = rng.random((idx.size, T))
         u_success = rng.random((idx.size, T))
@@ -241,10 +241,10 @@ class Councils:
         working use it to fund co-ordination and development (000:347). Reads
         ``approach.ppg_more_of_same_weight``.
         """
-        plan = self.model.targets.plan
+        plan = self.setting.targets.plan
         w = np.where(
             plan.approach[idx] == MORE_OF_SAME,
-            self.model.params.approach.ppg_more_of_same_weight,
+            self.setting.params.approach.ppg_more_of_same_weight,
             1.0,
         )
         plan.ppg[idx] = self.ppg[idx, None] * w / w.sum(axis=1, keepdims=True)
@@ -259,13 +259,13 @@ class Councils:
         ``implementation.late_start_max_quarters, champion_prob, champion_capacity_floor``,
         ``mechanisms.late_start``.
         """
-        tg, im = self.model.targets, self.model.params.implementation
-        rng = self.model.streams["start"]
+        tg, im = self.setting.targets, self.setting.params.implementation
+        rng = self.setting.streams["start"]
         T = tg.shape[1]
         lam = im.late_start_max_quarters * (1.0 - self.thinking_time[idx])
         delay = rng.poisson(np.broadcast_to(lam[:, None], (idx.size, T)))
         u = rng.random((idx.size, T))
-        tg.plan.delay[idx] = delay if self.model.params.mechanisms.late_start else 0
+        tg.plan.delay[idx] = delay if self.setting.params.mechanisms.late_start else 0
         tg.plan.work_start[idx] = self.start[idx, None] + tg.plan.delay[idx]
         floor = im.champion_capacity_floor
         chance = im.champion_prob * (floor + (1.0 - floor) * self.capacity[idx, None])
@@ -289,7 +289,7 @@ class Councils:
         one (003:739), scaled by the agreement's focus (none in the no-agreement twin). Reads
         ``implementation.*``, ``funding.*_reference_gbp``, ``attribution.*``.
         """
-        sc, tg = self.model.params, self.model.targets
+        sc, tg = self.setting.params, self.setting.targets
         im, mech, T = sc.implementation, sc.mechanisms, tg.shape[1]
         reward_weight = self.max_reward[idx] / T / sc.funding.reward_reference_gbp
         will = self.will[idx].copy()
@@ -340,10 +340,10 @@ class Councils:
         rises with political leadership. Reads ``sustainability.integration_base,
         integration_leadership_weight``; off with ``mechanisms.improvement_agenda``.
         """
-        s = self.model.params.sustainability
-        u = self.model.streams["integration"].random(idx.size)
+        s = self.setting.params.sustainability
+        u = self.setting.streams["integration"].random(idx.size)
         chance = s.integration_base + s.integration_leadership_weight * self.leadership[idx]
-        on = self.model.params.mechanisms.improvement_agenda
+        on = self.setting.params.mechanisms.improvement_agenda
         self.integrated[idx] = on & (u < chance)
 
     # ------------------------------------------------------------------ the end
@@ -356,7 +356,7 @@ class Councils:
         not the highest local priorities get less (000:385). It reads only what is fixed at
         signing. Reads ``sustainability.continuation_*, national_priority_discount``.
         """
-        tg, s = self.model.targets, self.model.params.sustainability
+        tg, s = self.setting.targets, self.setting.params.sustainability
         base = (
             s.continuation_cash_strapped
             + (s.continuation_affluent - s.continuation_cash_strapped) * self.climate[idx]
@@ -372,7 +372,7 @@ def _row(name: str, doc: str) -> property:
 class Authority(mesa.Agent):
     """One council: a named view of its row in :class:`Councils` (one source of truth)."""
 
-    def __init__(self, model: LPSAModel, index: int) -> None:
+    def __init__(self, model: mesa.Model, index: int) -> None:
         super().__init__(model)
         self.index = index
 
@@ -404,7 +404,7 @@ class Authority(mesa.Agent):
     @property
     def mean_performance(self) -> float:
         """Mean measured performance of its targets, in units of stretch."""
-        return float(self.model.targets.state.measured[self.index].mean())
+        return float(self.setting.targets.state.measured[self.index].mean())
 
     @property
     def current_rating(self) -> int:

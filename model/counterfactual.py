@@ -29,7 +29,7 @@ from .outputs import Columns, performance_after_end
 from .scenario import Scenario, deep_merge, validate_scenario
 
 if TYPE_CHECKING:
-    from .model import LPSAModel
+    from .built import BuiltModel
 
 TWIN_OVERRIDES = {
     "funding": {
@@ -52,7 +52,7 @@ def twin_scenario(scenario: Scenario) -> Scenario:
     return validate_scenario(data, f"twin of {scenario.name}")
 
 
-def attribution_columns(factual: LPSAModel, twin: LPSAModel) -> Columns:
+def attribution_columns(factual: BuiltModel, twin: BuiltModel) -> Columns:
     """Per-target additionality, deadweight and retained additionality as numpy columns, rows as
     ``factual.targets_frame()``."""
     if factual.targets.shape != twin.targets.shape or not np.array_equal(

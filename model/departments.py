@@ -16,7 +16,8 @@ import numpy as np
 from .scenario import DEPARTMENTS
 
 if TYPE_CHECKING:
-    from .model import LPSAModel
+    from .councils import Councils
+    from .setting import Setting
 
 FF_GRANTED, FF_REFUSED, FF_BROKEN = range(3)
 
@@ -25,7 +26,7 @@ FF_GRANTED, FF_REFUSED, FF_BROKEN = range(3)
 class Departments:
     """The departments whose policies the targets serve (001:65), arrays of shape (D,)."""
 
-    model: LPSAModel = field(repr=False)
+    setting: Setting = field(repr=False)
     engagement: np.ndarray  # how well the department resourced and owned the scheme (001:109)
     shifts: np.ndarray  # int: priority shifts made so far
     area_department: np.ndarray  # (areas,) department owning each policy area
@@ -33,21 +34,21 @@ class Departments:
     promises: dict[int, np.ndarray] = field(default_factory=dict)  # quarter -> councils let down
 
     @classmethod
-    def draw(cls, model: LPSAModel, rng: np.random.Generator) -> Departments:
+    def draw(cls, setting: Setting, rng: np.random.Generator) -> Departments:
         """Draw each department's engagement (Beta, mean ``departments.engagement_mean``)."""
-        sc = model.params
+        sc = setting.params
         k = sc.authorities.trait_concentration
         m = sc.departments.engagement_mean
         areas = list(sc.areas.values())
         return cls(
-            model=model,
+            setting=setting,
             engagement=rng.beta(m * k, (1 - m) * k, size=len(DEPARTMENTS)),
             shifts=np.zeros(len(DEPARTMENTS), dtype=int),
             area_department=np.array([DEPARTMENTS.index(a.department) for a in areas]),
             area_shift_exposure=np.array([a.shift_exposure for a in areas]),
         )
 
-    def answer_requests(self, idx: np.ndarray) -> None:
+    def answer_requests(self, c: Councils, idx: np.ndarray) -> None:
         """During negotiation each council asks for freedoms and flexibilities; departments answer.
 
         Each request goes to a department, which grants it (likelier if engaged, 001:109), refuses
@@ -55,12 +56,12 @@ class Departments:
         little capacity; a refusal costs trust; a broken promise costs more, 'more damaging to
         improvements than outright refusals' (001:81). With ``freedoms_over_time`` a promise falls
         due during implementation, at a quarter drawn in the first ``ff_promise_due_quarters``, and
-        its trust is lost then (``keep_promises``); off, everything is settled at signing. Reads
-        ``departments.ff_*``; off with ``mechanisms.freedoms_flexibilities``.
+        its trust is lost then (``quarter.keep_promises``); off, everything is settled at signing.
+        Reads ``departments.ff_*``; off with ``mechanisms.freedoms_flexibilities``.
         """
-        sc, c = self.model.params, self.model.councils
+        sc = self.setting.params
         d, mech = sc.departments, sc.mechanisms
-        rng = self.model.streams["freedoms"]
+        rng = self.setting.streams["freedoms"]
         n_req = rng.poisson(d.ff_requests_mean, size=idx.size)
         total = int(n_req.sum())
         who = np.repeat(idx, n_req)
@@ -95,7 +96,7 @@ class Departments:
 class Department(mesa.Agent):
     """One of the eight departments: a named view of its row in :class:`Departments`."""
 
-    def __init__(self, model: LPSAModel, code: int) -> None:
+    def __init__(self, model: mesa.Model, code: int) -> None:
         super().__init__(model)
         self.code = code
         self.name = DEPARTMENTS[code]

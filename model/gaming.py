@@ -22,10 +22,11 @@ import numpy as np
 from .targets import MORE_OF_SAME
 
 if TYPE_CHECKING:
-    from .model import LPSAModel
+    from .councils import Councils
+    from .setting import Setting
 
 
-def set_gaming_strength(model: LPSAModel, idx: np.ndarray) -> None:
+def set_gaming_strength(setting: Setting, c: Councils, idx: np.ndarray) -> None:
     """Fix each target's gaming strength, and the presentation and cohort parts of its gap, at
     signing.
 
@@ -35,7 +36,7 @@ def set_gaming_strength(model: LPSAModel, idx: np.ndarray) -> None:
     the reward weight is the target's maximum reward over ``funding.reward_reference_gbp``, capped.
     Reads ``gaming.propensity, audit_pressure, max_reward_weight``.
     """
-    sc, tg, c = model.params, model.targets, model.councils
+    sc, tg = setting.params, setting.targets
     g, plan = sc.gaming, tg.plan
     weight = np.minimum(
         c.max_reward[idx] / tg.shape[1] / sc.funding.reward_reference_gbp, g.max_reward_weight

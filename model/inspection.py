@@ -16,22 +16,18 @@ fell draws attention for the next year, in the agreement world and its no-agreem
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
 from .scenario import QUARTERS_PER_YEAR
-
-if TYPE_CHECKING:
-    from .model import LPSAModel
 
 
 @dataclass(eq=False)
 class Inspection:
     """Scores and ratings, (years, A) histories, and each council's latest rating."""
 
-    model: LPSAModel = field(repr=False)
+    prior: np.ndarray  # (A,) rating before the scheme
     level: np.ndarray  # (A,) score before the scheme [stars]: prior rating +- half a star
     error: np.ndarray  # (A,) assessment error now [stars]
     current_rating: np.ndarray  # (A,) latest rating (the prior rating before the first)
@@ -40,14 +36,13 @@ class Inspection:
     years_rated: int = 0
 
     @classmethod
-    def start(cls, model: LPSAModel, rng: np.random.Generator) -> Inspection:
-        """Every council starts at its prior rating (``authorities.rating_shares``), somewhere
-        within that star."""
-        prior = model.councils.rating
-        years = model.n_quarters // QUARTERS_PER_YEAR
+    def start(cls, prior: np.ndarray, quarters: int, rng: np.random.Generator) -> Inspection:
+        """Every council starts at its ``prior`` rating (``authorities.rating_shares``), somewhere
+        within that star; a rating a year over the run's ``quarters``."""
+        years = quarters // QUARTERS_PER_YEAR
         A = prior.size
         return cls(
-            model=model,
+            prior=prior,
             level=prior + rng.uniform(-0.5, 0.5, size=A),
             error=np.zeros(A),
             current_rating=prior.copy(),
@@ -59,5 +54,5 @@ class Inspection:
         """(years, A) booleans: rose a star or more, fell a star or more, against the year before
         (the first year against the prior rating)."""
         done = self.ratings[: self.years_rated]
-        before = np.vstack([self.model.councils.rating[None, :], done[:-1]])
+        before = np.vstack([self.prior[None, :], done[:-1]])
         return done > before, done < before

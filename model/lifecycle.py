@@ -13,7 +13,7 @@ import numpy as np
 from .targets import MORE_OF_SAME, NEW_WORKING, SYSTEMIC
 
 if TYPE_CHECKING:
-    from .model import LPSAModel
+    from .councils import Councils
     from .scenario import Scenario
     from .targets import TargetPlan, TargetTraits
 
@@ -21,15 +21,13 @@ PHASES = ("negotiation", "implementation", "follow_up", "not_signed", "finished"
 NEGOTIATION, IMPLEMENTATION, FOLLOW_UP, NOT_SIGNED, FINISHED = range(5)
 
 
-def phase_codes(model: LPSAModel, quarter: int | np.ndarray) -> np.ndarray:
+def phase_codes(c: Councils, follow_up: int, quarter: int | np.ndarray) -> np.ndarray:
     """(A,) phase of every council in ``quarter`` (codes index ``PHASES``); (Q, A) for an array of
-    Q quarters. Phases follow from the schedule and who signed alone."""
-    c = model.councils
+    Q quarters. Phases follow from the schedule, who signed and the ``follow_up`` quarters alone
+    (``quarter.phases_at`` is the same rule, a quarter at a time)."""
     q = np.asarray(quarter)[..., None]
     signed_phase = (
-        (q >= c.start).astype(int)
-        + (q >= c.end)
-        + (q >= c.end + model.params.scheme.follow_up_quarters)
+        (q >= c.start).astype(int) + (q >= c.end) + (q >= c.end + follow_up)
     )  # 0..3 in lifecycle order
     signed_phase[signed_phase == 3] = FINISHED
     phases = np.where((q >= c.start) & ~c.signed, NOT_SIGNED, signed_phase)

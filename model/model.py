@@ -24,6 +24,7 @@ from .outcomes import REGISTRY, summarise
 from .partners import Partner, Partners
 from .quarter import dynamics, run_quarters
 from .scenario import QUARTERS_PER_YEAR, Scenario, load_scenario, parameter_overrides
+from .setting import Setting
 from .targets import draw_targets
 
 STREAMS = (
@@ -118,13 +119,14 @@ class LPSAModel(mesa.Model):
         n = sc.scheme.n_authorities
 
         self.targets = draw_targets(self.streams["targets"], sc, n)
-        self.councils = Councils.draw(self, self.streams["population"], n)
-        self.departments = Departments.draw(self, self.streams["population"])
-        self.partners = Partners.attach(self, self.streams["population"])
+        self.setting = setting = Setting(sc, self.streams, self.targets)
+        self.councils = Councils.draw(setting, self.streams["population"], n)
+        self.departments = Departments.draw(setting, self.streams["population"])
+        self.partners = Partners.attach(setting, self.streams["population"])
         self._agents_made = False
 
         c = self.councils
-        c.start = schedule_negotiations(self)
+        c.start = schedule_negotiations(setting, n)
         c.end = c.start + sc.scheme.implementation_quarters
         self.n_quarters = int(
             c.start.max() + sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters
@@ -133,7 +135,7 @@ class LPSAModel(mesa.Model):
         self.instalments_due = {
             int(q): np.flatnonzero((instalments == q).any(axis=1)) for q in np.unique(instalments)
         }
-        self.inspection = Inspection.start(self, self.streams["inspection"])
+        self.inspection = Inspection.start(c.rating, self.n_quarters, self.streams["inspection"])
 
         self.quarter = 0
         # Each council's figures from its agreement's start to the end of its follow-up, by
@@ -207,7 +209,8 @@ class LPSAModel(mesa.Model):
     def phase_codes(self, quarter: int | None = None) -> np.ndarray:
         """(A,) phase code of every council (see ``lifecycle.PHASES``) at ``quarter`` (default
         now)."""
-        return phase_codes(self, self.quarter if quarter is None else quarter)
+        quarter = self.quarter if quarter is None else quarter
+        return phase_codes(self.councils, self.params.scheme.follow_up_quarters, quarter)
 
     def figures(
         self, quarters: int | np.ndarray, councils: np.ndarray, true: bool = False
@@ -240,13 +243,13 @@ class LPSAModel(mesa.Model):
         """
         c = self.councils
         idx = np.arange(c.size)
-        self.departments.answer_requests(idx)
+        self.departments.answer_requests(c, idx)
         c.decide_participation(idx)
-        set_stretch(self, idx)
+        set_stretch(self.setting, c, idx)
         c.choose_approaches(idx)
         c.allocate_ppg(idx)
         c.plan_start(idx)
-        set_gaming_strength(self, idx)
+        set_gaming_strength(self.setting, c, idx)
         c.plan_effort(idx)
         c.decide_integration(idx)
         self.ppg_paid += np.bincount(

@@ -17,10 +17,15 @@ from .scenario import APPROACHES, AUTHORITY_TYPES, DEPARTMENTS, PARTNER_TYPES, Q
 from .targets import OUTCOMES, classify_attainment
 
 if TYPE_CHECKING:
-    from .model import LPSAModel
+    from .built import BuiltModel
 
 
-def quarters_frame(m: LPSAModel) -> pd.DataFrame:
+def phases_in(m: BuiltModel, quarters: np.ndarray) -> np.ndarray:
+    """(Q, A) every council's phase in each of ``quarters`` (``lifecycle.phase_codes``)."""
+    return phase_codes(m.councils, m.params.scheme.follow_up_quarters, quarters)
+
+
+def quarters_frame(m: BuiltModel) -> pd.DataFrame:
     """One row per quarter run so far: councils in each phase, mean performance and effort, money
     paid.
 
@@ -28,7 +33,11 @@ def quarters_frame(m: LPSAModel) -> pd.DataFrame:
     Mean performance is over the signed councils' targets in that phase.
     """
     q = np.arange(m.quarter)
-    phases = phase_codes(m, q) if q.size else np.zeros((0, m.councils.size), dtype=int)
+    phases = (
+        phase_codes(m.councils, m.params.scheme.follow_up_quarters, q)
+        if q.size
+        else np.zeros((0, m.councils.size), dtype=int)
+    )
     frame = pd.DataFrame({"quarter": q})
     for code, name in enumerate(PHASES):
         frame[f"councils_{name}"] = (phases == code).sum(axis=1)
@@ -52,7 +61,7 @@ def quarters_frame(m: LPSAModel) -> pd.DataFrame:
     return frame
 
 
-def performance_after_end(m: LPSAModel, years: int, true: bool = False) -> np.ndarray:
+def performance_after_end(m: BuiltModel, years: int, true: bool = False) -> np.ndarray:
     """(A, T) reported (or ``true``) figures ``years`` after each agreement's end (its last
     quarter): the same quarter from each council's start."""
     history = m.true_from_start if true else m.reported_from_start
@@ -97,12 +106,12 @@ class LazyColumns(Mapping[str, np.ndarray]):
         return LazyColumns({**self._recipes, **{n: (lambda n=n: columns[n]) for n in columns}})
 
 
-def targets_frame(m: LPSAModel) -> pd.DataFrame:
+def targets_frame(m: BuiltModel) -> pd.DataFrame:
     """One row per target of every council that signed; performance in units of stretch."""
     return pd.DataFrame(dict(target_columns(m)))
 
 
-def target_columns(m: LPSAModel) -> LazyColumns:
+def target_columns(m: BuiltModel) -> LazyColumns:
     """The columns of ``targets_frame`` as numpy arrays, signed councils' targets only; each is
     computed when first read (``LazyColumns``)."""
     a, tg, sc = m.councils, m.targets, m.params
@@ -166,12 +175,12 @@ def target_columns(m: LPSAModel) -> LazyColumns:
     return LazyColumns(recipes)
 
 
-def authorities_frame(m: LPSAModel) -> pd.DataFrame:
+def authorities_frame(m: BuiltModel) -> pd.DataFrame:
     """One row per council: traits, money, timing, whether it signed, and its inspection record."""
     return pd.DataFrame(dict(authority_columns(m)))
 
 
-def authority_columns(m: LPSAModel) -> LazyColumns:
+def authority_columns(m: BuiltModel) -> LazyColumns:
     """The columns of ``authorities_frame`` as numpy arrays, each computed when first read."""
     a = m.councils
     moves = cache(m.inspection.moves)  # (rose, fell)
@@ -209,7 +218,7 @@ def authority_columns(m: LPSAModel) -> LazyColumns:
     )
 
 
-def ratings_frame(m: LPSAModel) -> pd.DataFrame:
+def ratings_frame(m: BuiltModel) -> pd.DataFrame:
     """One row per council and year rated: the annual inspection rating (1-4 stars), its score,
     the rating the year before and whether the council was in its agreement (``inspection.py``).
 
@@ -220,7 +229,11 @@ def ratings_frame(m: LPSAModel) -> pd.DataFrame:
     rose, fell = ins.moves()
     before = np.vstack([a.rating[None, :], ins.ratings[: years - 1]])[:years]
     year_end = QUARTERS_PER_YEAR * (np.arange(years) + 1) - 1
-    phase = np.array(PHASES)[phase_codes(m, year_end)] if years else []
+    phase = (
+        np.array(PHASES)[phase_codes(m.councils, m.params.scheme.follow_up_quarters, year_end)]
+        if years
+        else []
+    )
     return pd.DataFrame(
         {
             "authority": np.tile(np.arange(a.size), years),
@@ -235,7 +248,7 @@ def ratings_frame(m: LPSAModel) -> pd.DataFrame:
     )
 
 
-def trajectory_frame(m: LPSAModel) -> pd.DataFrame:
+def trajectory_frame(m: BuiltModel) -> pd.DataFrame:
     """Mean measured performance by quarter relative to each agreement's start, by approach and
     overall.
 

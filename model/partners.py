@@ -9,7 +9,7 @@ row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import mesa
@@ -18,7 +18,7 @@ import numpy as np
 from .scenario import PARTNER_TYPES
 
 if TYPE_CHECKING:
-    from .model import LPSAModel
+    from .setting import Setting
 
 PARENT_DEPARTMENT = {
     "police": "HomeOffice",
@@ -35,7 +35,6 @@ policy)."""
 class Partners:
     """Partner bodies, arrays of shape (P,); ``of_target`` (A, T) holds each target's partner."""
 
-    model: LPSAModel = field(repr=False)
     council: np.ndarray  # int: the council it works with
     kind: np.ndarray  # int: index into PARTNER_TYPES
     alignment: np.ndarray  # how far its own priorities match the council's targets (000:126)
@@ -44,13 +43,13 @@ class Partners:
     on_targets: np.ndarray  # (A, T) partners' effort on each target this quarter (set_effort)
 
     @classmethod
-    def attach(cls, model: LPSAModel, rng: np.random.Generator) -> Partners:
+    def attach(cls, setting: Setting, rng: np.random.Generator) -> Partners:
         """One partner per (council, partner type) that some partnership target needs.
 
         Alignment is Beta with mean ``partners.alignment_mean``. Reads
         ``authorities.trait_concentration``.
         """
-        tg = model.targets
+        tg = setting.targets
         A, T = tg.shape
         n_types = len(PARTNER_TYPES)
         key = np.where(
@@ -59,10 +58,10 @@ class Partners:
         needed, inverse = np.unique(key[key >= 0], return_inverse=True)
         of_target = np.full((A, T), -1)
         of_target[key >= 0] = inverse
-        m, k = model.params.partners.alignment_mean, model.params.authorities.trait_concentration
+        sc = setting.params
+        m, k = sc.partners.alignment_mean, sc.authorities.trait_concentration
         alignment = rng.beta(m * k, (1 - m) * k, size=needed.size)
         return cls(
-            model=model,
             council=needed // n_types,
             kind=needed % n_types,
             alignment=alignment,
@@ -79,7 +78,7 @@ class Partners:
 class Partner(mesa.Agent):
     """One local partner body of one council: a named view of its row in :class:`Partners`."""
 
-    def __init__(self, model: LPSAModel, index: int) -> None:
+    def __init__(self, model: mesa.Model, index: int) -> None:
         super().__init__(model)
         self.index = index
 

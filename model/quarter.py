@@ -39,7 +39,7 @@ from .scenario import MAX_RATING, QUARTERS_PER_YEAR
 from .sums import jit, np_sum
 
 if TYPE_CHECKING:
-    from .model import LPSAModel
+    from .built import BuiltModel
 
 # ---------------------------------------------------------------- named inputs
 
@@ -921,7 +921,7 @@ class Dynamics(NamedTuple):
     rng: Streams
 
 
-def parameters(model: LPSAModel) -> tuple[Parameters, Switches]:
+def parameters(model: BuiltModel) -> tuple[Parameters, Switches]:
     """The quarter's parameters (derived scalars computed once) and switches, read from the
     scenario."""
     sc = model.params
@@ -1039,13 +1039,11 @@ def _own(group: object, names: list[str] | None = None, dtype: type | None = Non
     """Give each named array of ``group`` (default: all its fields) its own contiguous buffer of
     the quarter's dtype (some are views or broadcasts at construction). Values are unchanged."""
     for name in names if names is not None else list(vars(group)):
-        if name == "model":
-            continue
         value = getattr(group, name)
         setattr(group, name, np.array(value, dtype=dtype or np.asarray(value).dtype, order="C"))
 
 
-def dynamics(model: LPSAModel) -> Dynamics:
+def dynamics(model: BuiltModel) -> Dynamics:
     """The quarter's inputs for ``model``, once its negotiations are settled. Every array the
     quarter writes is given its own buffer first, then shared with the model: the quarter updates
     the model's own state."""

@@ -59,7 +59,7 @@ def differences(a: LPSAModel, b: LPSAModel) -> list[str]:
     }
     bad = []
     for group, (x, y, names) in groups.items():
-        for name in names or [k for k in vars(x) if k != "model"]:
+        for name in names or [k for k in vars(x) if k != "setting"]:
             u, v = getattr(x, name), getattr(y, name)
             if isinstance(u, dict):
                 same = u.keys() == v.keys() and all(np.array_equal(u[k], v[k]) for k in u)
