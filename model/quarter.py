@@ -1070,15 +1070,17 @@ def dynamics(model: BuiltModel) -> Dynamics:
     tr, pl, s, e = tg.traits, tg.plan, tg.state, tg.end
     plan = sustainability_plan(model.params, tr, pl)
     par, fl = parameters(model)
+    promise_ptr, promise_idx = _by_quarter(d.promises, Q)
+    instalment_ptr, instalment_idx = _by_quarter(model.instalments_due, Q)
     sch = Schedule(
         signed=c.signed,
         start=c.start.astype(np.int64),
         end=c.end.astype(np.int64),
         follow_up=int(model.params.scheme.follow_up_quarters),
-        promise_ptr=_by_quarter(d.promises, Q)[0],
-        promise_idx=_by_quarter(d.promises, Q)[1],
-        instalment_ptr=_by_quarter(model.instalments_due, Q)[0],
-        instalment_idx=_by_quarter(model.instalments_due, Q)[1],
+        promise_ptr=promise_ptr,
+        promise_idx=promise_idx,
+        instalment_ptr=instalment_ptr,
+        instalment_idx=instalment_idx,
         year_of_quarter=year,
         scheduled_ends=np.bincount(c.end - 1, minlength=Q)[:Q].astype(np.int64),
     )
