@@ -74,6 +74,7 @@ from .arguments import (
     whole_number,
 )
 from .design import check_run_count, shown_path
+from .formatting import assignments, fixed, pct, significant, span
 from .patterns import (
     PATTERNS,
     ForecastRule,
@@ -326,10 +327,6 @@ class DefensiveGaussian(Transition):
         return float(self._density(z)[0])
 
 
-def _describe(point: Mapping[str, float]) -> str:
-    return ", ".join(f"{k}={v:.4g}" for k, v in point.items())
-
-
 def _finite_mean(values: Iterable[float]) -> float:
     finite = [v for v in values if np.isfinite(v)]
     return float(np.mean(finite)) if finite else float("nan")
@@ -349,7 +346,7 @@ def simulate(
     try:
         scenario = load_scenario(base, parameter_overrides(point))
     except ScenarioError as exc:
-        raise CalibrationRunFailed(f"parameters {_describe(point)}: {exc}") from None
+        raise CalibrationRunFailed(f"parameters {assignments(point)}: {exc}") from None
     runs = []
     for r in range(replications):
         s = replication_seed(seed, r)
@@ -360,7 +357,7 @@ def simulate(
         except Exception as exc:
             reason = " ".join(str(exc).split())[:300]
             raise CalibrationRunFailed(
-                f"a run failed at {_describe(point)}, replication {r} (seed {s}): "
+                f"a run failed at {assignments(point)}, replication {r} (seed {s}): "
                 f"{type(exc).__name__}: {reason}"
             ) from None
     return {k: _finite_mean(run[k] for run in runs) for k in runs[0]}
@@ -563,7 +560,7 @@ def predictive_check(
 
 def _prior_shares(rows: pd.DataFrame) -> str:
     """'P4 100 %, P6 98 %': each pattern's share of the prior's worlds within tolerance."""
-    return ", ".join(f"{r.pattern} {r.prior_share_within:.0%}" for r in rows.itertuples())
+    return ", ".join(f"{r.pattern} {pct(r.prior_share_within)}" for r in rows.itertuples())
 
 
 def held_out_verdict(check: pd.DataFrame) -> tuple[int, str]:
@@ -591,10 +588,6 @@ def held_out_verdict(check: pd.DataFrame) -> tuple[int, str]:
 # --- The report -------------------------------------------------------------------------------
 
 
-def _g(x: float, digits: int = 3) -> str:
-    return "n/a" if not np.isfinite(x) else f"{x:.{digits}g}"
-
-
 def headline(ident: pd.DataFrame, check: pd.DataFrame, ess: float, population: int) -> list[str]:
     """The report's opening lines: identification, the held-out patterns, the fitted ones, and a
     caution when the posterior rests on few effective particles."""
@@ -612,7 +605,7 @@ def headline(ident: pd.DataFrame, check: pd.DataFrame, ess: float, population: i
         f"**{verdict_line[0].upper()}{verdict_line[1:]}.**"
         + (
             f" Share of the prior's worlds within tolerance (a check could fail, and so tests "
-            f"the fit, only at {1 - CAN_FAIL_SHARE:.0%} or less): {_prior_shares(held)}."
+            f"the fit, only at {pct(1 - CAN_FAIL_SHARE)} or less): {_prior_shares(held)}."
             if len(held)
             else ""
         ),
@@ -622,10 +615,10 @@ def headline(ident: pd.DataFrame, check: pd.DataFrame, ess: float, population: i
         + (f" (failing: {', '.join(fitted_failed)})." if fitted_failed else ".")
         + " Of them, "
         + (
-            f"only {', '.join(constraining)} fail in {CAN_FAIL_SHARE:.0%} or more of the "
+            f"only {', '.join(constraining)} fail in {pct(CAN_FAIL_SHARE)} or more of the "
             "prior's worlds; the others"
             if constraining
-            else f"none fails in {CAN_FAIL_SHARE:.0%} or more of the prior's worlds: all"
+            else f"none fails in {pct(CAN_FAIL_SHARE)} or more of the prior's worlds: all"
         )
         + " hold across the prior and constrain the fit only through their distance from the"
         " evidence's target (level patterns) or not at all (direction patterns).",
@@ -642,7 +635,7 @@ def headline(ident: pd.DataFrame, check: pd.DataFrame, ess: float, population: i
 
 def method_text(args: argparse.Namespace, fitted: Sequence[str], held: Sequence[str]) -> str:
     proposal = (
-        f"{DEFENSIVE_SHARE:.0%} of proposals from the prior, the rest from independent normals "
+        f"{pct(DEFENSIVE_SHARE)} of proposals from the prior, the rest from independent normals "
         "with each parameter's weighted mean and spread in the last population"
     )
     return f"""\
@@ -670,7 +663,7 @@ ABC-SMC (approximate Bayesian computation by sequential Monte Carlo, pyabc {pyab
   95 % bootstrap interval above the bound). The shares of the interim forecast (P1a-c) sum to
   one: they are held out together or not at all, and in the distance count as two patterns.
 - *Could the check fail?* {args.check_worlds} worlds drawn from the prior run on the same random
-  numbers. A held-out pattern that at least {1 - CAN_FAIL_SHARE:.0%} of them pass too could not
+  numbers. A held-out pattern that at least {pct(1 - CAN_FAIL_SHARE)} of them pass too could not
   have failed, and its pass says nothing about the fit; the check counts only when some held-out
   pattern could fail.
 - *Identification*: a parameter is identified when its posterior 90 % interval is less than
@@ -710,11 +703,11 @@ def generations_view(gens: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "generation": np.where(prior, "prior sample", gens["generation"].astype(str)),
-            "epsilon": np.where(prior, "(sets the first)", gens["epsilon"].map(_g)),
+            "epsilon": np.where(prior, "(sets the first)", gens["epsilon"].map(significant)),
             "simulations": gens["simulations"],
             "accepted": gens["accepted"],
-            "acceptance": gens["acceptance"].map(lambda a: f"{a:.0%}"),
-            "effective sample size": gens["effective_size"].map(lambda e: f"{e:.0f}"),
+            "acceptance": gens["acceptance"].map(pct),
+            "effective sample size": gens["effective_size"].map(lambda e: fixed(e, 0)),
         }
     )
 
@@ -723,15 +716,12 @@ def identification_view(ident: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "parameter": ident["parameter"],
-            "prior": [
-                f"{lo:.3g} to {hi:.3g}" for lo, hi in zip(ident["prior_low"], ident["prior_high"])
-            ],
-            "posterior median": ident["posterior_median"].map(_g),
+            "prior": [span(lo, hi) for lo, hi in zip(ident["prior_low"], ident["prior_high"])],
+            "posterior median": ident["posterior_median"].map(significant),
             "posterior 90% interval": [
-                f"{lo:.3g} to {hi:.3g}"
-                for lo, hi in zip(ident["posterior_5"], ident["posterior_95"])
+                span(lo, hi) for lo, hi in zip(ident["posterior_5"], ident["posterior_95"])
             ],
-            "width vs prior": ident["width_ratio"].map(lambda r: f"{r:.2f}"),
+            "width vs prior": ident["width_ratio"].map(lambda r: fixed(r, 2)),
             "verdict": ident["verdict"],
             "reason": ident["reason"],
         }
@@ -747,13 +737,13 @@ def check_view(check: pd.DataFrame) -> pd.DataFrame:
             "evidence": check["evidence"],
             "tolerance": check["tolerance"],
             "median across worlds (90% interval)": [
-                f"{_g(m)} ({_g(lo)} to {_g(hi)})"
+                f"{significant(m)} ({span(lo, hi)})"
                 for m, lo, hi in zip(check["median"], check["interval_5"], check["interval_95"])
             ],
-            "worlds within tolerance": check["share_within"].map(lambda s: f"{s:.0%}"),
-            "prior's worlds within": check["prior_share_within"].map(lambda s: f"{s:.0%}"),
+            "worlds within tolerance": check["share_within"].map(pct),
+            "prior's worlds within": check["prior_share_within"].map(pct),
             "pooled mean (95% CI)": [
-                f"{_g(m)} ({_g(lo)} to {_g(hi)})"
+                f"{significant(m)} ({span(lo, hi)})"
                 for m, lo, hi in zip(
                     check["pooled_mean"], check["pooled_ci_low"], check["pooled_ci_high"]
                 )
@@ -783,7 +773,7 @@ def write_report(
         "",
         f"Command: `lpsa calibrate {' '.join(argv)}` (seed {args.seed}); "
         f"{meta['generations']} generations, {meta['total_simulations']:,} simulated particles "
-        f"x {args.replications} replications, final epsilon {_g(meta['final_epsilon'])}, "
+        f"x {args.replications} replications, final epsilon {significant(meta['final_epsilon'])}, "
         f"effective sample size {meta['effective_sample_size']:.0f} of {args.population}; "
         f"{meta['seconds']:.0f} s for the fit. Posterior: `posterior.csv` (+ `posterior.json`); "
         f"pyabc's history: `abc.db`. P1 and P4 are measured by the "
@@ -992,8 +982,8 @@ def main(argv: list[str]) -> int:
             say(f"prior sample: {sims} particles (sets the first epsilon)")
         else:
             say(
-                f"generation {t}: epsilon {_g(np.nan if eps is None else eps)}, "
-                f"accepted {accepted} of {sims} ({accepted / sims:.0%})"
+                f"generation {t}: epsilon {significant(np.nan if eps is None else eps)}, "
+                f"accepted {accepted} of {sims} ({pct(accepted / sims)})"
             )
 
     clock = time.perf_counter()

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from model import REGISTRY, Scenario, ScenarioError, load_scenario
-from model.outcomes import Direction, Outcome, outcome_names
+from model.outcomes import Direction, outcome_names
 from model.scenario import read_yaml_mapping, resolve_scenario_path
 
 from . import io, provenance
@@ -52,6 +52,7 @@ from .arguments import (
     whole_number,
 )
 from .design import check_run_count, scenario_hash, sha256_bytes
+from .formatting import labelled, percent, scale_of, shown, significant, span, unit_words
 from .posterior import Posterior, check_fits, load_posterior
 from .runner import Design, Point, require_success, run_table
 
@@ -348,10 +349,6 @@ def finding(difference: pd.Series | np.ndarray, outcome: str) -> Finding:
     return Finding(outcome, int(a.sum()), int(b.sum()), int(defined.size), int(d.size))
 
 
-def percent(share: float) -> str:
-    return f"{100 * share:.0f} %"
-
-
 def finding_sentence(f: Finding, names: tuple[str, str]) -> str:
     """The finding in plain words, e.g. 'ppg_heavy does better than reward_heavy on gain kept 3
     years on in 41 of 50 worlds (82 %): fairly robust.'"""
@@ -497,20 +494,16 @@ def parameter_label(path: str) -> str:
     return f"{text} (`{path}`)" if text else f"`{path}`"
 
 
-def _num(value: float) -> str:
-    return f"{value:.3g}"
-
-
 def restriction(name: str, row: pd.Series) -> str:
     """One PRIM restriction in words: 'X below 0.41 (the worlds span 0.25 to 0.8)'."""
     lo, hi, r0, r1 = row["min"], row["max"], row["range_min"], row["range_max"]
     if lo > r0 and hi < r1:
-        where = f"from {_num(lo)} to {_num(hi)}"
+        where = f"from {span(lo, hi)}"
     elif lo > r0:
-        where = f"at least {_num(lo)}"
+        where = f"at least {significant(lo)}"
     else:
-        where = f"at most {_num(hi)}"
-    return f"{parameter_label(name)} {where} (the worlds span {_num(r0)} to {_num(r1)})"
+        where = f"at most {significant(hi)}"
+    return f"{parameter_label(name)} {where} (the worlds span {span(r0, r1)})"
 
 
 def correlation_lines(
@@ -584,62 +577,6 @@ def flips_lines(flips: Flips, f: Finding, names: tuple[str, str]) -> list[str]:
     return lines
 
 
-# ------------------------------------------------------------------------------------------
-# Formatting for people
-
-
-def _decimals(magnitude: float, steps: tuple[float, ...]) -> int:
-    for decimals, threshold in enumerate(steps):
-        if magnitude >= threshold:
-            return decimals
-    return len(steps)
-
-
-UNIT_WORDS = {"share of stretch": "of stretch"}
-
-
-SCALES = {"share": (100.0, "pp"), "GBP": (1e-6, "£m")}
-"""How values of a registry unit are shown: multiplied by the scale, a difference read in the
-unit named (shares in percentage points, money in £ millions); other units as they are."""
-
-
-def scale_of(unit: str) -> tuple[float, str]:
-    """(scale, unit of a difference) for a registry unit (``SCALES``)."""
-    return SCALES.get(unit, (1.0, unit))
-
-
-def shown(spec: Outcome, values: Sequence[float], difference: bool = False) -> list[str]:
-    """``values`` of outcome ``spec`` as people read them, rounded alike: shares in % (percentage
-    points for differences), money in £m; anything else as a plain number (its unit is given by
-    :func:`unit_words`)."""
-    vals = [float(v) for v in values]
-    finite = [abs(v) for v in vals if np.isfinite(v)]
-    sign = "+" if difference else ""
-    scale = scale_of(spec.unit)[0]
-    if spec.unit == "share":
-        steps, unit = (1000.0, 1.0, 0.1), " pp" if difference else " %"
-    elif spec.unit == "GBP":
-        steps, unit = (100.0, 10.0, 0.1), "m"
-    else:
-        steps, unit = (100.0, 10.0, 1.0), ""
-    d = _decimals(max(finite, default=0.0) * scale, steps) if any(finite) else 1
-    out = []
-    for v in vals:
-        if not np.isfinite(v):
-            out.append("-")
-        elif spec.unit == "GBP":
-            s = "-" if v * scale < 0 else ("+" if difference and v > 0 else "")
-            out.append(f"{s}£{abs(v * scale):,.{d}f}{unit}")
-        else:
-            out.append(f"{v * scale:{sign},.{d}f}{unit}")
-    return out
-
-
-def unit_words(spec: Outcome) -> str:
-    """The unit to name beside a label ('' for shares and money, which carry % and £m)."""
-    return "" if spec.unit in ("share", "GBP") else UNIT_WORDS.get(spec.unit, spec.unit)
-
-
 def markdown_table(table: pd.DataFrame, names: tuple[str, str]) -> list[str]:
     lines = [
         f"| outcome | {names[0]} | {names[1]} | difference (median) | 5-95 % across worlds "
@@ -653,9 +590,7 @@ def markdown_table(table: pd.DataFrame, names: tuple[str, str]) -> list[str]:
             spec, [r.median_difference, r.low, r.high, r.replication_half_width], True
         )
         better = "-" if not np.isfinite(r.share_a_better) else percent(r.share_a_better)
-        label = f"**{spec.label}**" if spec.headline else spec.label
-        unit = unit_words(spec)
-        label += f" ({unit})" if unit and unit not in spec.label else ""
+        label = labelled(f"**{spec.label}**" if spec.headline else spec.label, unit_words(spec))
         lines.append(
             f"| {label} | {a} | {b} | {med} | {lo} to {hi} | {better} | {noise.lstrip('+')} "
             f"| {r.worlds_defined} |"

@@ -25,6 +25,7 @@ from model.outcomes import REGISTRY
 
 from . import io, provenance
 from .arguments import fraction, positive_int
+from .formatting import fixed, pct, significant
 
 NOT_INPUTS = {
     "point",
@@ -151,7 +152,7 @@ def write_report(
         f"# Scenario discovery: {outcome} {rule}",
         "",
         f"Source `{source}`: {len(runs)} runs, {int(cases.sum())} cases of interest "
-        f"({cases.mean():.1%}); "
+        f"({pct(cases.mean(), 1)}); "
         f"inputs: {', '.join(f'`{c}`' for c in inputs)}. Method: PRIM (`prim` package), box chosen "
         "on each "
         "peeling trajectory with the largest coverage at the required density.",
@@ -163,7 +164,8 @@ def write_report(
         lines += [
             f"## Box {k}",
             "",
-            f"Coverage {b['coverage']:.2f}, density {b['density']:.2f}, mass {b['mass']:.2f}.",
+            f"Coverage {fixed(b['coverage'], 2)}, density {fixed(b['density'], 2)}, "
+            f"mass {fixed(b['mass'], 2)}.",
             "",
             "| input | box min | box max | input range |",
             "|---|---|---|---|",
@@ -171,8 +173,8 @@ def write_report(
         for name in lim.index:
             lo, hi = _bounds(lim, name)
             lines.append(
-                f"| `{name}` | {lo:.4g} | {hi:.4g} | {runs[name].min():.4g} .. "
-                f"{runs[name].max():.4g} |"
+                f"| `{name}` | {significant(lo, 4)} | {significant(hi, 4)} | "
+                f"{significant(runs[name].min(), 4)} .. {significant(runs[name].max(), 4)} |"
             )
             rows.append(
                 {
@@ -243,7 +245,7 @@ def box_figure(
         axes[1].set_xlabel(dims[0])
         axes[1].set_ylabel(dims[1])
         axes[1].legend(fontsize=8, loc="best")
-    fig.suptitle(f"Box {k}: coverage {b['coverage']:.2f}, density {b['density']:.2f}")
+    fig.suptitle(f"Box {k}: coverage {fixed(b['coverage'], 2)}, density {fixed(b['density'], 2)}")
     fig.tight_layout()
     io.save_figure(out / f"box_{k}.png", fig)
 
@@ -327,8 +329,8 @@ def main(argv: list[str]) -> int:
     )
     for k, b in enumerate(found, 1):
         print(
-            f"box {k}: coverage {b['coverage']:.2f}, density {b['density']:.2f}, mass "
-            f"{b['mass']:.2f}"
+            f"box {k}: coverage {fixed(b['coverage'], 2)}, density {fixed(b['density'], 2)}, "
+            f"mass {fixed(b['mass'], 2)}"
         )
         print(b["limits"][["min", "max"]].to_string())
     print(f"Report written to {out / 'discovery.md'}")

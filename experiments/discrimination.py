@@ -17,7 +17,6 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from model import Scenario
@@ -25,6 +24,7 @@ from model.scenario import Mechanisms
 
 from . import io
 from .design import Experiment
+from .formatting import fixed
 from .patterns import FORECAST, PATTERNS, ForecastRule, PatternValues, check_patterns
 from .runner import Design, Point, require_success, run_table
 
@@ -224,7 +224,7 @@ def write_report(out: Path, scenario: Scenario, table: pd.DataFrame, replication
 
 
 def _marked(stats: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    out = stats.map(lambda v: f"{v:.3f}" if np.isfinite(v) else "-")
+    out = stats.map(lambda v: fixed(v, missing="-"))
     for p in PATTERNS:
         failed = ~table[f"{p.id}_pass"].to_numpy()
         out.loc[failed, p.id] = out.loc[failed, p.id] + "*"

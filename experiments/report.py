@@ -19,7 +19,6 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from model import ScenarioError, load_scenario
@@ -27,7 +26,8 @@ from model.outcomes import REGISTRY
 from model.scenario import resolve_scenario_path
 
 from . import io, provenance
-from .compare import percent, robustness
+from .compare import robustness
+from .formatting import estimate, fixed, percent, plain_label, plain_scale, setting
 from .patterns import bootstrap_ci
 from .runner import Outcomes, require_success, run_table, scenarios_design
 
@@ -36,18 +36,6 @@ def report_outcomes(columns: Iterable[str]) -> list[str]:
     """The registry's headline outcomes present in ``columns``, in registry order."""
     present = set(columns)
     return [o.name for o in REGISTRY.values() if o.headline and o.name in present]
-
-
-def label(name: str) -> str:
-    """The registry's label with the unit shown (money in millions), unless the label says it."""
-    o = REGISTRY[name]
-    unit = "GBP m" if o.unit == "GBP" else o.unit
-    return o.label if unit in o.label else f"{o.label} ({unit})"
-
-
-def scale(name: str) -> float:
-    """Money is shown in millions."""
-    return 1e-6 if REGISTRY[name].unit == "GBP" else 1.0
 
 
 def load(folder: Path) -> tuple[pd.DataFrame, dict]:
@@ -70,7 +58,7 @@ def per_value(runs: pd.DataFrame, param: str, outcome: str, seed: int) -> pd.Dat
     )
     rows = []
     for value, group in runs.groupby(key, sort=True):
-        mean, lo, hi = bootstrap_ci(group[outcome].to_numpy() * scale(outcome), seed=seed)
+        mean, lo, hi = bootstrap_ci(group[outcome].to_numpy() * plain_scale(outcome), seed=seed)
         rows.append(
             {param: float(value), "mean": mean, "ci_low": lo, "ci_high": hi, "n": len(group)}
         )
@@ -93,14 +81,14 @@ def comparison_table(comp: pd.DataFrame, seed: int) -> pd.DataFrame:
     names = list(dict.fromkeys(comp["scenario"]))
     rows = []
     for o in [o for o in report_outcomes(comp.columns) if comp[o].notna().any()]:
-        row = {"outcome": label(o)}
-        wide = comp.pivot(index="replication", columns="scenario", values=o) * scale(o)
+        row = {"outcome": plain_label(o)}
+        wide = comp.pivot(index="replication", columns="scenario", values=o) * plain_scale(o)
         for n in names:
             mean, lo, hi = bootstrap_ci(wide[n].to_numpy(), seed=seed)
-            row[n] = f"{mean:.3f} ({lo:.3f}, {hi:.3f})"
+            row[n] = estimate(mean, lo, hi)
         if len(names) == 2:
             mean, lo, hi = bootstrap_ci((wide[names[1]] - wide[names[0]]).to_numpy(), seed=seed)
-            row[f"{names[1]} - {names[0]}"] = f"{mean:+.3f} ({lo:+.3f}, {hi:+.3f})"
+            row[f"{names[1]} - {names[0]}"] = estimate(mean, lo, hi, signed=True)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -108,13 +96,7 @@ def comparison_table(comp: pd.DataFrame, seed: int) -> pd.DataFrame:
 def lever_settings(runs: pd.DataFrame, levers: list[str]) -> pd.Series:
     """Each run's lever setting as words: ``funding.ppg_share=0.05``, ``mechanisms.gaming=false``
     (several joined by ``, ``)."""
-
-    def shown(value: object) -> str:
-        if isinstance(value, bool | np.bool_):
-            return str(bool(value)).lower()
-        return f"{value:g}" if isinstance(value, int | float | np.number) else str(value)
-
-    words = [runs[k].map(lambda v, k=k: f"{k}={shown(v)}") for k in levers]
+    words = [runs[k].map(lambda v, k=k: f"{k}={setting(v)}") for k in levers]
     return words[0].str.cat(words[1:], sep=", ") if len(words) > 1 else words[0]
 
 
@@ -135,7 +117,7 @@ def _setting_table(
     """``levers_across_worlds``'s table and world count from one outcome's ``values``, indexed as
     ``world`` and ``setting`` (the crossed runs)."""
     means = values[world.index].groupby([world, setting], sort=False).mean()
-    means = means.unstack().dropna() * scale(outcome) if len(means) else pd.DataFrame()
+    means = means.unstack().dropna() * plain_scale(outcome) if len(means) else pd.DataFrame()
     if means.empty:
         return pd.DataFrame(columns=["setting", "median", "best_in", "share_best"]), 0
     higher = REGISTRY[outcome].direction == "higher is better"
@@ -202,13 +184,13 @@ def lever_section(
         tables.append(table.assign(outcome=o, worlds=worlds))
         top = table.sort_values("best_in", ascending=False, kind="stable").iloc[0]
         lines += [
-            f"**{label(o)}**: `{top['setting']}` does best in {top['best_in']} of {worlds} worlds "
-            f"({percent(top['share_best'])}): {robustness(top['share_best'])}.",
+            f"**{plain_label(o)}**: `{top['setting']}` does best in {top['best_in']} of {worlds} "
+            f"worlds ({percent(top['share_best'])}): {robustness(top['share_best'])}.",
             "",
             "| setting | median across worlds | does best in |",
             "|---|---|---|",
             *(
-                f"| `{r.setting}` | {r.median:.3f} | {r.best_in} of {worlds} |"
+                f"| `{r.setting}` | {fixed(r.median)} | {r.best_in} of {worlds} |"
                 for r in table.itertuples()
             ),
             "",
@@ -233,7 +215,8 @@ def write_report(
         "replications.",
         "",
     ]
-    lines += [f"- **{label(o)}** (`{o}`): {REGISTRY[o].description}." for o in outcomes] + [""]
+    lines += [f"- **{plain_label(o)}** (`{o}`): {REGISTRY[o].description}." for o in outcomes]
+    lines.append("")
     if len(ok) < len(runs):
         lines += [
             f"**{len(runs) - len(ok)} runs failed** and are left out (see `runs.parquet`, "
@@ -249,14 +232,14 @@ def write_report(
             "",
             f"![{param}](report_{param}.png)",
             "",
-            "| " + param + " | " + " | ".join(label(o) for o in outcomes) + " |",
+            "| " + param + " | " + " | ".join(plain_label(o) for o in outcomes) + " |",
             "|" + "---|" * (len(outcomes) + 1),
         ]
         cells: dict[float, list[str]] = {}
         for pv in pvs.values():
             for _, r in pv.iterrows():
                 cells.setdefault(r[param], []).append(
-                    f"{r['mean']:.3f} ({r['ci_low']:.3f}, {r['ci_high']:.3f})"
+                    estimate(r["mean"], r["ci_low"], r["ci_high"])
                 )
         lines += [f"| {value:g} | " + " | ".join(c) + " |" for value, c in sorted(cells.items())]
         lines.append("")
@@ -308,7 +291,7 @@ def parameter_figure(folder: Path, param: str, pvs: dict[str, pd.DataFrame]) -> 
         ax.plot(pv[param], pv["mean"], "o-", ms=3)
         ax.fill_between(pv[param], pv["ci_low"], pv["ci_high"], alpha=0.25)
         ax.set_xlabel(param, fontsize=8)
-        ax.set_title(label(o), fontsize=8)
+        ax.set_title(plain_label(o), fontsize=8)
     fig.tight_layout()
     io.save_figure(folder / f"report_{param}.png", fig)
 

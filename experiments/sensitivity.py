@@ -29,6 +29,7 @@ from model.outcomes import REGISTRY
 from . import io, provenance
 from .arguments import default_out, make_executor, positive_int
 from .design import check_run_count
+from .formatting import fixed
 from .runner import Outcomes
 from .uncertainty import Uncertain, add_analysis_arguments, evaluate_points, load_uncertain
 
@@ -195,13 +196,13 @@ def write_report(
             mrow = m[m["parameter"] == name].iloc[0]
             sob = (
                 (
-                    f"ST {srow['ST'].iloc[0]:.3f} +- {srow['ST_conf'].iloc[0]:.3f}, "
-                    f"S1 {srow['S1'].iloc[0]:.3f}"
+                    f"ST {fixed(srow['ST'].iloc[0])} +- {fixed(srow['ST_conf'].iloc[0])}, "
+                    f"S1 {fixed(srow['S1'].iloc[0])}"
                 )
                 if len(srow)
                 else "not in stage 2"
             )
-            lines.append(f"{i}. `{name}`: {sob}; Morris mu* {mrow['mu_star']:.4f}")
+            lines.append(f"{i}. `{name}`: {sob}; Morris mu* {fixed(mrow['mu_star'], 4)}")
         lines += ["", f"![{output}](sensitivity_{output}.png)", ""]
     io.write_text(out / "sensitivity.md", "\n".join(lines))
     for output in outputs:

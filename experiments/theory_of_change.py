@@ -30,6 +30,7 @@ from .arguments import (
     make_executor,
 )
 from .design import Experiment
+from .formatting import estimate, fixed
 from .patterns import (
     FORECAST,
     PATTERNS,
@@ -44,6 +45,8 @@ from .runner import require_success, run_table
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "theory_of_change.yaml"
 METRICS = ["targets_met_share", "mean_share_of_stretch", "retained_gain_3y", "retained_gain_5y"]
+TABLE_METRICS = ("targets_met_share", "retained_gain_3y", "retained_gain_5y")
+"""The metrics in the report's table, each with its change against the reference."""
 
 
 @dataclass(frozen=True)
@@ -119,11 +122,6 @@ def summarise_experiment(
     return pd.DataFrame(rows)
 
 
-def _fmt(mean: float, ci: tuple[float, float], signed: bool = False) -> str:
-    sign = "+" if signed else ""
-    return f"{mean:{sign}.3f} ({ci[0]:{sign}.3f}, {ci[1]:{sign}.3f})"
-
-
 def write_report(
     out: Path, exp: Experiment, table: pd.DataFrame, rule: ForecastRule = FORECAST
 ) -> None:
@@ -143,15 +141,17 @@ def write_report(
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in table.iterrows():
+        cells = [
+            cell
+            for k in TABLE_METRICS
+            for cell in (
+                estimate(r[k], *r[f"{k}_ci"]),
+                estimate(r[f"delta_{k}"], *r[f"delta_{k}_ci"], signed=True),
+            )
+        ]
         lines.append(
             f"| {r['variant']} | {r['hypothesis']} | {'yes' if r['reproduces_patterns'] else 'no'} "
-            f"| {r['patterns_failed']} | "
-            f"{_fmt(r['targets_met_share'], r['targets_met_share_ci'])} | "
-            f"{_fmt(r['delta_targets_met_share'], r['delta_targets_met_share_ci'], True)} | "
-            f"{_fmt(r['retained_gain_3y'], r['retained_gain_3y_ci'])} | "
-            f"{_fmt(r['delta_retained_gain_3y'], r['delta_retained_gain_3y_ci'], True)} | "
-            f"{_fmt(r['retained_gain_5y'], r['retained_gain_5y_ci'])} | "
-            f"{_fmt(r['delta_retained_gain_5y'], r['delta_retained_gain_5y_ci'], True)} |"
+            f"| {r['patterns_failed']} | " + " | ".join(cells) + " |"
         )
     lines += ["", "## Variants", ""]
     lines += [
@@ -236,6 +236,6 @@ def main(argv: list[str]) -> int:
                 "delta_retained_gain_5y",
             ]
         ]
-        print(view.to_string(index=False, float_format=lambda v: f"{v:+.3f}"))
+        print(view.to_string(index=False, float_format=lambda v: fixed(v, signed=True)))
         print(f"\nReport written to {out / 'theory_of_change.md'}")
     return 0

@@ -32,6 +32,7 @@ from .arguments import (
 )
 from .arguments import seed as seed_arg
 from .design import scenario_hash
+from .formatting import estimate, fixed
 from .patterns import (
     EVIDENCE_RATING_YEARS,
     FORECAST,
@@ -101,7 +102,7 @@ def format_table(table: pd.DataFrame) -> str:
             "pattern": table["pattern"],
             "evidence": table["evidence"].str.slice(0, 60),
             "model (95% CI)": [
-                f"{m:.3f} ({lo:.3f}, {hi:.3f})"
+                estimate(m, lo, hi)
                 for m, lo, hi in zip(table["model"], table["ci_low"], table["ci_high"])
             ],
             "tolerance": table["tolerance"],
@@ -164,7 +165,7 @@ def write_report(
         for _, r in group.iterrows():
             lines.append(
                 f"| {r['pattern']} | {r['evidence']} | {r['source']} | {r['statistic']} | "
-                f"{r['model']:.3f} ({r['ci_low']:.3f}, {r['ci_high']:.3f}) | {r['tolerance']} | "
+                f"{estimate(r['model'], r['ci_low'], r['ci_high'])} | {r['tolerance']} | "
                 f"{r['reason']} | "
                 + (f"{r['encoded_by']} | " if title == "Input checks" else "")
                 + f"{'pass' if r['passed'] else '**FAIL**'} |"
@@ -180,7 +181,7 @@ def write_report(
         for _, r in observed.iterrows():
             lines.append(
                 f"| {r['pattern']} | {r['evidence']} | {r['source']} | {r['statistic']} | "
-                f"{r['model']:.3f} ({r['ci_low']:.3f}, {r['ci_high']:.3f}) | "
+                f"{estimate(r['model'], r['ci_low'], r['ci_high'])} | "
                 f"{'yes' if r['passed'] else 'no'} |"
             )
         lines.append("")
@@ -207,7 +208,7 @@ def margins_section(margins: pd.DataFrame, rule: ForecastRule) -> list[str]:
         "|---|---|---|---|",
     ]
     for _, r in margins.iterrows():
-        cells = [f"{r[p.id]:.3f} ({'pass' if r[f'{p.id}_pass'] else '**FAIL**'})" for p in P1]
+        cells = [f"{fixed(r[p.id])} ({'pass' if r[f'{p.id}_pass'] else '**FAIL**'})" for p in P1]
         lines.append(f"| {r['margin']:g} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
