@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from .patterns import FORECAST, FORECAST_MARGINS, ForecastRule
-from .runner import WorkersLost
+from .runner import Health, WorkersLost
 
 
 def whole_number(text: str, low: int, high: int, allowed: str) -> int:
@@ -145,7 +145,6 @@ def forecast_rule(args: argparse.Namespace) -> ForecastRule:
     return ForecastRule(almost_met=args.forecast_almost_met, margin=args.forecast_margin)
 
 
-Health = Callable[[], None]
 DASK_LOGGERS = ("distributed", "tornado", "asyncio")
 
 

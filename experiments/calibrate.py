@@ -47,7 +47,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, wait
-from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -67,12 +66,11 @@ from model.scenario import parameter_overrides
 from . import io, provenance
 from .arguments import (
     add_forecast_arguments,
-    default_out,
     forecast_rule,
-    make_executor,
     positive_int,
     whole_number,
 )
+from .command_context import CommandContext
 from .design import check_run_count, shown_path
 from .formatting import assignments, fixed, pct, significant, span
 from .patterns import (
@@ -967,9 +965,8 @@ def main(argv: list[str]) -> int:
     check_run_count("--check-worlds", args.check_worlds, args.check_replications, args.max_runs)
     base = exp.base
     check_corners(base, params)
-    out = args.out or default_out(f"calibration-{base.name}")
-    io.prepare_folder(out)
-    started = provenance.now()
+    ctx = CommandContext("calibrate", argv, args.out, default=f"calibration-{base.name}")
+    out = ctx.out
     silence_pyabc()
     say: Callable[[str], None] = (lambda _: None) if args.quiet else print_now
     say(
@@ -987,10 +984,7 @@ def main(argv: list[str]) -> int:
             )
 
     clock = time.perf_counter()
-    with ExitStack() as stack:
-        executor, backend, health = make_executor(
-            stack, args.workers, args.dask, args.retries, args.worker_timeout
-        )
+    with ctx.executor(args) as executor:
         try:
             history = run_abc(
                 base,
@@ -998,7 +992,7 @@ def main(argv: list[str]) -> int:
                 fitted,
                 args,
                 out / "abc.db",
-                mapper(executor, health),
+                mapper(executor, ctx.health),
                 report,
                 measure,
             )
@@ -1067,11 +1061,7 @@ def main(argv: list[str]) -> int:
     check = predictive_check(runs, held, prior_runs)
     io.write_csv(out / "predictive_check.csv", check)
     path = write_report(out, base, args, argv, meta, gens, ident, check)
-    provenance.record(
-        out,
-        "calibrate",
-        argv,
-        started,
+    ctx.record(
         identity=exp.identity(),
         seed=args.seed,
         population=args.population,
@@ -1079,7 +1069,6 @@ def main(argv: list[str]) -> int:
         replications=args.replications,
         total_simulations=meta["total_simulations"],
         held_out=list(held),
-        backend=backend,
     )
     say(f"Report written to {path}")
     if meta["effective_sample_size"] < LOW_ESS_SHARE * args.population:

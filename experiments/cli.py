@@ -99,8 +99,8 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
 
     from model import load_scenario
 
-    from . import io, provenance
-    from .arguments import default_out
+    from . import io
+    from .command_context import CommandContext
     from .design import scenario_hash
     from .runs import TABLES, run_scenarios, summary_table
 
@@ -113,9 +113,8 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
         )
     seed = args.seed if args.seed is not None else scenarios[0].seed
     reps = args.replications or scenarios[0].replications
-    out = args.out or default_out("_vs_".join(names))
-    io.prepare_folder(out)
-    started = provenance.now()
+    ctx = CommandContext("run", [prog, *argv], args.out, default="_vs_".join(names))
+    out = ctx.out
     results = run_scenarios(
         scenarios, reps, seed, twins=not args.no_twins, progress=None if args.quiet else "runs"
     )
@@ -134,11 +133,7 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
 
         for filename, make in FIGURES.items():
             io.save_figure(out / filename, make(results))
-    provenance.record(
-        out,
-        "run",
-        [prog, *argv],
-        started,
+    ctx.record(
         scenarios=names,
         seed=seed,
         replications=reps,

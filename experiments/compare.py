@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,17 +39,16 @@ from model import REGISTRY, Scenario, ScenarioError, load_scenario
 from model.outcomes import Direction, outcome_names
 from model.scenario import read_yaml_mapping, resolve_scenario_path
 
-from . import io, provenance
+from . import io
 from .arguments import (
     Health,
     add_executor_arguments,
     add_max_runs,
-    default_out,
-    make_executor,
     replications,
     seed,
     whole_number,
 )
+from .command_context import CommandContext
 from .design import check_run_count, scenario_hash, sha256_bytes
 from .formatting import labelled, percent, scale_of, shown, significant, span, unit_words
 from .posterior import Posterior, check_fits, load_posterior
@@ -847,14 +845,10 @@ def main(argv: list[str]) -> int:
     check_run_count("--worlds", len(REGIMES) * args.worlds, args.replications, args.max_runs)
     names = display_names(a, b)
     seed_ = args.seed if args.seed is not None else a.seed
-    out = args.out or default_out(f"compare-{a.name}-vs-{b.name}")
-    io.prepare_folder(out)
-    started = provenance.now()
+    ctx = CommandContext("compare", argv, args.out, default=f"compare-{a.name}-vs-{b.name}")
+    out = ctx.out
     worlds = posterior.worlds(args.worlds, seed_)
-    with ExitStack() as stack:
-        executor, backend, health = make_executor(
-            stack, args.workers, args.dask, args.retries, args.worker_timeout
-        )
+    with ctx.executor(args) as executor:
         runs = run_worlds(
             a,
             b,
@@ -864,7 +858,7 @@ def main(argv: list[str]) -> int:
             twins,
             executor,
             None if args.quiet else "compare",
-            health,
+            ctx.health,
         )
     outcomes = outcome_names(twins)
     per_world = world_table(runs, outcomes, worlds)
@@ -894,11 +888,7 @@ def main(argv: list[str]) -> int:
     headline, report = write_report(
         out, table, per_world, posterior.parameters, args.outcome, names, about
     )
-    provenance.record(
-        out,
-        "compare",
-        argv,
-        started,
+    ctx.record(
         scenarios=[a.name, b.name],
         scenario_sha256={"A": scenario_hash(a), "B": scenario_hash(b)},
         posterior=str(posterior.path),
@@ -908,7 +898,6 @@ def main(argv: list[str]) -> int:
         replications=args.replications,
         twins=twins,
         outcome=args.outcome,
-        backend=backend,
     )
     if not args.quiet:
         print(headline)

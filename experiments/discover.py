@@ -23,8 +23,9 @@ import pandas as pd
 from model import ScenarioError
 from model.outcomes import REGISTRY
 
-from . import io, provenance
+from . import io
 from .arguments import fraction, positive_int
+from .command_context import CommandContext
 from .formatting import fixed, pct, significant
 
 NOT_INPUTS = {
@@ -314,13 +315,9 @@ def main(argv: list[str]) -> int:
         or (args.results if args.results.is_dir() else args.results.parent)
         / f"discovery-{args.outcome}-{time.strftime('%Y%m%d-%H%M%S')}"
     )
-    started = provenance.now()
+    ctx = CommandContext("discover", argv, out)
     write_report(out, args.results, runs, inputs, args.outcome, rule_text, cases, found)
-    provenance.record(
-        out,
-        "discover",
-        argv,
-        started,
+    ctx.record(
         source=str(args.results),
         inputs=inputs,
         outcome=args.outcome,

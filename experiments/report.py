@@ -25,7 +25,8 @@ from model import ScenarioError, load_scenario
 from model.outcomes import REGISTRY
 from model.scenario import resolve_scenario_path
 
-from . import io, provenance
+from . import io
+from .command_context import CommandContext
 from .compare import robustness
 from .formatting import estimate, fixed, percent, plain_label, plain_scale, setting
 from .patterns import bootstrap_ci
@@ -312,9 +313,10 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     from .sweeps import results_for
 
-    started = provenance.now()
+    ctx = CommandContext("report", argv)
     folder = results_for(args.results)
     runs, manifest = load(folder)
+    ctx.use_folder(folder)
     comp = None
     if manifest.get("compare") and not args.no_compare:
         comp = compare_scenarios(
@@ -325,12 +327,8 @@ def main(argv: list[str]) -> int:
             Path(manifest["experiment_file"]).parent if "experiment_file" in manifest else None,
         )
     path = write_report(folder, runs, manifest, comp)
-    provenance.record(
-        folder,
-        "report",
-        argv,
-        started,
-        name="report-manifest.json",
+    ctx.record(
+        "report-manifest.json",
         sweep_id=manifest.get("sweep_id"),
         compare=manifest.get("compare"),
     )

@@ -32,6 +32,9 @@ from model.outcomes import outcome_names
 from model.scenario import parameter_overrides
 from model.single_run import run_outcomes
 
+Health = Callable[[], None]
+"""A health check called while waiting for workers: it raises ``WorkersLost`` when the cluster
+is gone (``arguments.make_executor`` makes one for Dask)."""
 FAIL_HOOK = "LPSA_FAIL_RUNS"
 """Fault injection for tests and drills: comma-separated run ids that raise instead of running."""
 DIE_HOOK = "LPSA_DIE_ONCE"

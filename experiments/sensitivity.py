@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 from concurrent.futures import Executor
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +25,9 @@ from SALib.sample import sobol as sobol_sample
 from model import Scenario, ScenarioError
 from model.outcomes import REGISTRY
 
-from . import io, provenance
-from .arguments import default_out, make_executor, positive_int
+from . import io
+from .arguments import positive_int
+from .command_context import CommandContext
 from .design import check_run_count
 from .formatting import fixed
 from .runner import Outcomes
@@ -276,13 +276,9 @@ def main(argv: list[str]) -> int:
     check_run_count("--trajectories", morris_points, args.replications, args.max_runs, twins)
     sobol_points = args.sobol_n * (min(args.sobol_top, len(params)) + 2)
     check_run_count("--sobol-n", sobol_points, args.replications, args.max_runs, twins)
-    out = args.out or default_out(f"sensitivity-{exp.base.name}")
-    io.prepare_folder(out)
-    started = provenance.now()
-    with ExitStack() as stack:
-        executor, backend, _ = make_executor(
-            stack, args.workers, args.dask, args.retries, args.worker_timeout
-        )
+    ctx = CommandContext("sensitivity", argv, args.out, default=f"sensitivity-{exp.base.name}")
+    out = ctx.out
+    with ctx.executor(args) as executor:
         stages = Stages(exp.base, args.replications, args.seed, executor, outputs)
         morris = morris_screening(stages, params, args.trajectories)
         io.write_csv(out / "morris.csv", morris)
@@ -291,15 +287,6 @@ def main(argv: list[str]) -> int:
     notes = stages.notes
     settings = {k: str(v) for k, v in vars(args).items() if k != "out"}
     write_report(out, morris, sobol, settings, outputs, notes)
-    provenance.record(
-        out,
-        "sensitivity",
-        argv,
-        started,
-        identity=exp.identity(),
-        seed=args.seed,
-        replications=args.replications,
-        backend=backend,
-    )
+    ctx.record(identity=exp.identity(), seed=args.seed, replications=args.replications)
     print(f"Report written to {out / 'sensitivity.md'}")
     return 0

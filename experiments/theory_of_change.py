@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 from concurrent.futures import Executor
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,13 @@ import pandas as pd
 from model import LPSAModel, ScenarioError
 from model.single_run import run_outcomes
 
-from . import io, provenance
+from . import io
 from .arguments import (
     add_executor_arguments,
     add_forecast_arguments,
-    default_out,
     forecast_rule,
-    make_executor,
 )
+from .command_context import CommandContext
 from .design import Experiment
 from .formatting import estimate, fixed
 from .patterns import (
@@ -202,27 +200,18 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     rule = forecast_rule(args)
     exp = load_experiment(args.experiment)
-    out = args.out or default_out(exp.spec.name)
-    io.prepare_folder(out)
-    started = provenance.now()
-    with ExitStack() as stack:
-        executor, backend, _ = make_executor(
-            stack, args.workers, args.dask, args.retries, args.worker_timeout
-        )
+    ctx = CommandContext("toc", argv, args.out, default=exp.spec.name)
+    out = ctx.out
+    with ctx.executor(args) as executor:
         values = run_experiment(exp, executor, progress=not args.quiet, rule=rule)
     table = summarise_experiment(exp, values)
     write_report(out, exp, table, rule)
-    provenance.record(
-        out,
-        "toc",
-        argv,
-        started,
+    ctx.record(
         experiment=exp.spec.name,
         identity=exp.identity(),
         seed=exp.spec.seed,
         replications=exp.spec.replications,
         forecast_rule=asdict(rule),
-        backend=backend,
     )
     if not args.quiet:
         view = table[

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 from concurrent.futures import Executor
-from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,16 +20,15 @@ import pandas as pd
 
 from model import Scenario, load_scenario
 
-from . import io, provenance
+from . import io
 from .arguments import (
     add_executor_arguments,
     add_forecast_arguments,
-    default_out,
     forecast_rule,
-    make_executor,
     replications,
 )
 from .arguments import seed as seed_arg
+from .command_context import CommandContext
 from .design import scenario_hash
 from .formatting import estimate, fixed
 from .patterns import (
@@ -272,13 +270,9 @@ def main(argv: list[str]) -> int:
     rule = forecast_rule(args)
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed
-    out = args.out or default_out(f"validation-{scenario.name}")
-    io.prepare_folder(out)
-    started = provenance.now()
-    with ExitStack() as stack:
-        executor, backend, _ = make_executor(
-            stack, args.workers, args.dask, args.retries, args.worker_timeout
-        )
+    ctx = CommandContext("validate", argv, args.out, default=f"validation-{scenario.name}")
+    out = ctx.out
+    with ctx.executor(args) as executor:
         runs = pattern_runs(
             scenario, args.replications, seed, executor, progress=not args.quiet, rule=rule
         )
@@ -299,17 +293,12 @@ def main(argv: list[str]) -> int:
                 reference_runs=runs,
             )
             write_discrimination(out, scenario, verdicts, args.replications)
-    provenance.record(
-        out,
-        "validate",
-        argv,
-        started,
+    ctx.record(
         scenario=scenario.name,
         scenario_sha256=scenario_hash(scenario),
         seed=seed,
         replications=args.replications,
         forecast_rule=asdict(rule),
-        backend=backend,
     )
     failed = judged(table).loc[lambda t: ~t["passed"], "pattern"].tolist()
     if not args.quiet:

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from test_run_cli import run_cli
 
-from experiments import calibrate
+from experiments import calibrate, command_context
 from experiments.calibrate import (
     CAN_FAIL_SHARE,
     HELD_OUT,
@@ -105,7 +105,7 @@ def no_runs(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the calibration started instead of being refused")
 
-    monkeypatch.setattr(calibrate, "make_executor", refuse)
+    monkeypatch.setattr(command_context, "make_executor", refuse)
 
 
 def test_the_default_held_out_patterns_exist_and_leave_patterns_to_fit():
