@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SUBCOMMANDS: dict[str, str] = {
-    "validate": "experiments.validate",
-    "toc": "experiments.theory_of_change",
+    "validate": "experiments.validate_command",
+    "toc": "experiments.toc_command",
     "sensitivity": "experiments.sensitivity",
     "calibrate": "experiments.calibrate",
     "discover": "experiments.discover",

@@ -1,4 +1,4 @@
-"""``lpsa validate --discriminate``: can the patterns tell the model from its rivals?
+"""Can the patterns tell the model from its rivals? (``lpsa validate --discriminate``)
 
 A validation that every variant passes is no evidence. Here every mechanism is switched off alone,
 and every theory-of-change variant (``experiments/theory_of_change.yaml``) is run, on the same
@@ -7,8 +7,9 @@ variant is *rejected* when it fails at least one emergent pattern; failing only 
 that a parameter is wired in, not that the evidence rejects the variant; passing everything means
 no pattern in the evidence can reject it, which is a finding in its own right.
 
-Writes ``discrimination.csv`` (one row per variant: per pattern its statistic and pass/fail, the
-emergent patterns and input checks failed, the verdict) and ``discrimination.md``.
+``discriminate`` returns one row per variant: per pattern its statistic and pass/fail, the
+emergent patterns and input checks failed, the verdict. The report (``discrimination.csv`` and
+``discrimination.md``) is ``discrimination_report.py``.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ import pandas as pd
 from model import Scenario
 from model.scenario import Mechanisms
 
-from . import io
 from .design import Experiment
-from .formatting import fixed
 from .patterns import FORECAST, PATTERNS, ForecastRule, PatternValues, check_patterns
 from .runner import Design, Point, require_success, run_table
 
 TOC_FILE = Path(__file__).resolve().parent / "theory_of_change.yaml"
+
+
 REJECTED_BY_EVIDENCE = {
     "H1_will_and_reward": (
         "the evaluation found the barriers 'much more varied and complex' than will (001:87-89)"
@@ -36,26 +37,6 @@ REJECTED_BY_EVIDENCE = {
 }
 """Theory-of-change variants that the evaluation's text rejects outright, with the reason. Every
 mechanism-off variant drops a mechanism the evidence describes (its docstring cites where)."""
-WHY_NO_PATTERN = {
-    "H1_will_and_reward": (
-        "The evaluation rejects this theory from what councils and departments said held them "
-        "back: no time to think about new approaches, no resources to develop them, no "
-        "performance culture, weak partnerships, not knowing the root causes (001:89). Those "
-        "statements are the evidence for the model's mechanisms (capacity, PPG, late start), not "
-        "outcome patterns. The outcome patterns the seeds give (the interim forecast's shares, "
-        "improvement among likely misses, the partnership gap) are levels and orderings that a "
-        "will-driven model also produces once its will and reward effect are set within their "
-        "ranges. A pattern that could reject it would relate attainment to capacity, thinking "
-        "time or PPG across councils (001:91: PPG 'most significant in enabling'), and the seeds "
-        "give no such figures."
-    ),
-}
-"""Where no emergent pattern rejects a variant the evidence rejects, why none can."""
-VERDICTS = {
-    "rejected": "rejected: fails emergent pattern(s)",
-    "input": "fails input checks only: no emergent pattern rejects it",
-    "none": "passes every pattern: nothing in the evidence rejects it",
-}
 
 
 def variants(scenario: Scenario, toc_file: Path = TOC_FILE) -> list[dict[str, Any]]:
@@ -148,84 +129,3 @@ def judge(vs: list[dict[str, Any]], runs: pd.DataFrame) -> pd.DataFrame:
         row["description"] = v["description"]
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def write_report(out: Path, scenario: Scenario, table: pd.DataFrame, replications: int) -> None:
-    """discrimination.csv and discrimination.md: headline first, then the variants by verdict."""
-    io.write_csv(out / "discrimination.csv", table)
-    others = table[table["kind"] != "reference"]
-    counts = others["verdict"].value_counts()
-    ref = table.iloc[0]
-    h1 = table[table["variant"].isin(REJECTED_BY_EVIDENCE)]
-    emergent = [p.id for p in PATTERNS if p.emergent]
-    lines = [
-        f"# Discrimination: which variants of {scenario.name} do the patterns reject?",
-        "",
-        f"**{counts.get('rejected', 0)} of {len(others)} variants fail at least one emergent "
-        f"pattern; {counts.get('input', 0)} fail input checks only; {counts.get('none', 0)} pass "
-        "every pattern, so nothing in the evidence as measured here can reject them.** "
-        + (
-            "The reference passes every emergent pattern."
-            if not ref["emergent_failed"]
-            else f"The reference itself fails {ref['emergent_failed']}."
-        ),
-        "",
-    ]
-    for _, r in h1.iterrows():
-        lines.append(
-            f"The government's theory, `{r['variant']}` ({r['evidence_rejects']}): "
-            + (
-                f"rejected by {r['emergent_failed']}."
-                if r["verdict"] == "rejected"
-                else "**no emergent pattern rejects it**"
-                + (
-                    f" (it fails input checks {r['input_checks_failed']})."
-                    if r["verdict"] == "input"
-                    else "."
-                )
-            )
-        )
-        if r["verdict"] != "rejected" and r["variant"] in WHY_NO_PATTERN:
-            lines += ["", WHY_NO_PATTERN[r["variant"]]]
-        lines.append("")
-    lines += [
-        f"Each variant ran {replications} replications on the reference's seeds. Emergent "
-        f"patterns (validation): {', '.join(emergent)}. Input checks (reproduced because a "
-        f"parameter encodes them): {', '.join(p.id for p in PATTERNS if not p.emergent)}. "
-        "Pass rules as in `lpsa validate`.",
-        "",
-    ]
-    for verdict, title in VERDICTS.items():
-        sel = others[others["verdict"] == verdict]
-        lines += [f"## {title[0].upper()}{title[1:]} ({len(sel)})", ""]
-        if sel.empty:
-            lines += ["None.", ""]
-            continue
-        lines += [
-            "| variant | emergent failed | input checks failed | what it removes |",
-            "|---|---|---|---|",
-        ]
-        for _, r in sel.iterrows():
-            lines.append(
-                f"| {r['variant']} | {r['emergent_failed'] or '-'} | "
-                f"{r['input_checks_failed'] or '-'} | {r['description'][:140]} |"
-            )
-        lines.append("")
-    stats = table[["variant", *[p.id for p in PATTERNS]]].set_index("variant")
-    lines += [
-        "## Every statistic",
-        "",
-        "A star marks a failed pattern.",
-        "",
-        _marked(stats, table).to_markdown(),
-        "",
-    ]
-    io.write_text(out / "discrimination.md", "\n".join(lines))
-
-
-def _marked(stats: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    out = stats.map(lambda v: fixed(v, missing="-"))
-    for p in PATTERNS:
-        failed = ~table[f"{p.id}_pass"].to_numpy()
-        out.loc[failed, p.id] = out.loc[failed, p.id] + "*"
-    return out

@@ -1,53 +1,31 @@
-"""``python run.py validate [SCENARIO]``: check the model against the evaluation's patterns P1-P8.
+"""Validation: a scenario's runs judged on the evaluation's patterns P1-P8 (``patterns.py``).
 
-The patterns, their statistics and tolerances are in ``patterns.py``. This command runs a scenario,
-computes every pattern's statistic per replication and judges each on the mean over replications
-with a 95 % bootstrap interval.
-
-Exit status 1 if any pattern fails, naming it; 2 for bad input.
+Every replication's pattern statistics (``pattern_runs``); each pattern judged on their mean over
+replications with a 95 % bootstrap interval, and the interim forecast (P1a-c) also under each trend
+margin of ``FORECAST_MARGINS`` (``evaluate``). Pure: the report is ``validate_report.py``, the
+command ``lpsa validate`` ``validate_command.py``.
 """
 
 from __future__ import annotations
 
-import argparse
 from concurrent.futures import Executor
-from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from model import Scenario, load_scenario
+from model import Scenario
 
-from . import io
-from .arguments import (
-    add_executor_arguments,
-    add_forecast_arguments,
-    forecast_rule,
-    replications,
-)
-from .arguments import seed as seed_arg
-from .command_context import CommandContext
-from .design import scenario_hash
-from .formatting import estimate, fixed
 from .patterns import (
-    EVIDENCE_RATING_YEARS,
     FORECAST,
     FORECAST_MARGINS,
-    INTERIM_EVALUATION,
     OBSERVATIONS,
     P1,
     PATTERNS,
     ForecastRule,
     PatternValues,
     check_patterns,
-    describe_rule,
-    judged,
 )
 from .runner import require_success, run_table, single
-
-DEFAULT_REPLICATIONS = 30
 
 
 def pattern_runs(
@@ -92,228 +70,3 @@ def forecast_margins(runs: pd.DataFrame) -> pd.DataFrame:
             row[f"{c['pattern']}_pass"] = bool(c["passed"])
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def format_table(table: pd.DataFrame) -> str:
-    view = pd.DataFrame(
-        {
-            "pattern": table["pattern"],
-            "evidence": table["evidence"].str.slice(0, 60),
-            "model (95% CI)": [
-                estimate(m, lo, hi)
-                for m, lo, hi in zip(table["model"], table["ci_low"], table["ci_high"])
-            ],
-            "tolerance": table["tolerance"],
-            "result": np.where(
-                table["role"] == "observation",
-                "not judged",
-                np.where(table["passed"], "pass", "FAIL"),
-            ),
-        }
-    )
-    return view.to_string(index=False)
-
-
-def write_report(
-    out: Path,
-    scenario: Scenario,
-    table: pd.DataFrame,
-    replications: int,
-    seed: int,
-    rule: ForecastRule = FORECAST,
-    margins: pd.DataFrame | None = None,
-) -> None:
-    """validation.md: the verdict on the emergent patterns first, then the input checks, the
-    interim forecast under other trend margins (``forecast_margins``, when given), then a figure
-    of each statistic against its tolerance."""
-    emergent = table[table["role"] == "emergent"]
-    inputs = table[table["role"] == "input check"]
-    observed = table[table["role"] == "observation"]
-    e_failed = emergent.loc[~emergent["passed"], "pattern"].tolist()
-    i_failed = inputs.loc[~inputs["passed"], "pattern"].tolist()
-    lines = [
-        f"# Validation: {scenario.name}",
-        "",
-        f"**{len(emergent) - len(e_failed)} of {len(emergent)} emergent patterns pass**"
-        + (f" (failed: {', '.join(e_failed)})" if e_failed else "")
-        + f"; {len(inputs) - len(i_failed)} of {len(inputs)} input checks pass"
-        + (f" (failed: {', '.join(i_failed)})" if i_failed else "")
-        + ". Only emergent patterns count as validation: an input check is reproduced because a "
-        "parameter encodes it, and shows only that the parameter is wired in. Whether the "
-        "patterns can reject rival theories: `lpsa validate --discriminate`.",
-        "",
-        f"{replications} replications, master seed {seed}. Model value = mean over replications "
-        "with a 95 % bootstrap interval. Level patterns pass when the mean lies in the band; "
-        "direction patterns when the whole interval lies above zero. Tolerances and their reasons "
-        "are fixed in `experiments/patterns.py`. P1 and P4 are the interim evaluation's forecast "
-        f"(001:127), taken in {INTERIM_EVALUATION[0]} Q{INTERIM_EVALUATION[1]} from each running "
-        f"target's last year of reported figures ({describe_rule(rule)}); P7 counts rating "
-        f"moves in {' and '.join(map(str, EVIDENCE_RATING_YEARS))}.",
-        "",
-    ]
-    for title, group in (("Emergent patterns (validation)", emergent), ("Input checks", inputs)):
-        lines += [
-            f"## {title}",
-            "",
-            "| pattern | evidence | source | statistic | model (95% CI) | tolerance | reason | "
-            + ("encoded by | " if title == "Input checks" else "")
-            + "result |",
-            "|---|---|---|---|---|---|---|" + ("---|" if title == "Input checks" else "") + "---|",
-        ]
-        for _, r in group.iterrows():
-            lines.append(
-                f"| {r['pattern']} | {r['evidence']} | {r['source']} | {r['statistic']} | "
-                f"{estimate(r['model'], r['ci_low'], r['ci_high'])} | {r['tolerance']} | "
-                f"{r['reason']} | "
-                + (f"{r['encoded_by']} | " if title == "Input checks" else "")
-                + f"{'pass' if r['passed'] else '**FAIL**'} |"
-            )
-        lines.append("")
-    if len(observed):
-        lines += [
-            "## Evidence too thin to test (reported, not judged)",
-            "",
-            "| pattern | evidence | source | statistic | model (95% CI) | agrees in direction |",
-            "|---|---|---|---|---|---|",
-        ]
-        for _, r in observed.iterrows():
-            lines.append(
-                f"| {r['pattern']} | {r['evidence']} | {r['source']} | {r['statistic']} | "
-                f"{estimate(r['model'], r['ci_low'], r['ci_high'])} | "
-                f"{'yes' if r['passed'] else 'no'} |"
-            )
-        lines.append("")
-    if margins is not None:
-        lines += margins_section(margins, rule)
-        io.write_csv(out / "forecast_margins.csv", margins)
-    lines += ["![validation](validation.png)", ""]
-    io.write_csv(out / "validation.csv", table)
-    io.write_text(out / "validation.md", "\n".join(lines))
-    validation_figure(out, scenario, table)
-
-
-def margins_section(margins: pd.DataFrame, rule: ForecastRule) -> list[str]:
-    """validation.md's lines on the interim forecast under each trend margin."""
-    lines = [
-        "## The interim forecast under other trend margins",
-        "",
-        "The evidence gives the councils' own forecast (001:127), not how they made it: the trend "
-        "margin of the stated rule (`ForecastRule`) is a measurement choice. The same runs, "
-        f"measured at each margin a year-long trend can support (this report's: {rule.margin:g}; "
-        "`forecast_margins.csv`):",
-        "",
-        "| margin | P1a met or almost certain | P1b likely missed | P1c uncertain |",
-        "|---|---|---|---|",
-    ]
-    for _, r in margins.iterrows():
-        cells = [f"{fixed(r[p.id])} ({'pass' if r[f'{p.id}_pass'] else '**FAIL**'})" for p in P1]
-        lines.append(f"| {r['margin']:g} | " + " | ".join(cells) + " |")
-    return [*lines, ""]
-
-
-def validation_figure(out: Path, scenario: Scenario, table: pd.DataFrame) -> None:
-    """Each statistic against its tolerance (written after the tables)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1.5))
-    y = np.arange(len(table))[::-1]
-    colours = np.where(table["passed"], "#2a9d8f", "#e76f51")
-    ax.errorbar(
-        table["model"],
-        y,
-        xerr=[table["model"] - table["ci_low"], table["ci_high"] - table["model"]],
-        fmt="none",
-        ecolor="black",
-        capsize=3,
-    )
-    ax.scatter(table["model"], y, c=colours, zorder=3)
-    for yi, p in zip(y, PATTERNS + OBSERVATIONS):
-        hi = p.high if np.isfinite(p.high) else max(table["ci_high"].max(), p.low) + 0.1
-        ax.plot([p.low, hi], [yi, yi], color="grey", alpha=0.3, lw=8, solid_capstyle="butt")
-    ax.set_yticks(y, table["pattern"])
-    ax.axvline(0, color="grey", lw=0.8)
-    ax.set_xlabel("statistic (grey: tolerance)")
-    ax.set_title(f"Validation of {scenario.name} against P1-P8")
-    fig.tight_layout()
-    io.save_figure(out / "validation.png", fig)
-
-
-def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(
-        prog="lpsa validate",
-        description="Check a scenario against the evaluation's patterns P1-P8.",
-    )
-    p.add_argument(
-        "scenario",
-        nargs="?",
-        default="lpsa1_baseline",
-        help="scenario file or shipped name (default lpsa1_baseline)",
-    )
-    p.add_argument("--replications", type=replications, default=DEFAULT_REPLICATIONS)
-    p.add_argument("--seed", type=seed_arg, help="master seed (default: the scenario's)")
-    p.add_argument(
-        "--out", type=Path, help="output folder (default results/validation-<scenario>-<timestamp>)"
-    )
-    p.add_argument(
-        "--discriminate",
-        action="store_true",
-        help="also run every mechanism switched off alone and every theory-of-change variant, "
-        "and write discrimination.csv: which variants the patterns reject",
-    )
-    p.add_argument("--quiet", action="store_true")
-    add_forecast_arguments(p)
-    add_executor_arguments(p)
-    args = p.parse_args(argv)
-    rule = forecast_rule(args)
-    scenario = load_scenario(args.scenario)
-    seed = scenario.seed if args.seed is None else args.seed
-    ctx = CommandContext("validate", argv, args.out, default=f"validation-{scenario.name}")
-    out = ctx.out
-    with ctx.executor(args) as executor:
-        runs = pattern_runs(
-            scenario, args.replications, seed, executor, progress=not args.quiet, rule=rule
-        )
-        table, margins = evaluate(runs)
-        write_report(out, scenario, table, args.replications, seed, rule, margins)
-        verdicts = None
-        if args.discriminate:
-            from .discrimination import discriminate
-            from .discrimination import write_report as write_discrimination
-
-            verdicts = discriminate(
-                scenario,
-                args.replications,
-                seed,
-                executor,
-                progress=not args.quiet,
-                rule=rule,
-                reference_runs=runs,
-            )
-            write_discrimination(out, scenario, verdicts, args.replications)
-    ctx.record(
-        scenario=scenario.name,
-        scenario_sha256=scenario_hash(scenario),
-        seed=seed,
-        replications=args.replications,
-        forecast_rule=asdict(rule),
-    )
-    failed = judged(table).loc[lambda t: ~t["passed"], "pattern"].tolist()
-    if not args.quiet:
-        print(format_table(table))
-        if verdicts is not None:
-            print()
-            print(
-                verdicts[
-                    ["variant", "verdict", "emergent_failed", "input_checks_failed"]
-                ].to_string(index=False)
-            )
-        print(f"\nReport written to {out / 'validation.md'}")
-    if failed:
-        print(f"validation failed: {', '.join(failed)}")
-        return 1
-    if not args.quiet:
-        print("all patterns pass")
-    return 0

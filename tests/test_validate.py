@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from test_run_cli import run_cli
 
-from experiments.discrimination import WHY_NO_PATTERN, discriminate, judge
+from experiments.discrimination import discriminate, judge
+from experiments.discrimination_report import WHY_NO_PATTERN
 from experiments.patterns import (
     FORECAST,
     FORECAST_MARGINS,
