@@ -1,0 +1,101 @@
+"""The dashboard's charts: the fast drawing (matplotlib's frame, data written in) shows what
+matplotlib draws whole, and the page redraws what a Step, Pin or new setting changes."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from viz import charts, figures
+from viz.session import Session
+from viz.wiring import Settings
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def normalised(svg: bytes) -> str:
+    """An SVG without what differs between two drawings of the same chart: the date, element ids
+    (matplotlib numbers them), empty groups and layout whitespace."""
+    s = svg.decode()
+    s = re.sub(r"<metadata>.*?</metadata>", "", s, flags=re.S)
+    s = re.sub(r' id="[^"]*"', "", s)
+    s = re.sub(r"url\(#[^)]*\)", "url()", s)
+    s = re.sub(r'xlink:href="#[^"]*"', "xlink:href", s)
+    s = s.replace('shape-rendering="crispEdges" ', "")
+    s = re.sub(r"<g>\s*</g>|<g/>", "", s)
+    return re.sub(r"\s+", " ", s)
+
+
+def assert_same_chart(fast: bytes, whole: bytes) -> None:
+    """The same elements, words and styles, and every coordinate within a thousandth of a point
+    (matplotlib places a tick label's baseline by its glyphs' depth: 0.0005 pt apart)."""
+    a, b = normalised(fast), normalised(whole)
+    assert NUMBER.sub("#", a) == NUMBER.sub("#", b)
+    x = np.array(NUMBER.findall(a), dtype=float)
+    y = np.array(NUMBER.findall(b), dtype=float)
+    assert np.abs(x - y).max(initial=0) <= 1e-3
+
+
+CHARTS = (
+    figures.PerformanceChart,
+    figures.RetainedChart,
+    figures.CouncilGrid,
+    figures.AttainmentChart,
+)
+
+
+@pytest.mark.parametrize(
+    "story, councils", [("free_play", 60), ("ppg_vs_reward", 40), ("systemic_change", 150)]
+)
+def test_every_chart_shows_what_matplotlib_draws_whole(story, councils):
+    s = Session(Settings.for_story(story, n_authorities=councils, seed=7))
+    drawn = [chart() for chart in CHARTS]
+    for quarter in range(s.n_quarters + 1):
+        if quarter == 14:
+            s.pin()
+        if quarter in (0, 1, 13, 14, 22, s.n_quarters):
+            for chart in drawn:
+                assert_same_chart(chart.draw(s), chart.matplotlib_svg(s))
+        if not s.finished:
+            s.step()
+
+
+def test_each_council_is_one_square_of_its_status_colour():
+    s = Session(Settings(n_authorities=50, seed=3))
+    grid = figures.CouncilGrid()
+    for _ in range(14):
+        s.step()
+    svg = grid.draw(s).decode()
+    status = charts.council_status(s.runs[0])
+    for k, colour in enumerate(charts.STATUS_COLOURS):
+        paths = re.findall(
+            rf'<path shape-rendering="crispEdges" d="([^"]*)"[^>]*fill: {colour}', svg
+        )
+        squares = sum(p.count("M ") for p in paths)
+        assert squares == (status == k).sum(), charts.STATUS[k]
+        assert f"{charts.STATUS[k]} ({(status == k).sum()})" in svg
+
+
+def test_the_performance_chart_names_its_lines_and_drops_the_pin_when_unpinned():
+    s = Session(Settings.for_story("ppg_vs_reward", n_authorities=40, seed=3))
+    chart = figures.PerformanceChart()
+    for _ in range(8):
+        s.step()
+    chart.draw(s)
+    assert chart.series == [*s.labels, "Business as usual"]
+    s.pin()
+    svg = chart.draw(s).decode()
+    assert chart.series[-1] == "Pinned run (to quarter 8)" and "Pinned run (to quarter 8)" in svg
+    s.unpin()
+    assert "Pinned" not in chart.draw(s).decode() and "Pinned" not in " ".join(chart.series)
+
+
+def test_a_frame_refuses_a_placeholder_it_cannot_find_once():
+    fig, ax = figures._figure(2, 2)
+    ax.set_title("twice")
+    ax.set_xlabel("twice")
+    line = ax.plot([0, 1], [0, 1])[0]
+    with pytest.raises(ValueError, match="drawn 2 times"):
+        figures.Frame(fig, ax, [line], ["twice"])
