@@ -28,7 +28,7 @@ SUBCOMMANDS: dict[str, str] = {
     "sensitivity": "experiments.sensitivity",
     "calibrate": "experiments.calibrate",
     "discover": "experiments.discover",
-    "compare": "experiments.compare",
+    "compare": "experiments.compare_command",
     "sweep": "experiments.sweeps",
     "report": "experiments.report",
     "dashboard": "viz.serve",

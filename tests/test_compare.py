@@ -15,7 +15,7 @@ import pytest
 import yaml
 from test_run_cli import run_cli
 
-from experiments import compare
+from experiments import compare, compare_report
 from experiments.posterior import Posterior, save_posterior
 from model import REGISTRY, load_scenario
 from model.outcomes import outcome_names
@@ -331,7 +331,7 @@ def test_the_headline_says_who_wins_in_how_many_worlds_and_how_robust_that_is():
     label = REGISTRY["retained_gain_3y"].label
     f = compare.finding(np.r_[np.full(41, 0.02), np.full(9, -0.01)], "retained_gain_3y")
     assert (f.a_wins, f.b_wins, f.majority) == (41, 9, "A")
-    assert compare.finding_sentence(f, names) == (
+    assert compare_report.finding_sentence(f, names) == (
         f"PPG-heavy does better than reward-heavy on {label} in 41 of 50 worlds (82 %): "
         "fairly robust."
     )
@@ -341,10 +341,12 @@ def test_the_headline_says_who_wins_in_how_many_worlds_and_how_robust_that_is():
     # Ties count against robustness: 40 wins, 10 ties of 50 is 80 %.
     f = compare.finding(np.r_[np.full(40, -0.02), np.zeros(10)], "retained_gain_3y")
     assert f.majority == "B" and f.share == 0.8 and f.category == "fairly robust"
-    assert compare.finding_sentence(f, names).startswith("reward-heavy does better than PPG-heavy")
+    assert compare_report.finding_sentence(f, names).startswith(
+        "reward-heavy does better than PPG-heavy"
+    )
     # A share of few worlds says so.
     f = compare.finding(np.full(10, 0.01), "retained_gain_3y")
-    assert "in 10 of 10 worlds (100 %): robust (only 10 worlds" in compare.finding_sentence(
+    assert "in 10 of 10 worlds (100 %): robust (only 10 worlds" in compare_report.finding_sentence(
         f, names
     )
 
@@ -363,7 +365,7 @@ def test_what_flips_it_finds_a_planted_region_with_prim():
     assert 0.24 < flips.limits.loc["x", "max"] < 0.4
     assert flips.coverage >= 0.9 and flips.density >= compare.FLIP_MIN_DENSITY
     f = compare.finding(difference, "retained_gain_3y")
-    text = "\n".join(compare.flips_lines(flips, f, ("A", "B")))
+    text = "\n".join(compare_report.flips_lines(flips, f, ("A", "B")))
     limit = f"{flips.limits.loc['x', 'max']:.3g}"
     assert "B does better" in text and f"`x` at most {limit}" in text and "coverage" in text
 
@@ -379,18 +381,20 @@ def test_with_fewer_than_three_minority_worlds_prim_is_not_run_and_correlations_
     assert flips.kind == "too few" and flips.limits is None
     assert list(flips.correlations["parameter"]) == ["x", "y"]
     text = "\n".join(
-        compare.flips_lines(flips, compare.finding(difference, "retained_gain_3y"), ("A", "B"))
+        compare_report.flips_lines(
+            flips, compare.finding(difference, "retained_gain_3y"), ("A", "B")
+        )
     )
     assert "too few cases" in text and "Spearman" in text and "`x`" in text
 
 
 def test_the_figure_axis_is_symmetric_around_zero_and_does_not_magnify_small_differences():
     # Differences of a thousandth on a level of 0.6: the axis spans at least +-5 % of 0.6.
-    assert compare.axis_half_range([0.001, -0.0005], level=0.6) == pytest.approx(1.1 * 0.03)
-    assert compare.axis_half_range([0.2, -0.1], level=0.6) == pytest.approx(1.1 * 0.2)
+    assert compare_report.axis_half_range([0.001, -0.0005], level=0.6) == pytest.approx(1.1 * 0.03)
+    assert compare_report.axis_half_range([0.2, -0.1], level=0.6) == pytest.approx(1.1 * 0.2)
     per_world = compare.world_table(constructed_runs(), OUTCOMES)
     table = compare.comparison_table(per_world, OUTCOMES)
-    fig = compare.comparison_figure(per_world, table, ["retained_gain_3y"], ("A", "B"))
+    fig = compare_report.comparison_figure(per_world, table, ["retained_gain_3y"], ("A", "B"))
     low, high = fig.axes[0].get_ylim()
     assert low == -high and high > 30  # percentage points: world 3's +0.3 is +30 pp
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
@@ -414,17 +418,17 @@ def test_the_noise_sentence_counts_the_worlds_a_replication_interval_leaves_unde
             "retained_gain_3y_half_width": [0.003, 0.003, 0.001],
         }
     )
-    one = compare.noise_sentence(per_world, table, "retained_gain_3y")
+    one = compare_report.noise_sentence(per_world, table, "retained_gain_3y")
     assert "In 1 world that interval crosses zero" in one and "move that world" in one
     per_world.loc[2, "retained_gain_3y_half_width"] = 0.005
-    two = compare.noise_sentence(per_world, table, "retained_gain_3y")
+    two = compare_report.noise_sentence(per_world, table, "retained_gain_3y")
     assert "In 2 worlds that interval crosses zero" in two and "move those worlds" in two
     per_world["retained_gain_3y_half_width"] = 0.0001
-    assert "crosses zero" not in compare.noise_sentence(per_world, table, "retained_gain_3y")
+    assert "crosses zero" not in compare_report.noise_sentence(per_world, table, "retained_gain_3y")
 
 
 def test_the_report_says_how_the_posteriors_forecast_was_measured():
     made = Posterior("base", pd.DataFrame({"x": [0.1]}), np.ones(1), meta={})
-    assert compare.fitted_with(made) == ", its forecast rule not recorded"
+    assert compare_report.fitted_with(made) == ", its forecast rule not recorded"
     made.meta["forecast_rule"] = {"almost_met": 0.9, "margin": 0.15, "trend_quarters": 4}
-    assert "trend margin 0.15" in compare.fitted_with(made)
+    assert "trend margin 0.15" in compare_report.fitted_with(made)

@@ -1,0 +1,403 @@
+"""``lpsa compare``'s outputs for people: ``comparison.csv`` (one row per outcome), ``worlds.csv``
+(one row per world), ``runs.parquet`` (every run), the resolved scenarios, ``comparison.md`` (the
+headline and how robust it is, what flips it, every outcome) and ``comparison.png``, from what
+``compare`` returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model import REGISTRY, Scenario
+from model.outcomes import Direction
+
+from . import io
+from .compare import (
+    FAIRLY_ROBUST,
+    MIN_FLIP_CASES,
+    REGIMES,
+    ROBUST,
+    Finding,
+    Flips,
+    finding,
+    headline_outcomes,
+    minority_cases,
+    what_flips,
+    wins,
+)
+from .formatting import labelled, percent, scale_of, shown, significant, span, unit_words
+from .posterior import Posterior
+
+FEW_WORLDS = 20
+"""Below this many worlds, a finding says that its share rests on few worlds."""
+
+
+LEVEL_FLOOR = 0.05
+"""The figure's axis spans at least +-5 % of the larger median level of the outcome."""
+
+
+COLORS = {"A": "#d95f02", "B": "#1b9e77", "tie": "#555555"}
+
+
+def finding_sentence(f: Finding, names: tuple[str, str]) -> str:
+    """The finding in plain words, e.g. 'ppg_heavy does better than reward_heavy on gain kept 3
+    years on in 41 of 50 worlds (82 %): fairly robust.'"""
+    spec = REGISTRY[f.outcome]
+    of = f"of {f.defined} worlds" + (
+        f" (of {f.worlds}, where it is defined)" if f.defined < f.worlds else ""
+    )
+    if f.defined == 0:
+        return f"{spec.label}: undefined in every world."
+    if f.ties == f.defined:
+        return f"{names[0]} and {names[1]} give the same {spec.label} in every world."
+    if f.majority is None:
+        verb = "do better" if spec.direction != "neither" else "are higher"
+        return (
+            f"On {spec.label}, {names[0]} and {names[1]} {verb} in as many worlds "
+            f"({f.a_wins} {of} each): depends on the world."
+        )
+    win, lose = (names[0], names[1]) if f.majority == "A" else (names[1], names[0])
+    count = max(f.a_wins, f.b_wins)
+    if spec.direction == "neither":
+        claim = f"{win} gives a higher {spec.label} than {lose}"
+    else:
+        claim = f"{win} does better than {lose} on {spec.label}"
+    few = f" (only {f.defined} worlds: draw more with --worlds)" if f.defined < FEW_WORLDS else ""
+    return f"{claim} in {count} {of} ({percent(f.share)}): {f.category}{few}."
+
+
+def parameter_label(path: str) -> str:
+    """A parameter in people's words: its schema description (without unit) and its path."""
+    from model.scenario import Scenario as Schema
+
+    section, _, leaf = path.partition(".")
+    info = Schema.model_fields.get(section)
+    fields = getattr(info.annotation, "model_fields", {}) if info is not None else {}
+    text = (fields[leaf].description or "") if leaf in fields else ""
+    text = text.split("[")[0].split("; assumption")[0].strip().rstrip(";,")
+    return f"{text} (`{path}`)" if text else f"`{path}`"
+
+
+def restriction(name: str, row: pd.Series) -> str:
+    """One PRIM restriction in words: 'X below 0.41 (the worlds span 0.25 to 0.8)'."""
+    lo, hi, r0, r1 = row["min"], row["max"], row["range_min"], row["range_max"]
+    if lo > r0 and hi < r1:
+        where = f"from {span(lo, hi)}"
+    elif lo > r0:
+        where = f"at least {significant(lo)}"
+    else:
+        where = f"at most {significant(hi)}"
+    return f"{parameter_label(name)} {where} (the worlds span {span(r0, r1)})"
+
+
+def correlation_lines(
+    flips: Flips, names: tuple[str, str], direction: Direction = "neither", top: int = 3
+) -> list[str]:
+    """The ``top`` parameters most correlated with the difference, and which regime they favour
+    (by the outcome's ``direction``)."""
+    corr = flips.correlations.head(top)
+    if corr.empty:
+        return ["No parameter is correlated with the difference (it does not vary)."]
+    lines = [
+        f"The parameters most correlated (Spearman) with the difference {names[0]} - {names[1]}:",
+        "",
+    ]
+    for r in corr.itertuples():
+        larger = r.rho > 0
+        if direction == "neither":
+            effect = f"the difference is {'larger' if larger else 'smaller'}"
+        else:
+            a_gains = larger == (direction == "higher is better")
+            win, lose = names if a_gains else names[::-1]
+            effect = f"{win} fares better against {lose}"
+        lines.append(
+            f"- {parameter_label(r.parameter)}: where it is higher, {effect} (rho {r.rho:+.2f})."
+        )
+    return lines
+
+
+def flips_lines(flips: Flips, f: Finding, names: tuple[str, str]) -> list[str]:
+    """The "what flips it" section in people's words."""
+    minority = names[0] if f.majority == "B" else names[1]
+    label, direction = REGISTRY[f.outcome].label, REGISTRY[f.outcome].direction
+    head = f"{minority} does better on {label} in {flips.cases} of {flips.worlds} worlds."
+    if REGISTRY[f.outcome].direction == "neither":
+        head = f"{minority} gives the higher {label} in {flips.cases} of {flips.worlds} worlds."
+    if flips.kind == "none":
+        return [
+            f"Nothing flips it: in none of the {flips.worlds} worlds does {minority} come out "
+            "ahead.",
+            "",
+            *correlation_lines(flips, names, direction),
+        ]
+    if flips.kind == "no variation":
+        return [head, "", "The worlds do not differ in any parameter, so nothing can explain it."]
+    if flips.kind == "too few":
+        return [
+            f"{head} PRIM has too few cases to find where (it needs at least {MIN_FLIP_CASES}).",
+            "",
+            *correlation_lines(flips, names, direction),
+        ]
+    if flips.kind == "no box":
+        return [
+            f"{head} PRIM found no region of the parameters that holds them.",
+            "",
+            *correlation_lines(flips, names, direction),
+        ]
+    assert flips.limits is not None
+    looked = ", ".join(f"`{p}`" for p in flips.inputs)
+    lines = [
+        f"{head} Scenario discovery (PRIM) finds them mostly in worlds where:",
+        "",
+        *[f"- {restriction(p, row)}" for p, row in flips.limits.iterrows()],
+        "",
+        f"This box holds {percent(flips.coverage)} of the worlds where {minority} does better "
+        f"(coverage); in the box, {minority} does better in {percent(flips.density)} of the "
+        f"worlds (density); it holds {percent(flips.mass)} of all worlds. PRIM looked at the "
+        f"{len(flips.inputs)} parameters most associated with those worlds: {looked}.",
+        "",
+        *correlation_lines(flips, names, direction),
+    ]
+    return lines
+
+
+def markdown_table(table: pd.DataFrame, names: tuple[str, str]) -> list[str]:
+    lines = [
+        f"| outcome | {names[0]} | {names[1]} | difference (median) | 5-95 % across worlds "
+        f"| {names[0]} better in | replication noise (+-, 90 %) | worlds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in table.itertuples():
+        spec = REGISTRY[r.outcome]
+        a, b = shown(spec, [r.median_a, r.median_b])
+        med, lo, hi, noise = shown(
+            spec, [r.median_difference, r.low, r.high, r.replication_half_width], True
+        )
+        better = "-" if not np.isfinite(r.share_a_better) else percent(r.share_a_better)
+        label = labelled(f"**{spec.label}**" if spec.headline else spec.label, unit_words(spec))
+        lines.append(
+            f"| {label} | {a} | {b} | {med} | {lo} to {hi} | {better} | {noise.lstrip('+')} "
+            f"| {r.worlds_defined} |"
+        )
+    return lines
+
+
+def axis_half_range(values: Sequence[float], level: float) -> float:
+    """Half the symmetric y range around zero: covers every value and at least ``LEVEL_FLOOR`` of
+    ``level`` (the outcome's larger median), so that a small difference looks small."""
+    finite = [abs(float(v)) for v in values if np.isfinite(v)]
+    half = max([*finite, LEVEL_FLOOR * abs(level) if np.isfinite(level) else 0.0])
+    return 1.1 * half if half > 0 else 1.0
+
+
+def comparison_figure(
+    per_world: pd.DataFrame, table: pd.DataFrame, outcomes: Sequence[str], names: tuple[str, str]
+) -> Any:
+    """Per outcome: each world's mean difference A - B as a dot (worlds sorted), its 90 %
+    replication interval as a thin bar, the 5-95 % range across worlds as a band, the median
+    across worlds and zero as lines; the axis symmetric around zero."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    ncols = min(3, max(1, len(outcomes)))
+    nrows = max(1, -(-len(outcomes) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.6 * nrows), squeeze=False)
+    for ax in axes.ravel()[len(outcomes) :]:
+        ax.set_visible(False)
+    rows = table.set_index("outcome")
+    for ax, o in zip(axes.ravel(), outcomes):
+        spec, row = REGISTRY[o], rows.loc[o]
+        scale, unit = scale_of(spec.unit)
+        frame = per_world[[f"{o}_difference", f"{o}_half_width"]].dropna(subset=[f"{o}_difference"])
+        frame = frame.sort_values(f"{o}_difference", kind="stable")
+        d = frame[f"{o}_difference"].to_numpy() * scale
+        hw = np.nan_to_num(frame[f"{o}_half_width"].to_numpy() * scale)
+        x = np.arange(1, len(d) + 1)
+        low, high, med = (row[k] * scale for k in ("low", "high", "median_difference"))
+        ax.axhspan(low, high, color="#9ecae1", alpha=0.45, lw=0)
+        ax.axhline(0, color="black", lw=1)
+        ax.axhline(med, color="#08519c", lw=1.2, ls="--")
+        ax.errorbar(x, d, yerr=hw, fmt="none", ecolor="#777777", elinewidth=0.8, capsize=0)
+        a_wins, b_wins = wins(d, spec.direction)
+        if spec.direction == "neither":
+            a_wins, b_wins = np.zeros(len(d), bool), np.zeros(len(d), bool)
+        colors = np.where(a_wins, COLORS["A"], np.where(b_wins, COLORS["B"], COLORS["tie"]))
+        ax.scatter(x, d, s=10, c=colors, zorder=3)
+        level = max(abs(row["median_a"]), abs(row["median_b"])) * scale
+        lim = axis_half_range([*(d + hw), *(d - hw), low, high], level)
+        ax.set_ylim(-lim, lim)
+        ax.set_xlim(0, len(d) + 1)
+        ax.set_title(spec.label, fontsize=9)
+        ax.set_ylabel(f"{names[0]} - {names[1]} ({unit})", fontsize=8)
+        ax.set_xlabel("worlds, sorted by the difference", fontsize=8)
+        if spec.direction != "neither":
+            up = names[0] if spec.direction == "higher is better" else names[1]
+            down = names[1] if up == names[0] else names[0]
+            for y, text, va in ((1.0, f"{up} better", "top"), (0.0, f"{down} better", "bottom")):
+                ax.text(1.02, y, text, transform=ax.transAxes, va=va, rotation=90, fontsize=7)
+        ax.tick_params(labelsize=7)
+    dot = {"marker": "o", "ls": "none", "ms": 5}
+    handles = [
+        Line2D([], [], color=COLORS["A"], label=f"one world, {names[0]} better", **dot),
+        Line2D([], [], color=COLORS["B"], label=f"one world, {names[1]} better", **dot),
+        Line2D([], [], color=COLORS["tie"], label="one world, no better side or a tie", **dot),
+        Line2D([], [], color="#777777", lw=0.8, label="90 % interval over replications in a world"),
+        Patch(color="#9ecae1", alpha=0.45, label="5-95 % range across worlds"),
+        Line2D([], [], color="#08519c", ls="--", lw=1.2, label="median across worlds"),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.suptitle(f"{names[0]} - {names[1]} in each plausible world", fontsize=11)
+    fig.tight_layout(rect=(0, 0.16 if nrows == 1 else 0.09, 1, 0.96))
+    return fig
+
+
+def fitted_with(posterior: Posterior) -> str:
+    """How the posterior's interim forecast (P1) was measured, as its metadata records it: the
+    headline can move with that choice (docs/compare.md, "How sure: the forecast rule")."""
+    rule = posterior.meta.get("forecast_rule")
+    if not rule:
+        return ", its forecast rule not recorded"
+    return (
+        f", fitted with the interim forecast's trend margin {rule['margin']:g} and 'almost met' "
+        f"from {rule['almost_met']:g} of the stretch"
+    )
+
+
+def noise_sentence(per_world: pd.DataFrame, table: pd.DataFrame, outcome: str) -> str:
+    spec = REGISTRY[outcome]
+    row = table.set_index("outcome").loc[outcome]
+    med, lo, hi, noise = shown(
+        spec, [row.median_difference, row.low, row.high, row.replication_half_width], True
+    )
+    d, hw = per_world[f"{outcome}_difference"], per_world[f"{outcome}_half_width"]
+    crossing = int(((d - hw <= 0) & (d + hw >= 0) & (d != 0)).sum())
+    within = (
+        f"within a world the 90 % replication interval is +-{noise.lstrip('+')} (median)"
+        if np.isfinite(row.replication_half_width)
+        else "the replication noise within a world needs at least two replications"
+    )
+    text = f"Median difference {med} (5-95 % across worlds: {lo} to {hi}); {within}."
+    if crossing:
+        text += (
+            f" In {crossing} {'world' if crossing == 1 else 'worlds'} that interval crosses "
+            "zero: more replications could move "
+            + ("that world" if crossing == 1 else "those worlds")
+            + " to the other side."
+        )
+    return text
+
+
+def write_report(
+    out: Path,
+    table: pd.DataFrame,
+    per_world: pd.DataFrame,
+    params: list[str],
+    main: str,
+    names: tuple[str, str],
+    about: dict[str, Any],
+) -> tuple[str, Path]:
+    """comparison.md, then comparison.png; returns the headline sentence and the report path."""
+    heads = headline_outcomes(table, main)
+    findings = {o: finding(per_world[f"{o}_difference"], o) for o in heads}
+    plural = "s" if len(per_world) != 1 else ""
+    lines = [f"# {names[0]} vs {names[1]} on {len(per_world)} plausible world{plural}", ""]
+    headline = "No outcome could be compared."
+    if heads:
+        headline = finding_sentence(findings[heads[0]], names)
+        lines += [f"**{headline}**", "", noise_sentence(per_world, table, heads[0]), ""]
+        others = [f"- {finding_sentence(findings[o], names)}" for o in heads[1:]]
+        if others:
+            lines += ["Other headline outcomes:", "", *others, ""]
+        lines += [
+            f"Robustness: the share of worlds in which the regime that wins in most worlds "
+            f"does better; {percent(ROBUST)} or more *robust*, {percent(FAIRLY_ROBUST)} or "
+            "more *fairly robust*, otherwise *depends on the world* (ties count against it).",
+            "",
+            f"## What flips it ({REGISTRY[heads[0]].label})",
+            "",
+        ]
+        f = findings[heads[0]]
+        diff = per_world[f"{heads[0]}_difference"]
+        flips = what_flips(per_world[params], diff, minority_cases(diff, heads[0]))
+        lines += [*flips_lines(flips, f, names), ""]
+    lines += [
+        "## All outcomes",
+        "",
+        f"Medians across worlds of each world's mean over {about['replications']} replications; "
+        f"the difference is {names[0]} - {names[1]}, paired by replication (common random "
+        "numbers). Bold: headline outcomes. Replication noise: the median over worlds of the "
+        "half-width of the 90 % interval of a world's mean difference; compare it with the "
+        "spread across worlds.",
+        "",
+        *markdown_table(table, names),
+        "",
+        "![each world's difference](comparison.png)",
+        "",
+        "In the figure, each dot is one world's mean difference; its thin bar is the 90 % "
+        "interval over replications in that world; the shaded band is the 5-95 % range across "
+        "worlds. The axis is symmetric around zero.",
+        "",
+        "## How this was made",
+        "",
+        *[f"- {k}: {v}" for k, v in about.items()],
+        "",
+    ]
+    path = out / "comparison.md"
+    io.write_text(path, "\n".join(lines))
+    if heads:
+        io.save_figure(out / "comparison.png", comparison_figure(per_world, table, heads, names))
+    return headline, path
+
+
+def write_tables(
+    out: Path,
+    table: pd.DataFrame,
+    per_world: pd.DataFrame,
+    runs: pd.DataFrame,
+    a: Scenario,
+    b: Scenario,
+) -> None:
+    """comparison.csv, worlds.csv, runs.parquet and each regime's resolved scenario."""
+    io.write_csv(out / "comparison.csv", table)
+    io.write_csv(out / "worlds.csv", per_world)
+    io.write_parquet(out / "runs.parquet", runs)
+    for key, sc in zip(REGIMES, (a, b)):
+        io.write_scenario(out / f"scenario-{key}-{sc.name}.yaml", sc)
+
+
+def how_it_was_made(
+    a: Scenario,
+    b: Scenario,
+    posterior: Posterior,
+    worlds: int,
+    replications: int,
+    seed: int,
+    runs: int,
+    twins: bool,
+) -> dict[str, Any]:
+    """The report's "How this was made": the regimes, the worlds and the posterior they come
+    from, the runs (``runs`` of them) and the files."""
+    return {
+        "A": f"`{a.name}` ({a.description or 'no description'})",
+        "B": f"`{b.name}` ({b.description or 'no description'})",
+        "worlds": f"{worlds} drawn with replacement, by weight, from the posterior "
+        f"`{posterior.path}` ({len(posterior.particles)} particles, effective size "
+        f"{posterior.effective_size:.0f}, made for base scenario `{posterior.base}`"
+        f"{fitted_with(posterior)}), seed {seed}",
+        "world parameters": ", ".join(f"`{p}`" for p in posterior.parameters),
+        "replications": replications,
+        "runs": f"{runs} ({len(REGIMES)} regimes x {worlds} worlds x "
+        f"{replications} replications{', each with its no-agreement twin' if twins else ''}"
+        f"); replication r of every world and regime runs on the same seed",
+        "seed": seed,
+        "files": "comparison.csv (one row per outcome), worlds.csv (one row per world), "
+        "runs.parquet (every run), comparison.png, manifest.json",
+    }
