@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .patterns import FORECAST, FORECAST_MARGINS, ForecastRule
 from .runner import Health, WorkersLost
+from .uncertainty import UNCERTAIN_FILE
 
 
 def whole_number(text: str, low: int, high: int, allowed: str) -> int:
@@ -143,6 +144,24 @@ def add_forecast_arguments(p: argparse.ArgumentParser) -> None:
 def forecast_rule(args: argparse.Namespace) -> ForecastRule:
     """The forecast rule of ``add_forecast_arguments``' options."""
     return ForecastRule(almost_met=args.forecast_almost_met, margin=args.forecast_margin)
+
+
+def add_analysis_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options every analysis over the uncertain parameters shares (calibrate, sensitivity)."""
+    ap.add_argument(
+        "--parameters",
+        type=Path,
+        default=UNCERTAIN_FILE,
+        help="experiment file whose 'uncertainties' are analysed (default "
+        "experiments/uncertain_parameters.yaml); its base scenario is used",
+    )
+    ap.add_argument(
+        "--replications", type=replications, default=2, help="replications per point (default 2)"
+    )
+    ap.add_argument("--seed", type=seed, default=2001, help="master seed (default 2001)")
+    ap.add_argument("--out", type=Path, help="output folder (default results/<analysis>-<time>)")
+    add_max_runs(ap)
+    add_executor_arguments(ap)
 
 
 DASK_LOGGERS = ("distributed", "tornado", "asyncio")

@@ -26,7 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "validate": "experiments.validate_command",
     "toc": "experiments.toc_command",
     "sensitivity": "experiments.sensitivity",
-    "calibrate": "experiments.calibrate",
+    "calibrate": "experiments.calibrate_command",
     "discover": "experiments.discover",
     "compare": "experiments.compare_command",
     "sweep": "experiments.sweeps",

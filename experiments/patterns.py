@@ -240,7 +240,7 @@ class Pattern:
     """Patterns that are parts of one statement share a group: the interim forecast's three
     shares (P1a-c, 001:127) sum to one, so any two fix the third. The calibration holds a group
     out whole or not at all, and its distance counts a group as the statement's degrees of freedom
-    (``calibrate.distance_weights``)."""
+    (``calibrate_setup.distance_weights``)."""
 
     @property
     def emergent(self) -> bool:

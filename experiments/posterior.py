@@ -1,6 +1,6 @@
 """Posterior ensembles: the plausible worlds, as weighted parameter sets.
 
-``lpsa calibrate`` writes one (ABC-SMC, ``experiments/calibrate.py``); every analysis over the
+``lpsa calibrate`` writes one (ABC-SMC, ``experiments/calibrate_*.py``); every analysis over the
 plausible worlds (``lpsa compare``) loads one, by default the one shipped for its base scenario in
 ``experiments/posteriors/``. A posterior is two files with the same stem:
 

@@ -26,12 +26,12 @@ from model import Scenario, ScenarioError
 from model.outcomes import REGISTRY
 
 from . import io
-from .arguments import positive_int
+from .arguments import add_analysis_arguments, positive_int
 from .command_context import CommandContext
 from .design import check_run_count
 from .formatting import fixed
 from .runner import Outcomes
-from .uncertainty import Uncertain, add_analysis_arguments, evaluate_points, load_uncertain
+from .uncertainty import Uncertain, evaluate_points, load_uncertain
 
 OUTPUTS = ["targets_met_share", "reward_paid_share", "retained_gain_3y"]
 """Default outcomes analysed (any registered outcome can be named with --outcomes)."""

@@ -8,7 +8,6 @@ points through the experiment runner, on common random numbers.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ import pandas as pd
 
 from model import Scenario, ScenarioError
 
-from .arguments import add_executor_arguments, add_max_runs, replications, seed
 from .design import EXPERIMENT_DIR, Experiment
 from .runner import Design, Measure, Point, require_success, run_table
 
@@ -51,24 +49,6 @@ def load_uncertain(path: Path = UNCERTAIN_FILE) -> tuple[Experiment, list[Uncert
             "given as low/high ranges"
         )
     return exp, params
-
-
-def add_analysis_arguments(ap: argparse.ArgumentParser) -> None:
-    """The options every analysis over the uncertain parameters shares (calibrate, sensitivity)."""
-    ap.add_argument(
-        "--parameters",
-        type=Path,
-        default=UNCERTAIN_FILE,
-        help="experiment file whose 'uncertainties' are analysed (default "
-        "experiments/uncertain_parameters.yaml); its base scenario is used",
-    )
-    ap.add_argument(
-        "--replications", type=replications, default=2, help="replications per point (default 2)"
-    )
-    ap.add_argument("--seed", type=seed, default=2001, help="master seed (default 2001)")
-    ap.add_argument("--out", type=Path, help="output folder (default results/<analysis>-<time>)")
-    add_max_runs(ap)
-    add_executor_arguments(ap)
 
 
 def to_points(params: Sequence[Uncertain], unit: np.ndarray) -> list[dict[str, float]]:

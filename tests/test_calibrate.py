@@ -14,9 +14,15 @@ import pandas as pd
 import pytest
 from test_run_cli import run_cli
 
-from experiments import calibrate, command_context
-from experiments.calibrate import (
+from experiments import calibrate_setup, command_context
+from experiments.calibrate_checks import (
     CAN_FAIL_SHARE,
+    held_out_verdict,
+    identification,
+    predictive_check,
+    prior_worlds,
+)
+from experiments.calibrate_setup import (
     HELD_OUT,
     NAN_DISTANCE,
     CalibrationRunFailed,
@@ -25,11 +31,7 @@ from experiments.calibrate import (
     PatternModel,
     distance_weights,
     fitted_patterns,
-    held_out_verdict,
-    identification,
     parse_hold_out,
-    predictive_check,
-    prior_worlds,
     simulate,
 )
 from experiments.cli import main as cli_main
@@ -228,7 +230,7 @@ def test_a_failed_run_stops_the_calibration_naming_the_parameters_and_the_seed(m
     def broken(scenario, seed, twins=False):
         raise ValueError("the model broke")
 
-    monkeypatch.setattr(calibrate, "run_pair", broken)
+    monkeypatch.setattr(calibrate_setup, "run_pair", broken)
     point = {"implementation.capacity_half": 0.5}
     with pytest.raises(CalibrationRunFailed, match=r"capacity_half=0\.5, replication 0 \(seed \d+"):
         simulate(load_scenario("lpsa1_baseline"), point, 2, 2001)
