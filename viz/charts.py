@@ -41,30 +41,49 @@ def after_the_end(m: LPSAModel) -> np.ndarray:
     return m.councils.signed & (m.councils.end <= m.quarter)
 
 
-def trajectory(m: LPSAModel, councils: np.ndarray | None = None) -> pd.DataFrame:
-    """Mean reported and true performance by quarter from each agreement's start, over signed
-    councils so far (or over the boolean mask ``councils``: a twin is read for its factual run's
-    signed councils)."""
+def _by_quarter_from_start(
+    m: LPSAModel, councils: np.ndarray | None, *histories: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray] | None:
+    """Quarters from start, each history's mean by quarter from start over the chosen councils
+    that have started (each quarter over those that have reached it), and how many have; None
+    before any has started."""
     a = m.councils
     chosen = a.signed if councils is None else councils
     started = np.flatnonzero(chosen & (a.start < m.quarter))
     if started.size == 0:
-        return pd.DataFrame(columns=["quarter_from_start", "reported", "true", "councils"])
+        return None
     k_max = min(int(m.quarter - a.start[started].min()), m.window)
     k = np.arange(k_max)
     valid = a.start[started][None, :] + k[:, None] < m.quarter  # (K, councils)
-    reported = m.reported_from_start[:k_max, started].mean(axis=2)
-    true = m.true_from_start[:k_max, started].mean(axis=2)
     n = valid.sum(axis=1)
     with np.errstate(invalid="ignore"):
-        return pd.DataFrame(
-            {
-                "quarter_from_start": k,
-                "reported": (reported * valid).sum(axis=1) / n,
-                "true": (true * valid).sum(axis=1) / n,
-                "councils": n,
-            }
-        )
+        means = [(h[:k_max, started].mean(axis=2) * valid).sum(axis=1) / n for h in histories]
+    return k, means, n
+
+
+def trajectory(m: LPSAModel, councils: np.ndarray | None = None) -> pd.DataFrame:
+    """Mean reported and true performance by quarter from each agreement's start, over signed
+    councils so far (or over the boolean mask ``councils``: a twin is read for its factual run's
+    signed councils)."""
+    found = _by_quarter_from_start(m, councils, m.reported_from_start, m.true_from_start)
+    if found is None:
+        return pd.DataFrame(columns=["quarter_from_start", "reported", "true", "councils"])
+    k, (reported, true), n = found
+    return pd.DataFrame(
+        {"quarter_from_start": k, "reported": reported, "true": true, "councils": n}
+    )
+
+
+def reported_line(
+    m: LPSAModel, councils: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``trajectory``'s quarters from start and reported performance as arrays (empty before any
+    agreement has started): the performance chart's line, without a table."""
+    found = _by_quarter_from_start(m, councils, m.reported_from_start)
+    if found is None:
+        return np.empty(0), np.empty(0)
+    k, (reported,), _ = found
+    return k, reported
 
 
 def attainment_by_area(m: LPSAModel) -> tuple[pd.DataFrame, str]:
@@ -131,13 +150,11 @@ def council_status(m: LPSAModel) -> np.ndarray:
     return status
 
 
-def retained_now(m: LPSAModel) -> pd.Series:
-    """For councils past their end: share of the end-of-agreement gain still there now, by approach
-    kind."""
+def retained_by_kind(m: LPSAModel) -> np.ndarray:
+    """(len(APPROACH_KINDS),) for councils past their end: share of the end-of-agreement gain
+    still there now, by approach kind (NaN for a kind with no target that gained)."""
     tg = m.targets
     after = after_the_end(m)
-    if not after.any():
-        return pd.Series(dtype=float)
     end = tg.end.measured[after].ravel()
     now = tg.state.measured[after].ravel()
     approach = tg.plan.approach[after].ravel()
@@ -150,9 +167,19 @@ def retained_now(m: LPSAModel) -> pd.Series:
     gained = end > 0
     kind, n = kind[gained], len(APPROACH_KINDS)
     present = np.bincount(kind, minlength=n) > 0
-    kept = np.bincount(kind, now[gained], minlength=n) / np.where(
-        present, np.bincount(kind, end[gained], minlength=n), 1.0
+    kept = np.full(n, np.nan)
+    kept[present] = (
+        np.bincount(kind, now[gained], minlength=n)[present]
+        / np.bincount(kind, end[gained], minlength=n)[present]
     )
+    return kept
+
+
+def retained_now(m: LPSAModel) -> pd.Series:
+    """For councils past their end: share of the end-of-agreement gain still there now, by approach
+    kind (the kinds with a target that gained, in the order of ``APPROACH_KINDS``)."""
+    kept = retained_by_kind(m)
+    present = ~np.isnan(kept)
     return pd.Series(kept[present], index=np.array(APPROACH_KINDS)[present], dtype=float)
 
 

@@ -39,12 +39,13 @@ FONT = 15
 RUN_COLOURS = ("#1d4e89", "#e76f51")
 BAU_COLOUR = "#8d99ae"
 PIN_COLOUR = "#b5179e"
-APPROACH_LABELS = {
-    "systemic_succeeded": "systemic:\nworked",
-    "systemic_failed": "systemic:\nfailed",
-    "new_working": "new\nworking",
-    "more_of_same": "more of\nthe same",
-}
+APPROACH_LABELS = dict(
+    zip(
+        charts.APPROACH_KINDS,
+        ("systemic:\nworked", "systemic:\nfailed", "new\nworking", "more of\nthe same"),
+    )
+)
+"""The retained-gain chart's bars, in the order of ``charts.retained_by_kind``."""
 AREA_LABELS = {
     "social_care": "social care",
     "cost_effectiveness": "cost-effectiveness",
@@ -223,9 +224,10 @@ class PerformanceChart(Chart):
         sc = session.runs[0].params.scheme
         runs = []
         for m in session.runs:
-            t = charts.trajectory(m)
-            runs.append((t["quarter_from_start"] / QUARTERS_PER_YEAR, t["reported"]))
-        bau = session.business_as_usual()
+            k, reported = charts.reported_line(m)
+            runs.append((k / QUARTERS_PER_YEAR, reported))
+        k, reported = session.business_as_usual_line()
+        bau = (k / QUARTERS_PER_YEAR, reported)
         pinned = session.pinned
         key = (
             sc.implementation_quarters,
@@ -235,7 +237,7 @@ class PerformanceChart(Chart):
         )
         self.series = [*key[2], "Business as usual"] + ([pinned.label] if pinned else [])
         lines = {
-            "bau": (bau["quarter_from_start"] / QUARTERS_PER_YEAR, bau["reported"]),
+            "bau": bau,
             "pin": (pinned.years, pinned.values) if pinned else None,
             "runs": runs,
         }
@@ -307,10 +309,9 @@ class RetainedChart(Chart):
         self.size = (width, height)
 
     def data(self, session: Session):
-        kinds = list(APPROACH_LABELS)
-        kept = [charts.retained_now(m).reindex(kinds) for m in session.runs]
-        any_bar = any(bool(k.notna().any()) for k in kept)
-        return (len(kept), any_bar), [k.fillna(0).to_numpy() for k in kept]
+        kept = [charts.retained_by_kind(m) for m in session.runs]
+        any_bar = any(bool((~np.isnan(k)).any()) for k in kept)
+        return (len(kept), any_bar), [np.where(np.isnan(k), 0.0, k) for k in kept]
 
     @staticmethod
     def _bars(n_runs: int) -> tuple[np.ndarray, float]:

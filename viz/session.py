@@ -117,6 +117,10 @@ class Session:
         """The twin's performance, aligned as the first run's (same councils, same starts)."""
         return charts.trajectory(self.twin, councils=self.runs[0].councils.signed)
 
+    def business_as_usual_line(self) -> tuple[np.ndarray, np.ndarray]:
+        """Quarters from start and reported performance of ``business_as_usual``, as arrays."""
+        return charts.reported_line(self.twin, councils=self.runs[0].councils.signed)
+
     def outcomes(self) -> list[dict[str, float]]:
         """Every registered outcome of each run, against the twin; only once the run has ended."""
         if not self.finished:
