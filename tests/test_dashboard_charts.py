@@ -99,3 +99,101 @@ def test_a_frame_refuses_a_placeholder_it_cannot_find_once():
     line = ax.plot([0, 1], [0, 1])[0]
     with pytest.raises(ValueError, match="drawn 2 times"):
         figures.Frame(fig, ax, [line], ["twice"])
+
+
+# ------------------------------------------------------------------ the page, rendered in process
+
+
+@pytest.fixture
+def page():
+    import solara
+
+    from viz.app import Page
+
+    _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    yield rc
+    rc.close()
+
+
+def shown(rc, testid: str):
+    import solara.widgets
+
+    (widget,) = (
+        w
+        for w in rc.find(solara.widgets.HTML).widgets
+        if (w.attributes or {}).get("data-testid") == testid
+    )
+    return widget
+
+
+def click(rc, label: str) -> None:
+    import ipyvuetify as v
+
+    rc.find(v.Btn, children=[label]).widget.click()
+
+
+def chart_images(rc) -> list[bytes]:
+    import ipywidgets
+
+    return [w.value for w in rc.find(ipywidgets.Image).widgets]
+
+
+def test_each_step_redraws_the_charts_as_a_session_stepped_alike_draws_them(page):
+    twin = Session()  # the page's own settings: the default story, seed and councils
+    perf, kept = figures.PerformanceChart(), figures.RetainedChart()
+    for _ in range(15):
+        click(page, "Step")
+        twin.step()
+        assert chart_images(page) == [perf.draw(twin), kept.draw(twin)]
+    assert shown(page, "quarter").unsafe_innerHTML == "Quarter 15 of 40"
+    assert shown(page, "performance-chart").attributes["data-series"] == " | ".join(perf.series)
+
+
+def test_the_big_numbers_and_narration_follow_the_run(page):
+    from viz import app, words
+
+    twin = Session()
+    while twin.phase() != "end":
+        click(page, "Step")
+        twin.step()
+        _, numbers = app.monitor_numbers(twin)
+        for key, number in zip(("met", "kept", "over_bau"), numbers):
+            assert shown(page, f"monitor-{key}").unsafe_innerHTML == number
+    narration = shown(page, "narration").unsafe_innerHTML.replace("&#x27;", "'")
+    assert narration == words.NARRATION["free_play"]["end"]
+
+
+def test_pin_unpin_and_the_step_buttons_follow_the_run(page):
+    import ipyvuetify as v
+
+    def disabled(label: str) -> bool:
+        return page.find(v.Btn, children=[label]).widget.disabled
+
+    assert disabled("Pin") and not disabled("Step")
+    click(page, "Step")
+    click(page, "Pin")
+    assert "Pinned run (to quarter 1)" in shown(page, "performance-chart").attributes["data-series"]
+    click(page, "Unpin")
+    assert "Pinned" not in shown(page, "performance-chart").attributes["data-series"]
+    while shown(page, "quarter").unsafe_innerHTML != "Quarter 40 of 40":
+        click(page, "Step")
+    assert disabled("Step") and disabled("Play") and not disabled("Reset")
+
+
+def test_the_advanced_switches_appear_when_unfolded_and_restart_the_run(page):
+    import ipyvuetify as v
+
+    from viz import words
+    from viz.wiring import MECHANISMS
+
+    label, _ = words.MECHANISM_LABELS[MECHANISMS[0]]
+    assert not page.find(v.Checkbox, label=label).widgets  # made when first unfolded
+    click(page, "Step")
+    page.find(v.ExpansionPanels).widget.v_model = 0
+    assert len(page.find(v.Checkbox).widgets) == len(MECHANISMS) + 1  # and the pause switch
+    page.find(v.Checkbox, label=label).widget.v_model = False
+    assert shown(page, "quarter").unsafe_innerHTML == "Quarter 0 of 40"
+    settings = " ".join(
+        w.unsafe_innerHTML or "" for w in page.find(__import__("solara").widgets.HTML).widgets
+    )
+    assert "1 mechanism(s) switched off" in settings

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import gc
 import html
+import itertools
 import math
 import threading
 import time
 from dataclasses import replace
 
+import reacton.core
 import solara
 import solara.lab
 
@@ -98,8 +100,8 @@ def Quarter(session: Session, version: int) -> None:
 
 
 @solara.component
-def Narration(session: Session, version: int) -> None:
-    story, phase = session.settings.story, session.phase()
+def Narration(story: str, phase: str) -> None:
+    """The story's narration for the phase the run is in: re-rendered only when either changes."""
     with solara.Card(margin=0, style={"padding": "2px 12px", "flex": "1 1 380px"}):
         solara.HTML(
             tag="div",
@@ -121,25 +123,34 @@ def Narration(session: Session, version: int) -> None:
         )
 
 
-@solara.component
-def Monitors(session: Session, version: int) -> None:
+def monitor_numbers(session: Session) -> tuple[str, tuple[str, ...]]:
+    """The big numbers as the page shows them: the label of the kept gain and, for each monitor,
+    every run's number in its colour."""
     rows = session.monitors()
-    kept_label = "Gain kept 3 years on" if session.finished else "Gain kept so far"
+    numbers = tuple(
+        " ".join(
+            f'<span style="color:{c}">{_percent(r[key], signed)}</span>'
+            for r, c in zip(rows, RUN_COLOURS)
+        )
+        for key, signed in (("met", False), ("kept", False), ("over_bau", True))
+    )
+    return ("Gain kept 3 years on" if session.finished else "Gain kept so far"), numbers
+
+
+@solara.component
+def Monitors(kept_label: str, numbers: tuple[str, ...]) -> None:
+    """The big numbers (``monitor_numbers``): re-rendered only when what they show changes."""
     specs = [
-        ("met", "Targets met", False),
-        ("kept", kept_label, False),
-        ("over_bau", "Above business as usual", True),
+        ("met", "Targets met"),
+        ("kept", kept_label),
+        ("over_bau", "Above business as usual"),
     ]
     with solara.Row(style={"gap": "8px", "flex": "0 1 auto"}):
-        for key, label, signed in specs:
+        for (key, label), shown in zip(specs, numbers):
             with solara.Card(margin=0, style={"padding": "2px 10px", "min-width": "120px"}):
-                numbers = " ".join(
-                    f'<span style="color:{c}">{_percent(r[key], signed)}</span>'
-                    for r, c in zip(rows, RUN_COLOURS)
-                )
                 solara.HTML(
                     tag="div",
-                    unsafe_innerHTML=numbers,
+                    unsafe_innerHTML=shown,
                     classes=["lpsa-number"],
                     attributes={"data-testid": f"monitor-{key}"},
                 )
@@ -156,28 +167,31 @@ def Chart(chart, session: Session, version: int, testid: str) -> None:
 
 
 @solara.component
-def Presentation(session: Session, version: int) -> None:
-    perf = solara.use_memo(lambda: PerformanceChart(session), [])
+def Presentation(session: Session, version: solara.Reactive[int]) -> None:
+    """Reads ``version``: a Step re-renders this page's content and the top row, nothing else."""
+    v = version.value
+    perf = solara.use_memo(PerformanceChart, [])
     kept = solara.use_memo(RetainedChart, [])
     with solara.Row(style={"gap": "8px", "align-items": "stretch", "flex-wrap": "wrap"}):
-        Narration(session, version)
-        Monitors(session, version)
+        Narration(session.settings.story, session.phase())
+        Monitors(*monitor_numbers(session))
     with solara.Row(style={"gap": "8px", "align-items": "flex-start"}):
         with solara.Div(style={"flex": "62 1 0", "min-width": "0"}):
-            Chart(perf, session, version, "performance-chart")
+            Chart(perf, session, v, "performance-chart")
         with solara.Div(style={"flex": "38 1 0", "min-width": "0"}):
-            Chart(kept, session, version, "retained-chart")
+            Chart(kept, session, v, "retained-chart")
 
 
 @solara.component
-def Councils(session: Session, version: int) -> None:
+def Councils(session: Session, version: solara.Reactive[int]) -> None:
+    v = version.value
     grid = solara.use_memo(CouncilGrid, [])
     areas = solara.use_memo(AttainmentChart, [])
     with solara.Row(style={"gap": "8px", "align-items": "flex-start", "flex-wrap": "wrap"}):
         with solara.Div(style={"flex": "1 1 480px", "min-width": "0"}):
-            Chart(grid, session, version, "council-grid")
+            Chart(grid, session, v, "council-grid")
         with solara.Div(style={"flex": "1 1 480px", "min-width": "0"}):
-            Chart(areas, session, version, "attainment-chart")
+            Chart(areas, session, v, "attainment-chart")
     if session.finished:
         table = charts.outcome_table(session.outcomes(), session.labels)
         solara.HTML(
@@ -231,71 +245,156 @@ def Controls(session: Session, settings: Settings, apply) -> None:
         value=REGIMES.get(settings.compare, NO_COMPARISON),
         on_value=lambda c: apply(replace(settings, compare=choices[c])),
     )
-    with solara.Details("Advanced: mechanisms, seed, councils"):
-        solara.InputInt(
-            label="Seed (same seed, same councils and luck)",
-            value=settings.seed,
-            on_value=lambda v: apply(replace(settings, seed=max(0, int(v or 0)))),
+    Advanced(settings, apply)
+
+
+@solara.component
+def Advanced(settings: Settings, apply) -> None:
+    """Folded away: the seed, the number of councils and every mechanism switch, with what
+    switching it off means. Its widgets are made the first time it is unfolded (Vuetify makes a
+    panel's content then too), so until then a Step's render does not walk its 120 elements."""
+    unfolded, set_unfolded = solara.use_state(False)
+    made, set_made = solara.use_state(False)
+
+    def fold(value) -> None:
+        set_unfolded(value == 0)
+        if value == 0:
+            set_made(True)
+
+    with solara.v.ExpansionPanels(v_model=0 if unfolded else None, on_v_model=fold):
+        with solara.v.ExpansionPanel():
+            solara.v.ExpansionPanelHeader(children=["Advanced: mechanisms, seed, councils"])
+            with solara.v.ExpansionPanelContent():
+                if made:
+                    advanced_settings(settings, apply)
+
+
+def advanced_settings(settings: Settings, apply) -> None:
+    """The unfolded content of ``Advanced``, as children of the panel (no container of its own)."""
+    solara.InputInt(
+        label="Seed (same seed, same councils and luck)",
+        value=settings.seed,
+        on_value=lambda v: apply(replace(settings, seed=max(0, int(v or 0)))),
+    )
+    solara.SliderInt(
+        label="Councils",
+        value=settings.n_authorities,
+        min=20,
+        max=300,
+        step=10,
+        thumb_label="always",
+        on_value=lambda v: apply(replace(settings, n_authorities=int(v))),
+    )
+    for name in MECHANISMS:
+        label, meaning = words.MECHANISM_LABELS[name]
+        solara.Checkbox(
+            label=label,
+            value=name not in settings.mechanisms_off,
+            on_value=lambda on, n=name: apply(settings.with_mechanism(n, on)),
         )
-        solara.SliderInt(
-            label="Councils",
-            value=settings.n_authorities,
-            min=20,
-            max=300,
-            step=10,
-            thumb_label="always",
-            on_value=lambda v: apply(replace(settings, n_authorities=int(v))),
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=html.escape(f"Off: {meaning}"),
+            style="font-size: 13px; color: #555; margin: -12px 0 6px 32px;",
         )
-        for name in MECHANISMS:
-            label, meaning = words.MECHANISM_LABELS[name]
-            solara.Checkbox(
-                label=label,
-                value=name not in settings.mechanisms_off,
-                on_value=lambda on, n=name: apply(settings.with_mechanism(n, on)),
-            )
-            solara.HTML(
-                tag="div",
-                unsafe_innerHTML=html.escape(f"Off: {meaning}"),
-                style="font-size: 13px; color: #555; margin: -12px 0 6px 32px;",
-            )
+
+
+class Actions:
+    """What the buttons and settings do to one visitor's session. Made once per page, so the
+    components it is passed to see the same callbacks on every render and are not re-rendered
+    for new ones."""
+
+    def __init__(
+        self,
+        session: Session,
+        version: solara.Reactive[int],
+        settings: solara.Reactive[Settings],
+        playing: solara.Reactive[bool],
+    ) -> None:
+        self.session, self.version, self.settings = session, version, settings
+        self.playing = playing
+        self.lock = threading.Lock()  # one change to the session at a time
+        self.versions = itertools.count(version.peek() + 1)
+        # changes made together are rendered together, in one pass over the page: a render
+        # context is also a batch, which renders once, when its last batch ends
+        self.batch = reacton.core.get_render_context()
+
+    def bump(self) -> None:
+        with self.batch:
+            self.version.set(next(self.versions))
+
+    def apply(self, new: Settings) -> None:
+        with self.batch:
+            self.playing.set(False)
+            with self.lock:
+                self.session.reset(new)
+            self.settings.set(new)
+            self.bump()
+
+    def step(self) -> None:
+        with self.lock:
+            self.session.step()
+        self.bump()
+
+    def reset(self) -> None:
+        self.apply(self.session.settings)
+
+    def play(self) -> None:
+        self.playing.set(True)
+
+    def pause(self) -> None:
+        self.playing.set(False)
+
+    def pin(self) -> None:
+        self.session.pin()
+        self.bump()
+
+    def unpin(self) -> None:
+        self.session.unpin()
+        self.bump()
+
+
+@solara.component
+def Toolbar(
+    session: Session,
+    version: solara.Reactive[int],
+    playing: solara.Reactive[bool],
+    page: solara.Reactive[str],
+    act: Actions,
+) -> None:
+    """The top row: pages, the quarter and the run's buttons (re-rendered on each Step)."""
+    v = version.value
+    running = not session.finished
+    with solara.Row(style={"align-items": "center", "gap": "6px", "flex-wrap": "wrap"}):
+        solara.ToggleButtonsSingle(value=page, values=list(PAGES), dense=True)
+        Quarter(session, v)
+        solara.Button(
+            "Step", on_click=act.step, disabled=playing.value or not running, color="primary"
+        )
+        solara.Button(
+            "Play", on_click=act.play, disabled=playing.value or not running, color="primary"
+        )
+        solara.Button("Pause", on_click=act.pause, disabled=not playing.value)
+        solara.Button("Reset", on_click=act.reset, disabled=playing.value)
+        if session.pinned is None:
+            solara.Button("Pin", on_click=act.pin, disabled=session.quarter == 0, outlined=True)
+        else:
+            solara.Button("Unpin", on_click=act.unpin, outlined=True)
 
 
 @solara.component
 def Page() -> None:
     session = solara.use_memo(Session, [])  # one per browser session
-    lock = solara.use_memo(threading.Lock, [])
-    version, set_version = solara.use_state(0)
-    settings, set_settings = solara.use_state(session.settings)
+    # What a Step changes is read (``version.value``) only by the components that show the run:
+    # the top row and the page's content. The page itself, the side panel and the story row are
+    # not re-rendered on a Step.
+    version = solara.use_reactive(0)
+    settings = solara.use_reactive(session.settings)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(DEFAULT_SPEED)
     pause_when_money_stops = solara.use_reactive(True)
     page = solara.use_reactive(PAGES[0])
-
-    def bump() -> None:
-        set_version(lambda v: v + 1)
-
-    def apply(new: Settings) -> None:
-        playing.set(False)
-        with lock:
-            session.reset(new)
-        set_settings(new)
-        bump()
-
-    def step() -> None:
-        with lock:
-            session.step()
-        bump()
-
-    def reset() -> None:
-        apply(session.settings)
-
-    def pin() -> None:
-        session.pin()
-        bump()
-
-    def unpin() -> None:
-        session.unpin()
-        bump()
+    act = solara.use_memo(lambda: Actions(session, version, settings, playing), [])
 
     def play_loop(cancel: threading.Event) -> None:
         if not playing.value:
@@ -304,7 +403,7 @@ def Page() -> None:
         stops = session.money_stops()
         while playing.value and not session.finished and not cancel.is_set():
             started = time.perf_counter()
-            step()
+            act.step()
             if pause_when_money_stops.value and session.quarter == stops:
                 break
             cancel.wait(max(0.0, interval - (time.perf_counter() - started)))
@@ -314,35 +413,17 @@ def Page() -> None:
 
     solara.Style(CSS)
     solara.Title("LPSA simulator: what lasts after the agreement")
-    running = not session.finished
     with solara.AppLayout(
         title="What lasts after the agreement? Local Public Service Agreements",
         sidebar_open=False,
     ):
         with solara.Sidebar():
             with solara.Card("Settings", margin=0):
-                Controls(session, settings, apply)
+                Controls(session, settings.value, act.apply)
                 solara.Checkbox(label="Pause when the money stops", value=pause_when_money_stops)
-        with solara.Row(style={"align-items": "center", "gap": "6px", "flex-wrap": "wrap"}):
-            solara.ToggleButtonsSingle(value=page, values=list(PAGES), dense=True)
-            Quarter(session, version)
-            solara.Button(
-                "Step", on_click=step, disabled=playing.value or not running, color="primary"
-            )
-            solara.Button(
-                "Play",
-                on_click=lambda: playing.set(True),
-                disabled=playing.value or not running,
-                color="primary",
-            )
-            solara.Button("Pause", on_click=lambda: playing.set(False), disabled=not playing.value)
-            solara.Button("Reset", on_click=reset, disabled=playing.value)
-            if session.pinned is None:
-                solara.Button("Pin", on_click=pin, disabled=session.quarter == 0, outlined=True)
-            else:
-                solara.Button("Unpin", on_click=unpin, outlined=True)
+        Toolbar(session, version, playing, page, act)
         with solara.Row(style={"align-items": "center", "gap": "12px"}):
-            StoryPicker(settings, apply)
+            StoryPicker(settings.value, act.apply)
             solara.Select(
                 label="Play speed, quarters",
                 values=list(SPEEDS),
@@ -351,7 +432,7 @@ def Page() -> None:
             )
             solara.HTML(
                 tag="div",
-                unsafe_innerHTML=html.escape(settings_line(settings)),
+                unsafe_innerHTML=html.escape(settings_line(settings.value)),
                 classes=["lpsa-settings"],
                 style="flex: 1 1 0;",
             )
