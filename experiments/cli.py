@@ -25,12 +25,12 @@ if TYPE_CHECKING:
 SUBCOMMANDS: dict[str, str] = {
     "validate": "experiments.validate_command",
     "toc": "experiments.toc_command",
-    "sensitivity": "experiments.sensitivity",
+    "sensitivity": "experiments.sensitivity_command",
     "calibrate": "experiments.calibrate_command",
-    "discover": "experiments.discover",
+    "discover": "experiments.discover_command",
     "compare": "experiments.compare_command",
-    "sweep": "experiments.sweeps",
-    "report": "experiments.report",
+    "sweep": "experiments.sweep_command",
+    "report": "experiments.report_command",
     "dashboard": "viz.serve",
 }
 """Subcommand name -> module with ``main(argv: list[str]) -> int``."""

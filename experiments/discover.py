@@ -1,20 +1,16 @@
-"""``lpsa discover RESULTS --outcome retained_gain_3y --below 0.5``: scenario discovery (PRIM).
+"""Scenario discovery with PRIM: where in input space an outcome is poor (``lpsa discover``).
 
 Finds the boxes of input space (swept parameters) where an outcome is poor, with the Patient Rule
 Induction Method (the ``prim`` package, from the EMA Workbench line of scenario-discovery tools).
-Each box is reported with its limits on the restricted inputs, its coverage (share of all cases of
+Each box comes with its limits on the restricted inputs, its coverage (share of all cases of
 interest that fall in the box), density (share of the box's runs that are cases of interest) and
 mass (share of all runs in the box). The box chosen on each peeling trajectory is the one with the
-largest coverage among those with at least ``--min-density``.
-
-RESULTS is a sweep results folder (its ``runs.parquet``), a Parquet/CSV table with one row per run,
-or a sweep file, which is run (or resumed) first so that the report regenerates in one command.
+largest coverage among those with at least the required density. Pure: the report is
+``discover_report.py``, the command ``discover_command.py``; ``compare`` uses ``discover`` too.
 """
 
 from __future__ import annotations
 
-import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +18,6 @@ import pandas as pd
 
 from model import ScenarioError
 from model.outcomes import REGISTRY
-
-from . import io
-from .arguments import fraction, positive_int
-from .command_context import CommandContext
-from .formatting import fixed, pct, significant
 
 NOT_INPUTS = {
     "point",
@@ -132,203 +123,3 @@ def discover(
             }
         )
     return found
-
-
-def _bounds(limits: pd.DataFrame, name: str) -> tuple[float, float]:
-    return float(limits.loc[name, "min"]), float(limits.loc[name, "max"])
-
-
-def write_report(
-    out: Path,
-    source: Path,
-    runs: pd.DataFrame,
-    inputs: list[str],
-    outcome: str,
-    rule: str,
-    cases: np.ndarray,
-    found: list[dict],
-) -> None:
-    """discovery.md and boxes.csv, then a figure per box."""
-    lines = [
-        f"# Scenario discovery: {outcome} {rule}",
-        "",
-        f"Source `{source}`: {len(runs)} runs, {int(cases.sum())} cases of interest "
-        f"({pct(cases.mean(), 1)}); "
-        f"inputs: {', '.join(f'`{c}`' for c in inputs)}. Method: PRIM (`prim` package), box chosen "
-        "on each "
-        "peeling trajectory with the largest coverage at the required density.",
-        "",
-    ]
-    rows = []
-    for k, b in enumerate(found, 1):
-        lim = b["limits"]
-        lines += [
-            f"## Box {k}",
-            "",
-            f"Coverage {fixed(b['coverage'], 2)}, density {fixed(b['density'], 2)}, "
-            f"mass {fixed(b['mass'], 2)}.",
-            "",
-            "| input | box min | box max | input range |",
-            "|---|---|---|---|",
-        ]
-        for name in lim.index:
-            lo, hi = _bounds(lim, name)
-            lines.append(
-                f"| `{name}` | {significant(lo, 4)} | {significant(hi, 4)} | "
-                f"{significant(runs[name].min(), 4)} .. {significant(runs[name].max(), 4)} |"
-            )
-            rows.append(
-                {
-                    "box": k,
-                    "input": name,
-                    "min": lo,
-                    "max": hi,
-                    "coverage": b["coverage"],
-                    "density": b["density"],
-                    "mass": b["mass"],
-                }
-            )
-        lines += ["", f"![box {k}](box_{k}.png)", ""]
-    if not found:
-        lines.append("PRIM found no box.")
-    io.write_csv(
-        out / "boxes.csv",
-        pd.DataFrame(rows, columns=["box", "input", "min", "max", "coverage", "density", "mass"]),
-    )
-    io.write_text(out / "discovery.md", "\n".join(lines))
-    for k, b in enumerate(found, 1):
-        box_figure(out, k, b, runs, inputs, f"{outcome} {rule}", cases)
-
-
-def box_figure(
-    out: Path,
-    k: int,
-    b: dict,
-    runs: pd.DataFrame,
-    inputs: list[str],
-    case_label: str,
-    cases: np.ndarray,
-) -> None:
-    """The peeling trajectory and the box on its first two inputs (after the tables)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    lim = b["limits"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-    t = b["trajectory"]
-    axes[0].plot(t["coverage"], t["density"], "o-", ms=3)
-    axes[0].plot(
-        t.loc[b["selected"], "coverage"],
-        t.loc[b["selected"], "density"],
-        "o",
-        color="red",
-        ms=8,
-        label="chosen box",
-    )
-    axes[0].set_xlabel("coverage")
-    axes[0].set_ylabel("density")
-    axes[0].set_title("peeling trajectory")
-    axes[0].legend()
-    dims = (
-        list(lim.index[:2])
-        if len(lim.index) >= 2
-        else list(lim.index) + [c for c in inputs if c not in lim.index][:1]
-    )
-    if len(dims) == 2:
-        xs, ys = runs[dims[0]], runs[dims[1]]
-        axes[1].scatter(xs[~cases], ys[~cases], s=6, c="#bbbbbb", label="other runs")
-        axes[1].scatter(xs[cases], ys[cases], s=6, c="#e76f51", label=case_label)
-        x0, x1 = _bounds(lim, dims[0]) if dims[0] in lim.index else (xs.min(), xs.max())
-        y0, y1 = _bounds(lim, dims[1]) if dims[1] in lim.index else (ys.min(), ys.max())
-        axes[1].add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=2, ec="black"))
-        axes[1].set_xlabel(dims[0])
-        axes[1].set_ylabel(dims[1])
-        axes[1].legend(fontsize=8, loc="best")
-    fig.suptitle(f"Box {k}: coverage {fixed(b['coverage'], 2)}, density {fixed(b['density'], 2)}")
-    fig.tight_layout()
-    io.save_figure(out / f"box_{k}.png", fig)
-
-
-def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(
-        prog="lpsa discover", description="Scenario discovery with PRIM on sweep results."
-    )
-    ap.add_argument(
-        "results",
-        type=Path,
-        help="sweep results folder (runs.parquet), a .parquet/.csv table, or an experiment "
-        "file (run or resumed first)",
-    )
-    ap.add_argument("--outcome", required=True, help="output column, e.g. retained_gain_3y")
-    rule = ap.add_mutually_exclusive_group(required=True)
-    rule.add_argument("--below", type=float, help="cases of interest: outcome below this value")
-    rule.add_argument("--above", type=float, help="cases of interest: outcome above this value")
-    ap.add_argument(
-        "--inputs",
-        help="comma-separated input columns (default: every varying numeric non-output column)",
-    )
-    ap.add_argument("--boxes", type=positive_int, default=1, help="boxes to find (default 1)")
-    ap.add_argument(
-        "--min-density",
-        type=fraction,
-        default=0.8,
-        help="density required of a chosen box (default 0.8)",
-    )
-    ap.add_argument(
-        "--out", type=Path, help="output folder (default <results>/discovery-<outcome>)"
-    )
-    args = ap.parse_args(argv)
-    from .sweeps import results_for
-
-    args.results = results_for(args.results)
-    runs = load_runs(args.results)
-    if "status" in runs:
-        runs = runs[runs["status"] == "ok"]
-    if args.outcome not in runs:
-        numeric = [c for c in runs.columns if pd.api.types.is_numeric_dtype(runs[c])]
-        raise ScenarioError(
-            f"{args.results}: --outcome {args.outcome!r} is not a column; allowed: "
-            f"{', '.join(numeric)}"
-        )
-    inputs = args.inputs.split(",") if args.inputs else default_inputs(runs, args.outcome)
-    missing = [c for c in inputs if c not in runs]
-    if missing or not inputs:
-        raise ScenarioError(
-            f"{args.results}: --inputs {missing or '(none found)'} not in the table; allowed: "
-            f"{', '.join(default_inputs(runs, args.outcome))}"
-        )
-    runs = runs.dropna(subset=[args.outcome, *inputs]).reset_index(drop=True)
-    values = runs[args.outcome].to_numpy()
-    cases = values < args.below if args.below is not None else values > args.above
-    rule_text = f"< {args.below:g}" if args.below is not None else f"> {args.above:g}"
-    if cases.sum() == 0 or cases.all():
-        raise ScenarioError(
-            f"{args.results}: no contrast: {int(cases.sum())} of {len(cases)} runs have "
-            f"{args.outcome} {rule_text}; "
-            "allowed: a threshold that splits the runs"
-        )
-    found = discover(runs, inputs, cases, args.boxes, args.min_density)
-    out = (
-        args.out
-        or (args.results if args.results.is_dir() else args.results.parent)
-        / f"discovery-{args.outcome}-{time.strftime('%Y%m%d-%H%M%S')}"
-    )
-    ctx = CommandContext("discover", argv, out)
-    write_report(out, args.results, runs, inputs, args.outcome, rule_text, cases, found)
-    ctx.record(
-        source=str(args.results),
-        inputs=inputs,
-        outcome=args.outcome,
-        rule=rule_text,
-        boxes=len(found),
-    )
-    for k, b in enumerate(found, 1):
-        print(
-            f"box {k}: coverage {fixed(b['coverage'], 2)}, density {fixed(b['density'], 2)}, "
-            f"mass {fixed(b['mass'], 2)}"
-        )
-        print(b["limits"][["min", "max"]].to_string())
-    print(f"Report written to {out / 'discovery.md'}")
-    return 0

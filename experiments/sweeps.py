@@ -22,9 +22,7 @@ Safety of a results folder:
 
 from __future__ import annotations
 
-import argparse
 import json
-import time
 from concurrent.futures import Executor
 from contextlib import ExitStack
 from pathlib import Path
@@ -36,9 +34,9 @@ from filelock import FileLock, Timeout
 from model import ScenarioError
 
 from . import io, provenance
-from .arguments import Health, add_executor_arguments, add_max_runs, make_executor
+from .arguments import make_executor
 from .design import MAX_RUNS, Experiment, json_sha256
-from .runner import ROW_INTEGERS, Outcomes, WorkersLost, iter_chunks
+from .runner import ROW_INTEGERS, Health, Outcomes, WorkersLost, iter_chunks
 
 LOCK_NAME = ".lpsa.lock"
 
@@ -264,42 +262,3 @@ def results_for(path: Path, workers: int | None = None, max_runs: int = MAX_RUNS
             f"{out / 'runs.parquet'})"
         )
     return out
-
-
-def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="lpsa sweep", description="Run a scenario sweep (resumable).")
-    ap.add_argument(
-        "experiment", type=Path, help="experiment file, e.g. experiments/ppg_vs_reward.yaml"
-    )
-    add_executor_arguments(ap)
-    add_max_runs(ap)
-    ap.add_argument("--out", type=Path, help="results folder (default results/<experiment name>)")
-    ap.add_argument("--quiet", action="store_true")
-    args = ap.parse_args(argv)
-    experiment = Experiment(args.experiment, args.max_runs)
-    out = args.out or Path("results") / experiment.spec.name
-    start = time.perf_counter()
-    runs, backend = sweep_with_retries(
-        experiment,
-        out,
-        args.workers,
-        args.dask,
-        args.retries,
-        args.worker_timeout,
-        progress=not args.quiet,
-    )
-    failed = runs[runs["status"] != "ok"]
-    if not args.quiet:
-        print(
-            f"{experiment.spec.name}: {len(runs)} runs ({len(experiment.points)} points x "
-            f"{experiment.spec.replications}) in {time.perf_counter() - start:.1f} s on "
-            f"{backend}; results in {out / 'runs.parquet'}"
-        )
-    if len(failed):
-        print(
-            f"{len(failed)} run(s) failed; their parameters and errors are in "
-            f"{out / 'runs.parquet'} (status == 'failed'):"
-        )
-        print(failed[["run_id", "point", "replication", "error"]].head(10).to_string(index=False))
-        return 1
-    return 0

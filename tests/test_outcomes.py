@@ -13,8 +13,8 @@ import pytest
 
 from experiments.cli import format_summary
 from experiments.design import Experiment
-from experiments.report import write_report
 from experiments.runs import run_scenarios, summary_table
+from experiments.sweep_summary_report import write_report
 from experiments.sweeps import run_sweep
 from model import REGISTRY, LPSAModel, Outcome, ScenarioError, load_scenario, run_model
 from model.outcomes import registered

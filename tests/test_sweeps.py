@@ -726,7 +726,7 @@ def constructed_lever_runs() -> pd.DataFrame:
 
 
 def test_levers_are_compared_within_each_world_and_a_tie_counts_for_neither():
-    from experiments.report import levers_across_worlds
+    from experiments.sweep_summary import levers_across_worlds
 
     table, worlds = levers_across_worlds(constructed_lever_runs(), ["x"], ["u"], "retained_gain_3y")
     assert worlds == 3
@@ -738,7 +738,7 @@ def test_levers_are_compared_within_each_world_and_a_tie_counts_for_neither():
 
 
 def test_lever_settings_are_named_in_the_sweep_files_words():
-    from experiments.report import lever_settings
+    from experiments.sweep_summary import lever_settings
 
     runs = pd.DataFrame({"funding.ppg_share": [0.05, 0.5], "mechanisms.gaming": [True, False]})
     assert lever_settings(runs, list(runs)).tolist() == [
@@ -748,7 +748,7 @@ def test_lever_settings_are_named_in_the_sweep_files_words():
 
 
 def test_the_report_says_which_lever_setting_does_best_in_how_many_worlds(tmp_path):
-    from experiments.report import lever_section
+    from experiments.sweep_summary_report import lever_section
 
     manifest = {"levers": ["x"], "uncertainties": ["u"]}
     lines, table = lever_section(constructed_lever_runs(), manifest, ["retained_gain_3y"])

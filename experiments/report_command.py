@@ -1,0 +1,51 @@
+"""``lpsa report results/<sweep>``: a markdown report with figures for any sweep
+(``sweep_summary``, ``sweep_summary_report``); an experiment file is run or resumed first."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .command_context import CommandContext
+from .sweep_summary import compare_scenarios, load
+from .sweep_summary_report import write_report
+from .sweeps import results_for
+
+
+def main(argv: list[str]) -> int:
+    """Run ``lpsa report``; returns the exit status."""
+    ap = argparse.ArgumentParser(
+        prog="lpsa report", description="Write a markdown report with figures for a sweep."
+    )
+    ap.add_argument(
+        "results",
+        type=Path,
+        help="a sweep's results folder (e.g. results/ppg_vs_reward), or an experiment file, "
+        "which is run or resumed first",
+    )
+    ap.add_argument(
+        "--no-compare", action="store_true", help="skip running the sweep file's compare scenarios"
+    )
+    args = ap.parse_args(argv)
+
+    ctx = CommandContext("report", argv)
+    folder = results_for(args.results)
+    runs, manifest = load(folder)
+    ctx.use_folder(folder)
+    comp = None
+    if manifest.get("compare") and not args.no_compare:
+        comp = compare_scenarios(
+            manifest["compare"],
+            int(manifest["replications"]),
+            int(manifest["seed"]),
+            bool(manifest.get("twins")),
+            Path(manifest["experiment_file"]).parent if "experiment_file" in manifest else None,
+        )
+    path = write_report(folder, runs, manifest, comp)
+    ctx.record(
+        "report-manifest.json",
+        sweep_id=manifest.get("sweep_id"),
+        compare=manifest.get("compare"),
+    )
+    print(f"Report written to {path}")
+    return 0

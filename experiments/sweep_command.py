@@ -1,0 +1,52 @@
+"""``lpsa sweep EXPERIMENT``: run an experiment file's sweep, resumable, on any executor
+(``sweeps``)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from .arguments import add_executor_arguments, add_max_runs
+from .design import Experiment
+from .sweeps import sweep_with_retries
+
+
+def main(argv: list[str]) -> int:
+    """Run ``lpsa sweep``; returns the exit status (1 when some run failed)."""
+    ap = argparse.ArgumentParser(prog="lpsa sweep", description="Run a scenario sweep (resumable).")
+    ap.add_argument(
+        "experiment", type=Path, help="experiment file, e.g. experiments/ppg_vs_reward.yaml"
+    )
+    add_executor_arguments(ap)
+    add_max_runs(ap)
+    ap.add_argument("--out", type=Path, help="results folder (default results/<experiment name>)")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+    experiment = Experiment(args.experiment, args.max_runs)
+    out = args.out or Path("results") / experiment.spec.name
+    start = time.perf_counter()
+    runs, backend = sweep_with_retries(
+        experiment,
+        out,
+        args.workers,
+        args.dask,
+        args.retries,
+        args.worker_timeout,
+        progress=not args.quiet,
+    )
+    failed = runs[runs["status"] != "ok"]
+    if not args.quiet:
+        print(
+            f"{experiment.spec.name}: {len(runs)} runs ({len(experiment.points)} points x "
+            f"{experiment.spec.replications}) in {time.perf_counter() - start:.1f} s on "
+            f"{backend}; results in {out / 'runs.parquet'}"
+        )
+    if len(failed):
+        print(
+            f"{len(failed)} run(s) failed; their parameters and errors are in "
+            f"{out / 'runs.parquet'} (status == 'failed'):"
+        )
+        print(failed[["run_id", "point", "replication", "error"]].head(10).to_string(index=False))
+        return 1
+    return 0
