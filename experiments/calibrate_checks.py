@@ -57,6 +57,7 @@ def prior_worlds(params: Sequence[Uncertain], n: int, seed: int) -> list[dict[st
 
 
 def verdict(ratio: float) -> str:
+    """The identification verdict of a posterior-over-prior width ``ratio``."""
     if ratio < IDENTIFIED:
         return "identified"
     if ratio < WEAKLY_IDENTIFIED:

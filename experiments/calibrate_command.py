@@ -52,6 +52,7 @@ from .uncertainty import load_uncertain
 
 
 def non_negative_float(text: str) -> float:
+    """``--min-epsilon``: a finite number >= 0."""
     try:
         value = float(text)
     except ValueError:
@@ -62,10 +63,12 @@ def non_negative_float(text: str) -> float:
 
 
 def population_size(text: str) -> int:
+    """``--population``: a whole number from 2 to 1,000,000."""
     return whole_number(text, 2, 1_000_000, "a whole number from 2 to 1,000,000")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """``lpsa calibrate``'s options."""
     ap = argparse.ArgumentParser(
         prog="lpsa calibrate",
         usage="lpsa calibrate [OPTIONS]  (see --help)",
@@ -117,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def print_now(line: str) -> None:
+    """Print ``line`` at once (the calibration's progress lines)."""
     print(line, flush=True)
 
 
@@ -150,6 +154,7 @@ def main(argv: list[str]) -> int:
     )
 
     def report(t: int, accepted: int, sims: int, eps: float | None) -> None:
+        """Print one population's line (generation -1: the prior sample)."""
         if t < 0:
             say(f"prior sample: {sims} particles (sets the first epsilon)")
         else:

@@ -76,6 +76,7 @@ def headline(ident: pd.DataFrame, check: pd.DataFrame, ess: float, population: i
 
 
 def method_text(opts: CalibrationSettings, fitted: Sequence[str], held: Sequence[str]) -> str:
+    """The report's method section for ``opts``, the fitted and the held-out patterns."""
     proposal = (
         f"{pct(DEFENSIVE_SHARE)} of proposals from the prior, the rest from independent normals "
         "with each parameter's weighted mean and spread in the last population"
@@ -114,6 +115,7 @@ ABC-SMC (approximate Bayesian computation by sequential Monte Carlo, pyabc {pyab
 
 
 def generations_view(gens: pd.DataFrame) -> pd.DataFrame:
+    """``generations`` as the report shows it."""
     prior = gens["generation"] < 0
     return pd.DataFrame(
         {
@@ -128,6 +130,7 @@ def generations_view(gens: pd.DataFrame) -> pd.DataFrame:
 
 
 def identification_view(ident: pd.DataFrame) -> pd.DataFrame:
+    """``identification`` as the report shows it."""
     return pd.DataFrame(
         {
             "parameter": ident["parameter"],
@@ -144,6 +147,7 @@ def identification_view(ident: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_view(check: pd.DataFrame) -> pd.DataFrame:
+    """``predictive_check`` as the report shows it."""
     return pd.DataFrame(
         {
             "pattern": check["pattern"],

@@ -89,6 +89,7 @@ class CalibrationSettings:
 
 
 def pattern_ids() -> list[str]:
+    """Every pattern's id, in ``PATTERNS`` order."""
     return [p.id for p in PATTERNS]
 
 

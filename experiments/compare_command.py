@@ -56,6 +56,7 @@ def worlds_count(text: str) -> int:
 
 
 def check_outcome(name: str, twins: bool) -> None:
+    """Refuse a ``--outcome`` that is not registered, or that needs the twins without them."""
     allowed = outcome_names(twins)
     if name not in allowed:
         hint = " (it needs the twins: drop --no-twins)" if name in REGISTRY else ""
@@ -63,6 +64,7 @@ def check_outcome(name: str, twins: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """``lpsa compare``'s options."""
     ap = argparse.ArgumentParser(
         prog="lpsa compare",
         usage="lpsa compare A B [OPTIONS]  (see --help)",
@@ -111,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
+    """Run ``lpsa compare``; returns the exit status."""
     args = build_parser().parse_args(argv)
     twins = not args.no_twins
     a, b = load_scenario(args.a), load_scenario(args.b)

@@ -166,6 +166,7 @@ def flips_lines(flips: Flips, f: Finding, names: tuple[str, str]) -> list[str]:
 
 
 def markdown_table(table: pd.DataFrame, names: tuple[str, str]) -> list[str]:
+    """The table of every outcome in people's units, one row per outcome."""
     lines = [
         f"| outcome | {names[0]} | {names[1]} | difference (median) | 5-95 % across worlds "
         f"| {names[0]} better in | replication noise (+-, 90 %) | worlds |",
@@ -272,6 +273,7 @@ def fitted_with(posterior: Posterior) -> str:
 
 
 def noise_sentence(per_world: pd.DataFrame, table: pd.DataFrame, outcome: str) -> str:
+    """The headline outcome's spread across worlds against the replication noise within one."""
     spec = REGISTRY[outcome]
     row = table.set_index("outcome").loc[outcome]
     med, lo, hi, noise = shown(

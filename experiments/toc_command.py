@@ -15,6 +15,7 @@ from .theory_of_change_report import write_report
 
 
 def main(argv: list[str]) -> int:
+    """Run ``lpsa toc``; returns the exit status."""
     p = argparse.ArgumentParser(
         prog="lpsa toc", description="Run the theory-of-change experiment and write its report."
     )

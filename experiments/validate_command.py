@@ -32,6 +32,7 @@ DEFAULT_REPLICATIONS = 30
 
 
 def main(argv: list[str]) -> int:
+    """Run ``lpsa validate``; returns the exit status (1 when a pattern fails)."""
     p = argparse.ArgumentParser(
         prog="lpsa validate",
         description="Check a scenario against the evaluation's patterns P1-P8.",

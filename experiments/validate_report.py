@@ -25,6 +25,7 @@ from .patterns import (
 
 
 def format_table(table: pd.DataFrame) -> str:
+    """The verdict as ``lpsa validate`` prints it: one line per pattern."""
     view = pd.DataFrame(
         {
             "pattern": table["pattern"],
