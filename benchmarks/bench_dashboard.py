@@ -11,8 +11,11 @@ is what a room waits for), then times, for the default story and for two regimes
 - **Play** at 4 quarters a second: the server's CPU time per quarter, and the rate achieved;
 - the Councils page's Step, for comparison.
 
-Targets (issue 13): a Step within 200 ms of server time; Play at 4 quarters a second keeps up, so a
-Play quarter within 250 ms.
+Targets: a Step within 25 ms of server time (median, the default story; issue 13 asked for
+200 ms); Play at 4 quarters a second keeps up, so a Play quarter within 250 ms. Each Step is also
+timed in CPU time of this process (``time.process_time``), which a busy machine disturbs less than
+the wall clock. ``step_ms()`` gives the Step median for other benchmarks
+(``bench_throughput.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import solara.widgets  # noqa: E402
 from viz import words  # noqa: E402
 from viz.app import Page  # noqa: E402
 
-STEP_TARGET_MS = 200.0
+STEP_TARGET_MS = 25.0
 PLAY_TARGET_MS = 1000.0 / 4
 PLAY_RATE_TARGET = 3.8  # quarters a second at the 4-a-second setting (5 % timer slack)
 
@@ -58,14 +61,27 @@ def choose(rc, label: str, value: str) -> None:
     rc.find(v.Select, label=label).widget.v_model = value
 
 
-def time_steps(rc, quarters: int) -> list[float]:
+def time_steps(rc, quarters: int) -> tuple[list[float], list[float]]:
+    """``quarters`` Step clicks: each one's server time and CPU time [ms], from the click to the
+    page re-rendered."""
     step = button(rc, "Step")
-    out = []
+    wall, cpu = [], []
     for _ in range(quarters):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         step.click()
-        out.append((time.perf_counter() - started) * 1000)
-    return out
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
+    return wall, cpu
+
+
+def step_ms(quarters: int = 40) -> float:
+    """Median server time [ms] of a Step click on the default story's Presentation page, over
+    ``quarters`` Steps from quarter 0 (at most the run's 40)."""
+    rc = render()
+    try:
+        return statistics.median(time_steps(rc, quarters)[0])
+    finally:
+        rc.close()
 
 
 def time_play(rc, quarters: int) -> tuple[float, float]:
@@ -91,38 +107,54 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quarters", type=int, default=40, help="Step clicks timed per case")
     ap.add_argument("--play-quarters", type=int, default=40, help="quarters played per case")
     args = ap.parse_args(argv)
-    rows = []
+    rows = []  # (case, Step server times, Step CPU times, (Play rate, Play quarter) or None)
     for story in ("free_play", "ppg_vs_reward"):
         rc = render()
         choose(rc, "Story", words.STORY_TITLES[story])
-        steps = time_steps(rc, args.quarters)
-        rate, play_ms = time_play(rc, args.play_quarters)
-        rows.append((words.STORY_TITLES[story], steps, rate, play_ms))
+        steps, cpu = time_steps(rc, args.quarters)
+        rows.append((words.STORY_TITLES[story], steps, cpu, time_play(rc, args.play_quarters)))
         rc.close()
     rc = render()
     rc.find(v.BtnToggle).widget.v_model = 1  # the Councils page
-    councils = time_steps(rc, args.quarters)
+    rows.append(("Councils page", *time_steps(rc, args.quarters), None))
     rc.close()
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT MET"
 
     print(f"dashboard server time, in process ({args.quarters} Step clicks per case)")
     print(
-        f"{'case':<38} {'Step median':>12} {'Step max':>9} {'Play quarter':>13} {'Play rate':>10}"
+        f"{'case':<38} {'Step median':>12} {'target':>16} {'Step CPU':>9} {'Step max':>9}"
+        f" {'Play quarter':>13} {'Play rate':>10}"
     )
-    for name, steps, rate, play in rows:
-        print(
-            f"{name:<38} {statistics.median(steps):>9.0f} ms {max(steps):>6.0f} ms "
-            f"{play:>10.0f} ms {rate:>6.2f} q/s"
+    for name, steps, cpu, play in rows:
+        median = statistics.median(steps)
+        target = f"<= {STEP_TARGET_MS:.0f} ms {met(median <= STEP_TARGET_MS)}"
+        line = (
+            f"{name:<38} {median:>9.1f} ms {target:>16} {statistics.median(cpu):>6.1f} ms"
+            f" {max(steps):>6.0f} ms"
         )
-    print(f"{'Councils page':<38} {statistics.median(councils):>9.0f} ms {max(councils):>6.0f} ms")
+        if play is not None:
+            line += f" {play[1]:>10.0f} ms {play[0]:>6.2f} q/s"
+        print(line)
     print(
-        f"targets: Step <= {STEP_TARGET_MS:.0f} ms; Play at 4 a second keeps up: a quarter's "
-        f"server time <= {PLAY_TARGET_MS:.0f} ms and the rate >= {PLAY_RATE_TARGET}"
+        f"targets: Step <= {STEP_TARGET_MS:.0f} ms (median server time); Play at 4 a second keeps "
+        f"up: a quarter's server time <= {PLAY_TARGET_MS:.0f} ms and the rate >= {PLAY_RATE_TARGET}"
     )
-    worst_step = max(statistics.median(s) for _, s, *_ in rows)
-    worst_play = max(p for *_, p in rows)
-    slowest = min(r for _, _, r, _ in rows)
-    ok = worst_step <= STEP_TARGET_MS and worst_play <= PLAY_TARGET_MS
-    ok = ok and slowest >= PLAY_RATE_TARGET
+    print(
+        "(Step max includes the first Step of the process, in which numba loads the model's "
+        "compiled quarter: once per server)"
+    )
+    default_step = statistics.median(rows[0][1])
+    print(
+        f"Step, the default story: {default_step:.1f} ms, target at most "
+        f"{STEP_TARGET_MS:.0f} ms: {met(default_step <= STEP_TARGET_MS)}"
+    )
+    stories = [(steps, play) for _, steps, _, play in rows if play is not None]
+    played = [play for _, play in stories]
+    ok = max(statistics.median(steps) for steps, _ in stories) <= STEP_TARGET_MS
+    ok = ok and max(ms for _, ms in played) <= PLAY_TARGET_MS
+    ok = ok and min(rate for rate, _ in played) >= PLAY_RATE_TARGET
     print("meets the targets" if ok else "MISSES a target")
     return 0
 
