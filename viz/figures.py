@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from collections.abc import Hashable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -59,11 +60,14 @@ after a drawing are the ones it drew with."""
 _MARK = "\x00"  # never in an SVG: cuts a frame where the data goes
 
 
+_RC_LOCK = threading.Lock()  # rc_context changes matplotlib's global settings: one at a time
+
+
 def svg(fig: Figure) -> bytes:
     """The figure as SVG with its text as text (not glyph outlines): a third smaller and faster to
     draw, and its font sizes can be read back (the browser test checks them at 1024 x 768)."""
     out = io.BytesIO()
-    with rc_context({"svg.fonttype": "none"}):
+    with _RC_LOCK, rc_context({"svg.fonttype": "none"}):
         fig.savefig(out, format="svg")
     return out.getvalue()
 
