@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from cli_helpers import Finished, in_process  # noqa: E402
 
 from experiments.runs import ScenarioResults, run_replications  # noqa: E402
 from model import LPSAModel, load_scenario  # noqa: E402
@@ -54,3 +56,15 @@ def models_made(monkeypatch) -> Iterator[list[weakref.ref]]:
         yield made
     finally:
         gc.enable()
+
+
+@pytest.fixture
+def lpsa(capsys, monkeypatch, tmp_path) -> Callable[..., Finished]:
+    """``lpsa ARGS`` in this process, from this test's tmp_path (see ``cli_helpers.in_process``):
+    for refusals and usage messages, which come before anything runs."""
+    monkeypatch.chdir(tmp_path)
+
+    def lpsa(*args: str) -> Finished:
+        return in_process(args, capsys, monkeypatch)
+
+    return lpsa

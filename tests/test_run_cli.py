@@ -1,28 +1,17 @@
-"""run.py end to end, as a user runs it: outputs, side-by-side comparison, clear errors."""
+"""run.py end to end, as a user runs it: outputs, side-by-side comparison; refusals and usage
+messages in process, each before anything runs."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_helpers import ROOT, run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
+from experiments.cli import SUBCOMMANDS
 
-
-def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run ``run.py ARGS`` as a user would; ``env`` adds environment variables."""
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
+__all__ = ["ROOT", "run_cli", "small"]  # other test files run the command through these
 
 
 def small(tmp_path: Path, name: str, extra: str = "") -> Path:
@@ -96,49 +85,60 @@ def test_same_seed_gives_identical_files(tmp_path):
         assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "b" / table).read_bytes(), table
 
 
-@pytest.mark.slow
-def test_bad_scenario_file_gets_one_clear_message(tmp_path):
+def test_bad_scenario_file_gets_one_clear_message(tmp_path, lpsa):
     bad = tmp_path / "bad.yaml"
     bad.write_text("funding:\n  payout_floor: 2\n")
-    r = run_cli(str(bad), "--out", str(tmp_path / "o"))
+    r = lpsa(str(bad), "--out", str(tmp_path / "o"))
     assert r.returncode == 2
-    assert "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")
     assert str(bad) in r.stderr and "funding.payout_floor" in r.stderr and "2" in r.stderr
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.slow
-def test_missing_scenario_and_bad_arguments_get_clear_messages(tmp_path):
-    r = run_cli("nowhere.yaml")
-    assert r.returncode == 2 and "not found" in r.stderr and "Traceback" not in r.stderr
-    r = run_cli("--replications", "0")
-    assert (
-        r.returncode == 2
-        and "--replications" in r.stderr
-        and "whole number from 1 to 100,000" in r.stderr
-    )
-    r = run_cli("--seed", "minus")
-    assert r.returncode == 2 and "--seed" in r.stderr and "Traceback" not in r.stderr
+def test_a_missing_scenario_is_one_line_naming_the_shipped_ones(lpsa):
+    r = lpsa("nowhere.yaml")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "nowhere.yaml" in r.stderr and "not found" in r.stderr and "lpsa1_baseline" in r.stderr
 
 
-@pytest.mark.slow
-def test_unwritable_output_folder_gets_a_clear_message(tmp_path):
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (
+            ["--replications", "0"],
+            "--replications: got 0; allowed: a whole number from 1 to 100,000",
+        ),
+        (["--seed", "minus"], "--seed: got 'minus'; allowed: a whole number from 0 to 2**63-1"),
+        (["--colour"], "unrecognized arguments: --colour"),
+    ],
+)
+def test_bad_arguments_get_the_usage_and_one_line_naming_what_is_allowed(args, named, lpsa):
+    r = lpsa(*args)
+    assert r.returncode == 2 and r.stdout == ""
+    usage, error = r.stderr.split("\nlpsa: error: ")
+    assert usage.startswith("usage: lpsa ") and error.count("\n") == 1 and named in error
+
+
+@pytest.mark.parametrize("command", [None, *SUBCOMMANDS])
+def test_help_shows_the_usage_and_exits_zero(command, lpsa):
+    r = lpsa(*([command] if command else []), "--help")
+    assert r.returncode == 0 and r.stderr == ""
+    assert r.stdout.startswith("usage: ") and f" {command or 'lpsa'} " in r.stdout.splitlines()[0]
+    if command is None:
+        assert all(name in r.stdout for name in SUBCOMMANDS), "the other commands are listed"
+
+
+def test_unwritable_output_folder_gets_a_clear_message(tmp_path, lpsa):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    r = run_cli(
-        str(small(tmp_path, "tiny")),
-        "--replications",
-        "1",
-        "--out",
-        str(blocker / "sub"),
-        "--no-figures",
-    )
-    assert r.returncode == 2 and "Traceback" not in r.stderr and str(blocker) in r.stderr
+    r = lpsa(str(small(tmp_path, "tiny")), "--replications", "1", "--out", str(blocker / "sub"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and str(blocker) in r.stderr
+    assert blocker.read_text() == "x"
 
 
-@pytest.mark.slow
-def test_scenario_names_must_be_safe_for_folder_names(tmp_path):
+def test_scenario_names_must_be_safe_for_folder_names(tmp_path, lpsa):
     bad = tmp_path / "bad.yaml"
     bad.write_text('name: "../escape"\n')
-    r = run_cli(str(bad))
-    assert r.returncode == 2 and "field 'name'" in r.stderr
+    r = lpsa(str(bad))
+    assert r.returncode == 2 and "field 'name'" in r.stderr and "../escape" in r.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path.parent / "escape").exists()
