@@ -1,5 +1,9 @@
 """The trainers' dashboard: settings, sessions and charts without a browser, the page rendered by
-Solara in process, then end to end in headless Chromium."""
+Solara in process, then end to end in headless Chromium.
+
+In the browser every wait is for something to happen (a quarter shown, a button enabled, a chart
+drawn), bounded only by ``HANG_SECONDS`` against a hang: how fast a page plays is the benchmark's
+business (benchmarks/), not a test's."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import HANG_SECONDS
 
 from model.targets import MORE_OF_SAME
 from viz import charts, words
@@ -28,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SMALL = {"n_authorities": 40, "seed": 3}
+HANG_MS = HANG_SECONDS * 1000
+"""Playwright's waits, in milliseconds: only a hang fails a browser test."""
 
 
 def run_to_end(session: Session) -> Session:
@@ -326,14 +333,14 @@ def dashboard_url():
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.time() + 90
+        deadline = time.monotonic() + HANG_SECONDS
         while True:
             try:
                 with urllib.request.urlopen(url, timeout=2) as r:
                     if r.status == 200:
                         break
             except OSError:
-                if time.time() > deadline or proc.poll() is not None:
+                if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError(
                         "the dashboard server did not start; try: "
                         f"{' '.join(server_command('127.0.0.1', port))}"
@@ -343,7 +350,7 @@ def dashboard_url():
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
+            proc.wait(timeout=HANG_SECONDS)
 
 
 @pytest.fixture(scope="module")
@@ -351,7 +358,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=HANG_MS)
         yield b
         b.close()
 
@@ -363,8 +370,10 @@ class Visitor:
     def __init__(self, browser, url: str) -> None:
         from playwright.sync_api import expect
 
-        self.expect = expect
+        self.expect = type(expect)()  # this visitor's own, waiting up to HANG_MS
+        self.expect.set_options(timeout=HANG_MS)
         self.context = browser.new_context(viewport=PROJECTOR)
+        self.context.set_default_timeout(HANG_MS)  # clicks, navigation, waits for a condition
         self.page = self.context.new_page()
         self.problems: list[str] = []
         self.page.on(
@@ -378,8 +387,8 @@ class Visitor:
             "response",
             lambda r: self.problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None,
         )
-        self.page.goto(url, timeout=60_000)
-        self.expect(self.quarter).to_have_text("Quarter 0 of 40", timeout=60_000)
+        self.page.goto(url)
+        self.expect(self.quarter).to_have_text("Quarter 0 of 40")
 
     def _request_failed(self, request) -> None:
         # Leaving a page (reload, close) aborts Solara's own goodbye to the server; nothing else
@@ -429,15 +438,15 @@ def visit(browser, dashboard_url):
 def test_two_browser_contexts_step_independently(visit):
     first, second = visit(), visit()
     first.button("Step").click()
-    first.expect(first.quarter).to_have_text("Quarter 1 of 40", timeout=20_000)
+    first.expect(first.quarter).to_have_text("Quarter 1 of 40")
     first.button("Step").click()
-    first.expect(first.quarter).to_have_text("Quarter 2 of 40", timeout=20_000)
+    first.expect(first.quarter).to_have_text("Quarter 2 of 40")
     second.expect(second.quarter).to_have_text("Quarter 0 of 40")
     second.button("Step").click()
-    second.expect(second.quarter).to_have_text("Quarter 1 of 40", timeout=20_000)
+    second.expect(second.quarter).to_have_text("Quarter 1 of 40")
     first.expect(first.quarter).to_have_text("Quarter 2 of 40")
     second.page.reload()
-    second.expect(second.quarter).to_have_text("Quarter 0 of 40", timeout=60_000)
+    second.expect(second.quarter).to_have_text("Quarter 0 of 40")
 
 
 @pytest.mark.browser
@@ -448,14 +457,14 @@ def test_every_story_runs_to_the_end_in_the_presentation_view(visit):
     narration = v.page.get_by_test_id("narration")
     for story in STORIES:
         v.choose("Story", words.STORY_TITLES[story])
-        v.expect(v.quarter).to_have_text("Quarter 0 of 40", timeout=20_000)
+        v.expect(v.quarter).to_have_text("Quarter 0 of 40")
         v.expect(narration).to_have_text(words.NARRATION[story]["negotiation"])
         v.button("Play").click()  # pauses by itself when the money stops
-        v.expect(narration).to_have_text(words.NARRATION[story]["end"], timeout=60_000)
-        v.expect(v.button("Play")).to_be_enabled(timeout=20_000)
+        v.expect(narration).to_have_text(words.NARRATION[story]["end"])
+        v.expect(v.button("Play")).to_be_enabled()
         v.button("Play").click()
-        v.expect(v.quarter).to_have_text("Quarter 40 of 40", timeout=60_000)
-        v.expect(narration).to_have_text(words.NARRATION[story]["finished"], timeout=20_000)
+        v.expect(v.quarter).to_have_text("Quarter 40 of 40")
+        v.expect(narration).to_have_text(words.NARRATION[story]["finished"])
         v.expect(v.page.get_by_text("Gain kept 3 years on")).to_be_visible()
         v.shot(story)
 
@@ -468,19 +477,19 @@ def test_two_regimes_run_side_by_side_and_a_run_can_be_pinned(visit):
     chart = v.page.get_by_test_id("performance-chart")
     for _ in range(16):
         v.button("Step").click()
-    v.expect(v.quarter).to_have_text("Quarter 16 of 40", timeout=30_000)
+    v.expect(v.quarter).to_have_text("Quarter 16 of 40")
     series = chart.get_attribute("data-series")
     assert REGIMES["reward_heavy"] in series and "Business as usual" in series
     assert v.page.get_by_test_id("monitor-met").locator("span").count() == 2
     v.button("Pin").click()
     v.button("Reset").click()
-    v.expect(v.quarter).to_have_text("Quarter 0 of 40", timeout=20_000)
+    v.expect(v.quarter).to_have_text("Quarter 0 of 40")
     v.button("Step").click()
-    v.expect(v.quarter).to_have_text("Quarter 1 of 40", timeout=20_000)
+    v.expect(v.quarter).to_have_text("Quarter 1 of 40")
     v.expect(chart).to_have_attribute("data-series", re.compile("Pinned"))
     v.shot("compare")
     v.button("Unpin").click()
-    v.expect(chart).not_to_have_attribute("data-series", re.compile("Pinned"), timeout=20_000)
+    v.expect(chart).not_to_have_attribute("data-series", re.compile("Pinned"))
 
 
 @pytest.mark.browser
@@ -489,12 +498,12 @@ def test_the_councils_and_about_pages_speak_plain_words(visit):
     v = visit()
     for _ in range(20):
         v.button("Step").click()
-    v.expect(v.quarter).to_have_text("Quarter 20 of 40", timeout=30_000)
+    v.expect(v.quarter).to_have_text("Quarter 20 of 40")
     v.button("Councils").click()
-    v.expect(v.page.get_by_test_id("council-grid")).to_be_attached(timeout=20_000)
+    v.expect(v.page.get_by_test_id("council-grid")).to_be_attached()
     v.shot("councils")
     v.button("About").click()
-    v.expect(v.page.get_by_text("What is it?")).to_be_visible(timeout=20_000)
+    v.expect(v.page.get_by_text("What is it?")).to_be_visible()
     v.shot("about")
     v.open_settings()
     v.page.get_by_text("Advanced: mechanisms, seed, councils").click()
@@ -546,6 +555,13 @@ SMALLEST_TEXT_PX = """() => {
 }"""
 
 
+CHARTS_DRAWN = """(count) => {
+  // The page shows ``count`` charts, each image loaded and laid out.
+  const charts = [...document.querySelectorAll('.lpsa-chart img')];
+  return charts.length === count && charts.every(img => img.complete && img.clientWidth > 0);
+}"""
+
+
 @pytest.mark.browser
 @need_chromium
 def test_text_is_legible_from_the_back_of_a_room(visit):
@@ -553,12 +569,12 @@ def test_text_is_legible_from_the_back_of_a_room(visit):
     v.choose("Story", words.STORY_TITLES["ppg_vs_reward"])
     for _ in range(20):
         v.button("Step").click()
-    v.expect(v.quarter).to_have_text("Quarter 20 of 40", timeout=30_000)
+    v.expect(v.quarter).to_have_text("Quarter 20 of 40")
     smallest = v.page.evaluate(SMALLEST_TEXT_PX)
     assert smallest[0][0] >= 14, smallest
     v.button("Councils").click()
-    v.expect(v.page.get_by_test_id("council-grid")).to_be_attached(timeout=20_000)
-    v.page.wait_for_timeout(500)
+    v.expect(v.page.get_by_test_id("council-grid")).to_be_attached()
+    v.page.wait_for_function(CHARTS_DRAWN, arg=2)
     smallest = v.page.evaluate(SMALLEST_TEXT_PX)
     assert smallest[0][0] >= 14, smallest
 
@@ -595,6 +611,6 @@ def test_the_dashboard_keeps_what_it_imports_out_of_the_garbage_collectors_scans
         env=server_env(),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_SECONDS,
     )
     assert r.returncode == 0, r.stderr[-500:]
