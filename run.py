@@ -32,6 +32,6 @@ if __name__ == "__main__":
             file=sys.stderr,
         )
         sys.exit(2)
-    from experiments.cli import main
+    from lpsa.experiments.cli import main
 
     sys.exit(main(prog="run.py"))

@@ -32,8 +32,8 @@ import ipyvuetify as v  # noqa: E402
 import solara  # noqa: E402
 import solara.widgets  # noqa: E402
 
-from viz import words  # noqa: E402
-from viz.app import Page  # noqa: E402
+from lpsa.viz import words  # noqa: E402
+from lpsa.viz.app import Page  # noqa: E402
 
 STEP_TARGET_MS = 25.0
 PLAY_TARGET_MS = 1000.0 / 4

@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model import LPSAModel  # noqa: E402
-from model.single_run import run_outcomes  # noqa: E402
+from lpsa.model import LPSAModel  # noqa: E402
+from lpsa.model.single_run import run_outcomes  # noqa: E402
 
 MB = 2**20
 

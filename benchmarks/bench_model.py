@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model import LPSAModel, Scenario, load_scenario  # noqa: E402
+from lpsa.model import LPSAModel, Scenario, load_scenario  # noqa: E402
 
 
 def scenario_of_size(n_authorities: int) -> Scenario:

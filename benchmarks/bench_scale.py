@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ONE_RUN = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
-from experiments.arguments import without_huge_pages
+from lpsa.experiments.arguments import without_huge_pages
 without_huge_pages()
-from model import LPSAModel
+from lpsa.model import LPSAModel
 LPSAModel(scheme__n_authorities=20, seed=0).run().summary()  # numba's cache loaded first
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t0 = time.perf_counter()

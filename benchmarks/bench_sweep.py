@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from experiments.arguments import make_executor  # noqa: E402
-from experiments.design import Experiment  # noqa: E402
-from experiments.sweeps import run_sweep  # noqa: E402
+from lpsa.experiments.arguments import make_executor  # noqa: E402
+from lpsa.experiments.design import Experiment  # noqa: E402
+from lpsa.experiments.sweeps import run_sweep  # noqa: E402
 
 BACKENDS = (
     ("1 local worker", 1, None),

@@ -41,9 +41,9 @@ from bench_dashboard import step_ms  # noqa: E402
 from bench_model import scenario_of_size, time_phases  # noqa: E402
 from bench_sweep import BACKENDS, throughput  # noqa: E402
 
-from experiments.arguments import without_huge_pages  # noqa: E402
-from model import LPSAModel, Scenario  # noqa: E402
-from model.quarter import run_quarters  # noqa: E402
+from lpsa.experiments.arguments import without_huge_pages  # noqa: E402
+from lpsa.model import LPSAModel, Scenario  # noqa: E402
+from lpsa.model.quarter import run_quarters  # noqa: E402
 
 
 def numpy_kernel(n_targets: int, quarters: int, seed: int = 0) -> None:

@@ -18,7 +18,7 @@ from concurrent.futures import Executor
 import numpy as np
 import pandas as pd
 
-from model import Scenario
+from lpsa.model import Scenario
 
 from .calibrate_setup import CalibrationSettings, finite_mean, pattern_ids
 from .formatting import pct

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyabc
 
-from model import Scenario
+from lpsa.model import Scenario
 
 from . import io
 from .calibrate_checks import (

@@ -32,7 +32,7 @@ import pyabc
 from pyabc.population import Sample, SampleFactory
 from pyabc.sampler import MappingSampler
 
-from model import Scenario
+from lpsa.model import Scenario
 
 from . import provenance
 from .calibrate_setup import (

@@ -32,8 +32,8 @@ from pyabc.transition import Transition
 from scipy.special import ndtr
 from scipy.stats import norm
 
-from model import Scenario, ScenarioError, load_scenario, replication_seed, run_pair
-from model.scenario import parameter_overrides
+from lpsa.model import Scenario, ScenarioError, load_scenario, replication_seed, run_pair
+from lpsa.model.scenario import parameter_overrides
 
 from .formatting import assignments
 from .patterns import PATTERNS, PatternValues, pattern_values

@@ -23,17 +23,45 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SUBCOMMANDS: dict[str, str] = {
-    "validate": "experiments.validate_command",
-    "toc": "experiments.toc_command",
-    "sensitivity": "experiments.sensitivity_command",
-    "calibrate": "experiments.calibrate_command",
-    "discover": "experiments.discover_command",
-    "compare": "experiments.compare_command",
-    "sweep": "experiments.sweep_command",
-    "report": "experiments.report_command",
-    "dashboard": "viz.serve",
+    "validate": "lpsa.experiments.validate_command",
+    "toc": "lpsa.experiments.toc_command",
+    "sensitivity": "lpsa.experiments.sensitivity_command",
+    "calibrate": "lpsa.experiments.calibrate_command",
+    "discover": "lpsa.experiments.discover_command",
+    "compare": "lpsa.experiments.compare_command",
+    "sweep": "lpsa.experiments.sweep_command",
+    "report": "lpsa.experiments.report_command",
+    "dashboard": "lpsa.viz.serve",
 }
 """Subcommand name -> module with ``main(argv: list[str]) -> int``."""
+
+EXTRA_OF: dict[str, str] = {
+    "solara": "dashboard",
+    "solara_assets": "dashboard",
+    "ipyvuetify": "dashboard",
+    "reacton": "dashboard",
+    "markdown": "dashboard",
+    "pyabc": "calibrate",
+    "dask": "dask",
+    "distributed": "dask",
+    "SALib": "analysis",
+    "prim": "analysis",
+}
+"""A library a command needs beyond the core install -> the extra of ``lpsa-sim`` that brings it
+(``pyproject.toml``)."""
+
+
+def missing_extra(exc: ModuleNotFoundError, command: str) -> str | None:
+    """One line saying which extra to install, when ``exc`` is a library of an extra."""
+    library = (exc.name or "").split(".")[0]
+    extra = EXTRA_OF.get(library)
+    if extra is None:
+        return None
+    return (
+        f"error: '{command}' needs {library}, which the core install leaves out: "
+        f"pip install 'lpsa-sim[{extra}]' (or 'lpsa-sim[all]')"
+    )
+
 
 DEFAULT_SCENARIO = "lpsa1_baseline"
 
@@ -78,7 +106,7 @@ def format_summary(table: pd.DataFrame) -> str:
     """The summary as a readable table: one column per scenario, plus the difference for two."""
     import pandas as pd
 
-    from model.outcomes import REGISTRY
+    from lpsa.model.outcomes import REGISTRY
 
     t = table.set_index("scenario").T
     if t.shape[1] == 2:
@@ -97,7 +125,7 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
     args = build_parser(prog).parse_args(argv)
     import pandas as pd
 
-    from model import load_scenario
+    from lpsa.model import load_scenario
 
     from . import io
     from .command_context import CommandContext
@@ -150,7 +178,7 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
 def main(argv: list[str] | None = None, prog: str = "lpsa") -> int:
     """Run a command; returns the exit status (0 ok, 1 a check or run failed, 2 bad input)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    from model.scenario import ScenarioError
+    from lpsa.model.scenario import ScenarioError
 
     from .arguments import without_huge_pages
 
@@ -162,6 +190,12 @@ def main(argv: list[str] | None = None, prog: str = "lpsa") -> int:
         return main_job(argv, prog)
     except (ScenarioError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        line = missing_extra(exc, " ".join([prog, *argv[:1]]))
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)

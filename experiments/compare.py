@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import REGISTRY, Scenario, ScenarioError
-from model.outcomes import Direction
-from model.scenario import read_yaml_mapping, resolve_scenario_path
+from lpsa.model import REGISTRY, Scenario, ScenarioError
+from lpsa.model.outcomes import Direction
+from lpsa.model.scenario import read_yaml_mapping, resolve_scenario_path
 
 from .discover import discover
 from .runner import Design, Health, Point, require_success, run_table

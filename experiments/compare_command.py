@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from model import REGISTRY, ScenarioError, load_scenario
-from model.outcomes import outcome_names
+from lpsa.model import REGISTRY, ScenarioError, load_scenario
+from lpsa.model.outcomes import outcome_names
 
 from .arguments import (
     add_executor_arguments,

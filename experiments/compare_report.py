@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import REGISTRY, Scenario
-from model.outcomes import Direction
+from lpsa.model import REGISTRY, Scenario
+from lpsa.model.outcomes import Direction
 
 from . import io
 from .compare import (
@@ -72,7 +72,7 @@ def finding_sentence(f: Finding, names: tuple[str, str]) -> str:
 
 def parameter_label(path: str) -> str:
     """A parameter in people's words: its schema description (without unit) and its path."""
-    from model.scenario import Scenario as Schema
+    from lpsa.model.scenario import Scenario as Schema
 
     section, _, leaf = path.partition(".")
     info = Schema.model_fields.get(section)

@@ -35,9 +35,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from model import Scenario, ScenarioError, load_scenario
-from model.outcomes import REGISTRY
-from model.scenario import (
+from lpsa.model import Scenario, ScenarioError, load_scenario
+from lpsa.model.outcomes import REGISTRY
+from lpsa.model.scenario import (
     format_validation_error,
     parameter_overrides,
     read_yaml_mapping,
@@ -254,7 +254,7 @@ class Experiment:
         )
 
     def outcome_columns(self) -> list[str]:
-        from model.outcomes import outcome_names
+        from lpsa.model.outcomes import outcome_names
 
         return self.spec.outcomes or outcome_names(self.spec.twins)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model import ScenarioError
-from model.outcomes import REGISTRY
+from lpsa.model import ScenarioError
+from lpsa.model.outcomes import REGISTRY
 
 NOT_INPUTS = {
     "point",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model import ScenarioError
+from lpsa.model import ScenarioError
 
 from .arguments import fraction, positive_int
 from .command_context import CommandContext

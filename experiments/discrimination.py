@@ -20,8 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from model import Scenario
-from model.scenario import Mechanisms
+from lpsa.model import Scenario
+from lpsa.model.scenario import Mechanisms
 
 from .design import Experiment
 from .patterns import FORECAST, PATTERNS, ForecastRule, PatternValues, check_patterns

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model import Scenario
+from lpsa.model import Scenario
 
 from . import io
 from .discrimination import REJECTED_BY_EVIDENCE

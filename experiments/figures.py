@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from model.outputs import approach_kind, retained_by_approach  # noqa: E402
-from model.scenario import QUARTERS_PER_YEAR  # noqa: E402
+from lpsa.model.outputs import approach_kind, retained_by_approach  # noqa: E402
+from lpsa.model.scenario import QUARTERS_PER_YEAR  # noqa: E402
 
 from .runs import ScenarioResults  # noqa: E402
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from model.outcomes import REGISTRY, Outcome
+from lpsa.model.outcomes import REGISTRY, Outcome
 
 MILLION = 1e-6
 """Money is shown in millions."""

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from model import ScenarioError
-from model.outcomes import REGISTRY
+from lpsa.model import ScenarioError
+from lpsa.model.outcomes import REGISTRY
 
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".tmp"

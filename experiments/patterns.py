@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import LPSAModel
-from model.outcomes import Table, average, col, retained, share
-from model.outputs import approach_kind, target_columns
-from model.scenario import MAX_RATING, QUARTERS_PER_YEAR
+from lpsa.model import LPSAModel
+from lpsa.model.outcomes import Table, average, col, retained, share
+from lpsa.model.outputs import approach_kind, target_columns
+from lpsa.model.scenario import MAX_RATING, QUARTERS_PER_YEAR
 
 BOOTSTRAP_RESAMPLES = 2000
 DIRECTION_SCALE = 0.05

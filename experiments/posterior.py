@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import Scenario, ScenarioError, load_scenario
-from model.scenario import parameter_overrides
+from lpsa.model import Scenario, ScenarioError, load_scenario
+from lpsa.model.scenario import parameter_overrides
 
 from . import io
 

@@ -64,8 +64,8 @@ def git_commit() -> str:
 def code_fingerprint() -> str:
     """SHA-256 of the model's and the experiments' source files: the code version of a result,
     the same in a checkout and in an installed wheel."""
-    import experiments
-    import model
+    import lpsa.experiments as experiments
+    import lpsa.model as model
 
     digest = hashlib.sha256()
     for package in (model, experiments):

@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from model import LPSAModel, Scenario, ScenarioError, load_scenario, replication_seed, run_pair
-from model.outcomes import outcome_names
-from model.scenario import parameter_overrides
-from model.single_run import run_outcomes
+from lpsa.model import LPSAModel, Scenario, ScenarioError, load_scenario, replication_seed, run_pair
+from lpsa.model.outcomes import outcome_names
+from lpsa.model.scenario import parameter_overrides
+from lpsa.model.single_run import run_outcomes
 
 Health = Callable[[], None]
 """A health check called while waiting for workers: it raises ``WorkersLost`` when the cluster

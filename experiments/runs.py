@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from model import LPSAModel, Scenario
-from model.outcomes import outcome_names, summarise
-from model.single_run import targets_with_twin
+from lpsa.model import LPSAModel, Scenario
+from lpsa.model.outcomes import outcome_names, summarise
+from lpsa.model.single_run import targets_with_twin
 
 from .runner import iter_chunks, require_success, rows_to_table, scenarios_design
 

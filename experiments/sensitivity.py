@@ -21,8 +21,8 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from model import Scenario
-from model.outcomes import REGISTRY
+from lpsa.model import Scenario
+from lpsa.model.outcomes import REGISTRY
 
 from .runner import Outcomes
 from .uncertainty import Uncertain, evaluate_points

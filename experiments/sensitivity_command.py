@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from model import ScenarioError
-from model.outcomes import REGISTRY
+from lpsa.model import ScenarioError
+from lpsa.model.outcomes import REGISTRY
 
 from . import io
 from .arguments import add_analysis_arguments, positive_int

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.outcomes import REGISTRY
+from lpsa.model.outcomes import REGISTRY
 
 from . import io
 from .formatting import fixed

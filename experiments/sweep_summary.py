@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from model import ScenarioError, load_scenario
-from model.outcomes import REGISTRY
-from model.scenario import resolve_scenario_path
+from lpsa.model import ScenarioError, load_scenario
+from lpsa.model.outcomes import REGISTRY
+from lpsa.model.scenario import resolve_scenario_path
 
 from .formatting import plain_scale, setting
 from .patterns import bootstrap_ci

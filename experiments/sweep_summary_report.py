@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.outcomes import REGISTRY
+from lpsa.model.outcomes import REGISTRY
 
 from . import io
 from .compare import robustness

@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from model import ScenarioError
+from lpsa.model import ScenarioError
 
 from . import io, provenance
 from .arguments import make_executor

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import LPSAModel, ScenarioError
-from model.single_run import run_outcomes
+from lpsa.model import LPSAModel, ScenarioError
+from lpsa.model.single_run import run_outcomes
 
 from .design import Experiment
 from .patterns import (

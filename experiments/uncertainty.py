@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import Scenario, ScenarioError
+from lpsa.model import Scenario, ScenarioError
 
 from .design import EXPERIMENT_DIR, Experiment
 from .runner import Design, Measure, Point, require_success, run_table

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from model import Scenario
+from lpsa.model import Scenario
 
 from .patterns import (
     FORECAST,

@@ -11,7 +11,7 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from model import load_scenario
+from lpsa.model import load_scenario
 
 from . import discrimination_report
 from .arguments import (

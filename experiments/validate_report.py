@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model import Scenario
+from lpsa.model import Scenario
 
 from . import io
 from .formatting import estimate, fixed

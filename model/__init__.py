@@ -1,9 +1,9 @@
 """LPSA simulator: an agent-based model of Local Public Service Agreements.
 
-from model import run_model
+from lpsa.model import run_model
 run_model("lpsa1_baseline", seed=1, funding__ppg_share=0.3)   # every outcome, as floats
 
-from model import LPSAModel
+from lpsa.model import LPSAModel
 m = LPSAModel.from_scenario("lpsa1_baseline", seed=1).run()
 m.targets_frame(); m.summary()
 """

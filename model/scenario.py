@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from scenarios import SCENARIO_DIR  # noqa: E402 - the shipped scenarios, as package data
+from lpsa.scenarios import SCENARIO_DIR  # noqa: E402 - the shipped scenarios, as package data
 
 APPROACHES = ("systemic", "new_working", "more_of_same")
 """Approach types (seeds 000:90-93): 1 systemic change, 2 new working with ongoing costs, 3 more of

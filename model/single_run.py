@@ -1,6 +1,6 @@
 """One run of a scenario, as external tools call it: seeds, twins and outcomes as plain floats.
 
-    from model import run_model
+    from lpsa.model import run_model
     run_model("lpsa1_baseline", seed=1, funding__ppg_share=0.3)   # -> {"targets_met_share": ...}
 
 This is the front door for EMA Workbench, SALib and notebooks, and the unit of work of the

@@ -64,7 +64,7 @@ def _refuse_to_run(*args: Any, **kwargs: Any) -> None:
 def _nothing_leaks() -> Iterator[None]:
     """Restore what the command changes in its process: numpy's huge-page request (the command
     turns it off first) and the levels of the loggers it silences (Dask's, pyabc's)."""
-    from experiments.arguments import huge_page_setter
+    from lpsa.experiments.arguments import huge_page_setter
 
     setter = huge_page_setter()
     huge_pages = setter(True) if setter is not None else False  # reads the setting: put back
@@ -87,8 +87,8 @@ def in_process(
 ) -> Finished:
     """``lpsa ARGS`` in this process, ended as the console command ends (``SystemExit`` from
     argparse included). Building any model fails the test: a refusal comes before any run."""
-    from experiments.cli import main
-    from model import LPSAModel
+    from lpsa.experiments.cli import main
+    from lpsa.model import LPSAModel
 
     capsys.readouterr()  # only what this command prints
     with _nothing_leaks(), monkeypatch.context() as patch:
@@ -137,8 +137,8 @@ def release(hold: Path) -> None:
 
 def _held_sweep(hold: Path, after_chunks: int, argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
-    from experiments.cli import main
-    from experiments.sweeps import SweepFolder
+    from lpsa.experiments.cli import main
+    from lpsa.experiments.sweeps import SweepFolder
 
     write_chunk = SweepFolder.write_chunk
     written = [0]

@@ -16,8 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from cli_helpers import Finished, in_process  # noqa: E402
 
-from experiments.runs import ScenarioResults, run_replications  # noqa: E402
-from model import LPSAModel, load_scenario  # noqa: E402
+from lpsa.experiments.runs import ScenarioResults, run_replications  # noqa: E402
+from lpsa.model import LPSAModel, load_scenario  # noqa: E402
 
 SEEDS = 6
 

@@ -33,11 +33,11 @@ def imports(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                parts = alias.name.split(".")
+                parts = alias.name.removeprefix("lpsa.").split(".")
                 inside = parts[0] == "experiments" and len(parts) > 1
                 found.add(parts[1] if inside else EXTERNAL + parts[0])
         elif isinstance(node, ast.ImportFrom):
-            parts = (node.module or "").split(".")
+            parts = (node.module or "").removeprefix("lpsa.").split(".")
             if node.level == 0 and parts[0] != "experiments":
                 found.add(EXTERNAL + parts[0])
             elif node.level == 0 and len(parts) > 1 or node.level == 1 and node.module:
@@ -92,10 +92,10 @@ def test_no_module_imports_a_command_module():
 
 
 def test_every_subcommand_lives_in_a_command_module():
-    from experiments.cli import SUBCOMMANDS
+    from lpsa.experiments.cli import SUBCOMMANDS
 
-    ours = {k: v for k, v in SUBCOMMANDS.items() if v.startswith("experiments.")}
-    assert ours and all(is_command(v.split(".", 1)[1]) for v in ours.values()), ours
+    ours = {k: v for k, v in SUBCOMMANDS.items() if v.startswith("lpsa.experiments.")}
+    assert ours and all(is_command(v.rsplit(".", 1)[1]) for v in ours.values()), ours
 
 
 def test_analyses_return_data_without_argparse_reports_or_figures():

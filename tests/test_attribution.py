@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from conftest import run_variant
 
-from model import LPSAModel, load_scenario
-from model.counterfactual import TWIN_OVERRIDES, twin_scenario
+from lpsa.model import LPSAModel, load_scenario
+from lpsa.model.counterfactual import TWIN_OVERRIDES, twin_scenario
 
 GAMING_OFF = {
     "gaming_threshold": False,

@@ -14,15 +14,15 @@ import pandas as pd
 import pytest
 from test_run_cli import run_cli
 
-from experiments import calibrate_setup, command_context
-from experiments.calibrate_checks import (
+from lpsa.experiments import calibrate_setup, command_context
+from lpsa.experiments.calibrate_checks import (
     CAN_FAIL_SHARE,
     held_out_verdict,
     identification,
     predictive_check,
     prior_worlds,
 )
-from experiments.calibrate_setup import (
+from lpsa.experiments.calibrate_setup import (
     HELD_OUT,
     NAN_DISTANCE,
     CalibrationRunFailed,
@@ -34,11 +34,11 @@ from experiments.calibrate_setup import (
     parse_hold_out,
     simulate,
 )
-from experiments.cli import main as cli_main
-from experiments.patterns import PATTERNS, ForecastRule, PatternValues, pattern_values
-from experiments.posterior import Posterior, load_posterior
-from experiments.uncertainty import Uncertain, evaluate_points, load_uncertain
-from model import load_scenario
+from lpsa.experiments.cli import main as cli_main
+from lpsa.experiments.patterns import PATTERNS, ForecastRule, PatternValues, pattern_values
+from lpsa.experiments.posterior import Posterior, load_posterior
+from lpsa.experiments.uncertainty import Uncertain, evaluate_points, load_uncertain
+from lpsa.model import load_scenario
 
 PARAMETERS = {
     "implementation.improvement_rate": (0.15, 0.45),
@@ -387,8 +387,8 @@ def test_another_seed_gives_another_posterior(tiny):
 
 
 def test_a_report_names_a_shipped_file_relative_to_the_project_and_any_other_as_given(tmp_path):
-    from experiments.design import shown_path
-    from experiments.uncertainty import UNCERTAIN_FILE
+    from lpsa.experiments.design import shown_path
+    from lpsa.experiments.uncertainty import UNCERTAIN_FILE
 
     assert shown_path(UNCERTAIN_FILE) == "experiments/uncertain_parameters.yaml"
     assert shown_path(tmp_path / "mine.yaml") == str(tmp_path / "mine.yaml")

@@ -15,10 +15,10 @@ import pytest
 import yaml
 from cli_helpers import run_cli
 
-from experiments import compare, compare_report
-from experiments.posterior import Posterior, save_posterior
-from model import REGISTRY, load_scenario
-from model.outcomes import outcome_names
+from lpsa.experiments import compare, compare_report
+from lpsa.experiments.posterior import Posterior, save_posterior
+from lpsa.model import REGISTRY, load_scenario
+from lpsa.model.outcomes import outcome_names
 
 PARAMETERS = {  # two ranges of experiments/uncertain_parameters.yaml
     "implementation.capacity_half": (0.25, 0.8),

@@ -23,11 +23,11 @@ import numpy as np
 import pytest
 from cli_helpers import HANG_SECONDS
 
-from model.targets import MORE_OF_SAME
-from viz import charts, words
-from viz.serve import server_command, server_env
-from viz.session import Session
-from viz.wiring import MECHANISMS, REGIMES, SLIDERS, STORIES, Settings, build_model
+from lpsa.model.targets import MORE_OF_SAME
+from lpsa.viz import charts, words
+from lpsa.viz.serve import server_command, server_env
+from lpsa.viz.session import Session
+from lpsa.viz.wiring import MECHANISMS, REGIMES, SLIDERS, STORIES, Settings, build_model
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -90,7 +90,7 @@ def test_unknown_stories_regimes_mechanisms_and_sliders_are_refused():
 
 
 def test_a_regimes_label_states_the_money_split_its_scenario_sets():
-    from model import load_scenario
+    from lpsa.model import load_scenario
 
     shares = {name: load_scenario(name).funding.ppg_share for name in REGIMES}
     assert {name for name, share in shares.items() if share is not None} >= {
@@ -223,7 +223,7 @@ def test_the_cash_strapped_story_does_more_of_the_same():
 def page():
     import solara
 
-    from viz.app import Page
+    from lpsa.viz.app import Page
 
     box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
     yield rc
@@ -261,7 +261,7 @@ def test_the_page_steps_and_resets_its_own_run(page):
 def test_two_pages_are_two_sessions():
     import solara
 
-    from viz.app import Page
+    from lpsa.viz.app import Page
 
     _, first = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
     _, second = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
@@ -580,7 +580,7 @@ def test_text_is_legible_from_the_back_of_a_room(visit):
 
 
 def test_every_registered_outcome_is_tabled_for_each_run_once_it_ends():
-    from model.outcomes import REGISTRY
+    from lpsa.model.outcomes import REGISTRY
 
     s = run_to_end(Session(Settings.for_story("ppg_vs_reward", **SMALL)))
     table = charts.outcome_table(s.outcomes(), s.labels)

@@ -36,5 +36,5 @@ def test_the_salib_problemspec_example_runs_as_written(tmp_path):
 
 def test_the_ema_workbench_example_uses_only_the_public_front_door():
     (block,) = python_blocks(ROOT / "docs" / "ema_workbench.md")
-    assert "from model import" in block and "run_model" in block
-    assert not re.search(r"from (experiments|viz)\b", block)
+    assert "from lpsa.model import" in block and "run_model" in block
+    assert not re.search(r"from lpsa\.(experiments|viz)\b", block)

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from conftest import run_variant
 
-from model import LPSAModel, load_scenario, twin_scenario
-from model.outputs import approach_kind, retained_by_approach
-from model.scenario import Mechanisms
-from model.targets import MORE_OF_SAME
+from lpsa.model import LPSAModel, load_scenario, twin_scenario
+from lpsa.model.outputs import approach_kind, retained_by_approach
+from lpsa.model.scenario import Mechanisms
+from lpsa.model.targets import MORE_OF_SAME
 
 
 def met(res) -> float:

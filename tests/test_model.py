@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import LPSAModel, load_scenario
-from model.councils import Authority
-from model.departments import Department
-from model.funding import payout_share
-from model.lifecycle import FINISHED, NOT_SIGNED, PHASES
-from model.partners import Partner
-from model.scenario import FundingParams
-from model.targets import classify_attainment
+from lpsa.model import LPSAModel, load_scenario
+from lpsa.model.councils import Authority
+from lpsa.model.departments import Department
+from lpsa.model.funding import payout_share
+from lpsa.model.lifecycle import FINISHED, NOT_SIGNED, PHASES
+from lpsa.model.partners import Partner
+from lpsa.model.scenario import FundingParams
+from lpsa.model.targets import classify_attainment
 
 
 def test_same_scenario_and_seed_give_identical_outputs():

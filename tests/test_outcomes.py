@@ -11,13 +11,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from experiments.cli import format_summary
-from experiments.design import Experiment
-from experiments.runs import run_scenarios, summary_table
-from experiments.sweep_summary_report import write_report
-from experiments.sweeps import run_sweep
-from model import REGISTRY, LPSAModel, Outcome, ScenarioError, load_scenario, run_model
-from model.outcomes import registered
+from lpsa.experiments.cli import format_summary
+from lpsa.experiments.design import Experiment
+from lpsa.experiments.runs import run_scenarios, summary_table
+from lpsa.experiments.sweep_summary_report import write_report
+from lpsa.experiments.sweeps import run_sweep
+from lpsa.model import REGISTRY, LPSAModel, Outcome, ScenarioError, load_scenario, run_model
+from lpsa.model.outcomes import registered
 
 SMALL = {"scheme": {"n_authorities": 12}}
 
@@ -66,7 +66,7 @@ def test_an_outcome_added_by_one_registry_entry_appears_in_summaries_sweeps_repo
         write_report(out, runs, manifest, None)
         assert "mean potential of targets" in (out / "report.md").read_text()
         # the dashboard's table of outcomes
-        from viz.charts import outcome_table
+        from lpsa.viz.charts import outcome_table
 
         model = LPSAModel(load_scenario("lpsa1_baseline", SMALL), seed=1).run()
         table = outcome_table([model.summary()], ["this run"])
@@ -99,7 +99,7 @@ def test_run_model_takes_dotted_or_double_underscore_names_and_returns_floats():
 
 
 def test_run_model_runs_a_replication_of_a_master_seed_as_every_command_does():
-    from model import replication_seed
+    from lpsa.model import replication_seed
 
     assert run_model(seed=7, replication=2, scheme__n_authorities=12) == run_model(
         seed=replication_seed(7, 2), scheme__n_authorities=12
@@ -139,8 +139,8 @@ def test_a_summary_frame_has_one_row_per_scenario():
 
 
 def test_a_runs_outcomes_from_its_lazy_columns_equal_those_from_its_dataframes():
-    from model.outcomes import summarise
-    from model.single_run import run_outcomes, targets_with_twin
+    from lpsa.model.outcomes import summarise
+    from lpsa.model.single_run import run_outcomes, targets_with_twin
 
     m = LPSAModel(load_scenario("lpsa1_baseline", SMALL), seed=3).run()
     lazy = run_outcomes(m)
@@ -151,7 +151,7 @@ def test_a_runs_outcomes_from_its_lazy_columns_equal_those_from_its_dataframes()
 
 
 def test_a_runs_summary_computes_only_the_target_columns_its_outcomes_read():
-    from model.outputs import target_columns
+    from lpsa.model.outputs import target_columns
 
     m = LPSAModel(load_scenario("lpsa1_baseline", SMALL), seed=3).run()
     columns = target_columns(m)

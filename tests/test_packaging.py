@@ -37,39 +37,38 @@ def test_the_wheel_ships_scenarios_and_experiments_and_runs_from_another_folder(
         names = set(zf.namelist())
         zf.extractall(tmp_path / "site")
     assert {
-        "scenarios/lpsa1_baseline.yaml",
-        "experiments/ppg_vs_reward.yaml",
-        "experiments/uncertain_parameters.yaml",
+        "lpsa/scenarios/lpsa1_baseline.yaml",
+        "lpsa/experiments/ppg_vs_reward.yaml",
+        "lpsa/experiments/uncertain_parameters.yaml",
+        "lpsa/experiments/posteriors/lpsa1_baseline.csv",
     } <= names
+    top_level = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert top_level == {"lpsa"}  # no generic name: model, experiments, viz, scenarios
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "lpsa = experiments.cli:console" in (tmp_path / "site" / entry_points).read_text()
+    assert "lpsa = lpsa.experiments.cli:console" in (tmp_path / "site" / entry_points).read_text()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    # a Mesa user's own model.py (Mesa's usual layout) beside them: it must not be imported
+    (elsewhere / "model.py").write_text("raise SystemExit('the user model.py was imported')\n")
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     code = (
-        "import sys, model; assert model.__file__.startswith(sys.argv[1]), model.__file__; "
-        "from experiments.cli import main; sys.exit(main(sys.argv[2:]))"
+        "import sys; import lpsa.model as m; "
+        "assert m.__file__.startswith(sys.argv[1]), m.__file__; "
+        "from lpsa.experiments.cli import main; sys.exit(main(sys.argv[2:]))"
     )
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            str(tmp_path / "site"),
-            "lpsa1_baseline",
-            "--replications",
-            "2",
-            "--out",
-            "out",
-            "--no-figures",
-            "--quiet",
-        ],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+
+    def lpsa(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "site"), *args],
+            cwd=elsewhere,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    assert "usage: lpsa" in lpsa("--help").stdout
+    r = lpsa("lpsa1_baseline", "--replications", "2", "--out", "out", "--no-figures", "--quiet")
     assert r.returncode == 0, r.stderr[-2000:]
     assert (elsewhere / "out" / "summary.csv").is_file()
 
@@ -91,3 +90,24 @@ def test_run_py_with_a_python_that_lacks_the_dependencies_says_how_to_set_up(tmp
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "tasks.py" in r.stderr and "lacks the project's dependencies" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "library", "extra"),
+    [("calibrate", "pyabc", "calibrate"), ("sensitivity", "SALib", "analysis")],
+)
+def test_a_command_whose_extra_is_not_installed_says_which_extra_to_install(
+    monkeypatch, capsys, command, library, extra
+):
+    """The core install leaves out the libraries of the dashboard, calibration, Dask and the
+    analyses; a command that needs one says, in one line, which extra brings it (exit 2)."""
+    from lpsa.experiments import cli
+
+    for name in [library, *(m for m in sys.modules if m.startswith(f"{library}."))]:
+        monkeypatch.setitem(sys.modules, name, None)  # import fails as if not installed
+    for name in [m for m in sys.modules if m.startswith(f"lpsa.experiments.{command}")]:
+        monkeypatch.delitem(sys.modules, name)
+    assert cli.main([command, "--help"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and library in err
+    assert f"pip install 'lpsa-sim[{extra}]'" in err

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.posterior import POSTERIOR_DIR, Posterior, load_posterior, save_posterior
-from model import ScenarioError
+from lpsa.experiments.posterior import POSTERIOR_DIR, Posterior, load_posterior, save_posterior
+from lpsa.model import ScenarioError
 
 
 def posterior(weights=(1.0, 1.0, 2.0), halves=(0.3, 0.5, 0.7)) -> Posterior:

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from model import LPSAModel, load_scenario, quarter
-from model.scenario import Mechanisms, Scenario
+from lpsa.model import LPSAModel, load_scenario, quarter
+from lpsa.model.scenario import Mechanisms, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -193,7 +193,7 @@ def test_a_step_advances_one_quarter_and_mesa_time():
 
 SMALL_RUN = """
 import json, sys
-from model import LPSAModel
+from lpsa.model import LPSAModel
 m = LPSAModel("lpsa1_baseline", seed=3, scheme__n_authorities=6)
 while m.running:
     m.step()

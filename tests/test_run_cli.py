@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from cli_helpers import ROOT, run_cli
 
-from experiments.cli import SUBCOMMANDS
+from lpsa.experiments.cli import SUBCOMMANDS
 
 __all__ = ["ROOT", "run_cli", "small"]  # other test files run the command through these
 

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pytest
 
-from experiments.runner import Design, Outcomes, Point, run_table
-from model import LPSAModel, load_scenario, replication_seed
+from lpsa.experiments.runner import Design, Outcomes, Point, run_table
+from lpsa.model import LPSAModel, load_scenario, replication_seed
 
 SMALL = load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": 12}})
 
@@ -96,7 +96,7 @@ def test_a_point_that_is_not_a_valid_scenario_is_recorded_as_failed_not_raised()
 
 
 def test_an_experiment_files_scenarios_resolve_beside_it_from_any_folder(tmp_path, monkeypatch):
-    from experiments.design import Experiment
+    from lpsa.experiments.design import Experiment
 
     folder = tmp_path / "study"
     folder.mkdir()
@@ -117,7 +117,7 @@ def test_local_workers_start_from_this_process_on_linux_not_afresh():
     import multiprocessing
     import sys
 
-    from experiments.arguments import process_pool
+    from lpsa.experiments.arguments import process_pool
 
     default = multiprocessing.get_start_method()
     with process_pool(1) as pool:
@@ -128,7 +128,7 @@ def test_local_workers_start_from_this_process_on_linux_not_afresh():
 
 def huge_pages_asked() -> bool:
     """Whether numpy asks Linux for huge pages on large arrays in this process (unchanged)."""
-    from experiments.arguments import huge_page_setter
+    from lpsa.experiments.arguments import huge_page_setter
 
     setter = huge_page_setter()
     previous = setter(False)
@@ -139,8 +139,8 @@ def huge_pages_asked() -> bool:
 def test_the_lpsa_command_and_its_workers_do_not_ask_for_huge_pages(capsys):
     """Huge-page compaction stalled about one 10,000-council run in three (0.35 s, not 0.2 s):
     the command turns numpy's request off before anything runs, and forked workers inherit it."""
-    from experiments.arguments import huge_page_setter, process_pool
-    from experiments.cli import main as cli_main
+    from lpsa.experiments.arguments import huge_page_setter, process_pool
+    from lpsa.experiments.cli import main as cli_main
 
     setter = huge_page_setter()
     before = setter(True)

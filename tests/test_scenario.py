@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from model import Scenario, ScenarioError, load_scenario
-from model.scenario import DEFAULT_COUNCIL_TYPES, SCENARIO_DIR, parameter_overrides
+from lpsa.model import Scenario, ScenarioError, load_scenario
+from lpsa.model.scenario import DEFAULT_COUNCIL_TYPES, SCENARIO_DIR, parameter_overrides
 
 SHIPPED = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 
@@ -36,7 +36,7 @@ def test_required_scenarios_are_shipped():
 
 
 def test_ppg_heavy_and_reward_heavy_spend_the_same_money_split_differently():
-    from model import LPSAModel
+    from lpsa.model import LPSAModel
 
     heavy = LPSAModel.from_scenario("ppg_heavy", seed=4)
     light = LPSAModel.from_scenario("reward_heavy", seed=4)
@@ -127,7 +127,7 @@ def test_defaults_are_the_first_generation_rules():
 
 
 def test_default_councils_are_englands_150_with_populations_by_type():
-    from model import LPSAModel
+    from lpsa.model import LPSAModel
 
     m = LPSAModel(Scenario(), seed=5)
     a = m.authorities_frame()

@@ -11,8 +11,8 @@ import annotated_types
 import numpy as np
 import pytest
 
-from model import LPSAModel, Scenario, ScenarioError, load_scenario
-from model.scenario import MAX_RATING, QUARTERS_PER_YEAR, validate_scenario
+from lpsa.model import LPSAModel, Scenario, ScenarioError, load_scenario
+from lpsa.model.scenario import MAX_RATING, QUARTERS_PER_YEAR, validate_scenario
 
 NEW_FIELDS = {
     # (section, field): (old literal, another valid value)

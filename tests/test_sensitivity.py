@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from cli_helpers import ROOT, run_cli
 
-from experiments.uncertainty import load_uncertain
-from model.scenario import parameter_overrides
+from lpsa.experiments.uncertainty import load_uncertain
+from lpsa.model.scenario import parameter_overrides
 
 K = len(load_uncertain()[1])
 """Uncertain parameters: a Morris trajectory has K + 1 points."""

@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 from cli_helpers import HANG_SECONDS, ROOT, release, run_cli, start_held, wait_until_held
 
-from experiments.design import Experiment
-from experiments.runner import InProcessExecutor
-from experiments.sweeps import run_sweep
+from lpsa.experiments.design import Experiment
+from lpsa.experiments.runner import InProcessExecutor
+from lpsa.experiments.sweeps import run_sweep
 
 
 def tiny_sweep(
@@ -422,7 +422,7 @@ NOBODY = {"user": 65534, "group": 65534, "extra_groups": []}
 
 def _nobody_can_run_python() -> bool:
     probe = subprocess.run(
-        [sys.executable, "-c", "import model"],
+        [sys.executable, "-c", "import lpsa.model"],
         cwd=ROOT,
         capture_output=True,
         timeout=HANG_SECONDS,
@@ -584,9 +584,9 @@ def test_a_write_error_part_way_stops_the_sweep_at_once_naming_the_path(tmp_path
     import errno
     from concurrent.futures import ThreadPoolExecutor
 
-    from experiments import io
-    from experiments.design import Experiment
-    from experiments.sweeps import run_sweep
+    from lpsa.experiments import io
+    from lpsa.experiments.design import Experiment
+    from lpsa.experiments.sweeps import run_sweep
 
     sweep = tiny_sweep(tmp_path, reps=10, chunk=1)  # 30 chunks
     real = io.atomic_write
@@ -601,7 +601,7 @@ def test_a_write_error_part_way_stops_the_sweep_at_once_naming_the_path(tmp_path
             written.append(path)
         return real(path, write)
 
-    from experiments import runner
+    from lpsa.experiments import runner
 
     ran: list[int] = []
     real_chunk = runner.run_chunk
@@ -635,8 +635,8 @@ def worker_rss_mb(model, twin) -> dict:
 def test_a_sweep_workers_memory_stays_flat_over_a_long_sweep():
     from concurrent.futures import ProcessPoolExecutor
 
-    from experiments.runner import Design, Point, run_table
-    from model import load_scenario
+    from lpsa.experiments.runner import Design, Point, run_table
+    from lpsa.model import load_scenario
 
     small = load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": 12}})
     design = Design({"base": small}, [Point({"funding.ppg_share": 0.5})], 1500, seed=1)
@@ -651,10 +651,10 @@ def test_a_sweep_workers_memory_stays_flat_over_a_long_sweep():
 def test_a_sweeps_seeds_are_exact_64_bit_integers_whatever_its_chunks_hold(tmp_path):
     """Seed 5's replications 0-7 draw model seeds on both sides of 2**63; in chunks of one, some
     chunks hold only small seeds (int64 alone) and some only large ones (uint64 alone)."""
-    from experiments.design import Experiment
-    from experiments.runner import InProcessExecutor
-    from experiments.sweeps import run_sweep
-    from model import replication_seed
+    from lpsa.experiments.design import Experiment
+    from lpsa.experiments.runner import InProcessExecutor
+    from lpsa.experiments.sweeps import run_sweep
+    from lpsa.model import replication_seed
 
     seeds = [replication_seed(5, r) for r in range(8)]
     assert min(seeds) < 2**63 <= max(seeds)
@@ -666,7 +666,7 @@ def test_a_sweeps_seeds_are_exact_64_bit_integers_whatever_its_chunks_hold(tmp_p
 
 
 def test_chunk_rows_go_to_arrow_typed_with_missing_values_null():
-    from experiments import io
+    from lpsa.experiments import io
 
     rows = [
         {"run_id": 1, "seed": 2**64 - 1, "x": 0.5, "status": "ok"},
@@ -682,8 +682,8 @@ def test_chunk_rows_go_to_arrow_typed_with_missing_values_null():
 
 
 def test_a_results_column_mixing_kinds_of_value_is_refused_naming_it():
-    from experiments import io
-    from model import ScenarioError
+    from lpsa.experiments import io
+    from lpsa.model import ScenarioError
 
     with pytest.raises(ScenarioError, match=r"column 'x': values of kinds int, str"):
         io.rows_to_arrow([{"run_id": 0, "x": 1}, {"run_id": 1, "x": "a"}], {"run_id": "int64"})
@@ -712,7 +712,7 @@ def constructed_lever_runs() -> pd.DataFrame:
 
 
 def test_levers_are_compared_within_each_world_and_a_tie_counts_for_neither():
-    from experiments.sweep_summary import levers_across_worlds
+    from lpsa.experiments.sweep_summary import levers_across_worlds
 
     table, worlds = levers_across_worlds(constructed_lever_runs(), ["x"], ["u"], "retained_gain_3y")
     assert worlds == 3
@@ -724,7 +724,7 @@ def test_levers_are_compared_within_each_world_and_a_tie_counts_for_neither():
 
 
 def test_lever_settings_are_named_in_the_sweep_files_words():
-    from experiments.sweep_summary import lever_settings
+    from lpsa.experiments.sweep_summary import lever_settings
 
     runs = pd.DataFrame({"funding.ppg_share": [0.05, 0.5], "mechanisms.gaming": [True, False]})
     assert lever_settings(runs, list(runs)).tolist() == [
@@ -734,7 +734,7 @@ def test_lever_settings_are_named_in_the_sweep_files_words():
 
 
 def test_the_report_says_which_lever_setting_does_best_in_how_many_worlds(tmp_path):
-    from experiments.sweep_summary_report import lever_section
+    from lpsa.experiments.sweep_summary_report import lever_section
 
     manifest = {"levers": ["x"], "uncertainties": ["u"]}
     lines, table = lever_section(constructed_lever_runs(), manifest, ["retained_gain_3y"])

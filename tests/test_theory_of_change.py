@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from test_run_cli import run_cli
 
-from experiments.patterns import ForecastRule
-from experiments.theory_of_change import PatternsAndMetrics
-from model import LPSAModel
+from lpsa.experiments.patterns import ForecastRule
+from lpsa.experiments.theory_of_change import PatternsAndMetrics
+from lpsa.model import LPSAModel
 
 SMALL = """name: toc_small
 base: lpsa1_baseline

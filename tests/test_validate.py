@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from test_run_cli import run_cli
 
-from experiments.discrimination import discriminate, judge
-from experiments.discrimination_report import WHY_NO_PATTERN
-from experiments.patterns import (
+from lpsa.experiments.discrimination import discriminate, judge
+from lpsa.experiments.discrimination_report import WHY_NO_PATTERN
+from lpsa.experiments.patterns import (
     FORECAST,
     FORECAST_MARGINS,
     INTERIM_EVALUATION,
@@ -29,10 +29,10 @@ from experiments.patterns import (
     rating_moves,
     run_view,
 )
-from experiments.runner import require_success, run_table, single
-from experiments.validate import forecast_margins, pattern_runs
-from model import LPSAModel, load_scenario
-from model.scenario import QUARTERS_PER_YEAR, parameter_overrides
+from lpsa.experiments.runner import require_success, run_table, single
+from lpsa.experiments.validate import forecast_margins, pattern_runs
+from lpsa.model import LPSAModel, load_scenario
+from lpsa.model.scenario import QUARTERS_PER_YEAR, parameter_overrides
 
 BY_ID = {p.id: p for p in PATTERNS}
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from model.scenario import Mechanisms
-from viz import wiring, words
-from viz.words import (
+from lpsa.model.scenario import Mechanisms
+from lpsa.viz import wiring, words
+from lpsa.viz.words import (
     ABOUT_MARKDOWN,
     EVIDENCE_POINTS,
     GLOSSARY,
@@ -221,4 +221,4 @@ def test_words_depends_on_nothing_in_viz_and_only_mechanisms_from_the_model():
             imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             imported |= {f"{node.module}.{alias.name}" for alias in node.names}
-    assert imported <= {"__future__.annotations", "markdown", "model.scenario.Mechanisms"}
+    assert imported <= {"__future__.annotations", "markdown", "lpsa.model.scenario.Mechanisms"}

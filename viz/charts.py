@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model import LPSAModel
-from model.lifecycle import IMPLEMENTATION, NOT_SIGNED
-from model.targets import NEW_WORKING, OUTCOMES, SYSTEMIC, classify_attainment
+from lpsa.model import LPSAModel
+from lpsa.model.lifecycle import IMPLEMENTATION, NOT_SIGNED
+from lpsa.model.targets import NEW_WORKING, OUTCOMES, SYSTEMIC, classify_attainment
 
 STATUS = (
     "negotiating",
@@ -210,7 +210,7 @@ def outcome_table(values: list[dict[str, float]], runs: list[str]) -> pd.DataFra
     """Every registered outcome (``model/outcomes.py``) as people read it, one column per run:
     ``values[i]`` holds run ``i``'s outcomes (``Session.outcomes``). A newly registered outcome
     appears here without touching the dashboard."""
-    from model.outcomes import REGISTRY
+    from lpsa.model.outcomes import REGISTRY
 
     rows = []
     for o in REGISTRY.values():

@@ -32,9 +32,9 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 from matplotlib.transforms import Affine2D
 
-from model.scenario import QUARTERS_PER_YEAR
-from viz import charts
-from viz.session import Session
+from lpsa.model.scenario import QUARTERS_PER_YEAR
+from lpsa.viz import charts
+from lpsa.viz.session import Session
 
 FONT = 15
 RUN_COLOURS = ("#1d4e89", "#e76f51")

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model import LPSAModel
-from model.counterfactual import twin_scenario
-from model.lifecycle import FOLLOW_UP, IMPLEMENTATION, NEGOTIATION, PHASES
-from model.scenario import QUARTERS_PER_YEAR
-from model.single_run import run_outcomes
-from viz import charts
-from viz.wiring import REGIMES, Settings, build_model, rules_ppg_share
+from lpsa.model import LPSAModel
+from lpsa.model.counterfactual import twin_scenario
+from lpsa.model.lifecycle import FOLLOW_UP, IMPLEMENTATION, NEGOTIATION, PHASES
+from lpsa.model.scenario import QUARTERS_PER_YEAR
+from lpsa.model.single_run import run_outcomes
+from lpsa.viz import charts
+from lpsa.viz.wiring import REGIMES, Settings, build_model, rules_ppg_share
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
-from model import LPSAModel, load_scenario
-from model.scenario import Mechanisms, Scenario, deep_merge, parameter_overrides
+from lpsa.model import LPSAModel, load_scenario
+from lpsa.model.scenario import Mechanisms, Scenario, deep_merge, parameter_overrides
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import markdown
 
-from model.scenario import Mechanisms
+from lpsa.model.scenario import Mechanisms
 
 # ---------------------------------------------------------------------------------- mechanisms
 
