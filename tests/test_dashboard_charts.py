@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from viz import charts, figures
-from viz.session import Session
-from viz.wiring import Settings
+from lpsa.viz import charts, figures
+from lpsa.viz.session import Session
+from lpsa.viz.wiring import Settings
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
@@ -108,7 +108,7 @@ def test_a_frame_refuses_a_placeholder_it_cannot_find_once():
 def page():
     import solara
 
-    from viz.app import Page
+    from lpsa.viz.app import Page
 
     _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
     yield rc
@@ -132,10 +132,21 @@ def click(rc, label: str) -> None:
     rc.find(v.Btn, children=[label]).widget.click()
 
 
+def page_text(rc) -> str:
+    import solara.widgets
+
+    return " ".join(w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets)
+
+
 def chart_images(rc) -> list[bytes]:
     import ipywidgets
 
     return [w.value for w in rc.find(ipywidgets.Image).widgets]
+
+
+def drawn(*charts_and_sessions) -> list[bytes]:
+    """Each chart drawn for a session, as the page should show it."""
+    return [chart.draw(s) for chart, s in charts_and_sessions]
 
 
 def test_each_step_redraws_the_charts_as_a_session_stepped_alike_draws_them(page):
@@ -144,23 +155,28 @@ def test_each_step_redraws_the_charts_as_a_session_stepped_alike_draws_them(page
     for _ in range(15):
         click(page, "Step")
         twin.step()
-        assert chart_images(page) == [perf.draw(twin), kept.draw(twin)]
+        assert chart_images(page) == drawn((perf, twin), (kept, twin))
     assert shown(page, "quarter").unsafe_innerHTML == "Quarter 15 of 40"
     assert shown(page, "performance-chart").attributes["data-series"] == " | ".join(perf.series)
 
 
 def test_the_big_numbers_and_narration_follow_the_run(page):
-    from viz import app, words
+    from lpsa.viz import app, words
 
     twin = Session()
     while twin.phase() != "end":
         click(page, "Step")
         twin.step()
-        _, numbers = app.monitor_numbers(twin)
-        for key, number in zip(("met", "kept", "over_bau"), numbers):
+        for key, number in zip(("met", "kept", "over_bau"), app.monitor_numbers(twin)):
             assert shown(page, f"monitor-{key}").unsafe_innerHTML == number
     narration = shown(page, "narration").unsafe_innerHTML.replace("&#x27;", "'")
     assert narration == words.NARRATION["free_play"]["end"]
+    assert "Gain kept so far" in page_text(page)
+    while not twin.finished:
+        click(page, "Step")
+        twin.step()
+    assert "Gain kept 3 years on" in page_text(page)
+    assert shown(page, "monitor-kept").unsafe_innerHTML == app.monitor_numbers(twin)[1]
 
 
 def test_pin_unpin_and_the_step_buttons_follow_the_run(page):
@@ -183,8 +199,8 @@ def test_pin_unpin_and_the_step_buttons_follow_the_run(page):
 def test_the_advanced_switches_appear_when_unfolded_and_restart_the_run(page):
     import ipyvuetify as v
 
-    from viz import words
-    from viz.wiring import MECHANISMS
+    from lpsa.viz import words
+    from lpsa.viz.wiring import MECHANISMS
 
     label, _ = words.MECHANISM_LABELS[MECHANISMS[0]]
     assert not page.find(v.Checkbox, label=label).widgets  # made when first unfolded
@@ -193,7 +209,32 @@ def test_the_advanced_switches_appear_when_unfolded_and_restart_the_run(page):
     assert len(page.find(v.Checkbox).widgets) == len(MECHANISMS) + 1  # and the pause switch
     page.find(v.Checkbox, label=label).widget.v_model = False
     assert shown(page, "quarter").unsafe_innerHTML == "Quarter 0 of 40"
-    settings = " ".join(
-        w.unsafe_innerHTML or "" for w in page.find(__import__("solara").widgets.HTML).widgets
-    )
-    assert "1 mechanism(s) switched off" in settings
+    assert "1 mechanism(s) switched off" in page_text(page)
+
+
+def test_what_is_written_in_stays_through_other_renders_and_page_changes(page):
+    import ipyvuetify as v
+
+    twin = Session()
+    perf, kept = figures.PerformanceChart(), figures.RetainedChart()
+    for _ in range(5):
+        click(page, "Step")
+        twin.step()
+    # renders of the page that are not Steps: the play speed, the Advanced panel, the pages
+    page.find(v.Select, label="Play speed, quarters").widget.v_model = "1 a second"
+    page.find(v.ExpansionPanels).widget.v_model = 0
+    assert shown(page, "quarter").unsafe_innerHTML == "Quarter 5 of 40"
+    assert chart_images(page) == drawn((perf, twin), (kept, twin))
+    page.find(v.BtnToggle).widget.v_model = 1  # Councils
+    grid, areas = figures.CouncilGrid(), figures.AttainmentChart()
+    assert chart_images(page) == drawn((grid, twin), (areas, twin))
+    click(page, "Step")
+    twin.step()
+    assert chart_images(page) == drawn((grid, twin), (areas, twin))
+    page.find(v.BtnToggle).widget.v_model = 0  # back to the Presentation, a quarter on
+    assert chart_images(page) == drawn((perf, twin), (kept, twin))
+    assert shown(page, "performance-chart").attributes["data-series"] == " | ".join(perf.series)
+    assert shown(page, "quarter").unsafe_innerHTML == "Quarter 6 of 40"
+    click(page, "Reset")
+    assert shown(page, "quarter").unsafe_innerHTML == "Quarter 0 of 40"
+    assert chart_images(page) == drawn((perf, Session()), (kept, Session()))

@@ -26,23 +26,35 @@ from __future__ import annotations
 
 import gc
 import html
-import itertools
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import reacton.core
+import reacton.ipywidgets as rw
 import solara
 import solara.lab
 
-from viz import charts, words
-from viz.figures import RUN_COLOURS, AttainmentChart, CouncilGrid, PerformanceChart, RetainedChart
-from viz.session import Session
-from viz.wiring import MECHANISMS, REGIMES, SLIDERS, STORIES, Settings, rules_ppg_share
+from lpsa.viz import charts, words
+from lpsa.viz.figures import (
+    RUN_COLOURS,
+    AttainmentChart,
+    CouncilGrid,
+    PerformanceChart,
+    RetainedChart,
+)
+from lpsa.viz.session import Session
+from lpsa.viz.wiring import MECHANISMS, REGIMES, SLIDERS, STORIES, Settings, rules_ppg_share
 
 SPEEDS = {"1 a second": 1.0, "2 a second": 2.0, "4 a second": 4.0, "as fast as it goes": 0.0}
-"""Play speeds, in quarters a second (0: no wait between quarters)."""
+"""Play speeds, in quarters a second (0: as fast as the page is drawn, ``FASTEST``)."""
+FASTEST = 0.05
+"""Seconds a quarter at least, when playing as fast as it goes: a quarter takes the server a few
+milliseconds, and each one sends the browser a new picture of each chart; a browser that is sent
+the next before it has loaded the last abandons the load (and the page logs a failed request).
+Twenty quarters a second is still faster than the eye follows."""
 DEFAULT_SPEED = "4 a second"
 PAGES = ("Presentation", "Councils", "About")
 NO_COMPARISON = "Nothing"
@@ -84,19 +96,43 @@ def settings_line(settings: Settings) -> str:
     return " · ".join(parts)
 
 
-@solara.component
-def Quarter(session: Session, version: int) -> None:
-    """The quarter, for people and for tests (``data-testid="quarter"``).
+def _html(tag: str = "div", classes: tuple[str, ...] = (), attributes: dict | None = None):
+    """The element ``solara.HTML`` makes, without its content: ``use_live`` writes that."""
+    attributes = dict(attributes or {})
+    if classes:
+        attributes["class"] = " ".join(classes)
+    return solara.widgets.HTML.element(tag=tag, attributes=attributes)
 
-    Every component that shows the session also takes ``version``, which the page bumps on each
-    step and change of settings: the session is one mutable object, so without it Solara would see
-    unchanged arguments and keep the old rendering."""
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=f"Quarter {session.quarter} of {session.n_quarters}",
-        attributes={"data-testid": "quarter"},
-        classes=["lpsa-quarter"],
-    )
+
+def use_live(act: Actions, elements: list, write: Callable[..., None]) -> None:
+    """Write the run into the widgets of ``elements`` (``write(*widgets)``) when they are made
+    and each time the run moves (``Actions.show``): straight into the widgets, with no render of
+    the page (a render walks every element on it). The elements must not set what ``write``
+    sets, or a later render of the page would put their old values back."""
+
+    def mount():
+        widgets = [solara.get_widget(e) for e in elements]
+
+        def display() -> None:
+            write(*widgets)
+
+        display()
+        act.displays.append(display)
+        return lambda: act.displays.remove(display)
+
+    solara.use_effect(mount, [])
+
+
+@solara.component
+def Quarter(session: Session, act: Actions) -> None:
+    """The quarter, for people and for tests (``data-testid="quarter"``)."""
+    element = _html(classes=("lpsa-quarter",), attributes={"data-testid": "quarter"})
+
+    def write(widget) -> None:
+        widget.unsafe_innerHTML = f"Quarter {session.quarter} of {session.n_quarters}"
+
+    use_live(act, [element], write)
+    return element
 
 
 @solara.component
@@ -123,75 +159,92 @@ def Narration(story: str, phase: str) -> None:
         )
 
 
-def monitor_numbers(session: Session) -> tuple[str, tuple[str, ...]]:
-    """The big numbers as the page shows them: the label of the kept gain and, for each monitor,
-    every run's number in its colour."""
+MONITORS = (("met", False), ("kept", False), ("over_bau", True))
+"""The big numbers: each one's key in ``Session.monitors`` and whether it is shown signed."""
+
+
+def monitor_numbers(session: Session) -> tuple[str, ...]:
+    """The big numbers as the page shows them: for each monitor, every run's number in its
+    colour."""
     rows = session.monitors()
-    numbers = tuple(
+    return tuple(
         " ".join(
             f'<span style="color:{c}">{_percent(r[key], signed)}</span>'
             for r, c in zip(rows, RUN_COLOURS)
         )
-        for key, signed in (("met", False), ("kept", False), ("over_bau", True))
+        for key, signed in MONITORS
     )
-    return ("Gain kept 3 years on" if session.finished else "Gain kept so far"), numbers
 
 
 @solara.component
-def Monitors(kept_label: str, numbers: tuple[str, ...]) -> None:
-    """The big numbers (``monitor_numbers``): re-rendered only when what they show changes."""
-    specs = [
-        ("met", "Targets met"),
-        ("kept", kept_label),
-        ("over_bau", "Above business as usual"),
-    ]
+def Monitors(session: Session, act: Actions, finished: bool) -> None:
+    """The big numbers in their cards; the numbers are written in as the run moves."""
+    labels = (
+        "Targets met",
+        "Gain kept 3 years on" if finished else "Gain kept so far",
+        "Above business as usual",
+    )
+    numbers = []
     with solara.Row(style={"gap": "8px", "flex": "0 1 auto"}):
-        for (key, label), shown in zip(specs, numbers):
+        for (key, _), label in zip(MONITORS, labels):
             with solara.Card(margin=0, style={"padding": "2px 10px", "min-width": "120px"}):
-                solara.HTML(
-                    tag="div",
-                    unsafe_innerHTML=shown,
-                    classes=["lpsa-number"],
-                    attributes={"data-testid": f"monitor-{key}"},
+                numbers.append(
+                    _html(classes=("lpsa-number",), attributes={"data-testid": f"monitor-{key}"})
                 )
                 solara.HTML(tag="div", unsafe_innerHTML=label, classes=["lpsa-number-label"])
 
+    def write(*widgets) -> None:
+        for widget, number in zip(widgets, monitor_numbers(session)):
+            widget.unsafe_innerHTML = number
 
-@solara.component
-def Chart(chart, session: Session, version: int, testid: str) -> None:
-    image = solara.use_memo(lambda: chart.draw(session), dependencies=[version])
-    with solara.Div(classes=["lpsa-chart"], style={"flex": "1 1 0", "min-width": "0"}):
-        solara.Image(image, format="svg+xml")
-        series = " | ".join(getattr(chart, "series", []))
-        solara.HTML(tag="span", attributes={"data-testid": testid, "data-series": series})
+    use_live(act, numbers, write)
 
 
 @solara.component
-def Presentation(session: Session, version: solara.Reactive[int]) -> None:
-    """Reads ``version``: a Step re-renders this page's content and the top row, nothing else."""
-    v = version.value
+def Chart(chart, session: Session, act: Actions, testid: str) -> None:
+    """A chart, drawn into its image as the run moves, with the lines it shows named for the
+    page's tests (``data-series``)."""
+    with solara.Div(classes=["lpsa-chart"], style={"flex": "1 1 0", "min-width": "0"}) as main:
+        # the elements solara.Image and solara.HTML make, without their content: written in
+        image = rw.Image(format="svg+xml", _dom_classes=["solara-image"], layout={})
+        names = solara.widgets.HTML.element(tag="span")
+
+        def write(image, names) -> None:
+            image.value = chart.draw(session)
+            series = " | ".join(getattr(chart, "series", []))
+            names.attributes = {"data-testid": testid, "data-series": series}
+
+        use_live(act, [image, names], write)
+    return main
+
+
+@solara.component
+def Presentation(session: Session, act: Actions, stage: tuple) -> None:
+    """The narration and the kept gain's label follow the run's ``stage``; the big numbers and
+    the charts are written in as it moves."""
     perf = solara.use_memo(PerformanceChart, [])
     kept = solara.use_memo(RetainedChart, [])
+    story, phase, finished, *_ = stage
     with solara.Row(style={"gap": "8px", "align-items": "stretch", "flex-wrap": "wrap"}):
-        Narration(session.settings.story, session.phase())
-        Monitors(*monitor_numbers(session))
+        Narration(story, phase)
+        Monitors(session, act, finished)
     with solara.Row(style={"gap": "8px", "align-items": "flex-start"}):
         with solara.Div(style={"flex": "62 1 0", "min-width": "0"}):
-            Chart(perf, session, v, "performance-chart")
+            Chart(perf, session, act, "performance-chart")
         with solara.Div(style={"flex": "38 1 0", "min-width": "0"}):
-            Chart(kept, session, v, "retained-chart")
+            Chart(kept, session, act, "retained-chart")
 
 
 @solara.component
-def Councils(session: Session, version: solara.Reactive[int]) -> None:
-    v = version.value
+def Councils(session: Session, act: Actions, stage: tuple) -> None:
+    """Re-rendered when the run's ``stage`` changes: the outcome table appears when it ends."""
     grid = solara.use_memo(CouncilGrid, [])
     areas = solara.use_memo(AttainmentChart, [])
     with solara.Row(style={"gap": "8px", "align-items": "flex-start", "flex-wrap": "wrap"}):
         with solara.Div(style={"flex": "1 1 480px", "min-width": "0"}):
-            Chart(grid, session, v, "council-grid")
+            Chart(grid, session, act, "council-grid")
         with solara.Div(style={"flex": "1 1 480px", "min-width": "0"}):
-            Chart(areas, session, v, "attainment-chart")
+            Chart(areas, session, act, "attainment-chart")
     if session.finished:
         table = charts.outcome_table(session.outcomes(), session.labels)
         solara.HTML(
@@ -299,29 +352,47 @@ def advanced_settings(settings: Settings, apply) -> None:
         )
 
 
+def stage_of(session: Session) -> tuple[str, str, bool, bool, bool]:
+    """What the rendered parts of the page show of the run: the story and its phase (the
+    narration), whether the run is over (the buttons, the kept gain's label, the outcome table),
+    at quarter 0 or pinned (the buttons). A Step renders the page only when this changes; the
+    quarter, the big numbers and the charts are written straight in (``use_live``)."""
+    return (
+        session.settings.story,
+        session.phase(),
+        session.finished,
+        session.quarter == 0,
+        session.pinned is not None,
+    )
+
+
 class Actions:
-    """What the buttons and settings do to one visitor's session. Made once per page, so the
-    components it is passed to see the same callbacks on every render and are not re-rendered
-    for new ones."""
+    """What the buttons and settings do to one visitor's session, and the page's live parts
+    (``use_live``), written each time the run moves. Made once per page, so the components it is
+    passed to see the same callbacks on every render."""
 
     def __init__(
         self,
         session: Session,
-        version: solara.Reactive[int],
+        stage: solara.Reactive[tuple],
         settings: solara.Reactive[Settings],
         playing: solara.Reactive[bool],
     ) -> None:
-        self.session, self.version, self.settings = session, version, settings
+        self.session, self.stage, self.settings = session, stage, settings
         self.playing = playing
         self.lock = threading.Lock()  # one change to the session at a time
-        self.versions = itertools.count(version.peek() + 1)
+        self.displays: list[Callable[[], None]] = []
         # changes made together are rendered together, in one pass over the page: a render
         # context is also a batch, which renders once, when its last batch ends
         self.batch = reacton.core.get_render_context()
 
-    def bump(self) -> None:
+    def show(self) -> None:
+        """The run moved: write it into the live parts, then render what shows its stage, if that
+        changed."""
         with self.batch:
-            self.version.set(next(self.versions))
+            for display in tuple(self.displays):
+                display()
+            self.stage.set(stage_of(self.session))
 
     def apply(self, new: Settings) -> None:
         with self.batch:
@@ -329,12 +400,12 @@ class Actions:
             with self.lock:
                 self.session.reset(new)
             self.settings.set(new)
-            self.bump()
+            self.show()
 
     def step(self) -> None:
         with self.lock:
             self.session.step()
-        self.bump()
+        self.show()
 
     def reset(self) -> None:
         self.apply(self.session.settings)
@@ -347,37 +418,32 @@ class Actions:
 
     def pin(self) -> None:
         self.session.pin()
-        self.bump()
+        self.show()
 
     def unpin(self) -> None:
         self.session.unpin()
-        self.bump()
+        self.show()
 
 
 @solara.component
 def Toolbar(
     session: Session,
-    version: solara.Reactive[int],
-    playing: solara.Reactive[bool],
+    stage: tuple,
+    playing: bool,
     page: solara.Reactive[str],
     act: Actions,
 ) -> None:
-    """The top row: pages, the quarter and the run's buttons (re-rendered on each Step)."""
-    v = version.value
-    running = not session.finished
+    """The top row: pages, the quarter and the run's buttons."""
+    _, _, finished, at_start, pinned = stage
     with solara.Row(style={"align-items": "center", "gap": "6px", "flex-wrap": "wrap"}):
         solara.ToggleButtonsSingle(value=page, values=list(PAGES), dense=True)
-        Quarter(session, v)
-        solara.Button(
-            "Step", on_click=act.step, disabled=playing.value or not running, color="primary"
-        )
-        solara.Button(
-            "Play", on_click=act.play, disabled=playing.value or not running, color="primary"
-        )
-        solara.Button("Pause", on_click=act.pause, disabled=not playing.value)
-        solara.Button("Reset", on_click=act.reset, disabled=playing.value)
-        if session.pinned is None:
-            solara.Button("Pin", on_click=act.pin, disabled=session.quarter == 0, outlined=True)
+        Quarter(session, act)
+        solara.Button("Step", on_click=act.step, disabled=playing or finished, color="primary")
+        solara.Button("Play", on_click=act.play, disabled=playing or finished, color="primary")
+        solara.Button("Pause", on_click=act.pause, disabled=not playing)
+        solara.Button("Reset", on_click=act.reset, disabled=playing)
+        if not pinned:
+            solara.Button("Pin", on_click=act.pin, disabled=at_start, outlined=True)
         else:
             solara.Button("Unpin", on_click=act.unpin, outlined=True)
 
@@ -385,21 +451,21 @@ def Toolbar(
 @solara.component
 def Page() -> None:
     session = solara.use_memo(Session, [])  # one per browser session
-    # What a Step changes is read (``version.value``) only by the components that show the run:
-    # the top row and the page's content. The page itself, the side panel and the story row are
-    # not re-rendered on a Step.
-    version = solara.use_reactive(0)
     settings = solara.use_reactive(session.settings)
+    # A Step writes the quarter, the big numbers and the charts straight into their widgets
+    # (use_live) and renders the page only when the run's stage changes (stage_of): a render walks
+    # every element of the page, which cost more than everything else a Step does.
+    stage = solara.use_reactive(stage_of(session))
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(DEFAULT_SPEED)
     pause_when_money_stops = solara.use_reactive(True)
     page = solara.use_reactive(PAGES[0])
-    act = solara.use_memo(lambda: Actions(session, version, settings, playing), [])
+    act = solara.use_memo(lambda: Actions(session, stage, settings, playing), [])
 
     def play_loop(cancel: threading.Event) -> None:
         if not playing.value:
             return
-        interval = 1.0 / SPEEDS[speed.value] if SPEEDS[speed.value] else 0.0
+        interval = 1.0 / SPEEDS[speed.value] if SPEEDS[speed.value] else FASTEST
         stops = session.money_stops()
         while playing.value and not session.finished and not cancel.is_set():
             started = time.perf_counter()
@@ -421,7 +487,7 @@ def Page() -> None:
             with solara.Card("Settings", margin=0):
                 Controls(session, settings.value, act.apply)
                 solara.Checkbox(label="Pause when the money stops", value=pause_when_money_stops)
-        Toolbar(session, version, playing, page, act)
+        Toolbar(session, stage.value, playing.value, page, act)
         with solara.Row(style={"align-items": "center", "gap": "12px"}):
             StoryPicker(settings.value, act.apply)
             solara.Select(
@@ -437,9 +503,9 @@ def Page() -> None:
                 style="flex: 1 1 0;",
             )
         if page.value == "Presentation":
-            Presentation(session, version)
+            Presentation(session, act, stage.value)
         elif page.value == "Councils":
-            Councils(session, version)
+            Councils(session, act, stage.value)
         else:
             About()
 
