@@ -4,8 +4,9 @@ Every writer goes through a temporary file in the same folder and ``os.replace``
 on POSIX and Windows, so an interrupted run never leaves a half-written result. Files get the
 user's normal permissions (``0666`` less the umask), as any other program's output, so colleagues
 can read a shared results folder. A write that fails raises :class:`OutputError` naming the path.
-Parquet files carry each outcome column's label, unit, direction and description from the outcome
-registry as field metadata, and the caller's ``metadata`` (a sweep's identity) in the schema.
+Parquet files carry every column's description and unit as field metadata (and an outcome's label
+and direction), declared once in ``model/columns.py``, and the caller's ``metadata`` (a sweep's
+identity) in the schema.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from lpsa.model import ScenarioError
-from lpsa.model.outcomes import REGISTRY
+from lpsa.model.columns import field_metadata
 
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".tmp"
@@ -94,29 +95,36 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
     return atomic_write(path, lambda p: frame.to_csv(p, index=False))
 
 
-def outcome_field_metadata(column: str) -> dict[bytes, bytes] | None:
-    outcome = REGISTRY.get(column)
-    if outcome is None:
-        return None
-    return {
-        b"label": outcome.label.encode(),
-        b"unit": outcome.unit.encode(),
-        b"direction": outcome.direction.encode(),
-        b"description": outcome.description.encode(),
-    }
+def table_name(path: str | Path) -> str:
+    """The table a Parquet file holds, by its name: ``targets.parquet`` -> ``targets``; a
+    sweep's chunk (``chunk-00003.parquet``) holds rows of runs."""
+    stem = Path(path).stem
+    return "runs" if stem.startswith("chunk-") else stem
 
 
-def to_arrow(frame: pd.DataFrame, metadata: Mapping[str, str] | None = None) -> Any:
-    """``frame`` as an Arrow table with outcome descriptions and ``metadata`` in its schema."""
+def with_column_metadata(schema: Any, table: str) -> Any:
+    """``schema`` with each declared column's description and unit (``model/columns.py``) as
+    field metadata."""
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
     fields = []
-    for f in table.schema:
-        meta = outcome_field_metadata(f.name)
+    for f in schema:
+        meta = field_metadata(table, f.name)
         fields.append(f.with_metadata(meta) if meta else f)
-    schema_meta = {**(table.schema.metadata or {}), **_schema_metadata(metadata)}
-    return table.cast(pa.schema(fields, metadata=schema_meta))
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def to_arrow(
+    frame: pd.DataFrame, metadata: Mapping[str, str] | None = None, table: str = "runs"
+) -> Any:
+    """``frame`` as an Arrow table with its columns' descriptions (as columns of ``table``) and
+    ``metadata`` in its schema."""
+    import pyarrow as pa
+
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    schema = with_column_metadata(arrow.schema, table)
+    schema_meta = {**(arrow.schema.metadata or {}), **_schema_metadata(metadata)}
+    return arrow.cast(schema.with_metadata(schema_meta))
 
 
 def _schema_metadata(metadata: Mapping[str, str] | None) -> dict[bytes, bytes]:
@@ -126,7 +134,7 @@ def _schema_metadata(metadata: Mapping[str, str] | None) -> dict[bytes, bytes]:
 def write_parquet(
     path: str | Path, frame: pd.DataFrame, metadata: Mapping[str, str] | None = None
 ) -> Path:
-    return write_arrow(path, to_arrow(frame, metadata))
+    return write_arrow(path, to_arrow(frame, metadata, table_name(path)))
 
 
 def write_arrow(path: str | Path, table: Any) -> Path:
@@ -146,7 +154,8 @@ def rows_to_arrow(
     more than the rest of its work. Columns come in order of first appearance; a value a row
     lacks is null; ``types`` fixes named columns' Arrow types (the rest are inferred: a column
     whose values Arrow cannot put in one type raises ``ScenarioError`` naming it); ``metadata``
-    goes in the schema as in :func:`to_arrow`."""
+    goes in the schema as in :func:`to_arrow`, with the columns' descriptions as columns of
+    runs."""
     import pyarrow as pa
 
     columns = {}
@@ -161,7 +170,9 @@ def rows_to_arrow(
                 "column; allowed: one kind per parameter (numbers, text or true/false), integers "
                 "below 2**63"
             ) from None
-    return pa.table(columns).replace_schema_metadata(_schema_metadata(metadata))
+    table = pa.table(columns)
+    schema = with_column_metadata(table.schema, "runs").with_metadata(_schema_metadata(metadata))
+    return table.cast(schema)
 
 
 def _lpsa_metadata(schema: Any) -> dict[str, str]:
