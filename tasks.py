@@ -6,9 +6,12 @@
                                                  # chromium for the browser test, when missing
                                                  # and run as root), lint (ruff check and
                                                  # format --check) and test
-    python3 tasks.py setup                       # only create/update .venv
+    python3 tasks.py setup                       # only create/update .venv and compile the
+                                                 # model once (numba's cache)
 
-The virtualenv is rebuilt when pyproject.toml changes (a hash stamp in .venv).
+The virtualenv is rebuilt when pyproject.toml changes (a hash stamp in .venv), and the model is
+compiled again when its compiled sources change. No step stays silent for more than
+HEARTBEAT_SECONDS: pip's progress is shown in a few lines, and a long step says it is still going.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 import venv
 from pathlib import Path
 
@@ -28,23 +33,178 @@ PY = BIN / ("python.exe" if os.name == "nt" else "python")
 EXTRAS = "all,dev"
 
 
+HEARTBEAT_SECONDS = 10.0
+"""Longest a set-up step stays silent: after this long with nothing new, it says it is still
+going (issue 28: set-up that talks)."""
+PIP_NOISE = ("WARNING: Location 'file:", "Looking in indexes:", "Looking in links:")
+"""pip lines that say nothing about this install (a machine's index configuration)."""
+QUIET_WARNINGS = "ignore:Editable installation"
+"""setuptools' editable-install notice (it maps ``lpsa`` onto this folder with a meta path
+finder, and says so in eight lines of asterisks); nothing for the user to do."""
+MODEL_SOURCES = ("model/quarter.py", "model/sums.py")
+"""The compiled model (numba caches it in model/__pycache__, keyed by these files)."""
+WARM_UP = (
+    "from lpsa.model import run_model; "
+    "run_model('lpsa1_baseline', seed=1, twins=True, **{'scheme.n_authorities': 8})"
+)
+"""One small run with its twin: compiles every kernel of the quarter and writes numba's cache."""
+
+
 def _stamp() -> str:
     return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + EXTRAS.encode()).hexdigest()
+
+
+def _compiled_stamp() -> str:
+    data = b"".join((ROOT / f).read_bytes() for f in MODEL_SOURCES if (ROOT / f).is_file())
+    return hashlib.sha256(data + sys.version.encode()).hexdigest()
+
+
+class Talking:
+    """Run a command, showing what it does, and never staying silent for more than
+    ``HEARTBEAT_SECONDS``: ``show(line)`` decides what each output line becomes (None: nothing
+    now); when nothing was shown for that long, a line says what is still going on."""
+
+    def __init__(self, what: str, expected: str) -> None:
+        self.what, self.expected = what, expected
+        self.start = time.monotonic()
+        self.last = self.start
+        self.lines: list[str] = []
+        self.lock = threading.Lock()
+
+    def say(self, text: str) -> None:
+        with self.lock:
+            print(text, flush=True)
+            self.last = time.monotonic()
+
+    def show(self, line: str) -> str | None:
+        return line
+
+    def _heartbeat(self, done: threading.Event) -> None:
+        while not done.wait(1.0):
+            now = time.monotonic()
+            if now - self.last >= HEARTBEAT_SECONDS:
+                self.say(
+                    f"  ... still {self.what} ({now - self.start:.0f} s so far; "
+                    f"usually {self.expected})"
+                )
+
+    def run(self, cmd: list[str], env: dict[str, str] | None = None) -> int:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+        done = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(done,), daemon=True)
+        beat.start()
+        try:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                line = raw.rstrip()
+                self.lines.append(line)
+                shown = self.show(line)
+                if shown:
+                    self.say(shown)
+            return proc.wait()
+        finally:
+            done.set()
+            beat.join()
+
+    def failed(self, cmd: list[str], status: int) -> subprocess.CalledProcessError:
+        """Print the command's last lines (what went wrong) and return the error to raise."""
+        tail = [line for line in self.lines if not line.startswith(PIP_NOISE)][-40:]
+        print("\n".join(tail), file=sys.stderr)
+        return subprocess.CalledProcessError(status, cmd)
+
+
+class PipProgress(Talking):
+    """pip's output in a few lines: packages found, then installing, then done (the full output
+    is printed only when pip fails)."""
+
+    def __init__(self, what: str, expected: str) -> None:
+        super().__init__(what, expected)
+        self.collected = 0
+        self.shown_at = 0.0
+
+    def show(self, line: str) -> str | None:
+        text = line.strip()
+        if text.startswith("ERROR"):
+            return line
+        if text.startswith("Collecting "):
+            self.collected += 1
+            now = time.monotonic()
+            if now - self.shown_at >= 5.0:
+                self.shown_at = now
+                name = text.split()[1]
+                return f"  found {plural(self.collected, 'package')} so far (now {name}) ..."
+        elif text.startswith("Installing collected packages:"):
+            count = len(text.split(":", 1)[1].split(","))
+            return f"  unpacking {plural(count, 'package')} into .venv ..."
+        elif text.startswith("Successfully installed"):
+            return f"  installed {plural(len(text.split()) - 2, 'package')}"
+        return None
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def pip(args: list[str], what: str, expected: str) -> None:
+    cmd = [str(PY), "-m", "pip", "install", "--progress-bar", "off", *args]
+    talk = PipProgress(what, expected)
+    status = talk.run(cmd, env={"PYTHONWARNINGS": QUIET_WARNINGS})
+    if status != 0:
+        raise talk.failed(cmd, status)
+
+
+def compile_model(force: bool = False) -> None:
+    """Compile the model's quarter once (numba, cached in model/__pycache__), so that the first
+    run starts at once instead of compiling for 20-30 s without a word."""
+    stamp_file = VENV / ".lpsa-compiled"
+    cached = any((ROOT / "model" / "__pycache__").glob("quarter.*.nbi"))
+    if (
+        not force
+        and cached
+        and stamp_file.is_file()
+        and stamp_file.read_text() == _compiled_stamp()
+    ):
+        return
+    print(
+        "Compiling the model's quarter with numba (once; about 20-30 s; cached in "
+        "model/__pycache__, so later runs start at once) ...",
+        flush=True,
+    )
+    cmd = [str(PY), "-c", WARM_UP]
+    talk = Talking("compiling the model", "20-30 s")
+    status = talk.run(cmd)
+    if status != 0:
+        raise talk.failed(cmd, status)
+    stamp_file.write_text(_compiled_stamp())
+    print(f"  compiled in {time.monotonic() - talk.start:.0f} s", flush=True)
 
 
 def setup() -> None:
     stamp_file = VENV / ".lpsa-stamp"
     if stamp_file.exists() and stamp_file.read_text() == _stamp() and PY.exists():
+        compile_model()
         return
     if not PY.exists():
-        print("Creating virtualenv in .venv ...", flush=True)
+        print("Creating a virtualenv in .venv (a few seconds) ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print("Installing dependencies (first run only) ...", flush=True)
-    subprocess.check_call([str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    subprocess.check_call(
-        [str(PY), "-m", "pip", "install", "--quiet", "-e", f".[{EXTRAS}]"], cwd=ROOT
+    print(
+        "Installing the project and its dependencies into .venv (first run, or after "
+        "pyproject.toml changed; 1-3 minutes, most of it downloading) ...",
+        flush=True,
     )
+    pip(["--upgrade", "pip"], "upgrading pip", "a few seconds")
+    pip(["-e", f".[{EXTRAS}]"], "installing", "1-3 minutes")
     stamp_file.write_text(_stamp())
+    compile_model(force=True)
 
 
 def ensure_chromium() -> bool:
@@ -73,7 +233,7 @@ def main(argv: list[str]) -> int:
     except subprocess.CalledProcessError as exc:
         print(
             f"setup failed: {' '.join(map(str, exc.cmd))} exited with {exc.returncode} "
-            "(see the pip output above)",
+            "(its last lines are above)",
             file=sys.stderr,
         )
         return exc.returncode or 1
