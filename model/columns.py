@@ -20,7 +20,7 @@ declared once:
 
 Performance is in *units of the agreed stretch* throughout: 0 is the projected baseline (what was
 expected without the agreement), 1 the agreed enhancement. Quarters are numbered from 0, the run's
-first quarter (``inspection.first_year``'s April: 2001 by default).
+first quarter (in ``inspection.first_year``, 2001 by default).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Column:
     when: str = ""
 
 
-TWINS = "with twins (the main job's default; not with --no-twins; sweeps with `twins: true`)"
+TWINS = "with twins: the main job's default, not with --no-twins; sweeps with `twins: true`"
 
 # ---------------------------------------------------------------------------------- shared
 
@@ -209,7 +209,7 @@ TARGETS = (
     ),
     Column(
         "gaming_strength",
-        "0-1",
+        "dimensionless (0 = none)",
         "how strongly the target invited gaming (propensity, reward at stake, poor indicator, "
         "less audit)",
     ),
@@ -446,6 +446,8 @@ def _schema_field(path: str) -> typing.Any:
     model: typing.Any = Scenario
     info = None
     parts = path.split(".")
+    if len(parts) < 2:  # name, seed, replications: a scenario's identity, not a parameter
+        return None
     i = 0
     while i < len(parts):
         fields = getattr(model, "model_fields", None)
@@ -511,16 +513,19 @@ def field_metadata(table: str, name: str) -> dict[bytes, bytes] | None:
 # ---------------------------------------------------------------------------------- docs/data.md
 
 FILES = {
-    "targets": "one row per target of every council that signed, per scenario and replication",
-    "authorities": "one row per council offered an agreement, per scenario and replication",
-    "quarters": "one row per quarter of the run, per scenario and replication",
+    "targets": "One row per target of every council that signed, per scenario and replication",
+    "authorities": "One row per council offered an agreement, per scenario and replication",
+    "quarters": "One row per quarter of the run, per scenario and replication",
     "trajectory": (
-        "mean reported performance by quarter from each agreement's start, overall and by "
+        "Mean reported performance by quarter from each agreement's start, overall and by "
         "approach, per scenario and replication"
     ),
-    "ratings": "one row per council and year of annual inspection ratings, per replication",
+    "ratings": (
+        "One row per council and year rated: the annual inspection ratings, per scenario and "
+        "replication"
+    ),
     "runs": (
-        "one row per run (the main job: per scenario and replication; `sweep` and `report`: per "
+        "One row per run (the main job: per scenario and replication; `sweep` and `report`: per "
         "point and replication; `compare`: per world, regime and replication)"
     ),
 }
@@ -564,7 +569,7 @@ def data_dictionary() -> str:
         "enhancement; *reported* performance is the indicator the reward is paid on, *true* "
         "performance what really happened (they differ by gaming). *share* and *0-1*: a "
         "fraction from 0 to 1. *GBP*: pounds. *quarter*: a quarter of the run, numbered from 0 "
-        "(the run's first quarter, April of `inspection.first_year`, 2001 by default). "
+        "(the run's first quarter, in `inspection.first_year`: 2001 by default). "
         "*stars*: inspection ratings, 1 to 4. *index*: a number from 0. *name*: text from a "
         "fixed set, given in the description. An empty (null or NaN) value means undefined.",
         "",
