@@ -109,6 +109,18 @@ def add_executor_arguments(ap: argparse.ArgumentParser) -> None:
     )
 
 
+def add_overwrite(ap: argparse.ArgumentParser) -> None:
+    """``--overwrite``: replace an earlier result of the same command in ``--out`` (only the
+    files its manifest records; a folder of another command, or a job still running, is never
+    touched)."""
+    ap.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the results of an earlier run of this command in --out (only the files "
+        "its manifest records); without it, a folder holding results is refused",
+    )
+
+
 def add_max_runs(ap: argparse.ArgumentParser) -> None:
     from .design import MAX_RUNS
 
@@ -160,6 +172,7 @@ def add_analysis_arguments(ap: argparse.ArgumentParser) -> None:
     )
     ap.add_argument("--seed", type=seed, default=2001, help="master seed (default 2001)")
     ap.add_argument("--out", type=Path, help="output folder (default results/<analysis>-<time>)")
+    add_overwrite(ap)
     add_max_runs(ap)
     add_executor_arguments(ap)
 

@@ -46,6 +46,7 @@ from .calibrate_setup import (
 from .command_context import CommandContext
 from .design import check_run_count
 from .formatting import pct, significant
+from .io import OutputError
 from .patterns import PatternValues
 from .runner import WorkersLost
 from .uncertainty import load_uncertain
@@ -130,6 +131,16 @@ def settings_of(args: argparse.Namespace) -> CalibrationSettings:
     return CalibrationSettings(**{name: getattr(args, name) for name in fields})
 
 
+def database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is the calibration database failing (a full or read-only disk): sqlite's
+    own errors, or SQLAlchemy's, through which pyabc writes it."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error | OSError):
+        return True
+    return any(k.__module__.startswith("sqlalchemy") for k in type(exc).__mro__)
+
+
 def main(argv: list[str]) -> int:
     """Run ``lpsa calibrate``; returns the exit status (``held_out_verdict``'s, 1 when a run
     fails)."""
@@ -144,7 +155,9 @@ def main(argv: list[str]) -> int:
     check_run_count("--check-worlds", args.check_worlds, args.check_replications, args.max_runs)
     base = exp.base
     check_corners(base, params)
-    ctx = CommandContext("calibrate", argv, args.out, default=f"calibration-{base.name}")
+    ctx = CommandContext(
+        "calibrate", argv, args.out, default=f"calibration-{base.name}", overwrite=args.overwrite
+    )
     out = ctx.out
     silence_pyabc()
     say: Callable[[str], None] = (lambda _: None) if args.quiet else print_now
@@ -184,6 +197,16 @@ def main(argv: list[str]) -> int:
                 f"a worker process died during the calibration ({type(exc).__name__}); "
                 "pyabc cannot resume a generation: run again"
             ) from None
+        except Exception as exc:
+            if not database_error(exc):
+                raise
+            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
+            raise OutputError(
+                f"{out / 'abc.db'}: cannot write the calibration's database ({reason}); allowed: "
+                "a folder on a disk with room (another --out)"
+            ) from None
+        finally:
+            ctx.note(out / "abc.db")
         seconds = time.perf_counter() - clock
         gens = generations(history)
         command = " ".join(["lpsa", "calibrate", *argv])

@@ -92,6 +92,11 @@ def build_parser(prog: str = "lpsa") -> argparse.ArgumentParser:
         help="replications per scenario (default: the scenario's)",
     )
     p.add_argument("--out", type=Path, help="output folder (default results/<scenario>-<time>)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier run's results in --out (only the files its manifest records)",
+    )
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument(
         "--no-twins",
@@ -141,7 +146,9 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
         )
     seed = args.seed if args.seed is not None else scenarios[0].seed
     reps = args.replications or scenarios[0].replications
-    ctx = CommandContext("run", [prog, *argv], args.out, default="_vs_".join(names))
+    ctx = CommandContext(
+        "run", [prog, *argv], args.out, default="_vs_".join(names), overwrite=args.overwrite
+    )
     out = ctx.out
     results = run_scenarios(
         scenarios, reps, seed, twins=not args.no_twins, progress=None if args.quiet else "runs"
@@ -198,11 +205,16 @@ def main(argv: list[str] | None = None, prog: str = "lpsa") -> int:
         print(line, file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or ' '.join(str(exc).split())[:300]}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        from .command_context import release_folders
+
+        release_folders()
 
 
 def console() -> None:

@@ -7,13 +7,19 @@ A command's ``main`` parses its arguments and checks its inputs, then::
         ...                               # run, write the tables and the report into ctx.out
     ctx.record(scenario=scenario.name, seed=seed)  # manifest.json, with the backend used
 
-Making the context notes the start time and prepares the output folder (created, writable, or a
-one-line ``OutputError`` naming it), so nothing runs before a bad folder is refused.
+Making the context notes the start time and claims the output folder (``io.JobFolder``): created
+and writable, locked for this command alone while it runs, and holding no other job's results
+(unless ``--overwrite`` replaces an earlier result of the same command), or a one-line
+``OutputError`` naming it, so nothing runs before a bad folder is refused. A manifest marked
+unfinished is written at once, so that the folder records which command is making it; ``record``
+writes the finished manifest, with the checksum of every file the command wrote, and releases the
+lock.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import ExitStack, contextmanager
@@ -38,13 +44,17 @@ class CommandContext:
         argv: Sequence[str],
         out: Path | None = None,
         default: str | None = None,
+        overwrite: bool = False,
     ) -> None:
         self.command = command
         self.argv = list(argv)
         self.started = provenance.now()
+        self.overwrite = overwrite
         self.backend: str | None = None
         self.health: Health | None = None
         self._out: Path | None = None
+        self._folder: io.JobFolder | None = None
+        self._written: io.WrittenFiles | None = None
         if out is not None or default is not None:
             self.use_folder(out if out is not None else default_out(str(default)))
 
@@ -55,10 +65,54 @@ class CommandContext:
             raise RuntimeError(f"{self.command}: no output folder set")
         return self._out
 
-    def use_folder(self, folder: Path) -> Path:
-        """Prepare ``folder`` (``io.prepare_folder``) and write this command's outputs there."""
-        self._out = io.prepare_folder(folder)
+    def use_folder(self, folder: Path, inside: str | None = None) -> Path:
+        """Claim ``folder`` for this command (``io.JobFolder``) and write its outputs there.
+
+        ``inside``: the folder holds the finished results of command ``inside`` (``lpsa report``
+        in a sweep's folder) and this command only adds its own files beside them, under the
+        folder's lock, with its own manifest ``<command>-manifest.json``."""
+        name = io.MANIFEST_NAME if inside is None else f"{self.command}-{io.MANIFEST_NAME}"
+        if inside is not None and not Path(folder).is_dir():
+            raise io.OutputError(
+                f"{folder}: no such folder; allowed: the results folder of `lpsa {inside}`"
+            )
+        guard = io.JobFolder(folder, self.command, self.overwrite, name)
+        if inside is None:
+            guard.claim()
+        else:
+            guard.lock()
+        _held.append(guard)
+        self._folder = guard
+        self._out = folder
+        io.set_job_tag(f"lpsa-{self.command}-{os.getpid()}")
+        self._written = io.WrittenFiles(folder).start()
+        if inside is None:
+            try:
+                io.write_json(guard.manifest_path, self._manifest({}, finished=False))
+            except BaseException:
+                self.close()
+                raise
         return folder
+
+    def note(self, path: Path) -> None:
+        """Record ``path`` as written by this command (a file another library wrote, as pyabc's
+        database), so that its manifest lists it."""
+        if self._written is not None:
+            self._written.note(path)
+
+    def _manifest(self, fields: dict[str, Any], finished: bool) -> dict[str, Any]:
+        data = provenance.manifest(self.command, self.argv, **fields)
+        data.update(started=self.started, finished=provenance.now() if finished else None)
+        return data
+
+    def close(self) -> None:
+        """Stop recording writes and release the folder's lock (``record`` does it)."""
+        if self._written is not None:
+            self._written.stop()
+        if self._folder is not None:
+            self._folder.release()
+            if self._folder in _held:
+                _held.remove(self._folder)
 
     @contextmanager
     def executor(self, args: argparse.Namespace) -> Iterator[Executor]:
@@ -70,9 +124,31 @@ class CommandContext:
             )
             yield executor
 
-    def record(self, name: str = "manifest.json", **fields: Any) -> Path:
-        """Write the manifest ``name`` (``provenance.record``) with ``fields`` and, when the
-        command made an executor, its backend."""
+    def record(self, **fields: Any) -> Path:
+        """Write the finished manifest with ``fields``, the backend (when the command made an
+        executor) and ``files``: the SHA-256 of every file this command wrote in its folder; then
+        release the folder."""
         if self.backend is not None:
             fields["backend"] = self.backend
-        return provenance.record(self.out, self.command, self.argv, self.started, name, **fields)
+        guard = self._folder
+        name = guard.manifest_name if guard is not None else io.MANIFEST_NAME
+        written = self._written.names if self._written is not None else []
+        fields["files"] = io.checksums(self.out, [n for n in written if n != name])
+        try:
+            return io.write_json(self.out / name, self._manifest(fields, finished=True))
+        finally:
+            self.close()
+
+
+_held: list[io.JobFolder] = []
+"""Folders claimed by commands of this process and not yet released."""
+
+
+def release_folders() -> None:
+    """Release every folder a command of this process still holds (a command that failed part
+    way); the command line calls it as each command ends."""
+    for guard in list(_held):
+        guard.release()
+    _held.clear()
+    for tracked in list(io._trackers):
+        tracked.stop()

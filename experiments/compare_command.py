@@ -18,6 +18,7 @@ from lpsa.model.outcomes import outcome_names
 from .arguments import (
     add_executor_arguments,
     add_max_runs,
+    add_overwrite,
     replications,
     seed,
     whole_number,
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--out", type=Path, help="output folder (default results/compare-A-vs-B-<time>)"
     )
+    add_overwrite(ap)
     ap.add_argument("--quiet", action="store_true", help="print nothing but errors")
     add_max_runs(ap)
     add_executor_arguments(ap)
@@ -124,7 +126,13 @@ def main(argv: list[str]) -> int:
     check_run_count("--worlds", len(REGIMES) * args.worlds, args.replications, args.max_runs)
     names = display_names(a, b)
     seed_ = args.seed if args.seed is not None else a.seed
-    ctx = CommandContext("compare", argv, args.out, default=f"compare-{a.name}-vs-{b.name}")
+    ctx = CommandContext(
+        "compare",
+        argv,
+        args.out,
+        default=f"compare-{a.name}-vs-{b.name}",
+        overwrite=args.overwrite,
+    )
     out = ctx.out
     worlds = posterior.worlds(args.worlds, seed_)
     with ctx.executor(args) as executor:

@@ -15,12 +15,35 @@ import pandas as pd
 
 from lpsa.model import ScenarioError
 
-from .arguments import fraction, positive_int
+from . import io
+from .arguments import add_overwrite, fraction, positive_int
 from .command_context import CommandContext
-from .discover import default_inputs, discover, load_runs
+from .discover import default_inputs, discover
 from .discover_report import write_report
 from .formatting import fixed
-from .sweeps import results_for
+from .sweeps import load_finished_sweep, results_for
+
+
+def read_runs(path: Path) -> pd.DataFrame:
+    """The runs table of a sweep's folder (checked as ``lpsa report`` checks it), or of a
+    Parquet/CSV file; a file that cannot be read is refused in one line naming it."""
+    if path.is_dir():
+        if (path / "manifest.json").is_file():
+            return load_finished_sweep(path)[0]
+        found = next((path / n for n in ("runs.parquet", "runs.csv") if (path / n).is_file()), None)
+        if found is None:
+            raise ScenarioError(
+                f"{path}: no runs.parquet or runs.csv in this folder; allowed: a sweep results "
+                "folder or a table file"
+            )
+        path = found
+    if not path.is_file():
+        raise ScenarioError(
+            f"{path}: not found; allowed: a sweep results folder or a .parquet/.csv table"
+        )
+    if path.suffix not in (".parquet", ".csv"):
+        raise ScenarioError(f"{path}: unknown table type {path.suffix!r}; allowed: .parquet, .csv")
+    return io.read_table(path, "a table of runs")
 
 
 def main(argv: list[str]) -> int:
@@ -52,10 +75,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument(
         "--out", type=Path, help="output folder (default <results>/discovery-<outcome>)"
     )
+    add_overwrite(ap)
     args = ap.parse_args(argv)
 
     args.results = results_for(args.results)
-    runs = load_runs(args.results)
+    runs = read_runs(args.results)
     if "status" in runs:
         runs = runs[runs["status"] == "ok"]
     if args.outcome not in runs:
@@ -71,6 +95,13 @@ def main(argv: list[str]) -> int:
             f"{args.results}: --inputs {missing or '(none found)'} not in the table; allowed: "
             f"{', '.join(default_inputs(runs, args.outcome))}"
         )
+    if not pd.api.types.is_numeric_dtype(runs[args.outcome]):
+        bad = runs[args.outcome][pd.to_numeric(runs[args.outcome], errors="coerce").isna()]
+        shown = f": got {str(bad.iloc[0])[:50]!r}" if len(bad) else ""
+        raise ScenarioError(
+            f"{args.results}: column {args.outcome!r} is not numbers{shown}; allowed: an "
+            "outcome column of numbers"
+        )
     runs = runs.dropna(subset=[args.outcome, *inputs]).reset_index(drop=True)
     values = runs[args.outcome].to_numpy()
     cases = values < args.below if args.below is not None else values > args.above
@@ -81,13 +112,13 @@ def main(argv: list[str]) -> int:
             f"{args.outcome} {rule_text}; "
             "allowed: a threshold that splits the runs"
         )
-    found = discover(runs, inputs, cases, args.boxes, args.min_density)
     out = (
         args.out
         or (args.results if args.results.is_dir() else args.results.parent)
         / f"discovery-{args.outcome}-{time.strftime('%Y%m%d-%H%M%S')}"
     )
-    ctx = CommandContext("discover", argv, out)
+    ctx = CommandContext("discover", argv, out, overwrite=args.overwrite)
+    found = discover(runs, inputs, cases, args.boxes, args.min_density)
     write_report(out, args.results, runs, inputs, args.outcome, rule_text, cases, found)
     ctx.record(
         source=str(args.results),

@@ -1,5 +1,9 @@
 """``lpsa report results/<sweep>``: a markdown report with figures for any sweep
-(``sweep_summary``, ``sweep_summary_report``); an experiment file is run or resumed first."""
+(``sweep_summary``, ``sweep_summary_report``); an experiment file is run or resumed first.
+
+The report is written beside the sweep's results, under the folder's lock (a sweep still writing
+there, or another report, is refused at once), with its own ``report-manifest.json``; the sweep's
+``runs.parquet`` is checked against the checksum its manifest records before it is read."""
 
 from __future__ import annotations
 
@@ -7,9 +11,9 @@ import argparse
 from pathlib import Path
 
 from .command_context import CommandContext
-from .sweep_summary import compare_scenarios, load
+from .sweep_summary import compare_scenarios
 from .sweep_summary_report import write_report
-from .sweeps import results_for
+from .sweeps import load_finished_sweep, results_for
 
 
 def main(argv: list[str]) -> int:
@@ -30,8 +34,8 @@ def main(argv: list[str]) -> int:
 
     ctx = CommandContext("report", argv)
     folder = results_for(args.results)
-    runs, manifest = load(folder)
-    ctx.use_folder(folder)
+    ctx.use_folder(folder, inside="sweep")
+    runs, manifest = load_finished_sweep(folder)
     comp = None
     if manifest.get("compare") and not args.no_compare:
         comp = compare_scenarios(
@@ -42,10 +46,6 @@ def main(argv: list[str]) -> int:
             Path(manifest["experiment_file"]).parent if "experiment_file" in manifest else None,
         )
     path = write_report(folder, runs, manifest, comp)
-    ctx.record(
-        "report-manifest.json",
-        sweep_id=manifest.get("sweep_id"),
-        compare=manifest.get("compare"),
-    )
+    ctx.record(sweep_id=manifest.get("sweep_id"), compare=manifest.get("compare"))
     print(f"Report written to {path}")
     return 0

@@ -63,7 +63,13 @@ def main(argv: list[str]) -> int:
     check_run_count("--trajectories", morris_points, args.replications, args.max_runs, twins)
     sobol_points = args.sobol_n * (min(args.sobol_top, len(params)) + 2)
     check_run_count("--sobol-n", sobol_points, args.replications, args.max_runs, twins)
-    ctx = CommandContext("sensitivity", argv, args.out, default=f"sensitivity-{exp.base.name}")
+    ctx = CommandContext(
+        "sensitivity",
+        argv,
+        args.out,
+        default=f"sensitivity-{exp.base.name}",
+        overwrite=args.overwrite,
+    )
     out = ctx.out
     with ctx.executor(args) as executor:
         stages = Stages(exp.base, args.replications, args.seed, executor, outputs)

@@ -7,7 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
-from .arguments import add_executor_arguments, add_max_runs
+from .arguments import add_executor_arguments, add_max_runs, add_overwrite
 from .design import Experiment
 from .sweeps import sweep_with_retries
 
@@ -21,6 +21,7 @@ def main(argv: list[str]) -> int:
     add_executor_arguments(ap)
     add_max_runs(ap)
     ap.add_argument("--out", type=Path, help="results folder (default results/<experiment name>)")
+    add_overwrite(ap)
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     experiment = Experiment(args.experiment, args.max_runs)
@@ -34,6 +35,7 @@ def main(argv: list[str]) -> int:
         args.retries,
         args.worker_timeout,
         progress=not args.quiet,
+        overwrite=args.overwrite,
     )
     failed = runs[runs["status"] != "ok"]
     if not args.quiet:

@@ -22,14 +22,15 @@ Safety of a results folder:
 
 from __future__ import annotations
 
-import json
+import os
+import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from filelock import FileLock, Timeout
 
 from lpsa.model import ScenarioError
 
@@ -38,13 +39,18 @@ from .arguments import make_executor
 from .design import MAX_RUNS, Experiment, json_sha256
 from .runner import ROW_INTEGERS, Health, Outcomes, WorkersLost, iter_chunks
 
-LOCK_NAME = ".lpsa.lock"
+LOCK_NAME = io.LOCK_NAME
+CHECKSUM_EVERY = 2.0
+"""Seconds between rewrites of the manifest's chunk checksums while a sweep runs (and at its end):
+a chunk written after the last rewrite is run again on resume, so a kill costs at most these
+seconds of work, and a long sweep does not rewrite its manifest after every chunk."""
 
 
 class SweepFolder:
-    """A results folder held under an exclusive lock while a sweep writes to it."""
+    """A results folder held under an exclusive lock while a sweep writes to it
+    (``io.JobFolder``), with each chunk's checksum recorded in the manifest."""
 
-    def __init__(self, out: Path, experiment: Experiment) -> None:
+    def __init__(self, out: Path, experiment: Experiment, overwrite: bool = False) -> None:
         self.out = out
         self.experiment = experiment
         self.identity = {
@@ -53,7 +59,11 @@ class SweepFolder:
             "seed": str(experiment.spec.seed),
         }
         self.sweep_id = json_sha256(self.identity)
-        self._lock: FileLock | None = None
+        self.guard = io.JobFolder(out, "sweep", overwrite)
+        self.tag = f"lpsa-sweep-{self.sweep_id[:16]}"
+        self.old: dict[str, Any] | None = None
+        self.chunk_sums: dict[str, str] = {}
+        """Checksums of this sweep's chunks on disk, by path relative to the folder."""
 
     @property
     def manifest_path(self) -> Path:
@@ -62,58 +72,59 @@ class SweepFolder:
     def chunk_path(self, index: int) -> Path:
         return self.out / "chunks" / f"chunk-{index:05d}.parquet"
 
+    def chunk_name(self, index: int) -> str:
+        return f"chunks/chunk-{index:05d}.parquet"
+
     def __enter__(self) -> SweepFolder:
-        io.prepare_folder(self.out)
-        self._lock = FileLock(str(self.out / LOCK_NAME))
+        self.guard.lock()
         try:
-            self._lock.acquire(timeout=0)
-        except Timeout:
-            raise ScenarioError(
-                f"{self.out}: another sweep is writing to this folder (lock "
-                f"{self.out / LOCK_NAME}); allowed: wait for it, or another --out"
-            ) from None
-        except OSError as exc:
-            raise io.output_error(self.out / LOCK_NAME, exc) from None
-        try:
-            self._check_resume()
+            self.old = self._check_resume()
+            io.set_job_tag(self.tag)
             for folder in (self.out, self.out / "chunks"):
                 if folder.is_dir():
-                    io.remove_stale_temporaries(folder)
+                    io.remove_stale_temporaries(folder, self.tag)
         except BaseException:
-            self._lock.release()
+            self.guard.release()
             raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._lock is not None:
-            self._lock.release()
+        self.guard.release()
 
-    def _check_resume(self) -> None:
-        """Refuse to add to a folder that holds another sweep's results, naming what differs."""
+    def _check_resume(self) -> dict[str, Any] | None:
+        """The manifest of this same sweep when resuming, None for a fresh start; refuse a folder
+        that holds anything else, naming what differs (``--overwrite`` replaces an earlier sweep's
+        results: the files its manifest records and the chunks that carry its identity)."""
         chunks = sorted((self.out / "chunks").glob("chunk-*.parquet"))
-        if not self.manifest_path.is_file():
+        old = io.read_manifest(self.manifest_path)
+        if old is None:
             if chunks:
                 raise ScenarioError(
                     f"{self.out}: holds chunk files but no manifest.json; allowed: "
                     "an empty folder or one of the same sweep"
                 )
-            return
-        try:
-            old = json.loads(self.manifest_path.read_text())
-            previous = old["identity"]
-        except (OSError, ValueError, KeyError, TypeError):
-            raise ScenarioError(
-                f"{self.manifest_path}: not a sweep manifest; allowed: a folder of "
-                "the same sweep, or another --out"
-            ) from None
+            return self.guard.claim()
+        if old.get("command") != "sweep":
+            raise ScenarioError(self.guard.refusal(old))
         if old.get("sweep_id") == self.sweep_id:
-            return
+            return old
+        if self.guard.overwrite:
+            for path in chunks:
+                try:
+                    theirs = io.parquet_metadata(path).get("sweep_id") == old.get("sweep_id")
+                except Exception:  # noqa: BLE001 - an unreadable chunk is not shown to be theirs
+                    theirs = False
+                if theirs:
+                    path.unlink(missing_ok=True)
+            self.guard.remove_recorded(old)
+            return None
+        previous = old.get("identity") if isinstance(old.get("identity"), dict) else {}
         keys = sorted(set(previous) | set(self.identity))
         changed = [k for k in keys if previous.get(k) != self.identity.get(k)]
         raise ScenarioError(
             f"{self.out}: holds results of a different sweep ({old.get('experiment', '?')}); "
             f"changed since: {', '.join(changed)}; allowed: the same experiment file, scenarios "
-            "and code to resume, or another --out"
+            "and code to resume, another --out, or --overwrite to replace them"
         )
 
     def _check_chunk(self, path: Path, metadata: dict[str, str]) -> None:
@@ -122,30 +133,59 @@ class SweepFolder:
                 f"{path}: a chunk of another sweep; allowed: remove it, or another --out"
             )
 
-    def done_chunks(self, n_chunks: int) -> list[int]:
-        """Indices of the chunks already written (each checked to be this sweep's)."""
+    def done_chunks(self, n_chunks: int, say: Callable[[str], None] = print) -> list[int]:
+        """Indices of the chunks already written, each checked to be this sweep's and whole: its
+        checksum as the manifest recorded it. A chunk whose bytes differ (damaged) is named,
+        set aside as ``chunk-NNNNN.parquet.damaged`` and run again; one written after the
+        manifest last recorded checksums (a kill) is run again."""
+        recorded = dict((self.old or {}).get("chunks") or {})
         done = []
         for i in range(n_chunks):
-            path = self.chunk_path(i)
-            if path.is_file():
-                self._check_chunk(path, io.parquet_metadata(path))
+            path, name = self.chunk_path(i), self.chunk_name(i)
+            if not path.is_file():
+                continue
+            try:
+                metadata = io.parquet_metadata(path)
+            except Exception:  # noqa: BLE001 - truncated, empty or garbled: damaged
+                metadata = None
+            if metadata is not None:
+                self._check_chunk(path, metadata)
+            digest = io.file_sha256(path)
+            if metadata is not None and recorded.get(name) == digest:
+                self.chunk_sums[name] = digest
                 done.append(i)
+            elif metadata is None or name in recorded:
+                aside = path.with_name(path.name + ".damaged")
+                try:
+                    os.replace(path, aside)
+                except OSError as exc:
+                    raise io.output_error(path, exc) from None
+                say(f"{path}: damaged (its checksum differs from the manifest's); set aside as "
+                    f"{aside.name} and run again")
         return done
 
     def write_chunk(self, index: int, rows: list[dict[str, Any]]) -> None:
         """A chunk's rows (in run-id order, as ``runner.run_chunk`` makes them) straight to Arrow
-        (``io.rows_to_arrow``)."""
+        (``io.rows_to_arrow``); its checksum is kept for the manifest."""
         table = io.rows_to_arrow(rows, ROW_INTEGERS, {"sweep_id": self.sweep_id})
-        io.write_arrow(self.chunk_path(index), table)
+        path = io.write_arrow(self.chunk_path(index), table)
+        self.chunk_sums[self.chunk_name(index)] = io.file_sha256(path)
 
     def combine(self, n_chunks: int) -> pd.DataFrame:
-        """Stack every chunk into ``runs.parquet`` (sorted by run id), atomically."""
+        """Stack every chunk into ``runs.parquet`` (sorted by run id), atomically; each chunk is
+        checked against its recorded checksum first."""
         import pyarrow as pa
 
         tables = []
         for i in range(n_chunks):
-            table, metadata = io.read_arrow(self.chunk_path(i))
-            self._check_chunk(self.chunk_path(i), metadata)
+            path, name = self.chunk_path(i), self.chunk_name(i)
+            if not path.is_file() or io.file_sha256(path) != self.chunk_sums.get(name):
+                raise ScenarioError(
+                    f"{path}: missing or damaged since it was written (checksum differs); "
+                    "allowed: run the same command again (it runs the chunk again)"
+                )
+            table, metadata = io.read_arrow(path)
+            self._check_chunk(path, metadata)
             tables.append(table.replace_schema_metadata(None))
         stacked = pa.concat_tables(tables, promote_options="permissive").to_pandas()
         runs = stacked.sort_values("run_id", ignore_index=True)
@@ -164,13 +204,16 @@ def run_sweep(
     backend: str,
     progress: bool = True,
     health: Health | None = None,
+    overwrite: bool = False,
 ) -> pd.DataFrame:
-    """Run every unfinished chunk of ``experiment`` into ``out``; return the runs table."""
+    """Run every unfinished chunk of ``experiment`` into ``out``; return the runs table
+    (``overwrite``: replace an earlier, different sweep's results in ``out``)."""
     spec = experiment.spec
     design = experiment.design()
     chunk_count = len(design.chunks(spec.chunk_size))
-    with SweepFolder(out, experiment) as folder:
-        old = json.loads(folder.manifest_path.read_text()) if folder.manifest_path.is_file() else {}
+    with SweepFolder(out, experiment, overwrite) as folder:
+        old = folder.old or {}
+        done = folder.done_chunks(chunk_count)
         manifest = provenance.manifest(
             "sweep",
             experiment=spec.name,
@@ -193,8 +236,12 @@ def run_sweep(
             chunk_size=spec.chunk_size,
         )
         manifest["started"] = old.get("started", manifest["started"])
-        io.write_json(folder.manifest_path, manifest)
-        done = folder.done_chunks(chunk_count)
+
+        def save_manifest() -> None:
+            manifest["chunks"] = dict(sorted(folder.chunk_sums.items()))
+            io.write_json(folder.manifest_path, manifest)
+
+        save_manifest()
         chunks = iter_chunks(
             design,
             Outcomes(experiment.outcome_columns()),
@@ -204,14 +251,20 @@ def run_sweep(
             progress=spec.name if progress else None,
             health=health,
         )
+        saved = time.monotonic()
         with ExitStack() as close:
+            close.callback(save_manifest)  # also when a write fails or the workers are lost
             close.callback(chunks.close)
             for index, rows in chunks:
                 folder.write_chunk(index, rows)
+                if time.monotonic() - saved > CHECKSUM_EVERY:
+                    save_manifest()
+                    saved = time.monotonic()
         runs = folder.combine(chunk_count)
         manifest["finished"] = provenance.now()
         manifest["failed_runs"] = int((runs["status"] != "ok").sum())
-        io.write_json(folder.manifest_path, manifest)
+        manifest["files"] = io.checksums(folder.out, ["runs.parquet"])
+        save_manifest()
     return runs
 
 
@@ -223,6 +276,7 @@ def sweep_with_retries(
     retries: int,
     worker_timeout: float = 60.0,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> tuple[pd.DataFrame, str]:
     """Run the sweep; when the executor loses its workers, resume on a fresh one, up to
     ``retries`` times (on Dask, the scheduler also resubmits a dead worker's task ``retries``
@@ -233,7 +287,8 @@ def sweep_with_retries(
                 executor, backend, health = make_executor(
                     stack, workers, dask, retries, worker_timeout
                 )
-                return run_sweep(experiment, out, executor, backend, progress, health), backend
+                runs = run_sweep(experiment, out, executor, backend, progress, health, overwrite)
+                return runs, backend
         except WorkersLost as exc:
             if attempt == retries:
                 raise WorkersLost(
@@ -246,6 +301,35 @@ def sweep_with_retries(
                 flush=True,
             )
     raise AssertionError("unreachable")
+
+
+def load_finished_sweep(folder: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A finished sweep's runs and manifest from its results ``folder``: refused in one line when
+    the folder holds no sweep, another command's results, an unfinished sweep, or a
+    ``runs.parquet`` whose bytes differ from the checksum the sweep recorded."""
+    manifest = io.read_manifest(folder / "manifest.json")
+    if manifest is None:
+        raise ScenarioError(
+            f"{folder}: no manifest.json here; allowed: a finished sweep's results folder "
+            "(lpsa sweep FILE makes one)"
+        )
+    if manifest.get("command") != "sweep":
+        raise ScenarioError(
+            f"{folder}: holds {io.describe_job(manifest)}, not a sweep's; allowed: a sweep's "
+            "results folder (lpsa sweep FILE makes one)"
+        )
+    again = f"lpsa sweep {manifest.get('experiment_file', 'FILE')} --out {folder}"
+    if not manifest.get("finished"):
+        raise ScenarioError(
+            f"{folder}: holds an unfinished sweep; allowed: finish it first ({again})"
+        )
+    recorded = manifest.get("files") or {}
+    if io.damaged(folder, recorded, ["runs.parquet"]):
+        raise ScenarioError(
+            f"{folder / 'runs.parquet'}: damaged or missing since the sweep wrote it (its "
+            f"checksum differs from the manifest's); allowed: rebuild it from the chunks ({again})"
+        )
+    return io.read_table(folder / "runs.parquet", "a sweep's runs"), manifest
 
 
 def results_for(path: Path, workers: int | None = None, max_runs: int = MAX_RUNS) -> Path:

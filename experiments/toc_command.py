@@ -7,7 +7,12 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from .arguments import add_executor_arguments, add_forecast_arguments, forecast_rule
+from .arguments import (
+    add_executor_arguments,
+    add_forecast_arguments,
+    add_overwrite,
+    forecast_rule,
+)
 from .command_context import CommandContext
 from .formatting import fixed
 from .theory_of_change import DEFAULT_FILE, load_experiment, run_experiment, summarise_experiment
@@ -27,13 +32,14 @@ def main(argv: list[str]) -> int:
         help="experiment file with variants (default experiments/theory_of_change.yaml)",
     )
     p.add_argument("--out", type=Path, help="output folder (default results/<experiment>-<time>)")
+    add_overwrite(p)
     p.add_argument("--quiet", action="store_true")
     add_forecast_arguments(p)
     add_executor_arguments(p)
     args = p.parse_args(argv)
     rule = forecast_rule(args)
     exp = load_experiment(args.experiment)
-    ctx = CommandContext("toc", argv, args.out, default=exp.spec.name)
+    ctx = CommandContext("toc", argv, args.out, default=exp.spec.name, overwrite=args.overwrite)
     out = ctx.out
     with ctx.executor(args) as executor:
         values = run_experiment(exp, executor, progress=not args.quiet, rule=rule)

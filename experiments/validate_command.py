@@ -17,6 +17,7 @@ from . import discrimination_report
 from .arguments import (
     add_executor_arguments,
     add_forecast_arguments,
+    add_overwrite,
     forecast_rule,
     replications,
 )
@@ -48,6 +49,7 @@ def main(argv: list[str]) -> int:
     p.add_argument(
         "--out", type=Path, help="output folder (default results/validation-<scenario>-<timestamp>)"
     )
+    add_overwrite(p)
     p.add_argument(
         "--discriminate",
         action="store_true",
@@ -61,7 +63,9 @@ def main(argv: list[str]) -> int:
     rule = forecast_rule(args)
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed
-    ctx = CommandContext("validate", argv, args.out, default=f"validation-{scenario.name}")
+    ctx = CommandContext(
+        "validate", argv, args.out, default=f"validation-{scenario.name}", overwrite=args.overwrite
+    )
     out = ctx.out
     with ctx.executor(args) as executor:
         runs = pattern_runs(

@@ -278,7 +278,7 @@ def test_two_sweeps_into_one_folder_at_once_one_refuses_and_no_row_is_mixed(tmp_
     finally:
         release(hold)
         _, err = first.communicate(timeout=HANG_SECONDS)
-    assert second.returncode == 2 and "another sweep is writing" in second.stderr
+    assert second.returncode == 2 and "another lpsa job is writing" in second.stderr
     assert str(out) in second.stderr and second.stderr.count("\n") == 1
     assert first.returncode == 0, err
     runs = pd.read_parquet(out / "runs.parquet")
@@ -406,15 +406,30 @@ def test_result_files_are_readable_by_the_group(tmp_path):
     ]
 
 
-def test_temporary_files_of_a_killed_sweep_are_removed_on_the_next_run(tmp_path):
+def test_a_sweep_removes_only_its_own_leftover_temporaries(tmp_path):
+    """Its killed run's temporary files go; a user's ``.notes.tmp`` and another job's write in
+    progress stay, whatever their names."""
+    from lpsa.experiments.sweeps import SweepFolder
+
     sweep = tiny_sweep(tmp_path)
     out = tmp_path / "o"
-    (out / "chunks").mkdir(parents=True)
-    stale = [out / ".manifest.json.abc.tmp", out / "chunks" / ".chunk-00000.parquet.xyz.tmp"]
-    for f in stale:
+    sweep_here(sweep, out)
+    tag = SweepFolder(out, Experiment(sweep)).tag
+    mine = [
+        out / f".manifest.json.{tag}.abc.tmp",
+        out / "chunks" / f".chunk-00000.parquet.{tag}.x.tmp",
+    ]
+    theirs = [
+        out / ".notes.tmp",
+        out / "chunks" / ".notes.tmp",
+        out / ".runs.parquet.lpsa-run-4242.q1w2.tmp",
+        out / ".manifest.json.abc.tmp",
+    ]
+    for f in mine + theirs:
         f.write_text("half")
     sweep_here(sweep, out)
-    assert not any(f.exists() for f in stale)
+    assert not any(f.exists() for f in mine)
+    assert all(f.read_text() == "half" for f in theirs)
 
 
 NOBODY = {"user": 65534, "group": 65534, "extra_groups": []}
