@@ -477,8 +477,8 @@ def parameter_column(path: str) -> Column | None:
         units = UNIT_IN_BRACKETS.findall(text)
         unit = units[0] if units else "as in the scenario schema"
     words = UNIT_IN_BRACKETS.sub("", text).split("; assumption")[0]
-    words = " ".join(words.split()).rstrip(" ;,") or "scenario parameter"
-    return Column(path, unit, f"scenario parameter `{path}`: {words}")
+    words = re.sub(r"\s+([;,.)])", r"\1", " ".join(words.split())).rstrip(" ;,")
+    return Column(path, unit, f"scenario parameter `{path}`: {words or 'see the schema'}")
 
 
 def describe(table: str, name: str) -> Column | None:
