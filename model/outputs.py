@@ -29,8 +29,14 @@ def quarters_frame(m: BuiltModel) -> pd.DataFrame:
     """One row per quarter run so far: councils in each phase, mean performance and effort, money
     paid.
 
+    Columns (every one's unit and description: ``columns.QUARTERS``, ``docs/data.md``):
+    ``quarter`` (from 0, the run's first); ``councils_<phase>`` for each of ``lifecycle.PHASES``
+    [count]; ``mean_performance_implementing`` and ``mean_performance_follow_up`` (reported, mean
+    over the signed councils' targets in that phase; NaN when none is) [share of stretch];
+    ``mean_effort_implementing`` [0-1]; ``mean_trust`` [0-1]; ``ppg_paid_gbp`` and
+    ``reward_paid_gbp`` paid in the quarter, all councils [GBP].
+
     Built from the history arrays in one vectorised pass (cheaper than collecting every step).
-    Mean performance is over the signed councils' targets in that phase.
     """
     q = np.arange(m.quarter)
     phases = (
@@ -107,7 +113,18 @@ class LazyColumns(Mapping[str, np.ndarray]):
 
 
 def targets_frame(m: BuiltModel) -> pd.DataFrame:
-    """One row per target of every council that signed; performance in units of stretch."""
+    """One row per target of every council that signed: what it is, how it was pursued, where it
+    ended and what was left 1, 3 and 5 years later.
+
+    Columns (every one's unit and description: ``columns.TARGETS``, ``docs/data.md``): the
+    target (``authority``, ``slot`` [index], ``area``, ``department``, ``partner_type``, flags
+    [true/false], ``indicator_quality`` [0-1]); the plan (``potential`` [share of stretch],
+    ``approach``, ``ppg_gbp`` [GBP], ``start_delay`` [quarters]); the end of the agreement
+    (``end_core``, ``share_of_stretch`` reported, ``true_share_of_stretch``, ``reporting_gap``
+    [share of stretch], ``outcome`` met/partly/missed, ``reward_gbp`` [GBP]); afterwards
+    (``performance_<N>y`` reported and ``true_performance_<N>y`` [share of stretch]).
+    Performance is in units of the agreed stretch: 0 the projected baseline, 1 the stretch.
+    """
     return pd.DataFrame(dict(target_columns(m)))
 
 
@@ -176,7 +193,18 @@ def target_columns(m: BuiltModel) -> LazyColumns:
 
 
 def authorities_frame(m: BuiltModel) -> pd.DataFrame:
-    """One row per council: traits, money, timing, whether it signed, and its inspection record."""
+    """One row per council offered an agreement: traits, money, timing, whether it signed, and its
+    inspection record.
+
+    Columns (every one's unit and description: ``columns.AUTHORITIES``, ``docs/data.md``):
+    ``authority`` [index], ``authority_type``, ``population`` [persons], ``net_budget_gbp``
+    [GBP a year], traits (``budget_climate``, ``capacity``, ``will``, ``leadership``,
+    ``thinking_time``, ``trust_at_signing``, ``trust``) [0-1], ``turnover`` [chance per quarter],
+    ``rating`` before the scheme and ``final_rating`` [stars 1-4], ``signed`` [true/false],
+    ``start_quarter`` and ``end_quarter`` [quarter from 0], freedoms and flexibilities
+    (``ff_*``) [count], ``ppg_gbp``, ``max_reward_gbp``, ``reward_gbp`` [GBP],
+    ``other_services`` [share of stretch], ``rating_rises`` and ``rating_falls`` [count].
+    """
     return pd.DataFrame(dict(authority_columns(m)))
 
 
@@ -222,7 +250,11 @@ def ratings_frame(m: BuiltModel) -> pd.DataFrame:
     """One row per council and year rated: the annual inspection rating (1-4 stars), its score,
     the rating the year before and whether the council was in its agreement (``inspection.py``).
 
-    ``year`` is the calendar year of the assessment (``inspection.first_year`` + years run).
+    Columns (every one's unit and description: ``columns.RATINGS``, ``docs/data.md``):
+    ``authority`` [index]; ``year``, the calendar year of the assessment
+    (``inspection.first_year`` + years run); ``rating`` and ``previous_rating`` [stars 1-4];
+    ``score`` before rounding [stars]; ``moved`` +1 rose, -1 fell, 0 stayed [stars]; ``phase``
+    at the year's end (``lifecycle.PHASES``); ``signed`` [true/false].
     """
     ins, a = m.inspection, m.councils
     years = ins.years_rated
@@ -252,7 +284,11 @@ def trajectory_frame(m: BuiltModel) -> pd.DataFrame:
     """Mean measured performance by quarter relative to each agreement's start, by approach and
     overall.
 
-    ``quarter_from_end`` is 0 in the first quarter after the agreement ends, negative before.
+    Columns (every one's unit and description: ``columns.TRAJECTORY``, ``docs/data.md``):
+    ``quarter_from_start`` [quarters, 0 = each agreement's first]; ``quarter_from_end``
+    [quarters, 0 = the first after the agreement ends, negative before]; ``approach`` (``all``
+    or one of ``scenario.APPROACHES``); ``mean_performance``, reported, over the signed councils'
+    targets [share of stretch; NaN when there are none]; ``n_targets`` [count].
     """
     a, sc, tg = m.councils, m.params, m.targets
     n_rel = sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters
