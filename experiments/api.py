@@ -60,15 +60,14 @@ __all__ = [
 
 
 def _plain(value: Any) -> Any:
-    """``value`` with numpy scalars as Python numbers and tuples as lists, as YAML would give
-    them (``np.float64(0.5)`` is a number in a file too)."""
+    """``value`` with numpy numbers and arrays as Python numbers and lists, and tuples as lists,
+    as YAML gives them (``np.float64(0.5)`` is a number in a file too)."""
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    item = getattr(value, "item", None)
-    if callable(item) and type(value).__module__ == "numpy":
-        return item()
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):  # arrays and scalars
+        return _plain(value.tolist())
     return value
 
 
