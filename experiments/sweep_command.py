@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .arguments import add_executor_arguments, add_max_runs, add_overwrite
 from .design import Experiment
-from .sweeps import sweep_with_retries
+from .sweeps import check_sweep_file, sweep_with_retries
 
 
 def main(argv: list[str]) -> int:
@@ -25,6 +25,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     experiment = Experiment(args.experiment, args.max_runs)
+    check_sweep_file(experiment, args.max_runs)
     out = args.out or Path("results") / experiment.spec.name
     start = time.perf_counter()
     runs, backend = sweep_with_retries(

@@ -36,7 +36,7 @@ from lpsa.model import ScenarioError
 
 from . import io, provenance
 from .arguments import make_executor
-from .design import MAX_RUNS, Experiment, json_sha256
+from .design import MAX_RUNS, Experiment, check_run_count, json_sha256
 from .runner import ROW_INTEGERS, Health, Outcomes, WorkersLost, iter_chunks
 
 LOCK_NAME = io.LOCK_NAME
@@ -197,6 +197,65 @@ class SweepFolder:
         return runs
 
 
+def scenario_sections() -> set[str]:
+    """The scenario's sections (``funding``, ``areas``, ...): a parameter is a path inside one;
+    the top-level fields (name, seed, replications) are not parameters."""
+    from typing import get_origin
+
+    from pydantic import BaseModel
+
+    from lpsa.model import Scenario
+
+    out = set()
+    for name, f in Scenario.model_fields.items():
+        kind = f.annotation
+        if get_origin(kind) is dict or isinstance(kind, type) and issubclass(kind, BaseModel):
+            out.add(name)
+    return out
+
+
+def check_sweep_file(experiment: Experiment, max_runs: int | None = None) -> None:
+    """Refuse, in one line naming the file and the field, a sweep file that says something other
+    than what will run: a lever or uncertainty that is not a scenario parameter (``seed``,
+    ``replications``: the experiment's own fields), one parameter under two spellings
+    (``a.b`` and ``a__b``), a field the method ignores (``samples`` without sampling), a name
+    that is no folder name of its own (``.``, ``..``, hidden); and, with ``max_runs``, more
+    runs than that, each run's no-agreement twin counted."""
+    spec, path = experiment.spec, experiment.path
+    if spec.name.startswith("."):
+        raise ScenarioError(
+            f"{path}: field 'name': got {spec.name!r}; allowed: a folder name of letters, "
+            "digits, '_', '-' and '.', not starting with '.'"
+        )
+    sections = scenario_sections()
+    seen: dict[str, str] = {}
+    for field, params in (("levers", spec.levers), ("uncertainties", spec.uncertainties)):
+        for name in params:
+            canonical = name.replace("__", ".")
+            parts = canonical.split(".")
+            if len(parts) < 2 or parts[0] not in sections or not all(parts):
+                raise ScenarioError(
+                    f"{path}: field '{field}.{name}': not a scenario parameter (seed, "
+                    "replications and the like are the experiment's own fields); allowed: a "
+                    f"dotted path inside a scenario section ({', '.join(sorted(sections))}), "
+                    "e.g. funding.ppg_share"
+                )
+            if canonical in seen:
+                raise ScenarioError(
+                    f"{path}: field '{field}.{name}': the same parameter as "
+                    f"'{seen[canonical]}'; allowed: each parameter once, in one spelling"
+                )
+            seen[canonical] = f"{field}.{name}"
+    if spec.samples is not None and (spec.method == "grid" or spec.variants):
+        raise ScenarioError(
+            f"{path}: field 'samples': got {spec.samples}, which method "
+            f"'{spec.method}'{' with variants' if spec.variants else ''} ignores; allowed: "
+            "samples only with method lhs or sobol over levers or uncertainties"
+        )
+    if max_runs is not None:
+        check_run_count(str(path), spec.n_points(), spec.replications, max_runs, spec.twins)
+
+
 def run_sweep(
     experiment: Experiment,
     out: Path,
@@ -208,6 +267,7 @@ def run_sweep(
 ) -> pd.DataFrame:
     """Run every unfinished chunk of ``experiment`` into ``out``; return the runs table
     (``overwrite``: replace an earlier, different sweep's results in ``out``)."""
+    check_sweep_file(experiment)
     spec = experiment.spec
     design = experiment.design()
     chunk_count = len(design.chunks(spec.chunk_size))
@@ -338,6 +398,7 @@ def results_for(path: Path, workers: int | None = None, max_runs: int = MAX_RUNS
     if path.suffix not in (".yaml", ".yml"):
         return path
     experiment = Experiment(path, max_runs)
+    check_sweep_file(experiment, max_runs)
     out = Path("results") / experiment.spec.name
     runs, _ = sweep_with_retries(experiment, out, workers, None, retries=2)
     if (runs["status"] != "ok").any():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -162,6 +163,21 @@ def test_a_failing_run_is_recorded_and_reported(tmp_path):
             "allowed: numbers or true/false",
         ),
         ("levers:\n  mechanisms.late_start: {values: [true, 1]}\n", "values of one type"),
+        # a sweep file says only what will run
+        ("levers:\n  seed: {values: [1, 2]}\n", "field 'levers.seed': not a scenario parameter"),
+        (
+            "uncertainties:\n  replications: {values: [1, 5]}\n",
+            "field 'uncertainties.replications': not a scenario parameter",
+        ),
+        (
+            "levers:\n  funding.ppg_share: {values: [0.1]}\n"
+            "uncertainties:\n  funding__ppg_share: {values: [0.2, 0.3]}\n",
+            "'uncertainties.funding__ppg_share': the same parameter as 'levers.funding.ppg_share'",
+        ),
+        (
+            "samples: 8\nlevers:\n  funding.ppg_share: {values: [0.1]}\n",
+            "field 'samples': got 8, which method 'grid' ignores",
+        ),
     ],
 )
 def test_bad_sweep_files_get_one_clear_message(tmp_path, body, expected, lpsa):
@@ -169,6 +185,26 @@ def test_bad_sweep_files_get_one_clear_message(tmp_path, body, expected, lpsa):
     r = lpsa("sweep", str(sweep), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert str(sweep) in r.stderr and expected in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("name", [".", "..", ".hidden"])
+def test_a_sweep_name_must_be_a_folder_of_its_own(name, tmp_path, lpsa):
+    sweep = tiny_sweep(tmp_path, name="x")
+    sweep.write_text(sweep.read_text().replace("name: x", f"name: '{name}'"))
+    r = lpsa("sweep", str(sweep))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert f"{sweep}: field 'name': got {name!r}" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny_base.yaml", "x.yaml"]
+
+
+def test_twins_count_towards_a_sweeps_run_limit(tmp_path, lpsa):
+    sweep = tiny_sweep(
+        tmp_path, "twins: true\nlevers:\n  funding.ppg_share: {values: [0.1, 0.5, 0.9]}\n"
+    )
+    r = lpsa("sweep", str(sweep), "--max-runs", "10", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "3 points x 2 replications x 2 (each run with its twin) = 12 runs" in r.stderr
     assert not (tmp_path / "o").exists()
 
 
@@ -308,6 +344,59 @@ def test_a_chunk_of_another_sweep_is_never_combined(tmp_path, lpsa):
     r = lpsa("sweep", str(a), "--workers", "1", "--out", str(tmp_path / "oa"))
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert f"{mine}: a chunk of another sweep" in r.stderr
+
+
+def flip_a_bit(path: Path, at: float = 0.5) -> None:
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * at)] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+def test_a_flipped_bit_in_a_chunk_is_named_and_the_chunk_run_again(tmp_path, capsys):
+    sweep = tiny_sweep(tmp_path)
+    out = tmp_path / "o"
+    before = sweep_here(sweep, out)
+    damaged = out / "chunks" / "chunk-00001.parquet"
+    value = pd.read_parquet(damaged)["targets_met_share"].iloc[0]
+    data = bytearray(damaged.read_bytes())
+    at = data.find(struct.pack("<d", value))
+    assert at > 0, "the value is stored as is (plain encoding)"
+    data[at + 6] ^= 0x01  # one bit of the exponent: the file still reads, with another number
+    damaged.write_bytes(bytes(data))
+    assert pd.read_parquet(damaged)["targets_met_share"].iloc[0] != value
+    capsys.readouterr()
+    after = sweep_here(sweep, out)
+    said = capsys.readouterr().out
+    assert f"{damaged}: damaged" in said and "run again" in said
+    pd.testing.assert_frame_equal(after, before)
+    assert (out / "chunks" / "chunk-00001.parquet.damaged").is_file()  # set aside, not deleted
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty"])
+def test_a_truncated_or_empty_chunk_is_named_and_run_again(damage, tmp_path, capsys):
+    sweep = tiny_sweep(tmp_path)
+    out = tmp_path / "o"
+    before = sweep_here(sweep, out)
+    chunk = out / "chunks" / "chunk-00002.parquet"
+    chunk.write_bytes(chunk.read_bytes()[: 40 if damage == "truncated" else 0])
+    capsys.readouterr()
+    pd.testing.assert_frame_equal(sweep_here(sweep, out), before)
+    assert f"{chunk}: damaged" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage", ["flipped", "truncated"])
+def test_report_refuses_a_damaged_runs_table_in_one_line(damage, tmp_path, lpsa):
+    out = tmp_path / "o"
+    sweep_here(tiny_sweep(tmp_path), out)
+    runs = out / "runs.parquet"
+    if damage == "flipped":
+        flip_a_bit(runs, 0.1)
+    else:
+        runs.write_bytes(runs.read_bytes()[:100])
+    r = lpsa("report", str(out), "--no-compare")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert f"{runs}: damaged or missing since the sweep wrote it" in r.stderr
+    assert not (out / "report.md").exists()
 
 
 def test_a_billion_point_grid_is_refused_before_a_point_is_built(tmp_path, lpsa, monkeypatch):
