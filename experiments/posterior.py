@@ -8,7 +8,10 @@ plausible worlds (``lpsa compare``) loads one, by default the one shipped for it
   normalised on load) and one column per uncertain parameter, named by its dotted scenario path
   (``implementation.capacity_half``);
 - ``<name>.json``: how it was made: base scenario, command, seed, method, populations, acceptance
-  threshold, simulations, held-out patterns, and when.
+  threshold, simulations, held-out patterns, and when; and the CSV's particle count
+  (``particles``) and SHA-256 (``csv_sha256``), checked on load, so that a cut or changed CSV is
+  refused instead of changing a headline (a sidecar from before these fields: its
+  ``population_size``, the particles an ABC-SMC population holds).
 
 A *world* is one parameter set drawn from the posterior. Worlds are drawn with replacement with
 probability proportional to weight (i.i.d. draws from the weighted particle approximation), from a
@@ -111,8 +114,37 @@ def save_posterior(path: Path, posterior: Posterior) -> Path:
     table = posterior.particles.copy()
     table.insert(0, "weight", posterior.weights)
     io.write_csv(path, table)
-    io.write_json(path.with_suffix(".json"), {"base": posterior.base, **posterior.meta})
+    meta = {
+        "base": posterior.base,
+        **posterior.meta,
+        "particles": len(table),
+        "csv_sha256": io.file_sha256(path),
+    }
+    io.write_json(path.with_suffix(".json"), meta)
     return path
+
+
+def check_sidecar(path: Path, meta_path: Path, meta: dict[str, Any], rows: int) -> None:
+    """Refuse a posterior CSV whose particle count or checksum differs from what its sidecar
+    ``meta`` records."""
+    expected = meta.get("particles", meta.get("population_size"))
+    field_name = "particles" if "particles" in meta else "population_size"
+    if expected is not None and expected != rows:
+        raise _fail(
+            path,
+            f"{rows} particles, but {meta_path.name} records {field_name} {expected!r}; allowed: "
+            "the posterior as calibrate wrote it (a cut or extended file changes every result "
+            f"drawn from it; if you cut it on purpose, remove '{field_name}' from "
+            f"{meta_path.name})",
+        )
+    digest = meta.get("csv_sha256")
+    if digest is not None and digest != io.file_sha256(path):
+        raise _fail(
+            path,
+            f"its bytes differ from the checksum {meta_path.name} records (csv_sha256); "
+            "allowed: the posterior as calibrate wrote it (if you changed it on purpose, remove "
+            f"'csv_sha256' and 'particles' from {meta_path.name})",
+        )
 
 
 def _fail(path: Path, what: str) -> ScenarioError:
@@ -188,6 +220,7 @@ def load_posterior(ref: str | Path, base: Scenario | None = None) -> Posterior:
         base = load_scenario(name)
     numbers = particles.astype(float)
     check_fits(numbers, base, path)
+    check_sidecar(path, meta_path, meta, len(table))
     return Posterior(
         base=name or base.name,
         particles=numbers,

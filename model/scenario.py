@@ -52,7 +52,19 @@ class ScenarioError(Exception):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    """Every section of a scenario: unknown fields refused, every number finite (NaN and infinity
+    are refused wherever a number is declared, in lists and tables too), and true/false never
+    read as a number (YAML reads ``yes`` as true, which pydantic would turn into 1.0)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_true_false_for_numbers(cls, value: Any, info: Any) -> Any:
+        field = cls.model_fields.get(info.field_name) if info.field_name else None
+        if field is not None and _holds_bool(value) and _numbers_only(field.annotation):
+            raise ValueError("true/false is not a number; allowed: a number")
+        return value
 
 
 class SchemeParams(_Section):
@@ -709,6 +721,39 @@ class ImplementationParams(_Section):
     shock_persistence: float = Field(
         0.7, ge=0, lt=1, description="AR(1) persistence of external shocks [ratio]"
     )
+    setback_probability: float = Field(
+        0.25,
+        ge=0,
+        le=0.6,
+        description=(
+            "chance that a target meets a setback the council does not control during its "
+            "agreement: an indicator redefined, a service collapse, a cohort that turns out "
+            "harder [probability per target] (001:133 'external factors or chance', 001:75 "
+            "'a lottery', 001:77 'harder ... than could have been foreseen'; the default puts "
+            "councils' end split near ../shared/RECORDS.md; range 0 = no setbacks .. 0.6)"
+        ),
+    )
+    setback_size: float = Field(
+        1.0,
+        ge=0,
+        le=2,
+        description=(
+            "mean fall of a target's indicator at a setback, kept thereafter [share of stretch]; "
+            "each setback is this times a uniform 0.5-1.5 (size not in the evidence: 0 = no "
+            "effect .. 2)"
+        ),
+    )
+    setback_late_share: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description=(
+            "share of setbacks that surface in the agreement's last year rather than at a "
+            "uniformly drawn quarter of it [share]: a cohort's results, an indicator found "
+            "ill-defined when the claim is audited, a target that 'subsequently turned out' harder "
+            "(001:77, 001:75); 0 = uniform over the agreement .. 1 = all in the last year"
+        ),
+    )
 
 
 class ApproachParams(_Section):
@@ -1288,6 +1333,13 @@ class Mechanisms(_Section):
             "(004:38, 000:189-208)"
         ),
     )
+    setbacks: bool = Field(
+        True,
+        description=(
+            "targets can meet setbacks the council does not control, in both worlds (001:133, "
+            "001:75, 001:77; targets.draw_setbacks)"
+        ),
+    )
 
 
 class AttributionParams(_Section):
@@ -1632,15 +1684,52 @@ MAX_SHOWN_CHARS = 200
 """Longest bad value quoted in an error message [characters]."""
 
 
+MAX_YAML_DEPTH = 50
+"""Deepest nesting of lists and mappings read from a YAML file [levels]: a scenario needs four."""
+
+
 class _NoAliasLoader(yaml.SafeLoader):
     """PyYAML's safe loader without anchors and aliases, which no scenario needs and which can
-    expand a small file into a huge document (a 'billion laughs' alias bomb)."""
+    expand a small file into a huge document (a 'billion laughs' alias bomb); without duplicate
+    keys (PyYAML keeps the last one without a word); and without nesting deeper than
+    ``MAX_YAML_DEPTH`` (which would exhaust Python's recursion in the composer)."""
+
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
             raise yaml.YAMLError(f"at line {mark.line + 1}: YAML aliases (*name) are not allowed")
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_YAML_DEPTH:
+            mark = self.peek_event().start_mark
+            raise yaml.YAMLError(
+                f"at line {mark.line + 1}: nested more than {MAX_YAML_DEPTH} levels deep; "
+                "allowed: a scenario's few levels of sections and tables"
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:  # an unhashable key: the constructor refuses it itself
+                    continue
+                if first is not key_node:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key {shorten(key)} (first at line {first.start_mark.line + 1})"
+                        "; allowed: each key once in a mapping",
+                        key_node.start_mark,
+                    )
+        return super().construct_mapping(node, deep=deep)
 
 
 def shorten(value: Any, limit: int = MAX_SHOWN_CHARS) -> str:
@@ -1824,3 +1913,34 @@ def parameter_overrides(params: Mapping[str, Any]) -> dict[str, Any]:
         else:
             node[leaf] = value
     return out
+
+
+def _holds_bool(value: Any) -> bool:
+    """Whether ``value`` is true/false, or a list or table holding one."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, list | tuple):
+        return any(_holds_bool(v) for v in value)
+    if isinstance(value, Mapping):
+        return any(_holds_bool(v) for v in value.values())
+    return False
+
+
+def _numbers_only(annotation: Any) -> bool:
+    """Whether a field declared as ``annotation`` holds numbers only (``float``, ``int``, or
+    lists, tuples and tables of them), so that true/false is never a valid value of it."""
+    import types
+    from typing import Union, get_args, get_origin
+
+    if annotation in (int, float):
+        return True
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):  # float | None: numbers, or nothing
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(args) and all(_numbers_only(a) for a in args)
+    if origin in (list, tuple, dict):
+        args = [a for a in get_args(annotation) if a is not Ellipsis]
+        if origin is dict:
+            args = args[1:]
+        return bool(args) and all(_numbers_only(a) for a in args)
+    return False
