@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -236,7 +237,47 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     fixed by its seed). Elsewhere (macOS, Windows) the platform's safe default is kept.
     """
     context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    death_signal = threading.current_thread() is threading.main_thread()
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=die_with_parent,
+        initargs=(os.getpid(), death_signal),
+    )
+
+
+PARENT_CHECK_SECONDS = 0.5
+"""How often a worker looks whether the command that started it is still there [seconds]."""
+
+
+def die_with_parent(parent: int, death_signal: bool = True) -> None:
+    """A worker's initializer: the worker ends when process ``parent`` (the command) dies, however
+    it dies (SIGKILL included), instead of running on with its memory and the command's output
+    pipes (a caller waiting for the command's output would wait for ever).
+
+    On Linux the kernel sends the worker SIGKILL when its parent dies (``prctl``
+    ``PR_SET_PDEATHSIG``; only when the pool was made on the main thread, since the signal follows
+    the death of the thread that forked the worker). Everywhere, a daemon thread looks every
+    ``PARENT_CHECK_SECONDS`` whether the worker's parent has changed (it is adopted when its
+    parent dies) and ends the worker if so."""
+    if death_signal and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # the watchdog below still ends the worker
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lpsa-parent-watch", daemon=True).start()
 
 
 def make_executor(

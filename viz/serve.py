@@ -2,13 +2,16 @@
 dashboard.
 
 Runs the Solara server on ``viz/app.py`` (production mode, assets served locally from the
-``solara-assets`` package, so it works without internet access) until Ctrl-C.
+``solara-assets`` package, so it works without internet access) until Ctrl-C, SIGTERM or SIGHUP,
+which stop the whole server (its process group); if this command is killed outright, Linux kills
+the server too. A port already in use is refused in one line before any address is announced.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +44,32 @@ def server_env() -> dict[str, str]:
     return env
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Whether another program already listens on ``host``:``port``."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _die_with_this_process() -> None:
+    """In the server's process, before it starts: Linux kills it if this command dies (SIGKILL
+    included), so that no server is left holding the port."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(
         prog="run.py dashboard", description="Start the browser dashboard for trainers."
@@ -55,10 +84,50 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     if not 0 < args.port < 65536:
         ap.error(f"argument --port: got {args.port}; allowed: 1 to 65535")
-    print(f"LPSA dashboard on http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
-    try:
-        return subprocess.call(
-            server_command(args.host, args.port, args.open), cwd=ROOT, env=server_env()
+    if port_in_use(args.host, args.port):
+        print(
+            f"error: port {args.port} on {args.host} is in use (another dashboard or program); "
+            "allowed: a free port, e.g. --port 8766",
+            file=sys.stderr,
         )
+        return 2
+    posix = os.name == "posix"
+    server = subprocess.Popen(
+        server_command(args.host, args.port, args.open),
+        cwd=ROOT,
+        env=server_env(),
+        start_new_session=posix,  # the server and whatever it starts: one group to stop
+        preexec_fn=_die_with_this_process if posix else None,  # noqa: PLW1509 - no threads yet
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        print(f"LPSA dashboard on http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
+        return server.wait()
     except KeyboardInterrupt:
         return 0
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        stop_server(server)
+
+
+def stop_server(server: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop the server's whole process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    if server.poll() is not None:
+        return
+    if os.name != "posix":
+        server.terminate()
+        server.wait()
+        return
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+    except ProcessLookupError:
+        pass
