@@ -31,6 +31,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 EXTRAS = "all,dev"
+COMMANDS = ("run", "test", "setup")
 
 
 HEARTBEAT_SECONDS = 10.0
@@ -80,7 +81,7 @@ class Talking:
         return line
 
     def _heartbeat(self, done: threading.Event) -> None:
-        while not done.wait(1.0):
+        while not done.wait(min(1.0, HEARTBEAT_SECONDS / 2)):
             now = time.monotonic()
             if now - self.last >= HEARTBEAT_SECONDS:
                 self.say(
@@ -175,8 +176,8 @@ def compile_model(force: bool = False) -> None:
     ):
         return
     print(
-        "Compiling the model's quarter with numba (once; about 20-30 s; cached in "
-        "model/__pycache__, so later runs start at once) ...",
+        "Compiling the model's quarter with numba, unless its cache is current (once: about "
+        "20-30 s; cached in model/__pycache__, so later runs start at once) ...",
         flush=True,
     )
     cmd = [str(PY), "-c", WARM_UP]
@@ -225,8 +226,16 @@ def ensure_chromium() -> bool:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test", "setup"):
+    if not argv or argv[0] not in COMMANDS:
         print(__doc__.strip(), file=sys.stderr)
+        if argv:
+            import difflib
+
+            close = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            print(
+                f"\nunknown command '{argv[0]}'{hint} (allowed: run, test, setup)", file=sys.stderr
+            )
         return 2
     try:
         setup()
