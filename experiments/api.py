@@ -11,8 +11,10 @@
     runs = api.run(exp)                               # one row per run, in this process
     runs = api.run(exp, executor=client)              # a Dask client, or any Executor
     runs = api.run(exp, executor=pool, out="results/ppg_share")   # a resumable results folder
-    api.plot_sweep(runs, out="figures")               # each headline outcome by swept value
-    api.plot_results("results/lpsa1_baseline-...")    # the main job's four figures
+
+    from lpsa.experiments import figures_report       # the command line's figures
+    figures_report.plot_sweep(runs, out="figures")    # each headline outcome by swept value
+    figures_report.plot_results("results/lpsa1_baseline-...")   # the main job's four figures
 
 An experiment is declared with the fields of an experiment file (``design.py``: ``base``,
 ``levers``, ``uncertainties``, ``method``, ``samples``, ``variants``, ``replications``, ``seed``,
@@ -23,13 +25,14 @@ instead of a file). It runs through the one runner (``runner.py``) on any
 ``concurrent.futures.Executor`` (a ``ProcessPoolExecutor``, a ``ThreadPoolExecutor``, a Dask
 ``Client`` or its ``get_executor()``), with the same results bit for bit whatever the executor.
 With ``out`` it is a sweep (``sweeps.py``): chunks written as they finish, a manifest, resumable,
-and ``lpsa report OUT`` reads it. The figures are the command line's own (``figures.py`` and
-``sweep_summary_report.py``).
+and ``lpsa report OUT`` reads it. ``figures_report.py`` draws the command line's own figures
+(``figures.py``, ``sweep_summary_report.py``) from results (``load_results`` reads the main job's
+folder back) or a table of runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,19 +47,9 @@ from .design import MAX_RUNS, Experiment, ExperimentSpec, check_run_count, json_
 from .runner import Outcomes, run_table
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from .runs import ScenarioResults
 
-__all__ = [
-    "DeclaredExperiment",
-    "as_executor",
-    "experiment",
-    "load_results",
-    "plot_results",
-    "plot_sweep",
-    "run",
-]
+__all__ = ["DeclaredExperiment", "as_executor", "experiment", "load_results", "run"]
 
 
 def _plain(value: Any) -> Any:
@@ -177,7 +170,7 @@ def run(
 
     With ``out``, a sweep into that folder as ``lpsa sweep`` makes it: each chunk written as it
     finishes, ``runs.parquet`` (columns described in its schema) and ``manifest.json``; the same
-    call resumes it, and ``lpsa report OUT`` or :func:`plot_sweep` reads it."""
+    call resumes it, and ``lpsa report OUT`` or ``figures_report.plot_sweep`` reads it."""
     if not isinstance(exp, Experiment):
         exp = experiment(exp)
     pool = as_executor(executor)
@@ -225,65 +218,3 @@ def load_results(folder: str | Path) -> list[ScenarioResults]:
         )
     order = {name: i for i, name in enumerate(dict.fromkeys(runs["name"]))}  # as they were run
     return sorted(results, key=lambda r: order.get(r.scenario.name, len(order)))
-
-
-def plot_results(
-    source: str | Path | Sequence[ScenarioResults], out: str | Path | None = None
-) -> dict[str, Figure]:
-    """The main job's figures (``figures.FIGURES``: performance over time, attainment by area,
-    retained gain by approach, rating moves by year) from its results folder or from
-    ``runs.run_scenarios``' results; with ``out``, also saved there under their usual names."""
-    from . import io
-    from .figures import FIGURES
-
-    results = load_results(source) if isinstance(source, str | Path) else list(source)
-    figures = {name: make(results) for name, make in FIGURES.items()}
-    if out is not None:
-        for name, fig in figures.items():
-            io.save_figure(Path(out) / name, fig)  # closed in pyplot; still shown in a notebook
-    return figures
-
-
-def plot_sweep(
-    source: str | Path | pd.DataFrame,
-    out: str | Path | None = None,
-    parameters: Sequence[str] | None = None,
-    seed: int | None = None,
-) -> dict[str, Path]:
-    """``lpsa report``'s figures of a sweep: per swept parameter, each headline outcome's mean
-    and 95 % bootstrap interval by value (or decile bin), as ``report_<parameter>.png``.
-
-    ``source`` is a sweep's results folder (figures go there unless ``out`` is given) or a table
-    of runs (from :func:`run`; ``out`` is then needed). ``parameters``: default, the folder's
-    swept parameters, or every column of the table that is a scenario parameter. Returns each
-    parameter's figure file."""
-    from lpsa.model.columns import parameter_column
-
-    from .sweep_summary import per_value, report_outcomes
-    from .sweep_summary_report import parameter_figure
-
-    if isinstance(source, pd.DataFrame):
-        if out is None:
-            raise ScenarioError("plot_sweep: a table of runs needs out=FOLDER for its figures")
-        runs, swept, seed_used = source, None, seed or 0
-    else:
-        from .sweep_summary import load
-
-        runs, manifest = load(Path(source))
-        swept = manifest["parameters"]
-        seed_used = int(manifest.get("seed", 0)) if seed is None else seed
-        out = Path(source) if out is None else out
-    found = [c for c in runs.columns if parameter_column(c) is not None]
-    names = list(parameters or swept or found)
-    unknown = [p for p in names if p not in runs.columns]
-    if unknown:
-        raise ScenarioError(f"plot_sweep: no column {unknown} in the runs; allowed: {found}")
-    ok = runs[runs["status"] == "ok"] if "status" in runs else runs
-    outcomes = [o for o in report_outcomes(ok.columns) if ok[o].notna().any()]
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for param in names:
-        parameter_figure(folder, param, {o: per_value(ok, param, o, seed_used) for o in outcomes})
-        paths[param] = folder / f"report_{param}.png"
-    return paths

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from cli_helpers import run_cli
 
-from lpsa.experiments import api
+from lpsa.experiments import api, figures_report
 from lpsa.experiments.design import Experiment
 from lpsa.experiments.runner import FAIL_HOOK
 from lpsa.experiments.sweep_summary import load
@@ -146,18 +146,18 @@ def test_with_out_it_is_a_resumable_sweep_that_report_and_plot_sweep_read(folder
     saved, manifest = load(out)
     assert manifest["parameters"] == list(FIELDS["levers"]) + list(FIELDS["uncertainties"])
     assert len(saved) == len(runs)
-    figures = api.plot_sweep(out)
+    figures = figures_report.plot_sweep(out)
     assert set(figures) == set(manifest["parameters"])
     assert all(p.parent == out and p.read_bytes()[:4] == b"\x89PNG" for p in figures.values())
 
 
 def test_plot_sweep_from_a_table_finds_its_swept_parameters(folder):
     runs = api.run(api.experiment(FIELDS, folder=folder))
-    figures = api.plot_sweep(runs, out=folder / "figures")
+    figures = figures_report.plot_sweep(runs, out=folder / "figures")
     assert set(figures) == {"funding.ppg_share", "implementation.improvement_rate"}
     assert all(p.is_file() for p in figures.values())
     with pytest.raises(ScenarioError, match="needs out="):
-        api.plot_sweep(runs)
+        figures_report.plot_sweep(runs)
 
 
 def test_plot_results_draws_the_main_jobs_figures_from_its_results_folder(folder):
@@ -168,7 +168,7 @@ def test_plot_results_draws_the_main_jobs_figures_from_its_results_folder(folder
     assert r.returncode == 0, r.stderr[-2000:]
     (result,) = api.load_results(out)
     assert result.scenario.scheme.n_authorities == 12 and len(result.runs) == 2
-    figures = api.plot_results(out, out=folder)
+    figures = figures_report.plot_results(out, out=folder)
     assert sorted(figures) == sorted(
         [
             "performance_over_time.png",

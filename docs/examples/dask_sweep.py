@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dask.distributed import Client, LocalCluster
 
-from lpsa.experiments import api
+from lpsa.experiments import api, figures_report
 from lpsa.model import load_scenario
 
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "results/dask_sweep")
@@ -64,5 +64,5 @@ if __name__ == "__main__":  # worker processes import this file; only the main o
     # replications, by value (in a notebook: `IPython.display.Image(figures[...])`).
 
     # %%
-    figures = api.plot_sweep(OUT)
+    figures = figures_report.plot_sweep(OUT)
     print(f"figure: {figures['funding.ppg_share']}")
