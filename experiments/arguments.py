@@ -122,6 +122,33 @@ def add_overwrite(ap: argparse.ArgumentParser) -> None:
     )
 
 
+def gigabytes(text: str) -> float:
+    """``--max-memory``, ``--max-disk``: a size in GB, above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text[:50]!r}; allowed: GB above 0") from None
+    if not 0 < value < 1e9:
+        raise argparse.ArgumentTypeError(f"got {value}; allowed: GB above 0")
+    return value
+
+
+def add_size_limits(ap: argparse.ArgumentParser) -> None:
+    """``--max-memory`` and ``--max-disk``: the sizes a job may reach (default: what the machine
+    has free when the job starts); a job estimated to need more is refused before it runs."""
+    ap.add_argument(
+        "--max-memory",
+        type=gigabytes,
+        help="GB of memory the job may use (default: the machine's free memory); a job "
+        "estimated to need more is refused before it starts",
+    )
+    ap.add_argument(
+        "--max-disk",
+        type=gigabytes,
+        help="GB of disk the results may take (default: the free space of --out's disk)",
+    )
+
+
 def add_max_runs(ap: argparse.ArgumentParser) -> None:
     from .design import MAX_RUNS
 

@@ -71,7 +71,7 @@ class UsageError(Exception):
 
 
 def build_parser(prog: str = "lpsa") -> argparse.ArgumentParser:
-    from .arguments import replications, seed
+    from .arguments import add_size_limits, replications, seed
 
     p = argparse.ArgumentParser(
         prog=prog,
@@ -104,6 +104,7 @@ def build_parser(prog: str = "lpsa") -> argparse.ArgumentParser:
         help="skip the no-agreement twin runs (and so additionality and deadweight)",
     )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_size_limits(p)
     return p
 
 
@@ -133,9 +134,10 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
     from lpsa.model import load_scenario
 
     from . import io
+    from .arguments import default_out
     from .command_context import CommandContext
     from .design import scenario_hash
-    from .runs import TABLES, run_scenarios, summary_table
+    from .runs import TABLES, check_size, main_job_size, run_scenarios, summary_table
 
     scenarios = [load_scenario(ref) for ref in args.scenarios]
     names = [s.name for s in scenarios]
@@ -146,9 +148,13 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
         )
     seed = args.seed if args.seed is not None else scenarios[0].seed
     reps = args.replications or scenarios[0].replications
-    ctx = CommandContext(
-        "run", [prog, *argv], args.out, default="_vs_".join(names), overwrite=args.overwrite
+    out = args.out or default_out("_vs_".join(names))
+    memory, disk = main_job_size(scenarios, reps, twins=not args.no_twins)
+    what = f"{' and '.join(names)} x {reps:,} replications" + (
+        "" if args.no_twins else " with twins"
     )
+    check_size(str(args.scenarios[-1]), what, memory, disk, out, args.max_memory, args.max_disk)
+    ctx = CommandContext("run", [prog, *argv], out, overwrite=args.overwrite)
     out = ctx.out
     results = run_scenarios(
         scenarios, reps, seed, twins=not args.no_twins, progress=None if args.quiet else "runs"

@@ -6,9 +6,11 @@ share their random numbers (replication ``r`` of each uses ``replication_seed(se
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -104,3 +106,114 @@ def run_replications(
 def summary_table(results: Sequence[ScenarioResults]) -> pd.DataFrame:
     """One row per scenario: replications and each outcome's mean."""
     return pd.DataFrame([r.summary() for r in results])
+
+
+# --- Size before work ---------------------------------------------------------------------------
+
+RUN_BYTES_PER_TARGET = 920.0
+"""Memory a run holds per target (its build and its history) [bytes]: the linear part of the
+peak measured with tracemalloc at 1,000 to 100,000 councils of 12 targets (13 MB at 1,000,
+341 MB at 20,000, 1.3 GB at 50,000, 4.1 GB at 100,000)."""
+RUN_BYTES_PER_COUNCIL_PAIR = 0.3
+"""The quadratic part of the same fit [bytes per council squared]."""
+TABLE_BYTES_PER_TARGET = 1_100.0
+"""The main job's peak memory per target and replication for its tables (kept, copied, stacked
+and converted to Arrow): 1,073 bytes measured over 100 replications of 1,800 targets."""
+DISK_BYTES_PER_TARGET = 120.0
+"""The main job's Parquet files per target and replication on disk [bytes] (measured 60-70)."""
+SWEEP_BYTES_PER_RUN = 1_000.0
+"""A sweep's runs table in memory when combined, and its chunks plus runs.parquet on disk, per
+run [bytes] (an upper bound for every registered outcome)."""
+PROCESS_BYTES = 300e6
+"""A process with numba and the model loaded [bytes] (about 265 MB measured)."""
+SAFETY = 1.3
+"""Margin on every estimate: the fits are measured on one machine."""
+
+
+def run_bytes(scenario: Scenario, twins: bool) -> float:
+    """Estimated peak memory of one run of ``scenario`` (with its twin) [bytes]."""
+    n = scenario.scheme.n_authorities
+    targets = n * scenario.scheme.targets_per_authority
+    one = RUN_BYTES_PER_TARGET * targets + RUN_BYTES_PER_COUNCIL_PAIR * n * n
+    return SAFETY * one * (2 if twins else 1)
+
+
+def main_job_size(
+    scenarios: Sequence[Scenario], replications: int, twins: bool
+) -> tuple[float, float]:
+    """Estimated peak memory and disk of the main job (runs in this process, tables kept until
+    written) [bytes]."""
+    targets = sum(s.scheme.n_authorities * s.scheme.targets_per_authority for s in scenarios)
+    memory = (
+        PROCESS_BYTES
+        + max(run_bytes(s, twins) for s in scenarios)
+        + SAFETY * TABLE_BYTES_PER_TARGET * targets * replications
+    )
+    return memory, SAFETY * DISK_BYTES_PER_TARGET * targets * replications
+
+
+def sweep_size(largest: Scenario, runs: int, workers: int, twins: bool) -> tuple[float, float]:
+    """Estimated peak memory and disk of a sweep whose largest run is of ``largest``, on
+    ``workers`` local processes [bytes]."""
+    memory = PROCESS_BYTES * (workers + 1) + workers * run_bytes(largest, twins)
+    memory += SAFETY * SWEEP_BYTES_PER_RUN * runs
+    return memory, SAFETY * 2 * SWEEP_BYTES_PER_RUN * runs
+
+
+def memory_available() -> float | None:
+    """Memory the machine can give now [bytes] (Linux's MemAvailable), None where unknown."""
+    try:
+        for line in open("/proc/meminfo", encoding="ascii"):
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def disk_available(folder: Path) -> float | None:
+    """Free space for ``folder`` (or its nearest existing parent) [bytes]."""
+    import shutil
+
+    for candidate in (folder.resolve(), *folder.resolve().parents):
+        if candidate.exists():
+            try:
+                return float(shutil.disk_usage(candidate).free)
+            except OSError:
+                return None
+    return None
+
+
+def check_size(
+    source: str,
+    what: str,
+    memory: float,
+    disk: float,
+    folder: Path,
+    max_memory_gb: float | None = None,
+    max_disk_gb: float | None = None,
+) -> None:
+    """Refuse, before any run, a job whose estimated peak ``memory`` or ``disk`` [bytes] exceeds
+    what this machine has now, or the limit the user gave instead (``--max-memory``,
+    ``--max-disk``, in GB)."""
+    from lpsa.model import ScenarioError
+
+    for kind, need, limit, have, option in (
+        ("memory", memory, max_memory_gb, memory_available(), "--max-memory"),
+        ("disk space", disk, max_disk_gb, disk_available(folder), "--max-disk"),
+    ):
+        allowed = limit * 1e9 if limit is not None else have
+        if allowed is None or need <= allowed:
+            continue
+        if limit is not None:
+            where = f"the limit is {limit:g} GB ({option})"
+        else:
+            where = f"this machine has {allowed / 1e9:,.1f} GB free"
+        raise ScenarioError(
+            f"{source}: {what} needs about {need / 1e9:,.1f} GB of {kind}, and {where}; "
+            f"allowed: fewer replications, runs or councils, or {option} GB to set the limit "
+            "yourself"
+        )

@@ -7,9 +7,9 @@ import argparse
 import time
 from pathlib import Path
 
-from .arguments import add_executor_arguments, add_max_runs, add_overwrite
+from .arguments import add_executor_arguments, add_max_runs, add_overwrite, add_size_limits
 from .design import Experiment
-from .sweeps import check_sweep_file, sweep_with_retries
+from .sweeps import check_sweep_file, check_sweep_size, sweep_with_retries
 
 
 def main(argv: list[str]) -> int:
@@ -22,11 +22,13 @@ def main(argv: list[str]) -> int:
     add_max_runs(ap)
     ap.add_argument("--out", type=Path, help="results folder (default results/<experiment name>)")
     add_overwrite(ap)
+    add_size_limits(ap)
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     experiment = Experiment(args.experiment, args.max_runs)
     check_sweep_file(experiment, args.max_runs)
     out = args.out or Path("results") / experiment.spec.name
+    check_sweep_size(experiment, out, args.workers, args.dask, args.max_memory, args.max_disk)
     start = time.perf_counter()
     runs, backend = sweep_with_retries(
         experiment,

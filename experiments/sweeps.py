@@ -160,8 +160,10 @@ class SweepFolder:
                     os.replace(path, aside)
                 except OSError as exc:
                     raise io.output_error(path, exc) from None
-                say(f"{path}: damaged (its checksum differs from the manifest's); set aside as "
-                    f"{aside.name} and run again")
+                say(
+                    f"{path}: damaged (its checksum differs from the manifest's); set aside as "
+                    f"{aside.name} and run again"
+                )
         return done
 
     def write_chunk(self, index: int, rows: list[dict[str, Any]]) -> None:
@@ -254,6 +256,54 @@ def check_sweep_file(experiment: Experiment, max_runs: int | None = None) -> Non
         )
     if max_runs is not None:
         check_run_count(str(path), spec.n_points(), spec.replications, max_runs, spec.twins)
+
+
+def largest_scenario(experiment: Experiment) -> Any:
+    """The experiment's base with the largest council and target counts its parameters reach
+    (the run that needs the most memory)."""
+    from lpsa.model import load_scenario
+
+    size = {}
+    for name, p in experiment.spec.parameters().items():
+        canonical = name.replace("__", ".")
+        if canonical in ("scheme.n_authorities", "scheme.targets_per_authority"):
+            size[canonical] = int(max(p.values) if p.values is not None else p.high or 1)
+    for v in experiment.spec.variants:
+        scheme = v.overrides.get("scheme") if isinstance(v.overrides, dict) else None
+        for key in ("n_authorities", "targets_per_authority"):
+            value = scheme.get(key) if isinstance(scheme, dict) else None
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                size[f"scheme.{key}"] = max(int(value), size.get(f"scheme.{key}", 0))
+    if not size:
+        return experiment.base
+    from lpsa.model.scenario import parameter_overrides
+
+    return load_scenario(experiment.base, parameter_overrides(size))
+
+
+def check_sweep_size(
+    experiment: Experiment,
+    out: Path,
+    workers: int | None,
+    dask: str | None,
+    max_memory_gb: float | None = None,
+    max_disk_gb: float | None = None,
+) -> None:
+    """Refuse, before anything runs, a sweep whose estimated peak memory (its workers on this
+    machine, each running its largest run) or disk exceeds what the machine has, or the given
+    limits (``runs.check_size``). A remote Dask cluster's memory is its own: only disk is
+    checked."""
+    from .runs import check_size, sweep_size
+
+    spec = experiment.spec
+    n = workers or os.cpu_count() or 1
+    memory, disk = sweep_size(
+        largest_scenario(experiment), spec.n_points() * spec.replications, n, spec.twins
+    )
+    if dask is not None and dask != "local":
+        memory = 0.0
+    what = f"a sweep of {spec.n_points() * spec.replications:,} runs on {n} worker(s)"
+    check_size(str(experiment.path), what, memory, disk, out, max_memory_gb, max_disk_gb)
 
 
 def run_sweep(

@@ -142,3 +142,34 @@ def test_scenario_names_must_be_safe_for_folder_names(tmp_path, lpsa):
     r = lpsa(str(bad))
     assert r.returncode == 2 and "field 'name'" in r.stderr and "../escape" in r.stderr
     assert not (tmp_path / "results").exists() and not (tmp_path.parent / "escape").exists()
+
+
+def test_a_hundred_thousand_replications_are_refused_before_any_run(tmp_path, lpsa):
+    r = lpsa("--replications", "100000", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "lpsa1_baseline x 100,000 replications with twins needs about" in r.stderr
+    assert "GB of memory, and this machine has" in r.stderr and "--max-memory GB" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_hundred_thousand_councils_are_refused_beyond_the_memory_limit(tmp_path, lpsa):
+    huge = small(tmp_path, "huge").read_text().replace("30", "100000")
+    (tmp_path / "huge.yaml").write_text(huge)
+    r = lpsa(str(tmp_path / "huge.yaml"), "--replications", "1", "--max-memory", "4")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "huge x 1 replications with twins needs about" in r.stderr
+    assert "and the limit is 4 GB (--max-memory)" in r.stderr
+
+
+def test_results_beyond_the_disk_limit_are_refused(tmp_path, lpsa):
+    r = lpsa(str(small(tmp_path, "s")), "--replications", "100", "--max-disk", "0.0001")
+    assert r.returncode == 2 and "GB of disk space, and the limit is 0.0001 GB" in r.stderr
+
+
+def test_a_small_job_passes_the_size_check():
+    from lpsa.experiments.runs import main_job_size, memory_available
+    from lpsa.model import load_scenario
+
+    memory, disk = main_job_size([load_scenario("lpsa1_baseline")], 20, twins=True)
+    assert memory < 1e9 and disk < 1e8  # the default job: well under a gigabyte
+    assert memory_available() is None or memory_available() > memory

@@ -852,3 +852,16 @@ def test_the_report_says_which_lever_setting_does_best_in_how_many_worlds(tmp_pa
         lever_section(constructed_lever_runs(), without_uncertainties, ["retained_gain_3y"])[0]
         == []
     )
+
+
+def test_a_sweep_of_runs_too_large_for_the_memory_limit_is_refused(tmp_path, lpsa):
+    sweep = tiny_sweep(
+        tmp_path, "levers:\n  scheme.n_authorities: {values: [12, 30000]}\n", name="big"
+    )
+    r = lpsa(
+        "sweep", str(sweep), "--workers", "2", "--max-memory", "1.5", "--out", str(tmp_path / "o")
+    )
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert f"{sweep}: a sweep of 4 runs on 2 worker(s) needs about" in r.stderr
+    assert "the limit is 1.5 GB (--max-memory)" in r.stderr
+    assert not (tmp_path / "o").exists()
