@@ -65,7 +65,9 @@ def tiny_sweep(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name
+)
 def test_killing_a_sweeps_main_process_leaves_no_worker_and_no_open_output(sig, tmp_path):
     hold = tmp_path / "hold"
     proc = start_held(
