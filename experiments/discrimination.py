@@ -31,6 +31,10 @@ TOC_FILE = Path(__file__).resolve().parent / "theory_of_change.yaml"
 
 
 REJECTED_BY_EVIDENCE = {
+    "H0_null": (
+        "authorities with an LPSA target on exam results improved more than those without "
+        "(Boyne and Chen 2007, RECORDS.md)"
+    ),
     "H1_will_and_reward": (
         "the evaluation found the barriers 'much more varied and complex' than will (001:87-89)"
     ),

@@ -19,6 +19,7 @@ from .arguments import (
     add_forecast_arguments,
     add_overwrite,
     forecast_rule,
+    non_negative_int,
     replications,
 )
 from .arguments import seed as seed_arg
@@ -26,7 +27,13 @@ from .command_context import CommandContext
 from .design import scenario_hash
 from .discrimination import discriminate
 from .patterns import judged
-from .validate import evaluate, pattern_runs
+from .validate import (
+    PRIOR_WORLDS,
+    evaluate,
+    pattern_power,
+    pattern_runs,
+    prior_pass_shares,
+)
 from .validate_report import format_table, write_report
 
 DEFAULT_REPLICATIONS = 30
@@ -56,6 +63,13 @@ def main(argv: list[str]) -> int:
         help="also run every mechanism switched off alone and every theory-of-change variant, "
         "and write discrimination.csv: which variants the patterns reject",
     )
+    p.add_argument(
+        "--prior-worlds",
+        type=non_negative_int,
+        default=PRIOR_WORLDS,
+        help="worlds drawn from the prior (experiments/uncertain_parameters.yaml) to tell which "
+        f"patterns can fail at all, 2 replications each; 0 skips it (default {PRIOR_WORLDS})",
+    )
     p.add_argument("--quiet", action="store_true")
     add_forecast_arguments(p)
     add_executor_arguments(p)
@@ -72,7 +86,11 @@ def main(argv: list[str]) -> int:
             scenario, args.replications, seed, executor, progress=not args.quiet, rule=rule
         )
         table, margins = evaluate(runs)
-        write_report(out, scenario, table, args.replications, seed, rule, margins)
+        prior = None
+        if args.prior_worlds > 0:
+            prior = prior_pass_shares(
+                scenario, args.prior_worlds, 2, seed, executor, not args.quiet, rule
+            )
         verdicts = None
         if args.discriminate:
             verdicts = discriminate(
@@ -85,6 +103,8 @@ def main(argv: list[str]) -> int:
                 reference_runs=runs,
             )
             discrimination_report.write_report(out, scenario, verdicts, args.replications)
+        power = pattern_power(table, prior, verdicts)
+        write_report(out, scenario, table, args.replications, seed, rule, margins, power)
     ctx.record(
         scenario=scenario.name,
         scenario_sha256=scenario_hash(scenario),

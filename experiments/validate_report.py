@@ -36,7 +36,7 @@ def format_table(table: pd.DataFrame) -> str:
             ],
             "tolerance": table["tolerance"],
             "result": np.where(
-                table["role"] == "observation",
+                table["role"].isin(["observation", "expectation"]),
                 "not judged",
                 np.where(table["passed"], "pass", "FAIL"),
             ),
@@ -53,13 +53,17 @@ def write_report(
     seed: int,
     rule: ForecastRule = FORECAST,
     margins: pd.DataFrame | None = None,
+    power: pd.DataFrame | None = None,
 ) -> None:
-    """validation.md: the verdict on the emergent patterns first, then the input checks, the
-    interim forecast under other trend margins (``forecast_margins``, when given), then a figure
-    of each statistic against its tolerance."""
+    """validation.md: the verdict on the emergent patterns first (the seeds', then the councils'
+    records), then the input checks, what each pattern can tell (``validate.pattern_power``, when
+    given), the statements reported but not judged, the interim forecast under other trend
+    margins (``forecast_margins``, when given), then a figure of each statistic against its
+    tolerance."""
     emergent = table[table["role"] == "emergent"]
     inputs = table[table["role"] == "input check"]
-    observed = table[table["role"] == "observation"]
+    observed = table[table["role"].isin(["observation", "expectation"])]
+    is_record = emergent["pattern"].str.startswith("R-")
     e_failed = emergent.loc[~emergent["passed"], "pattern"].tolist()
     i_failed = inputs.loc[~inputs["passed"], "pattern"].tolist()
     lines = [
@@ -82,7 +86,12 @@ def write_report(
         f"moves in {' and '.join(map(str, EVIDENCE_RATING_YEARS))}.",
         "",
     ]
-    for title, group in (("Emergent patterns (validation)", emergent), ("Input checks", inputs)):
+    sections = (
+        ("Emergent patterns: the seeds (validation)", emergent[~is_record]),
+        ("Councils' records (validation; ../shared/RECORDS.md)", emergent[is_record]),
+        ("Input checks", inputs),
+    )
+    for title, group in sections:
         lines += [
             f"## {title}",
             "",
@@ -100,17 +109,24 @@ def write_report(
                 + f"{'pass' if r['passed'] else '**FAIL**'} |"
             )
         lines.append("")
+    if power is not None:
+        lines += power_section(power)
     if len(observed):
         lines += [
-            "## Evidence too thin to test (reported, not judged)",
+            "## Reported, not judged: evidence too thin to test, and expectations",
             "",
-            "| pattern | evidence | source | statistic | model (95% CI) | agrees in direction |",
-            "|---|---|---|---|---|---|",
+            "P1d rests on 'slightly', said of a handful of councils. P5 is what the evaluators "
+            "expected in 2004-05, when it was 'too soon to say' (000:367): an expectation, not an "
+            "observation, so it is neither validation nor fitted.",
+            "",
+            "| pattern | kind | evidence | source | statistic | model (95% CI) | agrees in "
+            "direction |",
+            "|---|---|---|---|---|---|---|",
         ]
         for _, r in observed.iterrows():
             lines.append(
-                f"| {r['pattern']} | {r['evidence']} | {r['source']} | {r['statistic']} | "
-                f"{estimate(r['model'], r['ci_low'], r['ci_high'])} | "
+                f"| {r['pattern']} | {r['role']} | {r['evidence']} | {r['source']} | "
+                f"{r['statistic']} | {estimate(r['model'], r['ci_low'], r['ci_high'])} | "
                 f"{'yes' if r['passed'] else 'no'} |"
             )
         lines.append("")
@@ -121,6 +137,31 @@ def write_report(
     io.write_csv(out / "validation.csv", table)
     io.write_text(out / "validation.md", "\n".join(lines))
     validation_figure(out, scenario, table)
+
+
+def power_section(power: pd.DataFrame) -> list[str]:
+    """validation.md's lines on what each pattern can tell: role, whether it can fail across the
+    prior, and the rivals it rejects; those that no plausible world fails are named first."""
+    never = power.loc[power["can_fail"].eq(False), "pattern"].tolist()
+    lines = [
+        "## What each pattern can tell",
+        "",
+        "A pattern that a parameter encodes is an input check. A pattern that passes in every "
+        "plausible world (drawn from the prior of `experiments/uncertain_parameters.yaml`) "
+        "cannot fail, whatever the model does, and so discriminates nothing"
+        + (f": here {', '.join(never)}." if never else "."),
+        "",
+        "| pattern | evidence | role | prior worlds within tolerance | can fail | rejects |",
+        "|---|---|---|---|---|---|",
+    ]
+    for _, r in power.iterrows():
+        share = r["prior_share_within"]
+        can = "not measured" if r["can_fail"] is None else ("yes" if r["can_fail"] else "**no**")
+        lines.append(
+            f"| {r['pattern']} | {r['evidence_kind']} | {r['role']} | "
+            f"{'' if np.isnan(share) else f'{share:.0%}'} | {can} | {r['rejects'] or '-'} |"
+        )
+    return lines + [""]
 
 
 def margins_section(margins: pd.DataFrame, rule: ForecastRule) -> list[str]:

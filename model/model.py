@@ -43,9 +43,11 @@ STREAMS = (
     "budget",
     "inspection",
     "integration",
+    "setbacks",
 )
 """Independent random streams spawned from the model's seeded generator, one per purpose, so that
-changing one lever (say PPG) leaves every other draw unchanged: common random numbers."""
+changing one lever (say PPG) leaves every other draw unchanged: common random numbers. A new
+purpose goes at the end: spawned streams are numbered, so the earlier ones stay as they were."""
 
 MESA_KEEPS_TIME = "time" in vars(mesa.Model)
 """Mesa 3.5 and later advance ``Model.time`` themselves at every step; Mesa 3.3 has no ``time``,
@@ -118,7 +120,7 @@ class LPSAModel(mesa.Model):
         self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS))))
         n = sc.scheme.n_authorities
 
-        self.targets = draw_targets(self.streams["targets"], sc, n)
+        self.targets = draw_targets(self.streams["targets"], sc, n, self.streams["setbacks"])
         self.setting = setting = Setting(sc, self.streams, self.targets)
         self.councils = Councils.draw(setting, self.streams["population"], n)
         self.departments = Departments.draw(setting, self.streams["population"])

@@ -161,6 +161,8 @@ class Traits(NamedTuple):
     innovation: np.ndarray  # (A, T) bool
     trend: np.ndarray  # (A, T)
     exposure: np.ndarray  # (A, T)
+    setback_after: np.ndarray  # (A, T) quarters after the start a setback hits
+    setback: np.ndarray  # (A, T) its fall [share of stretch], 0 for none
     cohort_gap_per_gain: np.ndarray  # (A, T)
     presentation_gap: np.ndarray  # (A, T)
     max_reward: np.ndarray  # (A,)
@@ -566,15 +568,18 @@ def sustain(par, phase, integrated, attention, on_targets, continuation, end, co
 
 
 @jit
-def true_outcomes(par, rng, t, start, end, trend, exposure, core, background, shock, true):
-    """Every target's true outcome: own improvement + background trend + external shocks.
+def true_outcomes(par, rng, t, start, end, tr, core, background, shock, true):
+    """Every target's true outcome: own improvement + background trend + external shocks, less
+    any setback that has hit it.
 
     External shocks are AR(1) and scaled by the area's exposure (001:133: outcomes 'strongly
     influenced by external factors or chance'); the background trend (other national policies
     pushing the same way, 001:133; 000:230 'might have happened anyway') accumulates over the
     agreement period and then stays (the policies of that period). Shocks are drawn for every
-    target every quarter so random streams stay aligned across scenarios. Reads
-    ``implementation.shock_sd, shock_persistence``.
+    target every quarter so random streams stay aligned across scenarios. A setback
+    (``targets.draw_setbacks``: an indicator redefined, a service collapse, a cohort that turns
+    out harder; 001:133, 001:75, 001:77) lowers the outcome from its quarter on, for good. Reads
+    ``implementation.shock_sd, shock_persistence``; the setbacks were drawn with the targets.
     """
     A, T = core.shape
     z = rng.standard_normal((A, T))
@@ -583,8 +588,10 @@ def true_outcomes(par, rng, t, start, end, trend, exposure, core, background, sh
         for j in range(T):
             shock[i, j] = par.shock_rho * shock[i, j] + par.shock_k * z[i, j]
             if in_period:
-                background[i, j] = background[i, j] + trend[i, j]
-            true[i, j] = core[i, j] + background[i, j] + exposure[i, j] * shock[i, j]
+                background[i, j] = background[i, j] + tr.trend[i, j]
+            true[i, j] = core[i, j] + background[i, j] + tr.exposure[i, j] * shock[i, j]
+            if t >= start[i] + tr.setback_after[i, j]:
+                true[i, j] = true[i, j] - tr.setback[i, j]
 
 
 @jit
@@ -879,8 +886,7 @@ def quarter(t, par, fl, sch, tr, keep, st, end, rec, rng, phase, agreement_gain)
         t,
         sch.start,
         sch.end,
-        tr.trend,
-        tr.exposure,
+        tr,
         st.core,
         st.background,
         st.shock,
@@ -1104,6 +1110,8 @@ def dynamics(model: BuiltModel) -> Dynamics:
         innovation=pl.innovation,
         trend=tr.trend,
         exposure=tr.exposure,
+        setback_after=tr.setback_after,
+        setback=tr.setback,
         cohort_gap_per_gain=pl.cohort_gap_per_gain,
         presentation_gap=_dense(pl.presentation_gap, (A, T)),
         max_reward=c.max_reward,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .scenario import APPROACHES, DEPARTMENTS, PARTNER_TYPES, Scenario
+from .scenario import APPROACHES, DEPARTMENTS, PARTNER_TYPES, QUARTERS_PER_YEAR, Scenario
 
 SYSTEMIC, NEW_WORKING, MORE_OF_SAME = range(3)
 OUTCOMES = ("met", "partly", "missed")
@@ -49,6 +49,8 @@ class TargetTraits:
     tractability: np.ndarray  # potential multiplier (001:131)
     exposure: np.ndarray  # multiplier of shock sd (001:133)
     trend: np.ndarray  # background improvement per quarter from other national policies (001:133)
+    setback_after: np.ndarray  # int: quarters after the agreement's start a setback hits
+    setback: np.ndarray  # fall of the indicator at the setback [share of stretch]; 0 for none
 
 
 @dataclass
@@ -125,7 +127,48 @@ def _blank(cls: type, shape: tuple[int, int], **given: np.ndarray) -> object:
     return cls(**{f.name: given.get(f.name, _zeros(shape)) for f in fields(cls)})
 
 
-def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets:
+def draw_setbacks(
+    rng: np.random.Generator, sc: Scenario, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Setbacks the council does not control: which targets meet one, when, and how hard.
+
+    The interim evaluation found outcomes 'strongly influenced by external factors or chance'
+    (001:133), targets that 'subsequently turned out to be harder ... than could have been
+    foreseen' (001:77) and indicators so poorly defined or hard to influence that councils called
+    success or failure 'a lottery' (001:75). Councils' own end-of-agreement records show the
+    consequence: a third of one council's targets earned nothing, and typical councils earned a
+    little under 60 % of the maximum reward (``../shared/RECORDS.md``), where small quarterly
+    shocks alone leave most targets just under full stretch. A setback is one such event: an
+    indicator redefined, a service that collapses, a cohort that turns out harder. Each target
+    meets one with chance ``implementation.setback_probability``; it surfaces in the agreement's
+    last year with chance ``setback_late_share`` (a cohort's results, an indicator found ill-defined
+    when the claim is audited; 001:77 'subsequently'), otherwise at a quarter drawn uniformly over
+    the agreement (``setback_after``, counted from its start); the indicator then stays lower by
+    ``setback_size`` of the stretch times a uniform 0.5-1.5 (``setback``). The evidence sizes
+    none of the three: all are uncertain parameters whose ranges include 'no effect' (0).
+
+    Every target draws, whether or not its council signs and whatever the switch, from the
+    setbacks' own stream, so business-as-usual twins meet the same setbacks (they are external
+    events) and no other stream moves. Off with ``mechanisms.setbacks``.
+    """
+    im = sc.implementation
+    u = rng.random((4, *shape))
+    q = sc.scheme.implementation_quarters
+    last_year = min(QUARTERS_PER_YEAR, q)
+    after = np.where(
+        u[3] < im.setback_late_share,
+        q - last_year + np.floor(u[1] * last_year),
+        np.floor(u[1] * q),
+    ).astype(np.int64)
+    size = np.where(u[0] < im.setback_probability, im.setback_size * (0.5 + u[2]), 0.0)
+    if not sc.mechanisms.setbacks:
+        size = _zeros(shape)
+    return after, size
+
+
+def draw_targets(
+    rng: np.random.Generator, sc: Scenario, n_auth: int, setbacks: np.random.Generator
+) -> Targets:
     """Draw each agreement's basket of targets: areas, national or local, partnership, cohort ...
 
     Area frequencies, partnership and cohort shares, visibility, exposure and background trend come
@@ -133,7 +176,7 @@ def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets
     local priorities; a national target is one with chance ``scheme.national_local_priority`` (LPSA1
     required national targets, so 'not all targets were the highest local priorities', 000:385).
     Reads ``scheme.*``, ``areas``, ``attribution.background_sd``; the trend is zero with
-    ``mechanisms.background_trend`` off.
+    ``mechanisms.background_trend`` off. Setbacks come from their own stream (``draw_setbacks``).
     """
     T = sc.scheme.targets_per_authority
     shape = (n_auth, T)
@@ -154,6 +197,7 @@ def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets
     if not sc.mechanisms.background_trend:
         trend = _zeros(shape)
     national = u[0] < sc.scheme.national_share
+    setback_after, setback = draw_setbacks(setbacks, sc, shape)
     traits = TargetTraits(
         area=area,
         department=np.array([DEPARTMENTS.index(a.department) for a in ar])[area],
@@ -167,6 +211,8 @@ def draw_targets(rng: np.random.Generator, sc: Scenario, n_auth: int) -> Targets
         tractability=lookup("tractability"),
         exposure=lookup("exposure"),
         trend=trend,
+        setback_after=setback_after,
+        setback=setback,
     )
     plan = _blank(
         TargetPlan,
@@ -211,5 +257,6 @@ __all__ = [
     "TargetTraits",
     "Targets",
     "classify_attainment",
+    "draw_setbacks",
     "draw_targets",
 ]

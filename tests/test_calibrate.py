@@ -77,7 +77,7 @@ def test_a_held_out_statistic_does_not_move_the_distance_and_a_fitted_one_does(h
     stats = on_evidence()
     assert distance({**stats, held: far_off(held)}, {}) == 0.0
     for other in fitted_patterns([held]):
-        assert distance({**stats, other: far_off(other)}, {}) > 0.5, other
+        assert distance({**stats, other: far_off(other)}, {}) > 0.3, other
 
 
 @pytest.mark.parametrize("pattern_id", [p.id for p in PATTERNS])
@@ -91,7 +91,9 @@ def test_an_undefined_fitted_statistic_counts_as_a_large_distance(pattern_id):
 def test_the_interim_forecasts_three_shares_count_as_two_patterns_in_the_distance():
     weights = distance_weights(fitted_patterns([]))
     assert sum(weights[p] for p in ("P1a", "P1b", "P1c")) == pytest.approx(2.0)
-    assert {w for p, w in weights.items() if not p.startswith("P1")} == {1.0}
+    salford = [p for p in weights if p.startswith("R-salford_end_split")]
+    assert sum(weights[p] for p in salford) == pytest.approx(2.0)  # met + partly + nothing = 12
+    assert {w for p, w in weights.items() if not p.startswith("P1") and p not in salford} == {1.0}
     # two shares of the three do not fix each other: each counts whole
     assert set(distance_weights(["P1a", "P1b", "P4"]).values()) == {1.0}
 

@@ -106,6 +106,17 @@ def test_about_one_in_three_innovations_succeed(baseline):
     assert always.targets.loc[always.targets["approach"] == "systemic", "innovation_success"].all()
 
 
+def test_a_failed_innovation_costs_the_target_more_than_not_trying(baseline):
+    # 003:739: only about a third of innovations become tangible improvements; one that fails
+    # leaves the target below what an ordinary approach would have reached
+    t = baseline.targets
+    systemic = t[t["approach"] == "systemic"]
+    failed = systemic.loc[~systemic["innovation_success"], "end_core"].mean()
+    ordinary = t.loc[t["approach"].isin(["new_working", "more_of_same"]), "end_core"].mean()
+    succeeded = systemic.loc[systemic["innovation_success"], "end_core"].mean()
+    assert failed < 0.7 * ordinary < 0.7 * succeeded
+
+
 def test_most_systemic_change_is_best_practice_and_rarely_fails():
     baseline = run_variant({"implementation": {"innovation_share": 0.25}})  # the default
     # 001:101: 'little real innovation ... ample scope for improvement by the application of best
@@ -185,9 +196,24 @@ def test_crime_targets_are_most_exposed_to_priority_shifts():
     assert drop.idxmax() == "crime"
 
 
-def test_partnership_targets_have_most_difficulty(baseline):
+def _met_gap_within_areas(targets) -> float:
+    """Met share, single-agency minus partnership targets, within each area, weighted."""
+    met = targets.assign(met=targets["outcome"] == "met")
+    by = met.groupby(["area", "partnership"])["met"].mean().unstack()
+    n = met.groupby("area").size()
+    both = by.dropna().index
+    return float(((by.loc[both, False] - by.loc[both, True]) * n[both]).sum() / n[both].sum())
+
+
+def test_partnership_targets_have_most_difficulty_because_of_the_partners(baseline):
+    # 001:105: partnership targets are those authorities have most difficulty with; compared
+    # within each area, so that hard areas that are often partnerships (crime) do not pass for it:
+    # with partners who never hold back, partnership targets are no harder than the rest
     s = baseline.summary()
     assert s["partnership_met_share"] < s["single_agency_met_share"]
+    assert _met_gap_within_areas(baseline.targets) > 0.05
+    free = run_variant({"mechanisms": {"partnerships": False}})
+    assert abs(_met_gap_within_areas(free.targets)) < 0.03
 
 
 def test_late_start_lowers_attainment(baseline):
@@ -282,7 +308,10 @@ def test_local_targets_succeed_more_often_than_national(baseline):
 
 
 def test_even_missed_targets_mostly_improve(baseline):
-    assert baseline.summary()["missed_but_improved_share"] > 0.8
+    # 001:127 'in general there has been some improvement' (P4 judges it at the interim
+    # forecast, as the evidence states it); at the end, setbacks the council does not control
+    # (test_setbacks.py) have made some missed targets' indicators fall: still most improved
+    assert baseline.summary()["missed_but_improved_share"] > 0.5
 
 
 def test_transport_and_education_miss_most_environment_and_housing_succeed_most(baseline):
@@ -337,9 +366,11 @@ def test_every_mechanism_switch_changes_the_run(switch):
     off = LPSAModel.from_scenario(
         "lpsa1_baseline", seed=11, mechanisms={switch: False}, **rate
     ).run()
-    assert not np.array_equal(on.reported_from_start, off.reported_from_start), (
-        f"switching off {switch} changed nothing"
-    )
+    # materially: on average a ten-thousandth of the stretch or more per target and quarter (the
+    # smallest switch, gaming at the threshold, moves it by about 2e-4; a mechanism whose effect
+    # were shrunk a millionfold would not pass)
+    moved = np.abs(on.reported_from_start - off.reported_from_start).mean()
+    assert moved > 1e-4, f"switching off {switch} changed the run by only {moved:.1e}"
 
 
 # ------------------------------------------------------------------------------------------

@@ -14,10 +14,14 @@ from test_run_cli import run_cli
 from lpsa.experiments.discrimination import discriminate, judge
 from lpsa.experiments.discrimination_report import WHY_NO_PATTERN
 from lpsa.experiments.patterns import (
+    EVIDENCE_RATING_YEARS,
+    EXPECTATIONS,
     FORECAST,
     FORECAST_MARGINS,
     INTERIM_EVALUATION,
     PATTERNS,
+    RECORD_PATTERNS,
+    SEED_PATTERNS,
     ForecastRule,
     PatternValues,
     RunView,
@@ -44,13 +48,16 @@ def small(**overrides) -> object:
 
 def test_every_evidence_pattern_is_checked_and_says_whether_it_is_emergent():
     assert "P1d" not in BY_ID  # too thin to judge: reported as an observation
-    assert {p.id[:2] for p in PATTERNS} == {f"P{i}" for i in range(1, 9)}
+    assert {p.id[:2] for p in SEED_PATTERNS} == {f"P{i}" for i in range(1, 9)} - {"P5"}
+    assert {p.id for p in EXPECTATIONS} == {"P5a", "P5b"}  # 'too soon to say': not judged
+    assert PATTERNS == SEED_PATTERNS + RECORD_PATTERNS  # and councils' records (test_records)
     assert all(p.reason and p.source for p in PATTERNS)
     assert {p.id for p in PATTERNS if p.emergent} >= {"P1a", "P1b", "P1c", "P4"}
     assert not BY_ID["P2"].emergent and not BY_ID["P8"].emergent
     levels = [p for p in PATTERNS if p.kind == "level"]
     assert all(p.low <= p.target <= p.high for p in levels if p.target is not None)
-    assert [p.id for p in levels if p.target is None] == ["P4"]  # 'in general': no figure
+    # no figure: 'in general' (P4), and York's 'up to 60 %', which only bounds it
+    assert [p.id for p in levels if p.target is None] == ["P4", "R-york_reward_share"]
 
 
 def test_a_level_pattern_without_a_figure_is_as_near_the_evidence_anywhere_in_its_band():
@@ -107,7 +114,9 @@ def test_a_wider_forecast_margin_calls_fewer_targets_either_way():
     assert met_lo >= shares[1][0] >= met_hi and missed_lo > shares[1][1] > missed_hi
 
 
-FORECAST_STATISTICS = {"P1a", "P1b", "P1c", "P1d", "P4"}
+FORECAST_STATISTICS = {"P1a", "P1b", "P1c", "P1d", "P4", "P2", "P3a", "P3b", "P6"}
+"""Every statistic measured at the interim forecast, as the evidence states it (001:127-131,
+001:105)."""
 
 
 def test_the_pattern_measure_judges_the_interim_forecast_by_its_own_rule():
@@ -242,7 +251,8 @@ def test_the_shipped_baseline_passes_validation_and_the_discrimination_table_nam
         "validate", "--discriminate", "--replications", "6", "--out", str(tmp_path), "--quiet"
     )
     report = (tmp_path / "validation.md").read_text()
-    assert "Emergent patterns (validation)" in report and "Input checks" in report
+    assert "Emergent patterns: the seeds (validation)" in report and "Input checks" in report
+    assert "Councils' records" in report and "What each pattern can tell" in report
     assert r.returncode == 0, r.stdout + report
     table = pd.read_csv(tmp_path / "discrimination.csv").set_index("variant")
     assert {"verdict", "emergent_failed", "P1a", "P1a_pass"} <= set(table.columns)
@@ -309,3 +319,18 @@ def test_discrimination_reuses_the_validations_runs_for_the_reference(models_mad
     alone = discriminate(sc, 2, 5, progress=False)
     assert len(models_made) - before - reused == reused + 2  # the reference's 2 runs, once
     pd.testing.assert_frame_equal(reusing, alone)
+
+
+def test_ratings_follow_the_councils_performance_so_p7_measures_the_model():
+    # P7 counts rating moves (003:418): they mean something only if a council's rating follows
+    # how its services perform, beside the assessment error (pooled over three runs, about 430
+    # councils: a correlation of 0.15 is three standard errors from none)
+    performance, beyond_level = [], []
+    for seed in range(3):
+        m = LPSAModel(seed=seed).run()
+        signed = m.councils.signed
+        year = EVIDENCE_RATING_YEARS[0] - m.params.inspection.first_year
+        performance.append(m.targets.end.true.mean(axis=1)[signed])
+        beyond_level.append((m.inspection.scores[year] - m.inspection.level)[signed])
+    r = np.corrcoef(np.concatenate(performance), np.concatenate(beyond_level))[0, 1]
+    assert r > 0.15

@@ -1,0 +1,41 @@
+"""Rival theories of change judged by the evidence (experiments/theory_of_change.yaml)."""
+
+from __future__ import annotations
+
+from conftest import run_variant
+
+from lpsa.experiments.design import Experiment
+from lpsa.experiments.discrimination import TOC_FILE
+from lpsa.experiments.patterns import PATTERNS, RECORD_PATTERNS, SEED_PATTERNS, pattern_values
+from lpsa.model import LPSAModel, load_scenario
+
+NULL = next(v for v in Experiment(TOC_FILE).spec.variants if v.name == "H0_null")
+
+
+def _failed(scenario, seeds=range(3)) -> set[str]:
+    values = [pattern_values(LPSAModel(scenario, seed=s).run()) for s in seeds]
+    failed = set()
+    for p in PATTERNS:
+        mean = sum(v[p.id] for v in values) / len(values)
+        if not p.within(mean) and p.kind == "level":
+            failed.add(p.id)
+    return failed
+
+
+def test_the_null_theory_is_rejected_by_the_interim_forecast_and_by_councils_records():
+    # the agreement adds no effort, PPG buys nothing, reward buys no will: an independent seed
+    # pattern (the interim forecast, 001:127) and councils' own records both reject it
+    failed = _failed(load_scenario("lpsa1_baseline", NULL.overrides))
+    seeds = {p.id for p in SEED_PATTERNS if p.emergent} & failed
+    records = {p.id for p in RECORD_PATTERNS} & failed
+    assert "P1a" in seeds and "R-typical_reward_share" in records, failed
+
+
+def test_the_reference_theory_passes_the_patterns_that_reject_the_null():
+    failed = _failed(load_scenario("lpsa1_baseline"))
+    assert not {"P1a", "R-typical_reward_share"} & failed, failed
+
+
+def test_the_null_theory_leaves_only_what_would_have_happened_anyway():
+    null = run_variant(NULL.overrides, replications=2, twins=True).summary()
+    assert abs(null["additionality_mean"]) < 0.02
