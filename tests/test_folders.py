@@ -208,3 +208,24 @@ def test_two_jobs_started_together_into_one_folder_one_runs_and_nothing_mixes(co
     from lpsa.experiments import io
 
     assert io.damaged(out, manifest["files"]) == []  # every file is the finished job's own
+
+
+def test_a_full_disk_under_the_calibration_database_is_one_line(tmp_path, lpsa, monkeypatch):
+    pytest.importorskip("pyabc")
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from lpsa.experiments import calibrate_command
+
+    def disk_full(*args, **kwargs):
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
+
+    monkeypatch.setattr(calibrate_command, "run_abc", disk_full)
+    out = tmp_path / "cal"
+    r = lpsa(*command_args("calibrate", tmp_path), "--out", str(out))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert (
+        f"{out / 'abc.db'}: cannot write the calibration's database (database or disk is full)"
+        in r.stderr
+    )
