@@ -198,7 +198,7 @@ def main(argv: list[str]) -> int:
                 "pyabc cannot resume a generation: run again"
             ) from None
         except Exception as exc:
-            if True:  # MUTANT
+            if not database_error(exc):
                 raise
             reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
             raise OutputError(
