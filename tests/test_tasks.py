@@ -124,3 +124,11 @@ def test_the_model_is_compiled_once_and_again_only_when_its_sources_or_cache_cha
 def test_a_mistyped_command_is_named_with_the_closest_one(tasks, capsys):
     assert tasks.main(["tset"]) == 2
     assert "unknown command 'tset'; did you mean 'test'?" in capsys.readouterr().err
+
+
+def test_a_model_that_fails_to_compile_is_reported_and_set_up_goes_on(tasks, checkout, capsys):
+    tasks.WARM_UP = "import sys; print('the quarter is broken'); sys.exit(1)"
+    tasks.compile_model()  # no exception: the tests or the run show the failure in context
+    err = capsys.readouterr().err
+    assert "the quarter is broken" in err and "could not compile the model" in err
+    assert not (checkout / ".lpsa-compiled").exists()  # tried again next time
