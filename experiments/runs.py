@@ -175,12 +175,19 @@ def memory_available() -> float | None:
 
 
 def disk_available(folder: Path) -> float | None:
-    """Free space for ``folder`` (or its nearest existing parent) [bytes]."""
+    """Free space for ``folder`` (or its nearest existing parent) [bytes]; None where unknown or
+    where that folder cannot be written at all."""
     import shutil
 
     for candidate in (folder.resolve(), *folder.resolve().parents):
         if candidate.exists():
+            if not os.access(candidate, os.W_OK):
+                return None  # not writable at all: the folder's claim says so, naming it
             try:
+                if hasattr(os, "statvfs"):
+                    stat = os.statvfs(candidate)
+                    if stat.f_blocks == 0 or stat.f_flag & os.ST_RDONLY:
+                        return None  # a pseudo or read-only file system: the claim says so
                 return float(shutil.disk_usage(candidate).free)
             except OSError:
                 return None
@@ -210,8 +217,10 @@ def check_size(
             continue
         if limit is not None:
             where = f"the limit is {limit:g} GB ({option})"
-        else:
+        elif kind == "memory":
             where = f"this machine has {allowed / 1e9:,.1f} GB free"
+        else:
+            where = f"the disk of {folder} has {allowed / 1e9:,.1f} GB free"
         raise ScenarioError(
             f"{source}: {what} needs about {need / 1e9:,.1f} GB of {kind}, and {where}; "
             f"allowed: fewer replications, runs or councils, or {option} GB to set the limit "
