@@ -603,8 +603,9 @@ def test_text_is_legible_from_the_back_of_a_room_in_a_normal_window(visit, scree
 
 
 def chart_picture(v: Visitor, testid: str) -> str:
-    """What a chart's image shows (its data URL)."""
-    return v.page.locator(f'.lpsa-chart:has([data-testid="{testid}"]) img').get_attribute("src")
+    """What a chart's image shows (its SVG)."""
+    image = v.page.locator(f'.lpsa-chart:has([data-testid="{testid}"]) img')
+    return image.evaluate("async img => await (await fetch(img.src)).text()")
 
 
 @pytest.mark.browser

@@ -10,29 +10,38 @@ from lpsa.model import LPSAModel
 from lpsa.model.lifecycle import IMPLEMENTATION, NOT_SIGNED
 from lpsa.model.targets import NEW_WORKING, OUTCOMES, SYSTEMIC, classify_attainment
 
+KEPT = 0.8
+"""A council past its end has 'kept' its gain while its targets stand at this share of where they
+were at the end, or more (a display threshold, not a model parameter)."""
 STATUS = (
     "negotiating",
     "not signed",
     "on course",
     "partly there",
     "behind",
-    "after the end: kept",
-    "after the end: fell back",
+    f"ended: {KEPT:.0%}+ of its end level",
+    f"ended: under {KEPT:.0%} of it",
+    "ended: hidden until Reveal",
 )
+"""Where a council is (the council grid's colours): on course while its targets stand where a
+council on course would be by now, partly there from 60 % of that (the payout floor), behind below;
+after the end, kept while its targets stand at ``KEPT`` of their level at the end or more. While
+the page is veiled (the money-stops pause) the councils past their end are not told apart."""
 STATUS_COLOURS = (
     "#d9d9d9",
     "#ffffff",
-    "#2a9d8f",
-    "#e9c46a",
-    "#e76f51",
-    "#1d4e89",
-    "#b5179e",
+    "#009e73",
+    "#f0e442",
+    "#cc79a7",
+    "#0072b2",
+    "#e69f00",
+    "#6b6b6b",
 )
+"""Okabe and Ito's colour-blind-safe palette: kept (blue) and fell back (orange) stay apart for
+red- and green-blind viewers."""
+KEPT_STATUS, FELL_STATUS, VEILED = 5, 6, 7
 APPROACH_KINDS = ("systemic_succeeded", "systemic_failed", "new_working", "more_of_same")
 """Approaches as the retained-gain chart splits them (``model.outputs.approach_kind``), in order."""
-KEPT = 0.8
-"""A council past its end has 'kept' its gain while its targets stand at this share of where they
-were at the end, or more (a display threshold, not a model parameter)."""
 
 
 def after_the_end(m: LPSAModel) -> np.ndarray:
@@ -86,6 +95,27 @@ def reported_line(
     return k, reported
 
 
+def calendar_line(
+    m: LPSAModel, councils: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean reported performance of the same councils (the signed ones, or the boolean mask
+    ``councils``) in every quarter of the scheme so far, by calendar time: quarters 0 (the scheme's
+    start, nothing has moved) to ``m.quarter`` (now), and each quarter's mean over every chosen
+    council. Every point averages the same councils: one that has not started yet counts at 0 (its
+    projected baseline, where its figures start), one past its follow-up window at its last
+    figure. Empty when no council is chosen."""
+    a = m.councils
+    chosen = np.flatnonzero(a.signed if councils is None else councils)
+    if chosen.size == 0:
+        return np.empty(0), np.empty(0)
+    quarters = np.arange(m.quarter)
+    k = quarters[:, None] - a.start[chosen][None, :]  # (Q, councils): quarter of each agreement
+    started = k >= 0
+    figures = m.reported_from_start[np.clip(k, 0, m.window - 1), chosen[None, :]].mean(axis=2)
+    means = np.where(started, figures, 0.0).mean(axis=1)
+    return np.arange(m.quarter + 1), np.concatenate([[0.0], means])
+
+
 def attainment_by_area(m: LPSAModel) -> tuple[pd.DataFrame, str]:
     """Met / partly / missed shares by area for assessed councils, or 'on course' shares before any
     assessment."""
@@ -130,8 +160,9 @@ def expected_progress(m: LPSAModel) -> np.ndarray:
     return np.maximum(elapsed, 0.25)
 
 
-def council_status(m: LPSAModel) -> np.ndarray:
-    """(A,) status code per council, indexing ``STATUS``."""
+def council_status(m: LPSAModel, veiled: bool = False) -> np.ndarray:
+    """(A,) status code per council, indexing ``STATUS`` (``veiled``: every council past its end
+    is ``VEILED``)."""
     a = m.councils
     phase = m.phase_codes()
     perf = m.targets.state.measured.mean(axis=1)
@@ -145,8 +176,10 @@ def council_status(m: LPSAModel) -> np.ndarray:
     status[impl & (perf < expected) & (perf >= floor * expected)] = STATUS.index("partly there")
     status[impl & (perf < floor * expected)] = STATUS.index("behind")
     after = after_the_end(m)
-    status[after & (perf >= KEPT * end)] = STATUS.index("after the end: kept")
-    status[after & (perf < KEPT * end)] = STATUS.index("after the end: fell back")
+    status[after & (perf >= KEPT * end)] = KEPT_STATUS
+    status[after & (perf < KEPT * end)] = FELL_STATUS
+    if veiled:
+        status[after] = VEILED
     return status
 
 

@@ -37,9 +37,11 @@ from lpsa.viz import charts
 from lpsa.viz.session import Session
 
 FONT = 15
-RUN_COLOURS = ("#1d4e89", "#e76f51")
-BAU_COLOUR = "#8d99ae"
-PIN_COLOUR = "#b5179e"
+RUN_COLOURS = ("#0072b2", "#d55e00")
+"""The runs' colours, blue and vermilion (Okabe and Ito's colour-blind-safe palette)."""
+BAU_COLOUR = "#7a7a7a"
+PIN_COLOUR = "#cc79a7"
+PERCENT_TICKS = ([0, 0.25, 0.5, 0.75, 1.0], ["0", "25%", "50%", "75%", "100%"])
 APPROACH_LABELS = dict(
     zip(
         charts.APPROACH_KINDS,
@@ -191,6 +193,15 @@ class Chart:
         key, data = self.data(session)
         return self.fill(_frame(type(self), self.size, key), data)
 
+    def png(self, session: Session) -> bytes:
+        """The chart as it is now, as a PNG to save (drawn whole by matplotlib, at twice the
+        screen's resolution)."""
+        key, data = self.data(session)
+        out = io.BytesIO()
+        with _RC_LOCK:
+            self.build(self.size, key, data)[0].savefig(out, format="png", dpi=2 * DPI)
+        return out.getvalue()
+
     def matplotlib_svg(self, session: Session) -> bytes:
         """The same chart drawn whole by matplotlib, data included (slow: for the tests)."""
         key, data = self.data(session)
@@ -217,29 +228,32 @@ def _placeholder_line() -> tuple[list[float], list[float]]:
 
 
 class PerformanceChart(Chart):
-    """Performance against stretch, years from each agreement's start: each run, business as
-    usual and a pinned run; the quarter the money and attention stop is marked."""
+    """Performance against the target by calendar time, every point over the same councils (all
+    that signed): each run, business as usual and a pinned run, to now; the quarters the
+    agreements end (the money and attention stop) are shaded, the quarter most have ended marked.
+    """
 
     def __init__(self, session: Session | None = None, width: float = 7.6, height: float = 3.7):
         self.size = (width, height)
         self.series: list[str] = []  # what the last drawing shows, for the page and its tests
+        self.last_year = 0.0  # the latest moment drawn, in years from the scheme's start
 
     def data(self, session: Session):
-        sc = session.runs[0].params.scheme
         runs = []
         for m in session.runs:
-            k, reported = charts.reported_line(m)
-            runs.append((k / QUARTERS_PER_YEAR, reported))
-        k, reported = session.business_as_usual_line()
-        bau = (k / QUARTERS_PER_YEAR, reported)
+            q, reported = charts.calendar_line(m, councils=session.runs[0].councils.signed)
+            runs.append((q / QUARTERS_PER_YEAR, reported))
+        q, reported = session.business_as_usual_line()
+        bau = (q / QUARTERS_PER_YEAR, reported)
         pinned = session.pinned
         key = (
-            sc.implementation_quarters,
-            sc.follow_up_quarters,
+            session.n_quarters,
+            session.agreements_end(),
             tuple(session.labels[: len(session.runs)]),
             pinned.label if pinned else None,
         )
         self.series = [*key[2], "Business as usual"] + ([pinned.label] if pinned else [])
+        self.last_year = max((float(x[-1]) for x, _ in runs if len(x)), default=0.0)
         lines = {
             "bau": bau,
             "pin": (pinned.years, pinned.values) if pinned else None,
@@ -249,26 +263,31 @@ class PerformanceChart(Chart):
 
     @classmethod
     def build(cls, size, key, data):
-        implementation, follow_up, labels, pin_label = key
+        n_quarters, (first_end, most_ended, last_end), labels, pin_label = key
         if data is None:
             data = {
                 "bau": _placeholder_line(),
                 "pin": _placeholder_line() if pin_label else None,
                 "runs": [_placeholder_line() for _ in labels],
             }
-        fig, ax = _figure(*size, left=0.12, right=0.98, top=0.9, bottom=0.15)
+        fig, ax = _figure(*size, left=0.13, right=0.98, top=0.9, bottom=0.15)
         _style(ax)
-        end = implementation / QUARTERS_PER_YEAR
-        span = (implementation + follow_up) / QUARTERS_PER_YEAR
+        span = n_quarters / QUARTERS_PER_YEAR
         ax.set_xlim(0, span)
         ax.set_ylim(-0.1, 1.5)
-        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "25%", "50%", "75%", "100%"])
-        ax.axvspan(end, span, color="#f1f1f1", zorder=0)
-        ax.axvline(end, color="black", lw=2, ls="--")
-        ax.text(end + 0.1, -0.07, "money and attention\nstop here", fontsize=FONT, va="bottom")
+        ax.set_yticks(PERCENT_TICKS[0], ["0 base", *PERCENT_TICKS[1][1:]])
+        ax.axvspan(first_end / QUARTERS_PER_YEAR, last_end / QUARTERS_PER_YEAR, color="#ececec")
+        ax.axvline(most_ended / QUARTERS_PER_YEAR, color="black", lw=2, ls="--")
+        ax.text(
+            most_ended / QUARTERS_PER_YEAR + 0.1,
+            -0.07,
+            "agreements end:\nmoney stops",
+            fontsize=FONT,
+            va="bottom",
+        )
         ax.axhline(1.0, color="grey", ls=":", lw=1)
-        ax.set_xlabel("years from the agreement's start", fontsize=FONT)
-        ax.set_ylabel("share of the target reached", fontsize=FONT)
+        ax.set_xlabel("years from the scheme's start", fontsize=FONT)
+        ax.set_ylabel("share of the stretch reached", fontsize=FONT)
         ax.set_title("How far councils got, and what stayed", fontsize=FONT + 2, loc="left")
         bau = ax.plot(*data["bau"], color=BAU_COLOUR, lw=3, label="Business as usual")[0]
         pin = ax.plot(
@@ -311,11 +330,16 @@ class RetainedChart(Chart):
 
     def __init__(self, width: float = 4.6, height: float = 3.7) -> None:
         self.size = (width, height)
+        self.bars = 0  # bars the last drawing shows
 
     def data(self, session: Session):
         kept = [charts.retained_by_kind(m) for m in session.runs]
+        if session.veiled:  # the room is asked what comes next: no bar until Reveal
+            kept = [np.full(len(APPROACH_LABELS), np.nan) for _ in kept]
         any_bar = any(bool((~np.isnan(k)).any()) for k in kept)
-        return (len(kept), any_bar), [np.where(np.isnan(k), 0.0, k) for k in kept]
+        self.bars = int(sum((~np.isnan(k)).sum() for k in kept))  # for the page and its tests
+        note = "veiled" if session.veiled else None if any_bar else "none yet"
+        return (len(kept), note), [np.where(np.isnan(k), 0.0, k) for k in kept]
 
     @staticmethod
     def _bars(n_runs: int) -> tuple[np.ndarray, float]:
@@ -328,23 +352,27 @@ class RetainedChart(Chart):
 
     @classmethod
     def build(cls, size, key, data):
-        n_runs, any_bar = key
+        n_runs, note = key
         if data is None:
             data = [np.full(len(APPROACH_LABELS), 0.5) for _ in range(n_runs)]
         fig, ax = _figure(*size, left=0.16, right=0.98, top=0.88, bottom=0.2)
         _style(ax)
         ax.set_ylim(0, 1.15)
         ax.axhline(1.0, color="grey", ls=":", lw=1)
-        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "25%", "50%", "75%", "100%"])
-        ax.set_title("Gain still there, by approach", fontsize=FONT + 2, loc="left")
+        ax.set_yticks(*PERCENT_TICKS)
+        ax.set_title("Gain still there now", fontsize=FONT + 2, loc="left")
         centres, width = cls._bars(n_runs)
         bars = []
         for x, kept, colour in zip(centres, data, RUN_COLOURS):
             bars += ax.bar(x, kept, width=width, color=colour).patches
         kinds = list(APPROACH_LABELS)
-        ax.set_xticks(np.arange(len(kinds)), [APPROACH_LABELS[k] for k in kinds], fontsize=FONT - 2)
-        if not any_bar:
-            ax.text(1.5, 0.55, "shown once the first\nagreements end", ha="center", fontsize=FONT)
+        ax.set_xticks(np.arange(len(kinds)), [APPROACH_LABELS[k] for k in kinds], fontsize=FONT - 1)
+        if note:
+            words = {
+                "none yet": "shown once the first\nagreements end",
+                "veiled": "What happens next?\nPress Reveal or Play",
+            }[note]
+            ax.text(1.5, 0.55, words, ha="center", fontsize=FONT)
         return fig, ax, bars, []
 
     def fill(self, frame: Frame, data) -> bytes:
@@ -356,14 +384,20 @@ class RetainedChart(Chart):
 
 class CouncilGrid(Chart):
     """Every council as a square, coloured by where it is now; kept and fell-back stay visible
-    after the run ends."""
+    after the run ends (and are not told apart while the page is veiled)."""
 
     def __init__(self, width: float = 7.2, height: float = 4.4) -> None:
         self.size = (width, height)
 
     def data(self, session: Session):
-        status = charts.council_status(session.runs[0])
-        return status.size, status
+        status = charts.council_status(session.runs[0], veiled=session.veiled)
+        return (status.size, session.veiled), status
+
+    @staticmethod
+    def shown(veiled: bool) -> list[int]:
+        """The statuses in the legend: the two after the end, or the veiled one."""
+        after = [charts.VEILED] if veiled else [charts.KEPT_STATUS, charts.FELL_STATUS]
+        return [*range(charts.KEPT_STATUS), *after]
 
     @staticmethod
     def _shape(n: int) -> tuple[int, int]:
@@ -381,7 +415,8 @@ class CouncilGrid(Chart):
 
     @classmethod
     def build(cls, size, key, data):
-        n = key
+        n, veiled = key
+        shown = cls.shown(veiled)
         status = np.zeros(n, dtype=int) if data is None else data
         rows, cols = cls._shape(n)
         fig, ax = _figure(*size, left=0.01, right=0.44, top=0.9, bottom=0.02)
@@ -390,9 +425,11 @@ class CouncilGrid(Chart):
         ax.set_xlim(-0.5, cols - 0.5)
         ax.set_ylim(rows - 0.5, -0.5)
         groups = []
-        for k, colour in enumerate(charts.STATUS_COLOURS):
+        for k in shown:
             cells = np.flatnonzero(status == k) if data is not None else np.arange(1)
-            patch = PathPatch(cls._squares(cells, cols), facecolor=colour, edgecolor="none")
+            patch = PathPatch(
+                cls._squares(cells, cols), facecolor=charts.STATUS_COLOURS[k], edgecolor="none"
+            )
             patch.set_visible(cells.size > 0)
             groups.append(ax.add_patch(patch))
         ax.set_xticks([])
@@ -400,17 +437,17 @@ class CouncilGrid(Chart):
         counts = np.bincount(status, minlength=len(charts.STATUS))
         if data is None:
             counts[:] = 0  # placeholders: digits, as the counts
-        handles = [Rectangle((0, 0), 1, 1, fc=c, ec="grey") for c in charts.STATUS_COLOURS]
+        handles = [Rectangle((0, 0), 1, 1, fc=charts.STATUS_COLOURS[k], ec="grey") for k in shown]
         ax.legend(
             handles,
-            [f"{s} ({n})" for s, n in zip(charts.STATUS, counts)],
+            [f"{charts.STATUS[k]} ({counts[k]})" for k in shown],
             fontsize=FONT - 1,
             loc="center left",
             bbox_to_anchor=(1.02, 0.5),
             frameon=False,
         )
         ax.set_title("Councils now", fontsize=FONT + 2, loc="left")
-        texts = [f"{s} (0)" for s in charts.STATUS]
+        texts = [f"{charts.STATUS[k]} (0)" for k in shown]
         return fig, ax, groups, texts
 
     @classmethod
@@ -418,25 +455,23 @@ class CouncilGrid(Chart):
         fig, ax, paths, texts = cls.build(size, key, None)
         # squares meet edge to edge: no anti-aliased seam between them
         frame = Frame(fig, ax, paths, texts, path_style='shape-rendering="crispEdges" ')
-        rows, cols = cls._shape(key)
-        cells = np.arange(key)
+        rows, cols = cls._shape(key[0])
+        cells = np.arange(key[0])
         r, c = np.divmod(cells, cols)
         frame.cells = frame.rectangles(c - 0.5, r - 0.5, c + 0.5, r + 0.5)
+        frame.shown = cls.shown(key[1])
         return frame
 
     def fill(self, frame: Frame, status) -> bytes:
-        paths = [
-            "".join(frame.cells[i] for i in np.flatnonzero(status == k))
-            for k in range(len(charts.STATUS))
-        ]
+        paths = ["".join(frame.cells[i] for i in np.flatnonzero(status == k)) for k in frame.shown]
         counts = np.bincount(status, minlength=len(charts.STATUS))
-        return frame.fill(paths, [f"{s} ({n})" for s, n in zip(charts.STATUS, counts)])
+        return frame.fill(paths, [f"{charts.STATUS[k]} ({counts[k]})" for k in frame.shown])
 
 
 class AttainmentChart(Chart):
     """Met, partly met and missed by policy area."""
 
-    COLOURS = {"met": "#2a9d8f", "partly": "#e9c46a", "missed": "#e76f51"}
+    COLOURS = {"met": "#009e73", "partly": "#f0e442", "missed": "#d55e00"}
 
     def __init__(self, width: float = 6.4, height: float = 4.4) -> None:
         self.size = (width, height)

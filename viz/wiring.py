@@ -11,9 +11,12 @@ Pure: no Solara, no figures. ``viz/session.py`` builds the runs; ``viz/app.py`` 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from lpsa.model import LPSAModel, load_scenario
 from lpsa.model.scenario import Mechanisms, Scenario, deep_merge, parameter_overrides
@@ -200,3 +203,81 @@ def build_model(settings: Settings, regime: str | None = None) -> LPSAModel:
     """The model for ``settings`` (or its comparison run, with ``regime``'s money split)."""
     preset = STORIES[settings.story].preset
     return LPSAModel(load_scenario(preset, overrides(settings, regime)), seed=int(settings.seed))
+
+
+# ---------------------------------------------------------------------------------- links
+
+MAX_AUTHORITIES = 300
+"""The most councils the page offers (the Advanced panel's slider)."""
+
+
+def settings_query(settings: Settings) -> dict[str, str]:
+    """``settings`` as a link's query parameters: every slider at its exact value ("rules" for the
+    scheme's own split), so that the link runs the same model."""
+    query = {"story": settings.story}
+    for name in SLIDERS:
+        value = settings.slider(name)
+        query[name] = "rules" if value is None else repr(float(value))
+    if settings.compare:
+        query["compare"] = settings.compare
+    if settings.mechanisms_off:
+        query["off"] = ",".join(sorted(settings.mechanisms_off))
+    query["seed"] = str(settings.seed)
+    query["councils"] = str(settings.n_authorities)
+    return query
+
+
+def link_query(settings: Settings, pinned: Settings | None = None, quarter: int = 0) -> str:
+    """The query string of a link that reproduces the set-up: the settings and, if a run is
+    pinned, its settings (``pin.`` before each name) and the quarter it was pinned at."""
+    query = settings_query(settings)
+    if pinned is not None:
+        query |= {f"pin.{k}": v for k, v in settings_query(pinned).items()}
+        query["pin.quarter"] = str(int(quarter))
+    return urlencode(query)
+
+
+def _number(text: str | None, low: float, high: float) -> float | None:
+    try:
+        value = float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) and low <= value <= high else None
+
+
+def settings_from_query(query: Mapping[str, str], prefix: str = "") -> Settings | None:
+    """The settings a link's query gives (``prefix``: the pinned run's, ``"pin."``); None when it
+    names no known story. Anything unknown or out of range is left at the story's value: a
+    mistyped link opens the page, never an error."""
+    story = query.get(prefix + "story")
+    if story not in STORIES:
+        return None
+    settings = Settings.for_story(story)
+    for name, s in SLIDERS.items():
+        text = query.get(prefix + name)
+        if text == "rules" and name == "ppg_share":
+            settings = settings.with_slider(name, None)
+        elif (value := _number(text, s.low, s.high)) is not None:
+            settings = settings.with_slider(name, value)
+    compare = query.get(prefix + "compare")
+    off = {m for m in (query.get(prefix + "off") or "").split(",") if m in MECHANISMS}
+    seed = _number(query.get(prefix + "seed"), 0, 2**31 - 1)
+    councils = _number(query.get(prefix + "councils"), 20, MAX_AUTHORITIES)
+    return replace(
+        settings,
+        compare=compare if compare in REGIMES else settings.compare,
+        mechanisms_off=frozenset(off),
+        seed=int(seed) if seed is not None else settings.seed,
+        n_authorities=int(councils) if councils is not None else settings.n_authorities,
+    )
+
+
+def parse_link(search: str | None) -> tuple[Settings | None, Settings | None, int]:
+    """A link's query string -> (settings, pinned run's settings, quarter it was pinned at)."""
+    query = dict(parse_qsl(search or "", keep_blank_values=True))
+    quarter = _number(query.get("pin.quarter"), 0, 10_000)
+    return (
+        settings_from_query(query),
+        settings_from_query(query, "pin."),
+        int(quarter or 0),
+    )

@@ -181,6 +181,10 @@ MECHANISM_LABELS: dict[str, tuple[str, str]] = {
         "Built into the wider improvement plan",
         "Switched off, no council builds the agreement into its wider plans, so none keeps extra.",
     ),
+    "setbacks": (
+        "Setbacks outside the council's control",
+        "Switched off, no target meets a setback the council does not control.",
+    ),
 }
 """Mechanism switch -> (label of at most 40 characters, what switching it off means)."""
 
@@ -222,8 +226,11 @@ GLOSSARY: dict[str, str] = {
         "without the agreement."
     ),
     "Gain kept": (
-        "The share of a target's improvement at the end that is still there one, three or "
-        "five years later."
+        "Of a target's improvement at its agreement's end, the share still there later: now on "
+        "the Presentation page, one, three or five years on in the table of every outcome."
+    ),
+    "Projected baseline": (
+        "0 on the charts: where a target was expected to be without the agreement."
     ),
     "More of the same": (
         "Using the grant to buy extra of what the service already does. Quick results that "
@@ -266,6 +273,74 @@ GLOSSARY: dict[str, str] = {
 }
 """Term -> plain definition in one or two sentences."""
 
+TABLE_GLOSSARY: dict[str, str] = {
+    "Points of the target": (
+        "Differences in shares of the stretch: +20 points is a fifth of the way from the "
+        "baseline to the target."
+    ),
+    "Met, partly met, missed": (
+        "Met: the full stretch reached at the end. Partly met: 60 per cent of it or more, which "
+        "earned some reward. Missed: less."
+    ),
+    "Local and national targets": (
+        "National targets follow a priority set by a government department; local ones were "
+        "chosen by the council."
+    ),
+    "Single-agency target": "A target the council can meet on its own, without partners.",
+    "Reported and true figures": (
+        "What the council reports against what really happened. Reported minus true is the "
+        "gloss put on the figures while reward is at stake."
+    ),
+    "Missed targets that improved": (
+        "Targets that missed their stretch although their figure still rose."
+    ),
+    "Additionality (added improvement)": (
+        "What the agreement added: the improvement with it minus the same council's improvement "
+        "without it (business as usual), per target."
+    ),
+    "Deadweight": (
+        "Improvement that would have happened anyway, without the agreement. The deadweight "
+        "share is the part of the improvement that was deadweight."
+    ),
+    "Gain kept per £m": (
+        "Improvement still there three years after the end, in stretches summed over targets, "
+        "for each million pounds of grant and reward paid. Gross counts deadweight; value for "
+        "money counts only what the agreement added."
+    ),
+    "Untargeted services": (
+        "The council's services outside the agreement, which can lose a little while the "
+        "targets gain."
+    ),
+    "Councils that signed": "The share of councils offered an agreement that signed one.",
+}
+"""The terms of the table of every outcome (the Councils page, once a run ends) that the About
+page's glossary does not define: shown under the table."""
+
+
+# ---------------------------------------------------------------------------------- captions
+
+CAPTIONS: dict[str, str] = {
+    "performance": (
+        "Every line averages all the councils that signed, quarter by quarter, up to now. 0 is "
+        "each target's projected baseline, 100% the agreed target. Shaded: the quarters the "
+        "agreements end, dashed: most have ended."
+    ),
+    "retained": (
+        "For councils whose agreement has ended: of the gain they had made by its end, the "
+        "share still there now, by how they tackled each target."
+    ),
+    "grid": (
+        "One square a council. On course: where a council on course would be by now; partly "
+        "there: 60% of that or more (the payout floor); ended: its targets now against their "
+        "level at its end."
+    ),
+    "areas": (
+        "Each area's targets: met (the full stretch), partly met (60% or more of it, which "
+        "earned some reward) or missed."
+    ),
+}
+"""The caption under each chart: what a point, a bar or a square is."""
+
 
 # ---------------------------------------------------------------------------------- phases
 
@@ -293,30 +368,42 @@ STORY_TITLES: dict[str, str] = {
     "systemic_change": "Affluent councils changing the system",
 }
 
+STORY_SHORT: dict[str, str] = {
+    "free_play": "Free play",
+    "ppg_vs_reward": "Up front or reward",
+    "more_of_the_same": "Cash-strapped",
+    "champion_leaves": "Champion leaves",
+    "priorities_shift": "Priorities shift",
+    "systemic_change": "Systemic change",
+}
+"""Each story's name on a pinned line and in a link's title."""
+
 STORY_WATCH: dict[str, str] = {
     "free_play": (
         "Watch performance climb over the three years, then sag once the agreements end. How "
-        "much of the gain is still there five years on?"
+        "much of the gain is still there at the end of the run?"
     ),
     "ppg_vs_reward": (
         "The same councils, the same luck, two ways of paying. Watch which meets more targets, "
-        "and which keeps more of its gain three years after the end."
+        "and which has more of its gain still there at the end of the run."
     ),
     "more_of_the_same": (
         "Short of money, these councils spend the grant on extra front-line activity. Watch the "
-        "quick rise, then the fall when the money stops."
+        "fall when the money stops: further than free play's (pin it first), and less gain "
+        "still there."
     ),
     "champion_leaves": (
-        "Staff move on often and nobody hands over. Watch targets lose their push when their "
-        "champion goes, and count how many are met."
+        "Staff move on often and nobody hands over. Watch the line top out lower than free "
+        "play's (pin it first), and fewer targets met."
     ),
     "priorities_shift": (
-        "Departments keep moving national priority, say from car crime to burglary. Watch "
-        "targets shared with the police stall as the police follow the Home Office."
+        "Departments keep moving national priority, say from car crime to burglary, and "
+        "partners follow their own department. Watch fewer targets met, and a lower peak than "
+        "free play's (pin it first)."
     ),
     "systemic_change": (
-        "These councils have money, time to think and a taste for risk. Watch innovation dip "
-        "before it rises, and how much of the gain stays after the end."
+        "These councils have money, time to think and a taste for risk. Watch how much of the "
+        "gain stays after the end: the line falls back less than free play's (pin it first)."
     ),
 }
 
@@ -324,7 +411,7 @@ NARRATION: dict[str, dict[str, str]] = {
     "free_play": {
         "negotiation": (
             "Councils are negotiating their agreements. The central team can only handle so "
-            "many at once, so they start in batches."
+            "many at once, so they start in batches, over two years."
         ),
         "implementation": (
             "Three years of work. Watch performance climb towards the stretch, and which "
@@ -361,7 +448,7 @@ NARRATION: dict[str, dict[str, str]] = {
             "money goes."
         ),
         "finished": (
-            "Compare targets met with gain kept three years on: often one world wins the first "
+            "Compare targets met with the gain still there: often one world wins the first "
             "and the other the second. Ask the room: which matters more to you?"
         ),
     },
@@ -372,7 +459,7 @@ NARRATION: dict[str, dict[str, str]] = {
         ),
         "implementation": (
             "The grant pays for more of the same: extra hours, extra sessions. Performance "
-            "climbs quickly."
+            "climbs while the grant pays."
         ),
         "end": (
             "The money stops now. Nothing replaces the extra activity the grant was paying for."
@@ -435,7 +522,7 @@ NARRATION: dict[str, dict[str, str]] = {
             "service works, not just to do more of it."
         ),
         "implementation": (
-            "Real innovation dips before it rises, and only about one in three works. Most "
+            "Some of this is real innovation: risky, and only about one in three works. Most "
             "systemic change applies proven practice and seldom fails."
         ),
         "end": (
