@@ -1,4 +1,4 @@
-"""Experiments from Python: declare, run and plot them as the command line does, without files.
+"""Experiments from Python: declare and run them as the command line does, without files.
 
     from lpsa.experiments import api
 
@@ -19,9 +19,10 @@
 An experiment is declared with the fields of an experiment file (``design.py``: ``base``,
 ``levers``, ``uncertainties``, ``method``, ``samples``, ``variants``, ``replications``, ``seed``,
 ``twins``, ``outcomes``, ``chunk_size``, ``compare``), as a dict, as keyword arguments, or both,
-and is validated exactly as a file is: the same schema, the same check of every value against the
-scenario schema, the same limit on the number of runs, the same messages (naming the experiment
-instead of a file). It runs through the one runner (``runner.py``) on any
+and is validated exactly as ``lpsa sweep`` validates a file: the same schema, the same check of
+every value against the scenario schema and of what a sweep file may say
+(``sweeps.check_sweep_file``), the same limit on the number of runs, the same messages (naming the
+experiment instead of a file). It runs through the one runner (``runner.py``) on any
 ``concurrent.futures.Executor`` (a ``ProcessPoolExecutor``, a ``ThreadPoolExecutor``, a Dask
 ``Client`` or its ``get_executor()``), with the same results bit for bit whatever the executor.
 With ``out`` it is a sweep (``sweeps.py``): chunks written as they finish, a manifest, resumable,
@@ -45,6 +46,7 @@ from lpsa.model.scenario import format_validation_error
 
 from .design import MAX_RUNS, Experiment, ExperimentSpec, check_run_count, json_sha256
 from .runner import Outcomes, run_table
+from .sweeps import check_sweep_file
 
 if TYPE_CHECKING:
     from .runs import ScenarioResults
@@ -98,6 +100,10 @@ class DeclaredExperiment(Experiment):
         self.compare = [self._scenario(ref, "compare") for ref in self.spec.compare]
         self._check_parameters()
         self._points = None
+        try:
+            check_sweep_file(self, max_runs)
+        except ScenarioError as exc:
+            raise ScenarioError(str(exc).replace(str(self.path), self.source, 1)) from None
 
     def _scenario(
         self, ref: str | Scenario, field: str, overrides: Mapping[str, Any] | None = None
@@ -132,7 +138,9 @@ def experiment(
     ``ScenarioError`` with the message a file with the same fields would get."""
     if isinstance(spec, str | Path):
         if not fields:
-            return Experiment(spec, max_runs=max_runs)
+            exp = Experiment(spec, max_runs=max_runs)
+            check_sweep_file(exp, max_runs)  # as lpsa sweep checks a file
+            return exp
         from lpsa.model.scenario import read_yaml_mapping
 
         file = Experiment(spec, max_runs=max_runs).path  # finds a shipped experiment by name

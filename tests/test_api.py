@@ -15,9 +15,10 @@ import yaml
 from cli_helpers import run_cli
 
 from lpsa.experiments import api, figures_report
-from lpsa.experiments.design import Experiment
+from lpsa.experiments.design import MAX_RUNS, Experiment
 from lpsa.experiments.runner import FAIL_HOOK
 from lpsa.experiments.sweep_summary import load
+from lpsa.experiments.sweeps import check_sweep_file
 from lpsa.model import ScenarioError, load_scenario
 
 FIELDS: dict[str, Any] = {
@@ -40,10 +41,13 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def from_file(folder: Path, fields: dict[str, Any], **kwargs: Any) -> Experiment:
+def from_file(folder: Path, fields: dict[str, Any], max_runs: int = MAX_RUNS) -> Experiment:
+    """The experiment file with these fields, checked as ``lpsa sweep`` checks it."""
     path = folder / "experiment.yaml"
     path.write_text(yaml.safe_dump(fields))
-    return Experiment(path, **kwargs)
+    experiment = Experiment(path, max_runs)
+    check_sweep_file(experiment, max_runs)
+    return experiment
 
 
 def test_a_dict_keywords_and_a_file_declare_the_same_experiment_and_the_same_runs(folder):
@@ -74,6 +78,13 @@ def test_keywords_override_a_dict_and_a_shipped_experiment_file(folder):
         {"outcomes": ["happiness"]},
         {"replications": 0},
         {"base": "no_such_scenario"},
+        {"levers": {"seed": {"values": [1, 2]}}},  # the experiment's own field, not a parameter
+        {"method": "grid", "uncertainties": {}},  # samples that grid would ignore
+        {  # 600,000 runs, 1,200,000 with their twins: over the run limit
+            "twins": True,
+            "replications": 100_000,
+            "levers": {"funding.ppg_share": {"values": [0.2, 0.5, 0.8]}},
+        },
     ],
 )
 def test_a_declared_experiment_is_refused_with_the_message_its_file_gets(folder, change):
