@@ -451,14 +451,13 @@ def Controls(session: Session, settings: Settings, apply) -> None:
                 apply(new)
 
         solara.HTML(tag="div", unsafe_innerHTML=f"{s.label}: <b>{s.show(value)}</b>")
-        solara.SliderFloat(
-            label="",
-            value=rules_ppg_share() if value is None else value,
+        solara.v.Slider(  # Vuetify's own: solara.SliderFloat fails on a value not a number
+            v_model=rules_ppg_share() if value is None else value,
             min=s.low,
             max=s.high,
             step=s.step,
-            thumb_label=False,
-            on_value=guarded(moved),
+            hide_details=True,
+            on_v_model=guarded(moved),
         )
     choices = {NO_COMPARISON: None} | {label: key for key, label in REGIMES.items()}
 
@@ -685,7 +684,12 @@ def AccessCode(code: str, on_right: Callable[[], None]) -> None:
 
     with solara.Column(style={"padding": "40px", "max-width": "480px"}):
         solara.HTML(tag="h2", unsafe_innerHTML="LPSA simulator")
-        solara.InputText("Access code (the trainer has it)", value=typed.value, on_value=check)
+        solara.InputText(
+            "Access code (the trainer has it)",
+            value=typed.value,
+            on_value=check,
+            continuous_update=True,
+        )
         if wrong:
             solara.HTML(tag="div", unsafe_innerHTML="Not that code.", classes=["lpsa-settings"])
 

@@ -41,7 +41,29 @@ def server_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")  # the corner banner covers the charts
+    # a tab that has gone (closed, reloaded, lost its network) is forgotten within 2 minutes and
+    # its runs' memory given back: Solara keeps one for 24 hours, in case it comes back
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
     return env
+
+
+CULL_TIMEOUT = "2m"
+"""How long the server keeps a session whose tab has gone (Solara's default is 24 hours)."""
+
+
+def open_to_the_network(host: str) -> bool:
+    """Whether ``host`` lets other machines open the page (anything but this machine's own)."""
+    return host not in ("127.0.0.1", "localhost", "::1")
+
+
+def network_warning(host: str, code: str | None) -> str:
+    """What ``lpsa dashboard`` says before it listens on an address others can reach."""
+    guard = (
+        "the page asks for the access code you gave (--code)"
+        if code
+        else "anyone who can reach this machine can open it; --code CODE asks them for a code"
+    )
+    return f"warning: --host {host} opens the dashboard to the network: {guard}"
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -81,6 +103,9 @@ def main(argv: list[str]) -> int:
     )
     ap.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     ap.add_argument("--open", action="store_true", help="open a browser on this machine")
+    ap.add_argument(
+        "--code", default=None, help="an access code the page asks for before it shows anything"
+    )
     args = ap.parse_args(argv)
     if not 0 < args.port < 65536:
         ap.error(f"argument --port: got {args.port}; allowed: 1 to 65535")
@@ -91,11 +116,16 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    if open_to_the_network(args.host):
+        print(network_warning(args.host, args.code), file=sys.stderr, flush=True)
+    env = server_env()
+    if args.code:
+        env["LPSA_ACCESS_CODE"] = args.code  # viz/app.py's ACCESS_CODE_ENV
     posix = os.name == "posix"
     server = subprocess.Popen(
         server_command(args.host, args.port, args.open),
         cwd=ROOT,
-        env=server_env(),
+        env=env,
         start_new_session=posix,  # the server and whatever it starts: one group to stop
         preexec_fn=_die_with_this_process if posix else None,  # noqa: PLW1509 - no threads yet
     )
