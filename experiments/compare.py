@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from lpsa.model import REGISTRY, Scenario, ScenarioError
-from lpsa.model.outcomes import Direction
+from lpsa.model.outcomes import Direction, outcome_names
 from lpsa.model.scenario import read_yaml_mapping, resolve_scenario_path
 
 from .discover import discover
@@ -405,6 +405,13 @@ def what_flips(
     flips.limits = limits
     flips.coverage, flips.density, flips.mass = box["coverage"], box["density"], box["mass"]
     return flips
+
+
+def headline_candidates(main: str, twins: bool) -> list[str]:
+    """The outcomes ``headline_outcomes`` may choose, before any run: the main outcome, then the
+    registry's headline outcomes (those needing twins only with twins)."""
+    names = outcome_names(twins)
+    return [main] + [o for o in names if REGISTRY[o].headline and o != main]
 
 
 def headline_outcomes(table: pd.DataFrame, main: str) -> list[str]:

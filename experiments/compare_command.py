@@ -30,10 +30,12 @@ from .compare import (
     check_shared_parameters,
     comparison_table,
     display_names,
+    headline_candidates,
     run_worlds,
     world_table,
 )
 from .compare_report import how_it_was_made, write_report, write_tables
+from .constants import screen_constants
 from .design import check_run_count, scenario_hash, sha256_bytes
 from .posterior import check_fits, load_posterior
 
@@ -108,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="output folder (default results/compare-A-vs-B-<time>)"
     )
     add_overwrite(ap)
+    ap.add_argument(
+        "--no-constants",
+        action="store_true",
+        help="skip the screen of fixed constants that move the headline (experiments/constants.py;"
+        " about 600 runs in the posterior's central world)",
+    )
     ap.add_argument("--quiet", action="store_true", help="print nothing but errors")
     add_max_runs(ap)
     add_executor_arguments(ap)
@@ -147,6 +155,20 @@ def main(argv: list[str]) -> int:
             None if args.quiet else "compare",
             ctx.health,
         )
+        constants = None
+        if not args.no_constants:
+            constants = screen_constants(
+                a,
+                b,
+                posterior.quantiles(0.5).to_dict(),
+                posterior.parameters,
+                headline_candidates(args.outcome, twins),
+                2,
+                seed_,
+                twins,
+                executor,
+                None if args.quiet else "constants",
+            )
     outcomes = outcome_names(twins)
     per_world = world_table(runs, outcomes, worlds)
     table = comparison_table(per_world, outcomes, names)
@@ -154,7 +176,7 @@ def main(argv: list[str]) -> int:
     posterior_sha = sha256_bytes(Path(posterior.path).read_bytes()) if posterior.path else ""
     made = how_it_was_made(a, b, posterior, args.worlds, args.replications, seed_, len(runs), twins)
     headline, report = write_report(
-        out, table, per_world, posterior.parameters, args.outcome, names, made
+        out, table, per_world, posterior.parameters, args.outcome, names, made, constants
     )
     ctx.record(
         scenarios=[a.name, b.name],

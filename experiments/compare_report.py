@@ -29,6 +29,7 @@ from .compare import (
     what_flips,
     wins,
 )
+from .constants import MOVES, moving_constants
 from .formatting import labelled, percent, scale_of, shown, significant, span, unit_words
 from .posterior import Posterior
 
@@ -305,8 +306,10 @@ def write_report(
     main: str,
     names: tuple[str, str],
     about: dict[str, Any],
+    constants: pd.DataFrame | None = None,
 ) -> tuple[str, Path]:
-    """comparison.md, then comparison.png; returns the headline sentence and the report path."""
+    """comparison.md, then comparison.png (and constants.csv, given the screen of fixed constants,
+    ``constants.screen_constants``); returns the headline sentence and the report path."""
     heads = headline_outcomes(table, main)
     findings = {o: finding(per_world[f"{o}_difference"], o) for o in heads}
     plural = "s" if len(per_world) != 1 else ""
@@ -330,6 +333,9 @@ def write_report(
         diff = per_world[f"{heads[0]}_difference"]
         flips = what_flips(per_world[params], diff, minority_cases(diff, heads[0]))
         lines += [*flips_lines(flips, f, names), ""]
+    if constants is not None:
+        lines += constants_lines(constants, heads, names)
+        io.write_csv(out / "constants.csv", constants)
     lines += [
         "## All outcomes",
         "",
@@ -357,6 +363,27 @@ def write_report(
     if heads:
         io.save_figure(out / "comparison.png", comparison_figure(per_world, table, heads, names))
     return headline, path
+
+
+def constants_lines(constants: pd.DataFrame, heads: list[str], names: tuple[str, str]) -> list[str]:
+    """comparison.md's section on fixed constants that move the headline (``constants.py``)."""
+    lines = [
+        "## Fixed constants that move the headline",
+        "",
+        "The worlds vary only the uncertain parameters (`experiments/uncertain_parameters.yaml`). "
+        "Every other behavioural assumption was run at half and one and a half times its value "
+        f"in the posterior's central world; a constant *moves* a headline when it flips the sign "
+        f"of {names[0]} - {names[1]} or moves it by more than {percent(MOVES)} of its size "
+        "(`constants.csv`).",
+        "",
+    ]
+    for o in heads:
+        if f"moves_{o}" not in constants:
+            continue
+        moving = moving_constants(constants, o)
+        what = ", ".join(f"`{p}`" for p in moving) if moving else "none"
+        lines.append(f"- {REGISTRY[o].label}: {what}")
+    return lines + [""]
 
 
 def write_tables(
