@@ -9,7 +9,9 @@ is what a room waits for), then times, for the default story and for two regimes
 - **Step**: from the click to the page re-rendered with its charts redrawn (model step, business
   as usual, narration, big numbers and both presentation charts as SVG);
 - **Play** at 4 quarters a second: the server's CPU time per quarter, and the rate achieved;
-- the Councils page's Step, for comparison.
+- the Councils page's Step, for comparison;
+- memory: the process's resident memory after 100 sessions opened, stepped and closed, against
+  after the first (closed sessions must give their memory back).
 
 Targets: a Step within 25 ms of server time (median, the default story; issue 13 asked for
 200 ms); Play at 4 quarters a second keeps up, so a Play quarter within 250 ms. Each Step is also
@@ -102,10 +104,33 @@ def time_play(rc, quarters: int) -> tuple[float, float]:
     return quarters / wall, cpu * 1000 / quarters
 
 
+def memory_after_sessions(sessions: int = 100, steps: int = 3) -> tuple[float, float]:
+    """Resident memory [MB] after one session opened, stepped and closed, and after
+    ``sessions`` more (as a server's tabs come and go)."""
+    import gc
+
+    import psutil
+
+    def one() -> None:
+        rc = render()
+        for _ in range(steps):
+            button(rc, "Step").click()
+        rc.close()
+
+    one()
+    gc.collect()
+    start = psutil.Process().memory_info().rss / 2**20
+    for _ in range(sessions):
+        one()
+    gc.collect()
+    return start, psutil.Process().memory_info().rss / 2**20
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quarters", type=int, default=40, help="Step clicks timed per case")
     ap.add_argument("--play-quarters", type=int, default=40, help="quarters played per case")
+    ap.add_argument("--sessions", type=int, default=100, help="sessions opened for memory")
     args = ap.parse_args(argv)
     rows = []  # (case, Step server times, Step CPU times, (Play rate, Play quarter) or None)
     for story in ("free_play", "ppg_vs_reward"):
@@ -155,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     ok = max(statistics.median(steps) for steps, _ in stories) <= STEP_TARGET_MS
     ok = ok and max(ms for _, ms in played) <= PLAY_TARGET_MS
     ok = ok and min(rate for rate, _ in played) >= PLAY_RATE_TARGET
+    start, end = memory_after_sessions(args.sessions)
+    print(
+        f"memory: {start:.0f} MB after one session, {end:.0f} MB after {args.sessions} more "
+        f"opened, stepped and closed ({end - start:+.0f} MB)"
+    )
     print("meets the targets" if ok else "MISSES a target")
     return 0
 

@@ -525,7 +525,7 @@ def test_the_trainers_guide_names_only_what_the_page_shows():
         "Top row", "Second row", "Presentation page", "Councils page", "About page",
         "Settings panel", "How far councils got, and what stayed", "Gain still there now",
         "Targets met", "Above business as usual", "Speed", "Reveal", "Full screen",
-        "Link to this set-up", "PNG",
+        "Link to this set-up", "PNG", "☰ Settings", "Close",
     }  # fmt: skip
     bold = set(re.findall(r"\*\*(.+?)\*\*", guide))
     assert bold and not bold - shown, f"the guide names what the page does not show: {bold - shown}"

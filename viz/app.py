@@ -99,7 +99,8 @@ CSS = """
 .v-sheet.lpsa-header { background: #1d3557 !important; color: white; padding: 4px 12px; gap: 10px;
   align-items: center; flex-wrap: wrap; }
 .lpsa-title { font-size: 18px; font-weight: 600; flex: 1 1 auto; }
-.lpsa-header .v-btn { font-size: 15px !important; }
+.lpsa-header .v-btn { font-size: 15px !important; text-transform: none !important;
+  letter-spacing: 0.01em !important; }
 .lpsa-main { padding: 6px 12px; }
 .lpsa-quarter { font-size: 22px; font-weight: 600; white-space: nowrap; }
 .lpsa-narration { font-size: 17px; line-height: 1.3; color: #111; min-height: 3.9em; }
@@ -118,7 +119,8 @@ CSS = """
   box-shadow: 2px 0 12px rgba(0,0,0,0.35); }
 .lpsa-drawer.lpsa-closed, .v-sheet.lpsa-closed { display: none !important; }
 .lpsa-switch-meaning { font-size: 14px; color: #333; margin: -12px 0 6px 32px; }
-.v-btn { font-size: 15px !important; }
+.v-btn { font-size: 15px !important; text-transform: none !important;
+  letter-spacing: 0.01em !important; }
 .v-input__slot label, .v-label, .v-select__selection, .v-list-item__title {
   font-size: 15px !important; }
 .v-expansion-panel-header { font-size: 15px !important; }
@@ -648,8 +650,14 @@ def Toolbar(
         solara.Button("Step", on_click=act.step, disabled=playing or finished, color="primary")
         solara.Button("Play", on_click=act.play, disabled=playing or finished, color="primary")
         solara.Button("Pause", on_click=act.pause, disabled=not playing)
-        if veiled:
-            solara.Button("Reveal", on_click=act.reveal, color="warning")
+        # always in its place, seen only at the money-stops pause: the row does not jump
+        solara.Button(
+            "Reveal",
+            on_click=act.reveal,
+            color="warning",
+            disabled=not veiled,
+            style={} if veiled else {"visibility": "hidden"},
+        )
         solara.Button("Reset", on_click=act.reset, disabled=playing)
         if not pinned:
             solara.Button("Pin", on_click=act.pin, disabled=at_start, outlined=True)
