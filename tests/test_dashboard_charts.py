@@ -93,6 +93,24 @@ def test_the_performance_chart_names_its_lines_and_drops_the_pin_when_unpinned()
     assert "Pinned" not in chart.draw(s).decode() and "Pinned" not in " ".join(chart.series)
 
 
+def test_every_point_of_the_performance_line_averages_every_signed_council():
+    # no point averages a shrinking set of councils: by calendar time, each quarter's point is
+    # the mean over every council that signed (0, its projected baseline, before it starts)
+    s = Session(Settings(n_authorities=60, seed=3))
+    m = s.runs[0]
+    for _ in range(20):
+        s.step()
+    quarters, line = charts.calendar_line(m)
+    assert list(quarters) == list(range(m.quarter + 1)) and line[0] == 0  # to now, from 0
+    signed = np.flatnonzero(m.councils.signed)
+    for t in range(m.quarter):
+        each = [
+            m.figures(t, np.array([c]))[0].mean() if m.councils.start[c] <= t else 0.0
+            for c in signed
+        ]
+        assert line[t + 1] == pytest.approx(np.mean(each)), t
+
+
 def test_a_frame_refuses_a_placeholder_it_cannot_find_once():
     fig, ax = figures._figure(2, 2)
     ax.set_title("twice")
