@@ -14,18 +14,29 @@ emergent patterns and input checks failed, the verdict. The report (``discrimina
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from lpsa.model import Scenario
 from lpsa.model.scenario import Mechanisms
 
+from .calibrate_setup import pattern_distance
 from .design import Experiment
-from .patterns import FORECAST, PATTERNS, ForecastRule, PatternValues, check_patterns
+from .patterns import (
+    FORECAST,
+    PATTERNS,
+    TWIN_PATTERNS,
+    ForecastRule,
+    PatternValues,
+    check_patterns,
+)
 from .runner import Design, Point, require_success, run_table
+from .uncertainty import load_uncertain
 
 TOC_FILE = Path(__file__).resolve().parent / "theory_of_change.yaml"
 
@@ -131,5 +142,100 @@ def judge(vs: list[dict[str, Any]], runs: pd.DataFrame) -> pd.DataFrame:
             row[p.id] = c["model"]
             row[f"{p.id}_pass"] = bool(c["passed"])
         row["description"] = v["description"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+REFIT_THEORIES = ("H0_null", "H1_will_and_reward")
+"""Theories judged at their own best parameters (``refit``): the null and the government's."""
+
+REFIT_WORLDS = 200
+"""Worlds drawn from the prior for each theory's re-fit."""
+
+REFIT_BEST = 20
+"""The theory's best-fitting worlds kept (rejection ABC at a 10 % quantile)."""
+
+
+def independent_key(pattern_id: str) -> str:
+    """The independent piece of evidence a pattern belongs to: parts of one statement share a
+    key (the interim forecast's three shares; P3a/b and P7a/b, each one sentence; Salford's split;
+    the reward shares of York, Bath and North East Somerset and the typical council read from
+    them, which are the same councils' figures)."""
+    if pattern_id.startswith("R-"):
+        if pattern_id == "R-boyne_chen":
+            return pattern_id
+        if "reward_share" in pattern_id:
+            return "R-reward shares"
+        return pattern_id.rsplit("-", 1)[0] if "end_split" in pattern_id else pattern_id
+    p = next(p for p in PATTERNS if p.id == pattern_id)
+    return p.group or pattern_id.rstrip("ab")
+
+
+def refit(
+    scenario: Scenario,
+    theories: Sequence[str] = REFIT_THEORIES,
+    worlds: int = REFIT_WORLDS,
+    best: int = REFIT_BEST,
+    replications: int = 2,
+    seed: int = 0,
+    executor: Executor | None = None,
+    progress: bool = True,
+    toc_file: Path = TOC_FILE,
+    rule: ForecastRule = FORECAST,
+) -> pd.DataFrame:
+    """Each theory (and the reference) at its own best parameters: ``worlds`` points drawn from
+    the prior of ``experiments/uncertain_parameters.yaml`` (the same points for every theory, a
+    Latin hypercube from stream ``[seed, 5]``), each run with the theory's overrides; the
+    ``best`` worlds nearest the evidence (``calibrate_setup.pattern_distance`` over every judged
+    pattern) are the theory's re-fitted parameters (rejection ABC). A pattern *rejects* the
+    theory when its mean over those worlds lies outside its tolerance and it fails in most of
+    them. One row per theory: the distance of its best worlds, the patterns and the independent
+    pieces of evidence (``independent_key``) that reject it, and each pattern's share of best
+    worlds within tolerance."""
+    _, params = load_uncertain()
+    spec = Experiment(toc_file).spec
+    by_name = {v.name: v for v in spec.variants}
+    names = [spec.reference, *theories]
+    u = np.random.default_rng([seed, 5]).random((worlds, len(params)))
+    order = np.argsort(np.random.default_rng([seed, 6]).random((worlds, len(params))), 0)
+    draws = [
+        {p.path: p.low + (p.high - p.low) * float(x) / worlds for p, x in zip(params, row)}
+        for row in order + u
+    ]
+    points = []
+    for name in names:
+        overrides = by_name[name].overrides
+        fixed = {
+            f"{s}.{k}"
+            for s, section in overrides.items()
+            if isinstance(section, dict)
+            for k in section
+        }
+        for d in draws:
+            kept = {k: v for k, v in d.items() if k not in fixed}
+            points.append(Point(params={**overrides, **kept}, name=name))
+    design = Design({"base": scenario}, points, replications, seed, twins=True)
+    runs = require_success(
+        run_table(design, PatternValues(rule), executor, progress="refit" if progress else None)
+    )
+    ids = [p.id for p in PATTERNS]
+    judged = PATTERNS + TWIN_PATTERNS
+    means = runs.groupby("point")[[p.id for p in judged]].mean()
+    rows = []
+    for k, name in enumerate(names):
+        world = means.iloc[k * worlds : (k + 1) * worlds]
+        distance = np.array([pattern_distance(r, ids) for r in world.to_dict("records")])
+        top = world.iloc[np.argsort(distance, kind="stable")[:best]]
+        within = {p.id: np.mean([p.within(v) for v in top[p.id]]) for p in judged}
+        rejecting = [
+            p.id for p in judged if not p.within(float(top[p.id].mean())) and within[p.id] < 0.5
+        ]
+        row: dict[str, Any] = {
+            "theory": name,
+            "best_distance": float(np.sort(distance)[:best].mean()),
+            "rejected_by": " ".join(rejecting),
+            "independent": " ".join(dict.fromkeys(independent_key(p) for p in rejecting)),
+        }
+        row.update({f"{pid}_within": share for pid, share in within.items()})
         rows.append(row)
     return pd.DataFrame(rows)

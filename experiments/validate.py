@@ -23,6 +23,7 @@ from .patterns import (
     OBSERVATIONS,
     P1,
     PATTERNS,
+    TWIN_PATTERNS,
     ForecastRule,
     PatternValues,
     check_patterns,
@@ -42,11 +43,12 @@ def pattern_runs(
     progress: bool = True,
     rule: ForecastRule = FORECAST,
 ) -> pd.DataFrame:
-    """Run the scenario: one row per replication with every pattern's statistic, the interim
-    forecast judged by ``rule`` and also at each of ``FORECAST_MARGINS``."""
+    """Run the scenario, each replication with its no-agreement twin: one row per replication with
+    every pattern's statistic (``TWIN_PATTERNS`` included), the interim forecast judged by
+    ``rule`` and also at each of ``FORECAST_MARGINS``."""
     return require_success(
         run_table(
-            single(scenario, replications, seed),
+            single(scenario, replications, seed, twins=True),
             PatternValues(rule, FORECAST_MARGINS),
             executor,
             progress="validate" if progress else None,
@@ -57,9 +59,8 @@ def pattern_runs(
 def evaluate(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Judge ``pattern_runs``: one row per pattern; and the interim forecast under each of
     ``FORECAST_MARGINS`` (``forecast_margins``)."""
-    table = check_patterns(
-        {p.id: runs[p.id].tolist() for p in PATTERNS + OBSERVATIONS}, PATTERNS + OBSERVATIONS
-    )
+    judged = PATTERNS + TWIN_PATTERNS + OBSERVATIONS
+    table = check_patterns({p.id: runs[p.id].tolist() for p in judged}, judged)
     return table, forecast_margins(runs)
 
 
@@ -107,14 +108,15 @@ def prior_pass_shares(
         PatternValues(rule),
         executor,
         progress="prior worlds" if progress else None,
+        twins=True,
     )
-    ids = [p.id for p in PATTERNS]
-    means = runs.groupby("point")[ids].mean()
+    judged = PATTERNS + TWIN_PATTERNS
+    means = runs.groupby("point")[[p.id for p in judged]].mean()
     return pd.DataFrame(
         {
-            "pattern": ids,
+            "pattern": [p.id for p in judged],
             "prior_share_within": [
-                float(np.mean([p.within(v) for v in means[p.id]])) for p in PATTERNS
+                float(np.mean([p.within(v) for v in means[p.id]])) for p in judged
             ],
         }
     )

@@ -25,7 +25,7 @@ from .arguments import (
 from .arguments import seed as seed_arg
 from .command_context import CommandContext
 from .design import scenario_hash
-from .discrimination import discriminate
+from .discrimination import REFIT_WORLDS, discriminate, refit
 from .patterns import judged
 from .validate import (
     PRIOR_WORLDS,
@@ -70,6 +70,14 @@ def main(argv: list[str]) -> int:
         help="worlds drawn from the prior (experiments/uncertain_parameters.yaml) to tell which "
         f"patterns can fail at all, 2 replications each; 0 skips it (default {PRIOR_WORLDS})",
     )
+    p.add_argument(
+        "--refit-worlds",
+        type=non_negative_int,
+        default=REFIT_WORLDS,
+        help="with --discriminate: worlds drawn from the prior to re-fit each rival theory (the "
+        f"null, H1) at its own best parameters, the nearest tenth kept; 0 skips it (default "
+        f"{REFIT_WORLDS})",
+    )
     p.add_argument("--quiet", action="store_true")
     add_forecast_arguments(p)
     add_executor_arguments(p)
@@ -102,7 +110,18 @@ def main(argv: list[str]) -> int:
                 rule=rule,
                 reference_runs=runs,
             )
-            discrimination_report.write_report(out, scenario, verdicts, args.replications)
+            theories = None
+            if args.refit_worlds > 0:
+                theories = refit(
+                    scenario,
+                    worlds=args.refit_worlds,
+                    best=max(1, args.refit_worlds // 10),
+                    seed=seed,
+                    executor=executor,
+                    progress=not args.quiet,
+                    rule=rule,
+                )
+            discrimination_report.write_report(out, scenario, verdicts, args.replications, theories)
         power = pattern_power(table, prior, verdicts)
         write_report(out, scenario, table, args.replications, seed, rule, margins, power)
     ctx.record(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import run_variant
 
 from lpsa.experiments.design import Experiment
-from lpsa.experiments.discrimination import TOC_FILE
+from lpsa.experiments.discrimination import TOC_FILE, independent_key, refit
 from lpsa.experiments.patterns import PATTERNS, RECORD_PATTERNS, SEED_PATTERNS, pattern_values
 from lpsa.model import LPSAModel, load_scenario
 
@@ -39,3 +39,23 @@ def test_the_reference_theory_passes_the_patterns_that_reject_the_null():
 def test_the_null_theory_leaves_only_what_would_have_happened_anyway():
     null = run_variant(NULL.overrides, replications=2, twins=True).summary()
     assert abs(null["additionality_mean"]) < 0.02
+
+
+def test_parts_of_one_statement_count_as_one_piece_of_evidence():
+    assert independent_key("P1a") == independent_key("P1c") == "P1"
+    assert independent_key("P3a") == independent_key("P3b") == "P3"
+    assert independent_key("R-salford_end_split-met") == "R-salford_end_split"
+    assert independent_key("R-banes_reward_share") == independent_key("R-typical_reward_share")
+    assert independent_key("R-boyne_chen") != independent_key("P1a")
+
+
+def test_the_null_theory_at_its_own_best_parameters_is_still_rejected_by_two_pieces():
+    # re-fitted (its best worlds of the prior), the null still fails the interim forecast and
+    # Boyne and Chen's panel (the agreement's own effect on exam results)
+    theories = refit(
+        load_scenario("lpsa1_baseline"), worlds=20, best=4, replications=1, seed=1, progress=False
+    ).set_index("theory")
+    null = theories.loc["H0_null"]
+    assert {"P1", "R-boyne_chen"} <= set(null["independent"].split())
+    assert "R-boyne_chen" not in theories.loc["evidence", "rejected_by"].split()
+    assert null["best_distance"] > theories.loc["evidence", "best_distance"]
