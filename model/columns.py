@@ -220,6 +220,18 @@ TARGETS = (
         "run's last quarter (not the council's own work)",
     ),
     Column(
+        "setback",
+        "share of stretch (0 = none)",
+        "fall of the indicator at a setback the council does not control (an indicator "
+        "redefined, a service collapse, a harder cohort; targets.draw_setbacks), kept from its "
+        "quarter on",
+    ),
+    Column(
+        "setback_quarter",
+        "quarter (absolute; -1 = none)",
+        "the quarter the target's setback surfaced",
+    ),
+    Column(
         "outcome",
         "name",
         "attainment by the payout rule: `met` (100 % of stretch or more), `partly` (from the "

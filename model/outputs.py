@@ -120,8 +120,9 @@ def targets_frame(m: BuiltModel) -> pd.DataFrame:
     target (``authority``, ``slot`` [index], ``area``, ``department``, ``partner_type``, flags
     [true/false], ``indicator_quality`` [0-1]); the plan (``potential`` [share of stretch],
     ``approach``, ``ppg_gbp`` [GBP], ``start_delay`` [quarters]); the end of the agreement
-    (``end_core``, ``share_of_stretch`` reported, ``true_share_of_stretch``, ``reporting_gap``
-    [share of stretch], ``outcome`` met/partly/missed, ``reward_gbp`` [GBP]); afterwards
+    (``end_core``, ``share_of_stretch`` reported, ``true_share_of_stretch``, ``reporting_gap``,
+    ``setback`` [share of stretch], ``setback_quarter``, ``outcome`` met/partly/missed,
+    ``reward_gbp`` [GBP]); afterwards
     (``performance_<N>y`` reported and ``true_performance_<N>y`` [share of stretch]).
     Performance is in units of the agreed stretch: 0 the projected baseline, 1 the stretch.
     """
@@ -177,6 +178,10 @@ def target_columns(m: BuiltModel) -> LazyColumns:
         "reporting_gap": lambda: per_target(end.measured - end.true),
         "gaming_strength": lambda: per_target(plan.gaming),
         "background_gain": lambda: per_target(tg.state.background),
+        "setback": lambda: per_target(traits.setback),
+        "setback_quarter": lambda: per_target(
+            np.where(traits.setback > 0, a.start[:, None] + traits.setback_after, -1)
+        ),
         "outcome": lambda: named(
             OUTCOMES,
             classify_attainment(end.measured, sc.funding.payout_floor, sc.funding.payout_cap),
