@@ -88,7 +88,8 @@ def test_the_performance_chart_names_its_lines_and_drops_the_pin_when_unpinned()
     assert chart.series == [*s.labels, "Business as usual"]
     s.pin()
     svg = chart.draw(s).decode()
-    assert chart.series[-1] == "Pinned run (to quarter 8)" and "Pinned run (to quarter 8)" in svg
+    label = "Pinned: Up front or reward, to quarter 8"  # named by its story
+    assert chart.series[-1] == label and label in svg
     s.unpin()
     assert "Pinned" not in chart.draw(s).decode() and "Pinned" not in " ".join(chart.series)
 
@@ -207,7 +208,10 @@ def test_pin_unpin_and_the_step_buttons_follow_the_run(page):
     assert disabled("Pin") and not disabled("Step")
     click(page, "Step")
     click(page, "Pin")
-    assert "Pinned run (to quarter 1)" in shown(page, "performance-chart").attributes["data-series"]
+    assert (
+        "Pinned: Free play, to quarter 1"
+        in shown(page, "performance-chart").attributes["data-series"]
+    )
     click(page, "Unpin")
     assert "Pinned" not in shown(page, "performance-chart").attributes["data-series"]
     while shown(page, "quarter").unsafe_innerHTML != "Quarter 40 of 40":

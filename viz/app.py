@@ -566,6 +566,7 @@ class Actions:
         self.playing = playing
         self.lock = threading.Lock()  # one change to the session at a time
         self.displays: list[Callable[[], None]] = []
+        self.wake = threading.Event()  # Play was pressed
         # changes made together are rendered together, in one pass over the page: a render
         # context is also a batch, which renders once, when its last batch ends
         self.batch = reacton.core.get_render_context()
@@ -600,6 +601,7 @@ class Actions:
         if not self.session.finished:
             self.reveal()
             self.playing.set(True)
+            self.wake.set()  # the session's play thread (``Dashboard.play_loop``)
 
     def pause(self) -> None:
         self.playing.set(False)
@@ -747,20 +749,27 @@ def Dashboard() -> None:
     act = solara.use_memo(lambda: Actions(session, stage, settings, playing), [])
 
     def play_loop(cancel: threading.Event) -> None:
-        if not playing.value:
-            return
-        interval = 1.0 / SPEEDS[speed.value] if SPEEDS[speed.value] else FASTEST
-        stops = session.money_stops()
-        while playing.value and not session.finished and not cancel.is_set():
-            started = time.perf_counter()
-            act.step()
-            if pause_when_money_stops.value and session.quarter == stops:
-                act.money_stops_now()
-                break
-            cancel.wait(max(0.0, interval - (time.perf_counter() - started)))
-        playing.set(False)
+        """One thread a session, for its life: it plays whenever Play wakes it (``act.wake``),
+        until Pause, the end, or the quarter the money stops. A thread started per press of Play
+        (use_thread with the playing flag as its dependency) could miss a press that came while
+        the last one was ending, and leave the page playing with nothing stepping."""
+        while not cancel.is_set():
+            if not act.wake.wait(1.0):
+                continue
+            act.wake.clear()
+            interval = 1.0 / SPEEDS[speed.value] if SPEEDS[speed.value] else FASTEST
+            stops = session.money_stops()
+            while playing.value and not session.finished and not cancel.is_set():
+                started = time.perf_counter()
+                act.step()
+                if pause_when_money_stops.value and session.quarter == stops:
+                    act.money_stops_now()
+                    break
+                cancel.wait(max(0.0, interval - (time.perf_counter() - started)))
+            if not act.wake.is_set():  # not pressed again meanwhile
+                playing.set(False)
 
-    solara.use_thread(play_loop, dependencies=[playing.value], intrusive_cancel=False)
+    solara.use_thread(play_loop, dependencies=[], intrusive_cancel=False)
 
     def choose_speed(value: str) -> None:
         if value in SPEEDS:
