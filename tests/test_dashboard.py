@@ -660,6 +660,29 @@ def test_at_the_money_stops_pause_nothing_after_it_is_drawn_until_reveal(visit):
     v.expect(v.button("Reveal")).to_have_count(0)
 
 
+WATCH_QUARTERS = """() => {
+  // Every quarter the page shows, in order, as it shows it.
+  const el = document.querySelector('[data-testid="quarter"]');
+  window.lpsaQuarters = [el.textContent];
+  new MutationObserver(() => window.lpsaQuarters.push(el.textContent))
+    .observe(el, {childList: true, characterData: true, subtree: true});
+}"""
+
+
+@pytest.mark.browser
+@need_chromium
+def test_play_as_fast_as_it_goes_shows_every_quarter(visit):
+    v = visit()
+    v.choose("Play speed, quarters", "as fast as it goes")
+    v.page.evaluate(WATCH_QUARTERS)
+    v.button("Play").click()  # to the quarter the money stops
+    v.expect(v.page.get_by_test_id("narration")).to_have_text(words.NARRATION["free_play"]["end"])
+    v.expect(v.button("Play")).to_be_enabled()
+    shown = v.page.evaluate("() => window.lpsaQuarters")
+    numbers = [int(q.split()[1]) for q in dict.fromkeys(shown)]  # each once, in order
+    assert numbers == list(range(numbers[-1] + 1)), shown
+
+
 @pytest.mark.browser
 @need_chromium
 def test_space_plays_and_pauses_the_right_arrow_steps_and_r_resets(visit):

@@ -141,9 +141,8 @@ def test_the_server_gives_back_the_memory_of_sessions_that_have_gone(server, bro
     start = server_memory(proc)
     for _ in range(SESSIONS):
         context, page = open_tab(browser, url)
-        for n in range(1, 4):
-            page.get_by_role("button", name="Step", exact=True).click()
-            shows(page, f"Quarter {n} of 40")
+        page.get_by_role("button", name="Step", exact=True).click()
+        shows(page, "Quarter 1 of 40")
         page.reload()  # a reload is a new session; the old one has gone
         shows(page, "Quarter 0 of 40")
         context.close()
