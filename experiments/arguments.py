@@ -10,6 +10,7 @@ import argparse
 import logging
 import multiprocessing
 import os
+import re
 import sys
 import threading
 import time
@@ -17,10 +18,35 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NoReturn
+
+from lpsa.model.scenario import did_you_mean
 
 from .patterns import FORECAST, FORECAST_MARGINS, ForecastRule
 from .runner import Health, WorkersLost
 from .uncertainty import UNCERTAIN_FILE
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage error for a misspelt option or choice adds "did you mean"
+    (Python 3.11's argparse suggests nothing). Every command's parser is one of these."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(message + self._suggestion(message))
+
+    def _suggestion(self, message: str) -> str:
+        if message.startswith("unrecognized arguments: "):
+            words = message.removeprefix("unrecognized arguments: ").split()
+            options = [o for o in self._option_string_actions if o.startswith("--")]
+            for word in words:
+                if word.startswith("--"):
+                    hint = did_you_mean(word.split("=")[0], options)
+                    if hint:
+                        return hint
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            return did_you_mean(choice[1], re.findall(r"'?([^',\s]+)'?", choice[2]))
+        return ""
 
 
 def whole_number(text: str, low: int, high: int, allowed: str) -> int:

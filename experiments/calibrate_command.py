@@ -17,6 +17,7 @@ from concurrent.futures import BrokenExecutor
 
 import numpy as np
 
+from . import arguments
 from .arguments import (
     add_analysis_arguments,
     add_forecast_arguments,
@@ -70,7 +71,7 @@ def population_size(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """``lpsa calibrate``'s options."""
-    ap = argparse.ArgumentParser(
+    ap = arguments.Parser(
         prog="lpsa calibrate",
         usage="lpsa calibrate [OPTIONS]  (see --help)",
         description="ABC-SMC calibration of the uncertain parameters against the fitted "

@@ -71,9 +71,9 @@ class UsageError(Exception):
 
 
 def build_parser(prog: str = "lpsa") -> argparse.ArgumentParser:
-    from .arguments import add_size_limits, replications, seed
+    from .arguments import Parser, add_size_limits, replications, seed
 
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog=prog,
         description="Run LPSA scenarios and write summary, tables and figures.",
         epilog=f"Other commands: {', '.join(SUBCOMMANDS)}; see '{prog} COMMAND --help'.",
@@ -127,11 +127,37 @@ def format_summary(table: pd.DataFrame) -> str:
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(t.columns)).to_string()
 
 
+def check_scenario_names(refs: list[str], prog: str = "lpsa") -> None:
+    """Name a misspelt command, or an experiment file given where a scenario is expected, before
+    the scenario loader's 'not found' (which suggests the nearest shipped scenario itself)."""
+    from lpsa.model.scenario import SCENARIO_DIR, did_you_mean
+
+    from .design import EXPERIMENT_DIR
+
+    for ref in refs:
+        path = Path(ref)
+        if path.is_file() or (SCENARIO_DIR / f"{path.stem}.yaml").is_file():
+            continue
+        if ref == refs[0]:
+            hint = did_you_mean(ref, list(SUBCOMMANDS))
+            if hint:
+                commands = ", ".join(SUBCOMMANDS)
+                raise UsageError(f"{ref}: not a command or a scenario{hint} (commands: {commands})")
+        experiment = path if path.is_file() else EXPERIMENT_DIR / f"{path.stem}.yaml"
+        if path.suffix in ("", ".yaml", ".yml") and experiment.is_file():
+            raise UsageError(
+                f"{ref}: an experiment file, not a scenario; allowed here: scenarios. Run it with "
+                f"'{prog} sweep {ref}' (or '{prog} report {ref}')"
+            )
+
+
 def main_job(argv: list[str], prog: str = "lpsa") -> int:
     args = build_parser(prog).parse_args(argv)
     import pandas as pd
 
     from lpsa.model import load_scenario
+
+    check_scenario_names([str(ref) for ref in args.scenarios], prog)
 
     from . import io
     from .arguments import default_out

@@ -38,6 +38,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from lpsa.model import Scenario, ScenarioError, load_scenario
 from lpsa.model.outcomes import REGISTRY
 from lpsa.model.scenario import (
+    SCENARIO_DIR,
+    did_you_mean,
     format_validation_error,
     parameter_overrides,
     read_yaml_mapping,
@@ -179,17 +181,33 @@ class ExperimentSpec(BaseModel):
         return grid * (self.samples if self.method != "grid" else 1)
 
 
+def shipped_experiment(ref: Path | str) -> Path:
+    """A bare name (with or without ``.yaml``) of an experiment file shipped in ``experiments/``;
+    a scenario's name, or a misspelt experiment's, is named as such."""
+    name = Path(ref)
+    if name.parent == Path("."):
+        for candidate in (EXPERIMENT_DIR / name.name, EXPERIMENT_DIR / f"{name.name}.yaml"):
+            if candidate.is_file():
+                return candidate
+    if (SCENARIO_DIR / f"{name.stem}.yaml").is_file():
+        raise ScenarioError(
+            f"{ref}: a scenario, not an experiment file; allowed here: experiment files. Run it "
+            f"with 'lpsa {ref}', or name it as an experiment's base"
+        )
+    shipped = sorted(p.stem for p in EXPERIMENT_DIR.glob("*.yaml") if p.stem != "records")
+    raise ScenarioError(
+        f"{ref}: experiment file not found{did_you_mean(name.stem, shipped)} "
+        f"(shipped experiments: {', '.join(shipped)})"
+    )
+
+
 class Experiment:
     """A validated experiment file: its spec, its scenarios and (built on demand) its points."""
 
     def __init__(self, path: Path | str, max_runs: int = MAX_RUNS) -> None:
         self.path = Path(path)
         if not self.path.is_file():
-            shipped = EXPERIMENT_DIR / self.path.name
-            if self.path.parent == Path(".") and shipped.is_file():
-                self.path = shipped
-            else:
-                raise ScenarioError(f"{path}: experiment file not found")
+            self.path = shipped_experiment(path)
         try:
             self.spec = ExperimentSpec.model_validate(read_yaml_mapping(self.path))
         except ValidationError as exc:

@@ -7,7 +7,6 @@ The boxes are found by ``discover.discover`` and reported by ``discover_report``
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pandas as pd
 
 from lpsa.model import ScenarioError
 
-from . import io
+from . import arguments, io
 from .arguments import add_overwrite, fraction, positive_int
 from .command_context import CommandContext
 from .discover import default_inputs, discover
@@ -48,7 +47,7 @@ def read_runs(path: Path) -> pd.DataFrame:
 
 def main(argv: list[str]) -> int:
     """Run ``lpsa discover``; returns the exit status."""
-    ap = argparse.ArgumentParser(
+    ap = arguments.Parser(
         prog="lpsa discover", description="Scenario discovery with PRIM on sweep results."
     )
     ap.add_argument(

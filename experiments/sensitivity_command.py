@@ -3,12 +3,10 @@ highest (``sensitivity``), and the report (``sensitivity_report``)."""
 
 from __future__ import annotations
 
-import argparse
-
 from lpsa.model import ScenarioError
 from lpsa.model.outcomes import REGISTRY
 
-from . import io
+from . import arguments, io
 from .arguments import add_analysis_arguments, positive_int
 from .command_context import CommandContext
 from .design import check_run_count
@@ -26,7 +24,7 @@ from .uncertainty import load_uncertain
 
 def main(argv: list[str]) -> int:
     """Run ``lpsa sensitivity``; returns the exit status."""
-    p = argparse.ArgumentParser(
+    p = arguments.Parser(
         prog="lpsa sensitivity", description="Morris screening then Sobol indices (SALib)."
     )
     add_analysis_arguments(p)

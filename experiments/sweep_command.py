@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
+from . import arguments
 from .arguments import add_executor_arguments, add_max_runs, add_overwrite, add_size_limits
 from .design import Experiment
 from .sweeps import check_sweep_file, check_sweep_size, sweep_with_retries
@@ -14,7 +14,7 @@ from .sweeps import check_sweep_file, check_sweep_size, sweep_with_retries
 
 def main(argv: list[str]) -> int:
     """Run ``lpsa sweep``; returns the exit status (1 when some run failed)."""
-    ap = argparse.ArgumentParser(prog="lpsa sweep", description="Run a scenario sweep (resumable).")
+    ap = arguments.Parser(prog="lpsa sweep", description="Run a scenario sweep (resumable).")
     ap.add_argument(
         "experiment", type=Path, help="experiment file, e.g. experiments/ppg_vs_reward.yaml"
     )

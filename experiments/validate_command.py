@@ -7,13 +7,12 @@ writes the report (``validate_report``); with ``--discriminate``, also every riv
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import asdict
 from pathlib import Path
 
 from lpsa.model import load_scenario
 
-from . import discrimination_report
+from . import arguments, discrimination_report
 from .arguments import (
     add_executor_arguments,
     add_forecast_arguments,
@@ -41,7 +40,7 @@ DEFAULT_REPLICATIONS = 30
 
 def main(argv: list[str]) -> int:
     """Run ``lpsa validate``; returns the exit status (1 when a pattern fails)."""
-    p = argparse.ArgumentParser(
+    p = arguments.Parser(
         prog="lpsa validate",
         description="Check a scenario against the evaluation's patterns P1-P8.",
     )

@@ -17,6 +17,7 @@ Evidence references are written ``seeds FILE:LINE`` for the documents in ``../sh
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 from collections.abc import Mapping
 from pathlib import Path
@@ -1674,8 +1675,23 @@ def resolve_scenario_path(ref: str | Path, relative_to: Path | None = None) -> P
     for c in candidates:
         if c.is_file():
             return c.resolve()
-    shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
-    raise ScenarioError(f"{ref}: scenario file not found (shipped scenarios: {shipped})")
+    names = shipped_scenarios()
+    raise ScenarioError(
+        f"{ref}: scenario file not found{did_you_mean(Path(ref).stem, names)} "
+        f"(shipped scenarios: {', '.join(names)})"
+    )
+
+
+def shipped_scenarios() -> list[str]:
+    """The names of the scenarios shipped in ``scenarios/``."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """'; did you mean X?' for the choice closest to a misspelt ``word``, or '' if none is close
+    (difflib's ratio of at least 0.6)."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close and close[0] != word else ""
 
 
 MAX_FILE_BYTES = 1_000_000
