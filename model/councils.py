@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from .funding import grant_envelopes
+from .funding import coordination_share, grant_envelopes
 from .scenario import AUTHORITY_TYPES, MAX_RATING, Scenario
 from .targets import MORE_OF_SAME, SYSTEMIC
 
@@ -107,7 +107,8 @@ class Councils:
         turnover = p.turnover_rate * rng.gamma(1.0 / cv2, cv2, size=n)
         rs = np.array(p.rating_shares, dtype=float)
         rating = 1 + rng.choice(MAX_RATING, size=n, p=rs / rs.sum())
-        coordination = _beta(rng, sc.approach.ppg_coordination_share_mean, k, n)
+        chosen = _beta(rng, sc.approach.ppg_coordination_share_mean, k, n)
+        coordination = coordination_share(chosen, sc.funding)  # PPG conditions (a lever)
         ppg, max_reward = grant_envelopes(population, nbr, sc.funding)
         zeros, none = np.zeros(n), np.zeros(n, dtype=bool)
         return cls(

@@ -31,6 +31,23 @@ def grant_envelopes(
     return ppg, reward
 
 
+def coordination_share(drawn: np.ndarray, f: FundingParams) -> np.ndarray:
+    """Share of each council's PPG spent on posts that plan, re-engineer and co-ordinate, under
+    the regime's PPG conditions: the council's own choice ``drawn``, raised to the least share the
+    conditions require (``funding.ppg_coordination_min``; 0, no condition, leaves it as chosen).
+
+    Evidence: government discouraged spending PPG on short-term staff, yet 'funding a dedicated
+    post to focus on planning, re-engineering services and coordinating the approach across
+    partners can often be an effective way of bringing about a step change in performance; without
+    such focussed attention the temptation is to do more of the same' (seeds 000:347), and PPG on
+    front-line activity 'buys' gains that fall back (seeds 000:326, seeds 000:380). A condition on
+    how PPG is spent is a lever government holds (the grant's terms, seeds 001:55); how much the
+    spending changes the approach is ``approach.ppg_coordination_weight`` and
+    ``ppg_frontline_weight`` (uncertain). Reads ``funding.ppg_coordination_min``.
+    """
+    return np.maximum(np.asarray(drawn, dtype=float), f.ppg_coordination_min)
+
+
 def payout_share(share_achieved: np.ndarray, f: FundingParams) -> np.ndarray:
     """Share of a target's maximum reward paid: achieved share capped, zero below the floor.
 

@@ -162,6 +162,18 @@ class FundingParams(_Section):
             "so PPG is this share [0-1]; None keeps the rules' split"
         ),
     )
+    ppg_coordination_min: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "PPG condition: the least share of a council's PPG it may spend on posts that plan, "
+            "re-engineer and co-ordinate; a council that would spend less must spend this [0-1]; "
+            "a lever, 0 = no condition (LPSA1 set none; government only discouraged PPG on "
+            "short-term staff, and the evaluators found a co-ordinating post 'can often be an "
+            "effective way of bringing about a step change' (000:347))"
+        ),
+    )
     payout_floor: float = Field(
         0.6, ge=0.0, le=1.0, description="share of stretch below which a target pays nothing [0-1]"
     )
