@@ -109,16 +109,17 @@ def build_parser(prog: str = "lpsa") -> argparse.ArgumentParser:
 
 
 def format_summary(table: pd.DataFrame) -> str:
-    """The summary as a readable table: one column per scenario, plus the difference for two."""
+    """The summary as a readable table: one column per scenario, plus the difference A - B for
+    two."""
     import pandas as pd
 
     from lpsa.model.outcomes import REGISTRY
 
     t = table.set_index("scenario").T
-    if t.shape[1] == 2:
+    if t.shape[1] == 2:  # A - B, in the order the command names them (as lpsa compare)
         a, b = t.columns
-        t[f"{b} - {a}"] = pd.to_numeric(t[b], errors="coerce") - pd.to_numeric(
-            t[a], errors="coerce"
+        t[f"{a} - {b}"] = pd.to_numeric(t[a], errors="coerce") - pd.to_numeric(
+            t[b], errors="coerce"
         )
     rows = {}
     for name in t.index:
@@ -208,6 +209,9 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
         scenario_sha256={sc.name: scenario_hash(sc) for sc in scenarios},
     )
     if not args.quiet:
+        from .main_job_report import opening
+
+        print("\n".join(opening(results)), end="\n\n")
         print(f"Summary (mean of {reps} replications each, seed {seed}):")
         print(format_summary(summary))
         print(f"\nResults written to {out}")

@@ -25,6 +25,8 @@ def test_main_job_writes_summary_tables_and_figures(tmp_path):
     out = tmp_path / "out"
     r = run_cli(str(small(tmp_path, "tiny")), "--replications", "3", "--out", str(out))
     assert r.returncode == 0, r.stderr
+    # it leads with its answer in words (main_job_report.opening), then the table
+    assert r.stdout.startswith("tiny: ") and "of targets met" in r.stdout.splitlines()[0]
     assert "targets_met_share" in r.stdout
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary["scenario"]) == ["tiny"] and summary.loc[0, "replications"] == 3
@@ -62,8 +64,11 @@ def test_two_scenarios_print_side_by_side_with_the_difference(tmp_path):
     out = tmp_path / "cmp"
     r = run_cli(str(a), str(b), "--replications", "2", "--out", str(out), "--no-figures")
     assert r.returncode == 0, r.stderr
-    header = next(line for line in r.stdout.splitlines() if "heavy" in line and "light" in line)
-    assert "light - heavy" in header
+    # one sign convention, A - B as the command names them, in the opening and the table
+    assert "heavy - light: " in r.stdout.splitlines()[2]
+    lines = r.stdout.splitlines()
+    header = next(line for line in lines if line.startswith(" ") and "heavy" in line)
+    assert "heavy - light" in header
     assert list(pd.read_csv(out / "summary.csv")["scenario"]) == ["heavy", "light"]
 
 
