@@ -110,22 +110,12 @@ def build_parser(prog: str = "lpsa") -> argparse.ArgumentParser:
 
 def format_summary(table: pd.DataFrame) -> str:
     """The summary as a readable table: one column per scenario, plus the difference A - B for
-    two."""
-    import pandas as pd
+    two, in the order the command names them, in people's units and with the registry's labels
+    (``formatting.summary_text``, as ``lpsa compare`` and ``lpsa report`` write them)."""
+    from .formatting import summary_text
 
-    from lpsa.model.outcomes import REGISTRY
-
-    t = table.set_index("scenario").T
-    if t.shape[1] == 2:  # A - B, in the order the command names them (as lpsa compare)
-        a, b = t.columns
-        t[f"{a} - {b}"] = pd.to_numeric(t[a], errors="coerce") - pd.to_numeric(
-            t[b], errors="coerce"
-        )
-    rows = {}
-    for name in t.index:
-        outcome = REGISTRY.get(name)
-        rows[name] = [outcome.format(float(v)) if outcome else f"{v:g}" for v in t.loc[name]]
-    return pd.DataFrame.from_dict(rows, orient="index", columns=list(t.columns)).to_string()
+    t = table.set_index("scenario")
+    return summary_text(list(t.index), {c: t[c].tolist() for c in t.columns})
 
 
 def check_scenario_names(refs: list[str], prog: str = "lpsa") -> None:

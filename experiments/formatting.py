@@ -62,6 +62,11 @@ def percent(share: float) -> str:
     return f"{100 * share:.0f} %"
 
 
+def percent_range(low: float, high: float) -> str:
+    """An interval on a share as whole percentages: '77-95 %'."""
+    return f"{100 * low:.0f}-{100 * high:.0f} %"
+
+
 def pct(share: float, digits: int = 0) -> str:
     """A share as a percentage, compact: '82%', '8.5%' (the calibration and discovery reports)."""
     return f"{share:.{digits}%}"
@@ -147,3 +152,49 @@ def shown(spec: Outcome, values: Sequence[float], difference: bool = False) -> l
         else:
             out.append(f"{v * scale:{sign},.{d}f}{unit}")
     return out
+
+
+def shown_estimate(spec: Outcome, mean: float, low: float, high: float, difference: bool) -> str:
+    """A mean and its interval in people's units, rounded alike: '+10.5 pp (+9.8 pp to +11.2
+    pp)'."""
+    m, lo, hi = shown(spec, [mean, low, high], difference)
+    return f"{m} ({lo} to {hi})"
+
+
+def difference_heading(a: str, b: str) -> str:
+    """The one sign convention for a difference between two regimes: A - B, in the order the
+    command names them (the main job, ``lpsa report``'s compared scenarios, ``lpsa compare``)."""
+    return f"{a} - {b}"
+
+
+def outcome_label(spec: Outcome) -> str:
+    """An outcome's label for a table of people's units: the registry's label, with its unit
+    when the values do not carry one ('additionality (of stretch)')."""
+    return labelled(spec.label, unit_words(spec))
+
+
+def summary_text(names: Sequence[str], values: Mapping[str, Sequence[float]]) -> str:
+    """The main job's summary as a readable table, one row per outcome: its label and name, each
+    scenario's value in people's units and, for two scenarios, the difference A - B as the
+    command names them (``difference_heading``; shares in %, their difference in percentage
+    points; money in £m), as ``lpsa compare`` and ``lpsa report`` write it. ``values``: {outcome
+    or other column: one value per scenario, in the order named}; a column that is not a
+    registered outcome is shown as a plain number."""
+    header = ["", "outcome", *names] + ([difference_heading(*names)] if len(names) == 2 else [])
+    rows = [header]
+    for name, vals in values.items():
+        spec = REGISTRY.get(name)
+        if spec is None:
+            rows.append([name, "", *(setting(float(v)) for v in vals)])
+            continue
+        row = [outcome_label(spec), name, *shown(spec, vals)]
+        if len(names) == 2:
+            row += shown(spec, [float(vals[0]) - float(vals[1])], True)
+        rows.append(row)
+    widths = [max(len(r[i]) if i < len(r) else 0 for r in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(
+            (c.ljust(w) if i < 2 else c.rjust(w)) for i, (c, w) in enumerate(zip(r, widths))
+        ).rstrip()
+        for r in rows
+    )
