@@ -10,8 +10,14 @@ outcome, how the paired difference A - B is spread across worlds, kept apart fro
 noise within a world.
 
 Robustness of a headline outcome: the share of worlds in which the regime that wins in most worlds
-does better (ties count against it): at least ``ROBUST`` (95 %) *robust*, at least
-``FAIRLY_ROBUST`` (80 %) *fairly robust*, otherwise *depends on the world* (``Finding``). What
+does better (ties count against it), with a 95 % Jeffreys interval on that share
+(``SHARE_INTERVAL``: the worlds are a sample of the posterior, so the share is an estimate). A
+word is given only when the whole interval is on one side of a cut-off: at least ``ROBUST``
+(95 %) *robust*, from ``FAIRLY_ROBUST`` (80 %) to below 95 % *fairly robust*, below 80 % *depends
+on the world*; an interval across a cut-off is *borderline*, naming the two words it lies between
+(``Finding``).
+Another draw of worlds (``--seed``, ``--worlds``) can then move a finding between a word and a
+borderline next to it, but not from one word to another unless the intervals do not overlap. What
 flips the main outcome (``what_flips``): PRIM scenario discovery (``experiments/discover.py``) over
 the ``PRIM_INPUTS`` world parameters most associated with the worlds in which the other regime does
 better (the cases of interest); with fewer than ``MIN_FLIP_CASES`` such worlds, the parameters most
@@ -40,9 +46,18 @@ from .discover import discover
 from .runner import Design, Health, Point, require_success, run_table
 
 ROBUST = 0.95
+"""At least this share of the posterior's worlds, the whole interval: *robust*."""
 
 
 FAIRLY_ROBUST = 0.80
+"""At least this share, the whole interval (and not all of it at ``ROBUST`` or more): *fairly
+robust*; the whole interval below it: *depends on the world*."""
+
+
+SHARE_INTERVAL = 0.95
+"""The interval on a share of worlds: the central 95 % of Beta(k + 1/2, n - k + 1/2), Jeffreys'
+interval for k successes in n draws (0 as its lower end when k = 0, 1 as its upper when k = n);
+it covers close to its nominal level even near 0 and 1 (Brown, Cai and DasGupta 2001)."""
 
 
 MIN_FLIP_CASES = 3
@@ -251,13 +266,36 @@ def comparison_table(
     return pd.DataFrame(rows)
 
 
-def robustness(share: float) -> str:
-    """The category of a finding held in ``share`` of the worlds."""
-    if share >= ROBUST:
+def share_interval(k: int, n: int, level: float = SHARE_INTERVAL) -> tuple[float, float]:
+    """Jeffreys' interval on a share of ``k`` of ``n`` worlds (NaN, NaN for none)."""
+    from scipy.stats import beta
+
+    if n <= 0:
+        return float("nan"), float("nan")
+    tail = (1.0 - level) / 2
+    low = 0.0 if k <= 0 else float(beta.ppf(tail, k + 0.5, n - k + 0.5))
+    high = 1.0 if k >= n else float(beta.ppf(1.0 - tail, k + 0.5, n - k + 0.5))
+    return low, high
+
+
+def robustness(low: float, high: float) -> str:
+    """The word for a finding whose share of worlds lies in the interval ``low``..``high``: a word
+    only when the whole interval is on one side of each cut-off, otherwise 'borderline' and the
+    two words it lies between."""
+    if low >= ROBUST:
         return "robust"
-    if share >= FAIRLY_ROBUST:
-        return "fairly robust"
-    return "depends on the world"
+    if high < FAIRLY_ROBUST:
+        return "depends on the world"
+    if low >= FAIRLY_ROBUST:
+        return "fairly robust" if high < ROBUST else "borderline: fairly robust or robust"
+    if high < ROBUST:
+        return "borderline: depends on the world or fairly robust"
+    return "borderline: anything from depends on the world to robust"
+
+
+def robustness_of(k: int, n: int) -> str:
+    """The word for a finding held in ``k`` of ``n`` worlds, judged on its interval."""
+    return robustness(*share_interval(k, n)) if n else "undefined"
 
 
 @dataclass(frozen=True)
@@ -288,8 +326,19 @@ class Finding:
         return max(self.a_wins, self.b_wins) / self.defined if self.defined else float("nan")
 
     @property
+    def count(self) -> int:
+        """Worlds in which the majority regime wins."""
+        return max(self.a_wins, self.b_wins)
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The ``SHARE_INTERVAL`` Jeffreys interval on ``share``."""
+        return share_interval(self.count, self.defined)
+
+    @property
     def category(self) -> str:
-        return robustness(self.share) if self.defined else "undefined"
+        """The robustness word, judged on ``interval`` (``robustness``)."""
+        return robustness_of(self.count, self.defined)
 
 
 def wins(difference: pd.Series | np.ndarray, direction: Direction) -> tuple[np.ndarray, np.ndarray]:
@@ -405,6 +454,27 @@ def what_flips(
     flips.limits = limits
     flips.coverage, flips.density, flips.mass = box["coverage"], box["density"], box["mass"]
     return flips
+
+
+READINGS = (
+    ("Share kept", "retained_gain_3y"),
+    ("Amount left", "additionality_3y_mean"),
+    ("Value for money", "additional_gain_per_million"),
+)
+"""The report's and the terminal's first lines, in this order: the two readings of "does it
+sustain more?" (the *share* of its gain a regime keeps 3 years on; the *amount* of added
+improvement left 3 years on, against the same world with no agreement) and value for money (added
+gain kept per pound). The last two need the no-agreement twins."""
+
+
+ADDED = "additionality_mean"
+"""How much each regime adds by the end: what reconciles the two readings."""
+
+
+def readings(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """The ``READINGS`` with a difference in some world (the twins' ones need the twins)."""
+    defined = set(table.loc[table["worlds_defined"] > 0, "outcome"])
+    return [(name, o) for name, o in READINGS if o in defined]
 
 
 def headline_candidates(main: str, twins: bool) -> list[str]:

@@ -176,7 +176,7 @@ def main(argv: list[str]) -> int:
     posterior_sha = sha256_bytes(Path(posterior.path).read_bytes()) if posterior.path else ""
     made = how_it_was_made(a, b, posterior, args.worlds, args.replications, seed_, len(runs), twins)
     headline, report = write_report(
-        out, table, per_world, posterior.parameters, args.outcome, names, made, constants
+        out, table, per_world, posterior.parameters, args.outcome, names, made, constants, seed_
     )
     ctx.record(
         scenarios=[a.name, b.name],
@@ -190,6 +190,6 @@ def main(argv: list[str]) -> int:
         outcome=args.outcome,
     )
     if not args.quiet:
-        print(headline)
+        print("\n".join(headline))
         print(f"Report written to {report}")
     return 0

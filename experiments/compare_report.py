@@ -17,21 +17,41 @@ from lpsa.model.outcomes import Direction
 
 from . import io
 from .compare import (
+    ADDED,
     FAIRLY_ROBUST,
     MIN_FLIP_CASES,
     REGIMES,
     ROBUST,
+    SHARE_INTERVAL,
     Finding,
     Flips,
     finding,
     headline_outcomes,
     minority_cases,
+    readings,
     what_flips,
     wins,
 )
 from .constants import MOVES, moving_constants
-from .formatting import labelled, percent, scale_of, shown, significant, span, unit_words
+from .formatting import (
+    labelled,
+    percent,
+    percent_range,
+    scale_of,
+    shown,
+    significant,
+    span,
+    unit_words,
+)
 from .posterior import Posterior
+from .value_of_information import (
+    LEVERS,
+    TOP,
+    Split,
+    best_split,
+    conditional_answer,
+    rank_unknowns,
+)
 
 FEW_WORLDS = 20
 """Below this many worlds, a finding says that its share rests on few worlds."""
@@ -68,7 +88,190 @@ def finding_sentence(f: Finding, names: tuple[str, str]) -> str:
     else:
         claim = f"{win} does better than {lose} on {spec.label}"
     few = f" (only {f.defined} worlds: draw more with --worlds)" if f.defined < FEW_WORLDS else ""
-    return f"{claim} in {count} {of} ({percent(f.share)}): {f.category}{few}."
+    interval = f"{percent(SHARE_INTERVAL)} interval {percent_range(*f.interval)}"
+    return f"{claim} in {count} {of} ({percent(f.share)}, {interval}): {f.category}{few}."
+
+
+def winner_name(side: str, names: tuple[str, str]) -> str:
+    """The regime's name for "A" or "B"."""
+    return names[0] if side == "A" else names[1]
+
+
+def parameter_words(path: str) -> str:
+    """A parameter's schema description in words, without unit, source or path."""
+    from lpsa.model.scenario import Scenario as Schema
+
+    section, _, leaf = path.partition(".")
+    info = Schema.model_fields.get(section)
+    fields = getattr(info.annotation, "model_fields", {}) if info is not None else {}
+    text = (fields[leaf].description or "") if leaf in fields else ""
+    text = text.split("[")[0].split("; assumption")[0].split(" (0")[0].strip().rstrip(";,:")
+    return text or path
+
+
+def split_sentence(split: Split, outcome: str, names: tuple[str, str]) -> str:
+    """A split in plain words: 'If the mean share ... (`path`) is above about 0.55, A does better
+    on X (38 of 40 worlds); below it, B (9 of 10).' With a lever that sets the parameter, says
+    so."""
+    spec = REGISTRY[outcome]
+    verb = "gives the higher" if spec.direction == "neither" else "does better on"
+    above, below = winner_name(split.above, names), winner_name(split.below, names)
+    text = (
+        f"If the {parameter_words(split.parameter)} (`{split.parameter}`) is above about "
+        f"{significant(split.threshold, 2)}, {above} {verb} {spec.label} ({split.above_wins} of "
+        f"{split.above_worlds} worlds); "
+    )
+    if split.conditional:
+        text += f"below it, {below} ({split.below_wins} of {split.below_worlds})."
+    else:
+        text += f"below it too ({split.below_wins} of {split.below_worlds})."
+    if split.parameter in LEVERS and split.conditional:
+        lever, how = LEVERS[split.parameter]
+        text += f" This is a lever as much as an unknown: {how} (`{lever}`)."
+    return text
+
+
+def conditional_sentence(split: Split, outcome: str, names: tuple[str, str]) -> str:
+    """The conditional answer in one line: 'Conditional answer (amount left): A if ...;
+    otherwise B.'"""
+    above, below = winner_name(split.above, names), winner_name(split.below, names)
+    text = (
+        f"{above} if the {parameter_words(split.parameter)} is above about "
+        f"{significant(split.threshold, 2)} ({split.above_wins} of {split.above_worlds} worlds); "
+        f"otherwise {below} ({split.below_wins} of {split.below_worlds})"
+    )
+    if split.parameter in LEVERS:
+        lever, how = LEVERS[split.parameter]
+        text += f"; {how} (`{lever}`)"
+    return f"Conditional answer on {REGISTRY[outcome].label}: {text}."
+
+
+def reconciliation(
+    findings: dict[str, Finding], pairs: list[tuple[str, str]], names: tuple[str, str]
+) -> str:
+    """One or two sentences that reconcile the share kept with the amount left (and say what
+    the regime that adds more does), from the findings of the ``pairs`` (the readings shown)."""
+    shown_ = dict(pairs)
+    by = {name: findings[o] for name, o in shown_.items() if o in findings}
+    kept, left = by.get("Share kept"), by.get("Amount left")
+    if kept is None or left is None:
+        return (
+            "The amount of added improvement left needs the no-agreement twins (drop "
+            "--no-twins); the share kept alone does not say which regime leaves more behind."
+        )
+    if kept.majority is None or left.majority is None:
+        return (
+            "The worlds split evenly on one reading, so neither the share kept nor the amount "
+            "left names a regime that sustains more."
+        )
+    if kept.majority == left.majority:
+        win = winner_name(kept.majority, names)
+        return (
+            f"Both readings name {win} in most worlds: it keeps the larger share of its gain and "
+            "leaves more added improvement behind."
+        )
+    more, kept_more = winner_name(left.majority, names), winner_name(kept.majority, names)
+    added = findings.get(ADDED)
+    adds = ""
+    if added is not None and added.majority == left.majority:
+        adds = f" ({added.count} of {added.defined} worlds)"
+    return (
+        f"The readings differ because {more} adds more improvement by the end{adds} and keeps a "
+        f"smaller share of it; {kept_more} keeps the larger share of a smaller gain. The amount "
+        "left answers 'does it sustain more?': the share kept says how durable each regime's own "
+        "gain is."
+    )
+
+
+def opening_lines(
+    findings: dict[str, Finding],
+    table: pd.DataFrame,
+    main: str,
+    names: tuple[str, str],
+    answers: dict[str, Split | None],
+) -> list[str]:
+    """The report's and the terminal's first lines: the readings ('Share kept: ...', 'Amount
+    left: ...', 'Value for money: ...'), the main outcome if it is not one of them, the
+    reconciliation and the first conditional answer among them, if any."""
+    pairs = readings(table)
+    if main not in {o for _, o in pairs} and main in findings:
+        pairs.append(("Main outcome", main))
+    lines = [f"{name}: {finding_sentence(findings[o], names)}" for name, o in pairs]
+    lines.append(reconciliation(findings, pairs, names))
+    for _, o in pairs:
+        split = answers.get(o)
+        if split is not None and findings[o].category != "robust":
+            lines.append(conditional_sentence(split, o, names))
+            break
+    return lines
+
+
+def voi_lines(
+    ranked: dict[str, pd.DataFrame],
+    per_world: pd.DataFrame,
+    findings: dict[str, Finding],
+    names: tuple[str, str],
+) -> list[str]:
+    """comparison.md's "What would settle it": per headline outcome, the unknowns whose value
+    would most change the choice (EVPPI above its chance level), in a table and in plain
+    sentences (``value_of_information``)."""
+    lines = [
+        "## What would settle it",
+        "",
+        "For each headline outcome, the unknowns (the posterior's uncertain parameters) ranked by "
+        "how much knowing them would improve the choice between the regimes: the expected value "
+        "of partial perfect information (EVPPI), in the outcome's units, estimated by binning the "
+        "worlds by the parameter, against its *chance level* (the same estimate with the "
+        "parameter shuffled across worlds); *variance explained* is the share of the "
+        f"across-worlds variance of {names[0]} - {names[1]} that the parameter's bins explain. "
+        "An unknown whose EVPPI is not above chance would not change the choice "
+        "(`value_of_information.csv`).",
+        "",
+    ]
+    for o, table in ranked.items():
+        spec, f = REGISTRY[o], findings[o]
+        lines += [f"**{spec.label}**", ""]
+        top = table[table["matters"]].head(TOP)
+        if top.empty:
+            win = winner_name(f.majority, names) if f.majority else "neither regime"
+            excess = table["variance_share"] - table["variance_chance"]
+            drivers = table.loc[excess.sort_values(ascending=False).index].head(TOP)
+            drivers = drivers[drivers["variance_share"] > drivers["variance_chance"]]
+            lines += [
+                f"No single unknown would change the choice: {win} does better in "
+                f"{f.count} of {f.defined} worlds, and knowing any one parameter would not "
+                "improve on choosing it everywhere (every EVPPI at or below its chance level)."
+            ]
+            if not drivers.empty:
+                what = "; ".join(
+                    f"{parameter_words(r.parameter)} (`{r.parameter}`, "
+                    f"{percent(r.variance_share)}, by chance {percent(r.variance_chance)})"
+                    for r in drivers.itertuples()
+                )
+                lines[-1] += f" What moves the size of the difference most: {what}."
+            lines.append("")
+            continue
+        lines += [
+            "| unknown | EVPPI | by chance | variance explained | by chance |",
+            "|---|---|---|---|---|",
+        ]
+        scale, unit = scale_of(spec.unit)
+        for r in top.itertuples():
+            value, chance = (
+                f"{significant(v * scale, 2)} {unit}" for v in (r.evppi, r.evppi_chance)
+            )
+            lines.append(
+                f"| `{r.parameter}` | {value} | {chance} | {percent(r.variance_share)} | "
+                f"{percent(r.variance_chance)} |"
+            )
+        lines.append("")
+        d = per_world[f"{o}_difference"]
+        for r in top.itertuples():
+            split = best_split(per_world[r.parameter], d, o, r.parameter)
+            if split is not None:
+                lines.append(f"- {split_sentence(split, o, names)}")
+        lines.append("")
+    return lines
 
 
 def parameter_label(path: str) -> str:
@@ -307,24 +510,45 @@ def write_report(
     names: tuple[str, str],
     about: dict[str, Any],
     constants: pd.DataFrame | None = None,
-) -> tuple[str, Path]:
-    """comparison.md, then comparison.png (and constants.csv, given the screen of fixed constants,
-    ``constants.screen_constants``); returns the headline sentence and the report path."""
+    seed: int = 0,
+) -> tuple[list[str], Path]:
+    """comparison.md, value_of_information.csv, then comparison.png (and constants.csv, given the
+    screen of fixed constants, ``constants.screen_constants``); returns the opening lines (the
+    readings, their reconciliation and any conditional answer) and the report path. ``seed``
+    seeds the chance levels of the value of information."""
     heads = headline_outcomes(table, main)
-    findings = {o: finding(per_world[f"{o}_difference"], o) for o in heads}
+    opened = [o for _, o in readings(table)]
+    keys = list(
+        dict.fromkeys([*heads, *opened, *([ADDED] if ADDED in set(table["outcome"]) else [])])
+    )
+    findings = {o: finding(per_world[f"{o}_difference"], o) for o in keys}
+    ranked = {
+        o: rank_unknowns(per_world[params], per_world[f"{o}_difference"], o, seed)
+        for o in heads
+        if REGISTRY[o].direction != "neither"
+    }
+    answers = {
+        o: conditional_answer(per_world[params], per_world[f"{o}_difference"], o, ranked[o])
+        for o in ranked
+    }
     plural = "s" if len(per_world) != 1 else ""
     lines = [f"# {names[0]} vs {names[1]} on {len(per_world)} plausible world{plural}", ""]
-    headline = "No outcome could be compared."
+    headline = ["No outcome could be compared."]
     if heads:
-        headline = finding_sentence(findings[heads[0]], names)
-        lines += [f"**{headline}**", "", noise_sentence(per_world, table, heads[0]), ""]
-        others = [f"- {finding_sentence(findings[o], names)}" for o in heads[1:]]
+        headline = opening_lines(findings, table, main, names, answers)
+        lines += [f"- {line}" for line in headline]
+        lines += ["", noise_sentence(per_world, table, heads[0]), ""]
+        others = [f"- {finding_sentence(findings[o], names)}" for o in heads if o not in opened]
         if others:
             lines += ["Other headline outcomes:", "", *others, ""]
         lines += [
             f"Robustness: the share of worlds in which the regime that wins in most worlds "
-            f"does better; {percent(ROBUST)} or more *robust*, {percent(FAIRLY_ROBUST)} or "
-            "more *fairly robust*, otherwise *depends on the world* (ties count against it).",
+            f"does better (ties count against it), with a {percent(SHARE_INTERVAL)} Jeffreys "
+            "interval on that share (the worlds are a sample of the posterior). A word is given "
+            f"only when the whole interval is on one side of its cut-off: {percent(ROBUST)} or "
+            f"more *robust*, {percent(FAIRLY_ROBUST)} to {percent(ROBUST)} *fairly robust*, "
+            "below it *depends on the world*; an interval across a cut-off is *borderline* "
+            "between the two words.",
             "",
             f"## What flips it ({REGISTRY[heads[0]].label})",
             "",
@@ -333,6 +557,10 @@ def write_report(
         diff = per_world[f"{heads[0]}_difference"]
         flips = what_flips(per_world[params], diff, minority_cases(diff, heads[0]))
         lines += [*flips_lines(flips, f, names), ""]
+        lines += voi_lines(ranked, per_world, findings, names)
+        voi = [t.assign(outcome=o) for o, t in ranked.items() if not t.empty]
+        if voi:
+            io.write_csv(out / "value_of_information.csv", pd.concat(voi, ignore_index=True))
     if constants is not None:
         lines += constants_lines(constants, heads, names)
         io.write_csv(out / "constants.csv", constants)

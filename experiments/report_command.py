@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from .command_context import CommandContext
-from .sweep_summary import compare_scenarios
+from .sweep_summary import compare_scenarios, one_parameter_set, parameter_set_caveat
 from .sweep_summary_report import write_report
 from .sweeps import load_finished_sweep, results_for
 
@@ -47,5 +47,7 @@ def main(argv: list[str]) -> int:
         )
     path = write_report(folder, runs, manifest, comp)
     ctx.record(sweep_id=manifest.get("sweep_id"), compare=manifest.get("compare"))
+    if one_parameter_set(manifest):
+        print(parameter_set_caveat(manifest))
     print(f"Report written to {path}")
     return 0

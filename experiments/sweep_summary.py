@@ -29,6 +29,25 @@ from .patterns import bootstrap_ci
 from .runner import Outcomes, require_success, run_table, scenarios_design
 
 
+def one_parameter_set(manifest: dict) -> bool:
+    """Whether a sweep ran at one set of the uncertain parameters: it varies no uncertainty, so
+    every run has the base scenario's values for what nobody knows."""
+    return not manifest.get("uncertainties")
+
+
+def parameter_set_caveat(manifest: dict) -> str:
+    """The sentence that opens the report of a sweep at one parameter set: its intervals are
+    replication noise only, and how to get the answer across the plausible worlds."""
+    pair = list(manifest.get("compare") or [])
+    command = f"lpsa compare {pair[0]} {pair[1]}" if len(pair) == 2 else "lpsa compare A B"
+    return (
+        f"At one parameter set: every run uses `{manifest.get('base_scenario', 'the base')}`'s "
+        "values for the parameters nobody knows, so the intervals here are replication noise, "
+        "not uncertainty about how councils behave; for the answer across the plausible worlds "
+        f"the evidence allows, run `{command}` (docs/compare.md)."
+    )
+
+
 def report_outcomes(columns: Iterable[str]) -> list[str]:
     """The registry's headline outcomes present in ``columns``, in registry order."""
     present = set(columns)

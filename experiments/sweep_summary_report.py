@@ -10,25 +10,45 @@ import pandas as pd
 from lpsa.model.outcomes import REGISTRY
 
 from . import io
-from .compare import robustness
-from .formatting import estimate, fixed, percent, plain_label, plain_scale
+from .compare import robustness_of, share_interval
+from .formatting import (
+    difference_heading,
+    estimate,
+    fixed,
+    outcome_label,
+    percent,
+    percent_range,
+    plain_label,
+    shown_estimate,
+)
 from .patterns import bootstrap_ci
-from .sweep_summary import lever_tables, per_value, report_outcomes
+from .sweep_summary import (
+    lever_tables,
+    one_parameter_set,
+    parameter_set_caveat,
+    per_value,
+    report_outcomes,
+)
 
 
 def comparison_table(comp: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Each compared scenario's mean (CI) and, for two, the paired difference (CI)."""
+    """Each compared scenario's mean (95 % bootstrap interval) and, for two, the paired
+    difference A - B in the order the sweep file names them, in people's units with the
+    registry's labels (shares in %, their difference in percentage points; money in £m), as the
+    main job and ``lpsa compare`` write them."""
     names = list(dict.fromkeys(comp["scenario"]))
     rows = []
     for o in [o for o in report_outcomes(comp.columns) if comp[o].notna().any()]:
-        row = {"outcome": plain_label(o)}
-        wide = comp.pivot(index="replication", columns="scenario", values=o) * plain_scale(o)
+        spec = REGISTRY[o]
+        row = {"outcome": outcome_label(spec)}
+        wide = comp.pivot(index="replication", columns="scenario", values=o)
         for n in names:
-            mean, lo, hi = bootstrap_ci(wide[n].to_numpy(), seed=seed)
-            row[n] = estimate(mean, lo, hi)
+            row[n] = shown_estimate(spec, *bootstrap_ci(wide[n].to_numpy(), seed=seed), False)
         if len(names) == 2:
-            mean, lo, hi = bootstrap_ci((wide[names[1]] - wide[names[0]]).to_numpy(), seed=seed)
-            row[f"{names[1]} - {names[0]}"] = estimate(mean, lo, hi, signed=True)
+            d = (wide[names[0]] - wide[names[1]]).to_numpy()
+            row[difference_heading(*names)] = shown_estimate(
+                spec, *bootstrap_ci(d, seed=seed), True
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -50,8 +70,10 @@ def lever_section(
         f"({', '.join(f'`{u}`' for u in uncertainties)}); every lever setting ran in every "
         "world on the same seeds. Within each world the settings are compared on their means over "
         "replications; a setting *does best* in a world when it beats every other there. "
-        "Robustness as in `lpsa compare`: 95 % of worlds or more *robust*, 80 % or more *fairly "
-        "robust*, otherwise *depends on the world*. Table: `levers_across_worlds.csv`.",
+        "Robustness as in `lpsa compare`, judged on a 95 % Jeffreys interval on the share of "
+        "worlds: all of it at 95 % or more *robust*, at 80 % or more *fairly robust*, below 80 % "
+        "*depends on the world*, across a cut-off *borderline*. Table: "
+        "`levers_across_worlds.csv`.",
         "",
     ]
     tables = []
@@ -60,7 +82,9 @@ def lever_section(
         top = table.sort_values("best_in", ascending=False, kind="stable").iloc[0]
         lines += [
             f"**{plain_label(o)}**: `{top['setting']}` does best in {top['best_in']} of {worlds} "
-            f"worlds ({percent(top['share_best'])}): {robustness(top['share_best'])}.",
+            f"worlds ({percent(top['share_best'])}, 95 % interval "
+            f"{percent_range(*share_interval(int(top['best_in']), worlds))}): "
+            f"{robustness_of(int(top['best_in']), worlds)}.",
             "",
             "| setting | median across worlds | does best in |",
             "|---|---|---|",
@@ -80,9 +104,11 @@ def write_report(
     ok = runs[runs["status"] == "ok"]
     seed = int(manifest.get("seed", 0))
     outcomes = [o for o in report_outcomes(ok.columns) if ok[o].notna().any()]
+    single = one_parameter_set(manifest)
     lines = [
-        f"# Sweep report: {manifest['experiment']}",
+        f"# Sweep report: {manifest['experiment']}" + (", at one parameter set" if single else ""),
         "",
+        *([f"**{parameter_set_caveat(manifest)}**", ""] if single else []),
         f"{len(ok)} successful runs of {manifest['runs']} ({manifest['points']} points x "
         f"{manifest['replications']} replications, master seed {seed}, common random numbers "
         f"across points), base scenario `{manifest['base_scenario']}`, git "
@@ -135,8 +161,9 @@ def write_report(
             "## Scenarios compared",
             "",
             f"{', '.join(f'`{n}`' for n in dict.fromkeys(comp['scenario']))}, each "
-            f"{manifest['replications']} replications on the sweep's seeds; the difference is "
-            "paired by replication.",
+            f"{manifest['replications']} replications on the sweep's seeds; a difference of two "
+            "is A - B as the sweep file names them, paired by replication; shares in %, their "
+            "difference in percentage points; 95 % bootstrap intervals in brackets.",
             "",
             table.to_markdown(index=False),
             "",
@@ -166,6 +193,9 @@ def parameter_figure(folder: Path, param: str, pvs: dict[str, pd.DataFrame]) -> 
     for ax, (o, pv) in zip(axes.ravel(), pvs.items()):
         ax.plot(pv[param], pv["mean"], "o-", ms=3)
         ax.fill_between(pv[param], pv["ci_low"], pv["ci_high"], alpha=0.25)
+        ax.axhline(0, color="black", lw=0.6)  # the whole axis: zero is always shown
+        low, high = ax.get_ylim()
+        ax.set_ylim(min(low, 0.0), max(high, 0.0))
         ax.set_xlabel(param, fontsize=8)
         ax.set_title(plain_label(o), fontsize=8)
     fig.tight_layout()

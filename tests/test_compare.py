@@ -122,8 +122,14 @@ def test_comparison_has_one_row_per_outcome_and_counts_every_world(compared):
     assert len(runs) == WORLDS * 2 * REPLICATIONS
     assert set(runs["regime"]) == {"A", "B"} and (runs["status"] == "ok").all()
     report = (out / "comparison.md").read_text()
-    first = report.splitlines()[2]
-    assert first.startswith("**") and f"of {WORLDS} worlds" in first and "gain kept" in first
+    first = report.splitlines()[2:5]
+    assert [line.split(":")[0] for line in first] == [
+        "- Share kept",
+        "- Amount left",
+        "- Value for money",
+    ]
+    assert all(f"of {WORLDS} worlds" in line and "95 % interval" in line for line in first)
+    assert "gain kept" in first[0] and "still there 3 years on" in first[1]
     assert report.index("What flips it") < report.index("All outcomes")
     table_rows = [line for line in report.splitlines() if line.startswith("| ")]
     assert len(table_rows) == 1 + len(outcome_names(twins=True))  # a header and one per outcome
@@ -317,12 +323,39 @@ def test_worlds_with_no_defined_difference_are_left_out_of_the_shares():
 # Robustness in plain words
 
 
-def test_robustness_categories_have_their_documented_thresholds():
-    assert compare.robustness(1.0) == "robust"
-    assert compare.robustness(0.95) == "robust"
-    assert compare.robustness(0.94) == "fairly robust"
-    assert compare.robustness(0.80) == "fairly robust"
-    assert compare.robustness(0.79) == "depends on the world"
+def test_a_robustness_word_is_given_only_when_the_whole_interval_is_on_one_side_of_its_cut_off():
+    assert compare.robustness(0.95, 1.0) == "robust"
+    assert compare.robustness(0.80, 0.94) == "fairly robust"
+    assert compare.robustness(0.5, 0.79) == "depends on the world"
+    assert compare.robustness(0.94, 0.99) == "borderline: fairly robust or robust"
+    assert compare.robustness(0.79, 0.9) == "borderline: depends on the world or fairly robust"
+    assert compare.robustness(0.7, 0.96).startswith("borderline")
+
+
+def test_the_interval_on_a_share_of_worlds_is_jeffreys():
+    from scipy.stats import beta
+
+    low, high = compare.share_interval(44, 50)
+    assert low == pytest.approx(beta.ppf(0.025, 44.5, 6.5))
+    assert high == pytest.approx(beta.ppf(0.975, 44.5, 6.5))
+    assert compare.share_interval(50, 50)[1] == 1.0 and compare.share_interval(0, 50)[0] == 0.0
+    # 50 of 50 is robust; 49 of 50 might not be: its interval reaches below 95 %
+    assert compare.robustness_of(50, 50) == "robust"
+    assert compare.robustness_of(49, 50) == "borderline: fairly robust or robust"
+
+
+@pytest.mark.parametrize("sizes", [(50, 50), (50, 200), (200, 200)])
+def test_two_draws_of_worlds_never_give_contradictory_words_unless_their_intervals_part(sizes):
+    """A contradiction: two different words, neither borderline. Over every count of wins in
+    two draws of worlds whose intervals overlap, there is none."""
+    words = {
+        n: [(compare.share_interval(k, n), compare.robustness_of(k, n)) for k in range(n + 1)]
+        for n in set(sizes)
+    }
+    for (lo1, hi1), w1 in words[sizes[0]]:
+        for (lo2, hi2), w2 in words[sizes[1]]:
+            if lo1 <= hi2 and lo2 <= hi1 and w1 != w2:
+                assert w1.startswith("borderline") or w2.startswith("borderline"), (w1, w2)
 
 
 def test_the_headline_says_who_wins_in_how_many_worlds_and_how_robust_that_is():
@@ -331,23 +364,24 @@ def test_the_headline_says_who_wins_in_how_many_worlds_and_how_robust_that_is():
     f = compare.finding(np.r_[np.full(41, 0.02), np.full(9, -0.01)], "retained_gain_3y")
     assert (f.a_wins, f.b_wins, f.majority) == (41, 9, "A")
     assert compare_report.finding_sentence(f, names) == (
-        f"PPG-heavy does better than reward-heavy on {label} in 41 of 50 worlds (82 %): "
-        "fairly robust."
+        f"PPG-heavy does better than reward-heavy on {label} in 41 of 50 worlds (82 %, 95 % "
+        "interval 70-91 %): borderline: depends on the world or fairly robust."
     )
     # Lower is better: a negative difference is a win for A.
-    f = compare.finding(np.r_[np.full(48, -0.02), np.full(2, 0.01)], "targets_missed_share")
+    f = compare.finding(np.r_[np.full(50, -0.02)], "targets_missed_share")
     assert f.majority == "A" and f.category == "robust"
-    # Ties count against robustness: 40 wins, 10 ties of 50 is 80 %.
-    f = compare.finding(np.r_[np.full(40, -0.02), np.zeros(10)], "retained_gain_3y")
-    assert f.majority == "B" and f.share == 0.8 and f.category == "fairly robust"
+    # Ties count against robustness: 190 wins, 10 ties of 200 is 95 %.
+    f = compare.finding(np.r_[np.full(190, -0.02), np.zeros(10)], "retained_gain_3y")
+    assert f.majority == "B" and f.share == 0.95 and f.category.startswith("borderline")
     assert compare_report.finding_sentence(f, names).startswith(
         "reward-heavy does better than PPG-heavy"
     )
     # A share of few worlds says so.
     f = compare.finding(np.full(10, 0.01), "retained_gain_3y")
-    assert "in 10 of 10 worlds (100 %): robust (only 10 worlds" in compare_report.finding_sentence(
-        f, names
+    assert "in 10 of 10 worlds (100 %, 95 % interval 78-100 %): borderline" in (
+        compare_report.finding_sentence(f, names)
     )
+    assert "(only 10 worlds" in compare_report.finding_sentence(f, names)
 
 
 def test_what_flips_it_finds_a_planted_region_with_prim():

@@ -232,7 +232,7 @@ def test_report_regenerates_with_figures_and_comparison(tmp_path):
     r = run_cli("report", str(tmp_path / "o"))
     assert r.returncode == 0, r.stderr
     report = (tmp_path / "o" / "report.md").read_text()
-    assert "targets met" in report and "reward_heavy - ppg_heavy" in report
+    assert "targets met" in report and "ppg_heavy - reward_heavy" in report
     assert (tmp_path / "o" / "report_funding.ppg_share.png").stat().st_size > 0
     manifest = (tmp_path / "o" / "manifest.json").read_text()
     assert (
@@ -843,7 +843,7 @@ def test_the_report_says_which_lever_setting_does_best_in_how_many_worlds(tmp_pa
     manifest = {"levers": ["x"], "uncertainties": ["u"]}
     lines, table = lever_section(constructed_lever_runs(), manifest, ["retained_gain_3y"])
     text = "\n".join(lines)
-    assert "`x=1` does best in 2 of 3 worlds (67 %): depends on the world." in text
+    assert "`x=1` does best in 2 of 3 worlds (67 %, 95 % interval 18-96 %): borderline" in text
     assert len(table) == 2 and set(table["outcome"]) == {"retained_gain_3y"}
     sampled_together = constructed_lever_runs().assign(u=lambda t: t["u"] + t["x"])
     assert lever_section(sampled_together, manifest, ["retained_gain_3y"]) == ([], None)
