@@ -221,8 +221,9 @@ def voi_lines(
         "For each headline outcome, the unknowns (the posterior's uncertain parameters) ranked by "
         "how much knowing them would improve the choice between the regimes: the expected value "
         "of partial perfect information (EVPPI), in the outcome's units, estimated by binning the "
-        "worlds by the parameter, against its *chance level* (the same estimate with the "
-        "parameter shuffled across worlds); *variance explained* is the share of the "
+        "worlds by the parameter, against its *chance level* (the 95th percentile of the same "
+        "estimate with the parameter shuffled across worlds); *variance explained* is the share "
+        "of the "
         f"across-worlds variance of {names[0]} - {names[1]} that the parameter's bins explain. "
         "An unknown whose EVPPI is not above chance would not change the choice "
         "(`value_of_information.csv`).",
