@@ -16,6 +16,7 @@ from lpsa.model import REGISTRY, ScenarioError, load_scenario
 from lpsa.model.outcomes import outcome_names
 
 from .arguments import (
+    Parser,
     add_executor_arguments,
     add_max_runs,
     add_overwrite,
@@ -68,7 +69,7 @@ def check_outcome(name: str, twins: bool) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """``lpsa compare``'s options."""
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="lpsa compare",
         usage="lpsa compare A B [OPTIONS]  (see --help)",
         description="Compare two regimes on the same plausible worlds (posterior parameter "

@@ -7,9 +7,9 @@ there, or another report, is refused at once), with its own ``report-manifest.js
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from .arguments import Parser
 from .command_context import CommandContext
 from .sweep_summary import compare_scenarios, one_parameter_set, parameter_set_caveat
 from .sweep_summary_report import write_report
@@ -18,9 +18,7 @@ from .sweeps import load_finished_sweep, results_for
 
 def main(argv: list[str]) -> int:
     """Run ``lpsa report``; returns the exit status."""
-    ap = argparse.ArgumentParser(
-        prog="lpsa report", description="Write a markdown report with figures for a sweep."
-    )
+    ap = Parser(prog="lpsa report", description="Write a markdown report with figures for a sweep.")
     ap.add_argument(
         "results",
         type=Path,

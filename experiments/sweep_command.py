@@ -23,7 +23,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--out", type=Path, help="results folder (default results/<experiment name>)")
     add_overwrite(ap)
     add_size_limits(ap)
-    ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--quiet", action="store_true", help="print nothing but errors")
     args = ap.parse_args(argv)
     experiment = Experiment(args.experiment, args.max_runs)
     check_sweep_file(experiment, args.max_runs)

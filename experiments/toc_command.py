@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import asdict
 from pathlib import Path
 
 from .arguments import (
+    Parser,
     add_executor_arguments,
     add_forecast_arguments,
     add_overwrite,
@@ -21,7 +21,7 @@ from .theory_of_change_report import write_report
 
 def main(argv: list[str]) -> int:
     """Run ``lpsa toc``; returns the exit status."""
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="lpsa toc", description="Run the theory-of-change experiment and write its report."
     )
     p.add_argument(
@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
     )
     p.add_argument("--out", type=Path, help="output folder (default results/<experiment>-<time>)")
     add_overwrite(p)
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors and the result")
     add_forecast_arguments(p)
     add_executor_arguments(p)
     args = p.parse_args(argv)

@@ -50,7 +50,12 @@ def main(argv: list[str]) -> int:
         default="lpsa1_baseline",
         help="scenario file or shipped name (default lpsa1_baseline)",
     )
-    p.add_argument("--replications", type=replications, default=DEFAULT_REPLICATIONS)
+    p.add_argument(
+        "--replications",
+        type=replications,
+        default=DEFAULT_REPLICATIONS,
+        help=f"replications of each pattern run (default {DEFAULT_REPLICATIONS})",
+    )
     p.add_argument("--seed", type=seed_arg, help="master seed (default: the scenario's)")
     p.add_argument(
         "--out", type=Path, help="output folder (default results/validation-<scenario>-<timestamp>)"
@@ -77,7 +82,7 @@ def main(argv: list[str]) -> int:
         f"null, H1) at its own best parameters, the nearest tenth kept; 0 skips it (default "
         f"{REFIT_WORLDS})",
     )
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors and the result")
     add_forecast_arguments(p)
     add_executor_arguments(p)
     args = p.parse_args(argv)

@@ -4,7 +4,12 @@ such. Each is one line and exit status 2, before anything runs."""
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
+
+from lpsa.experiments.arguments import Parser
+from lpsa.experiments.cli import SUBCOMMANDS
 
 
 def last_line(text: str) -> str:
@@ -70,3 +75,32 @@ def test_nothing_close_gets_no_suggestion(lpsa):
     assert done.returncode == 2
     assert "did you mean" not in done.stderr
     assert "zzzzzz: scenario file not found" in done.stderr
+
+
+def parsers_of(command: list[str], monkeypatch, capsys) -> list[argparse.ArgumentParser]:
+    """The argument parsers ``lpsa COMMAND --help`` builds (the help is printed, nothing runs)."""
+    from lpsa.experiments.cli import main
+
+    seen: list[argparse.ArgumentParser] = []
+    parse = argparse.ArgumentParser.parse_known_args
+
+    def spy(self, *args, **kwargs):
+        seen.append(self)
+        return parse(self, *args, **kwargs)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_known_args", spy)
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    capsys.readouterr()
+    return seen
+
+
+@pytest.mark.parametrize("command", ["", *SUBCOMMANDS])
+def test_every_option_of_every_command_has_help_text_under_one_program_name(
+    command, monkeypatch, capsys
+):
+    (parser,) = parsers_of([command] if command else [], monkeypatch, capsys)
+    assert parser.prog == " ".join(["lpsa", command]).strip()
+    unexplained = [a.option_strings or a.dest for a in parser._actions if not a.help]
+    assert not unexplained
+    assert isinstance(parser, Parser)  # and so it answers a misspelt option

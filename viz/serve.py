@@ -1,4 +1,4 @@
-"""``python run.py dashboard [--host 127.0.0.1] [--port 8765] [--open]``: start the trainers'
+"""``lpsa dashboard [--host 127.0.0.1] [--port 8765] [--open]``: start the trainers'
 dashboard.
 
 Runs the Solara server on ``viz/app.py`` (production mode, assets served locally from the
@@ -9,7 +9,6 @@ the server too. A port already in use is refused in one line before any address 
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
@@ -93,9 +92,9 @@ def _die_with_this_process() -> None:
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(
-        prog="run.py dashboard", description="Start the browser dashboard for trainers."
-    )
+    from lpsa.experiments.arguments import Parser
+
+    ap = Parser(prog="lpsa dashboard", description="Start the browser dashboard for trainers.")
     ap.add_argument(
         "--host",
         default="127.0.0.1",
