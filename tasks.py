@@ -155,8 +155,8 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def pip(args: list[str], what: str, expected: str) -> None:
-    cmd = [str(PY), "-m", "pip", "install", "--progress-bar", "off", *args]
+def pip(args: list[str], what: str, expected: str, python: Path = PY) -> None:
+    cmd = [str(python), "-m", "pip", "install", "--progress-bar", "off", *args]
     talk = PipProgress(what, expected)
     status = talk.run(cmd, env={"PYTHONWARNINGS": QUIET_WARNINGS})
     if status != 0:
@@ -212,6 +212,59 @@ def setup() -> None:
     compile_model(force=True)
 
 
+EMA_VENV = ROOT / ".venv-ema"
+EMA_PY = EMA_VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+EMA_REQUIREMENT = "ema-workbench>=3,<4"
+"""docs/ema_workbench.md's example is EMA Workbench 3, which needs Python 3.12 or newer: the tests
+run it in this second virtualenv when such a Python is on the machine (pyenv's included)."""
+
+
+def newer_python() -> str | None:
+    """A Python 3.12 or newer on this machine (on the PATH, or pyenv's), for EMA Workbench 3."""
+    found = [shutil.which(f"python3.{minor}") for minor in range(12, 16)]
+    found += sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.1[2-9]*/bin/python"))
+    check = "import sys, venv; sys.exit(sys.version_info < (3, 12))"
+    for python in filter(None, found):  # a pyenv shim of a version not selected fails this
+        if subprocess.call([python, "-c", check], stderr=subprocess.DEVNULL) == 0:
+            return python
+    return None
+
+
+def _core_requirements() -> list[str]:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+
+
+def ensure_ema_python() -> Path | None:
+    """A virtualenv with EMA Workbench 3 and the model's core dependencies (the checkout itself is
+    put on the path by the test), made once per pyproject.toml, with the model compiled for it;
+    None when this machine has no Python 3.12 or newer."""
+    python = newer_python()
+    if python is None:
+        return None
+    stamp_file = EMA_VENV / ".lpsa-stamp"
+    stamp = hashlib.sha256((_stamp() + python + EMA_REQUIREMENT).encode()).hexdigest()
+    if stamp_file.is_file() and stamp_file.read_text() == stamp and EMA_PY.exists():
+        return EMA_PY
+    print(
+        f"Creating .venv-ema with {python} for the EMA Workbench 3 example's test (once, or "
+        "after pyproject.toml changed; about a minute) ...",
+        flush=True,
+    )
+    subprocess.check_call([python, "-m", "venv", "--clear", str(EMA_VENV)])
+    pip([EMA_REQUIREMENT, *_core_requirements()], "installing EMA Workbench", "1 minute", EMA_PY)
+    link = EMA_VENV / "lpsa-path" / "lpsa"
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(ROOT, target_is_directory=True)
+    talk = Talking("compiling the model for .venv-ema", "20-30 s")
+    status = talk.run([str(EMA_PY), "-c", WARM_UP], env={"PYTHONPATH": str(link.parent)})
+    if status != 0:
+        talk.failed([str(EMA_PY), "-c", WARM_UP], status)  # the test shows it in context
+    stamp_file.write_text(stamp)
+    return EMA_PY
+
+
 def ensure_chromium() -> bool:
     """The dashboard's browser tests drive Debian's Chromium; install it when missing and we are
     root. True when it is there (or was just installed): the browser tests must then run, never
@@ -258,6 +311,9 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ)
     if ensure_chromium():
         env["LPSA_REQUIRE_BROWSER"] = "1"  # tests/test_dashboard.py: no skipping the browser
+    ema = ensure_ema_python()
+    if ema is not None:  # tests/test_docs_examples.py: the EMA example runs, never skips
+        env["LPSA_EMA_PYTHON"] = str(ema)
     for lint in (["check", "."], ["format", "--check", "."]):
         status = subprocess.call([str(PY), "-m", "ruff", *lint], cwd=ROOT)
         if status != 0:

@@ -84,6 +84,8 @@ def ema3_python(env: dict[str, str]) -> tuple[str | None, list[str]]:
 def test_the_ema_workbench_3_example_runs_as_written_with_replications(tmp_path):
     env = importable_lpsa(tmp_path)
     python, tried = ema3_python(env)
+    if python is None and os.environ.get(EMA_PYTHON):  # tasks.py test made it: never skip
+        pytest.fail(f"{EMA_PYTHON}={os.environ[EMA_PYTHON]} does not run EMA Workbench 3: {tried}")
     if python is None:
         pytest.skip(
             "no Python with EMA Workbench 3 (pip install ema-workbench on Python 3.12+) and this "
