@@ -257,6 +257,7 @@ def voi_lines(
             "|---|---|---|---|---|",
         ]
         scale, unit = scale_of(spec.unit)
+        unit = unit if spec.unit in ("share", "GBP") else unit_words(spec)
         for r in top.itertuples():
             value, chance = (
                 f"{significant(v * scale, 2)} {unit}" for v in (r.evppi, r.evppi_chance)

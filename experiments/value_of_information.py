@@ -8,9 +8,10 @@ would be worth ``E_x[max(E[s D | x], 0)]``; the difference is the expected value
 perfect information (EVPPI, Strong, Oakley and Brennan 2014), in the outcome's own units: how
 much better the choice would be, on average over the worlds, if ``x`` were known.
 
-``E[s D | x]`` is estimated by binning: the worlds are cut into ``BINS`` bins of equal count by
-``x`` and each bin's mean stands for it (the non-parametric estimator of Strong and Oakley 2013 in
-its simplest form; with tens of worlds a smoother regression has nothing more to go on). The same
+``E[s D | x]`` is estimated by binning: the worlds are cut into bins of equal count by ``x``
+(about ten worlds a bin, at most ten bins: ``bins_for``) and each bin's mean stands for it (the
+non-parametric estimator of Strong and Oakley 2013 in its simplest form; with tens of worlds a
+smoother regression has nothing more to go on). The same
 bins give the share of the across-worlds variance of ``D`` that ``x`` explains (the correlation
 ratio, a first-order sensitivity index). With few worlds in a bin both are biased upwards by
 chance, so each is set against its *chance level* over ``PERMUTATIONS`` random re-pairings of
@@ -42,8 +43,19 @@ from lpsa.model import REGISTRY
 
 from .compare import varying, wins
 
-BINS = 5
-"""Bins of equal count by the parameter for E[D | x]: ten worlds a bin at the default 50."""
+WORLDS_PER_BIN = 10
+"""Bins of equal count by the parameter for E[D | x], about this many worlds each (five bins at
+the default 50 worlds), ..."""
+
+
+MAX_BINS = 10
+"""... and at most this many (twenty worlds a bin at 200 worlds)."""
+
+
+def bins_for(worlds: int) -> int:
+    """How many bins ``worlds`` worlds are cut into: about ``WORLDS_PER_BIN`` a bin, 2 to
+    ``MAX_BINS``."""
+    return int(min(MAX_BINS, max(2, worlds // WORLDS_PER_BIN)))
 
 
 PERMUTATIONS = 40
@@ -153,7 +165,7 @@ def rank_unknowns(
     difference: Sequence[float] | np.ndarray | pd.Series,
     outcome: str,
     seed: int,
-    bins: int = BINS,
+    bins: int | None = None,
     permutations: int = PERMUTATIONS,
 ) -> pd.DataFrame:
     """One row per varying parameter, most valuable first: ``evppi`` (outcome units per world),
@@ -161,7 +173,8 @@ def rank_unknowns(
     ``evppi_excess`` (the difference, at least 0), ``variance_share`` and ``variance_chance``
     (the share of the across-worlds variance of A - B the parameter explains, and by chance),
     ``matters`` (EVPPI above chance). Worlds with
-    an undefined difference are left out. Empty for an outcome with no better side."""
+    an undefined difference are left out. ``bins``: by default ``bins_for`` the worlds. Empty for
+    an outcome with no better side."""
     columns = [
         "parameter",
         "evppi",
@@ -176,6 +189,7 @@ def rank_unknowns(
     y_all = net_benefit(np.asarray(difference, dtype=float), outcome)
     ok = ~np.isnan(y_all)
     y, frame = y_all[ok], params.reset_index(drop=True)[ok]
+    bins = bins or bins_for(len(y))
     rows = []
     if len(y) >= 2 * bins:
         rng = np.random.default_rng(seed)
@@ -185,6 +199,7 @@ def rank_unknowns(
             evppi, share = _binned(x, y, bins)
             chance = np.array([_binned(rng.permutation(x), y, bins) for _ in range(permutations)])
             level = float(np.quantile(chance[:, 0], CHANCE_QUANTILE))
+            level = level if level > tolerance else 0.0  # rounding, not chance
             rows.append(
                 {
                     "parameter": p,

@@ -9,6 +9,7 @@ import pandas as pd
 from lpsa.experiments import compare, compare_report
 from lpsa.experiments.value_of_information import (
     best_split,
+    bins_for,
     conditional_answer,
     rank_unknowns,
 )
@@ -119,3 +120,7 @@ def test_comparison_md_opens_with_the_readings_and_ranks_the_unknowns_in_plain_w
     assert f"| `{SHARE}` |" in settle
     assert "- If the mean share of a council's PPG spent on posts that plan" in settle
     assert (tmp_path / "value_of_information.csv").is_file()
+
+
+def test_the_bins_hold_about_ten_worlds_each_and_never_more_than_ten_bins():
+    assert [bins_for(n) for n in (12, 50, 99, 200, 10_000)] == [2, 5, 9, 10, 10]
