@@ -176,8 +176,11 @@ def main_job(argv: list[str], prog: str = "lpsa") -> int:
     results = run_scenarios(
         scenarios, reps, seed, twins=not args.no_twins, progress=None if args.quiet else "runs"
     )
+    from .main_job_report import summary_columns, with_difference
+
     summary = summary_table(results)
-    io.write_csv(out / "summary.csv", summary)
+    io.write_csv(out / "summary.csv", with_difference(summary))
+    io.write_csv(out / "summary_columns.csv", summary_columns(summary))
     io.write_parquet(out / "runs.parquet", pd.concat([r.runs for r in results], ignore_index=True))
     for table in TABLES:
         io.write_parquet(

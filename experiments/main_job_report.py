@@ -93,3 +93,33 @@ def opening(results: Sequence[ScenarioResults]) -> list[str]:
     if len(results) == 2:
         lines.append(difference_sentence(*results))
     return lines
+
+
+def with_difference(summary: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` (one row per scenario) with, for two scenarios, a third row ``A - B``: each
+    outcome's difference of means, in the order the command named them (as ``lpsa compare``)."""
+    if len(summary) != 2:
+        return summary
+    a, b = summary.iloc[0], summary.iloc[1]
+    row: dict[str, object] = {"scenario": f"{a['scenario']} - {b['scenario']}"}
+    for column in summary.columns:
+        if column in REGISTRY:
+            row[column] = float(a[column]) - float(b[column])
+    row["replications"] = int(min(a["replications"], b["replications"]))
+    return pd.concat([summary, pd.DataFrame([row])], ignore_index=True)
+
+
+def summary_columns(summary: pd.DataFrame) -> pd.DataFrame:
+    """The units sidecar of ``summary.csv``: each column's label, unit and description (from the
+    outcome registry), the units a difference row is in included."""
+    rows = [
+        ("scenario", "scenario", "name", "a scenario, or 'A - B': A's mean minus B's"),
+        ("replications", "replications", "count", "runs averaged (on a difference row: per side)"),
+    ]
+    for column in summary.columns:
+        spec = REGISTRY.get(column)
+        if spec is not None:
+            rows.append(
+                (column, spec.label, spec.unit, f"mean over replications: {spec.description}")
+            )
+    return pd.DataFrame(rows, columns=["column", "label", "unit", "description"])

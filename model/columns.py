@@ -605,6 +605,16 @@ def data_dictionary() -> str:
                 "field metadata.",
                 "",
             ]
+    out += [
+        "## `summary.csv` and `summary_columns.csv`",
+        "",
+        "The main job's summary: one row per scenario (`scenario`, `replications`, then each "
+        "outcome's mean over replications, columns as in `runs.parquet`); with two scenarios a "
+        "third row, `A - B`, holds each outcome's difference of means in the order the command "
+        "named them. `summary_columns.csv` gives each of its columns' `label`, `unit` and "
+        "`description` (a CSV file has no field metadata).",
+        "",
+    ]
     return "\n".join(out)
 
 

@@ -69,7 +69,15 @@ def test_two_scenarios_print_side_by_side_with_the_difference(tmp_path):
     lines = r.stdout.splitlines()
     header = next(line for line in lines if line.startswith(" ") and "heavy" in line)
     assert "heavy - light" in header
-    assert list(pd.read_csv(out / "summary.csv")["scenario"]) == ["heavy", "light"]
+    # summary.csv: both scenarios, then their difference A - B, named so; units in a sidecar
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary["scenario"]) == ["heavy", "light", "heavy - light"]
+    met = summary["targets_met_share"]
+    assert met[2] == pytest.approx(met[0] - met[1], abs=1e-15)
+    units = pd.read_csv(out / "summary_columns.csv").set_index("column")
+    assert set(summary.columns) <= set(units.index)
+    assert units.loc["targets_met_share", "unit"] == "share"
+    assert units.loc["reward_paid", "unit"] == "GBP"
 
 
 @pytest.mark.slow
