@@ -64,29 +64,31 @@ LEVEL_FLOOR = 0.05
 COLORS = {"A": "#d95f02", "B": "#1b9e77", "tie": "#555555"}
 
 
-def finding_sentence(f: Finding, names: tuple[str, str]) -> str:
+def finding_sentence(f: Finding, names: tuple[str, str], label: str | None = None) -> str:
     """The finding in plain words, e.g. 'ppg_heavy does better than reward_heavy on gain kept 3
-    years on in 41 of 50 worlds (82 %): fairly robust.'"""
+    years on in 41 of 50 worlds (82 %, 95 % interval 70-91 %): borderline: depends on the world
+    or fairly robust.' (the registry's label unless ``label`` is given)."""
     spec = REGISTRY[f.outcome]
+    label = label or spec.label
     of = f"of {f.defined} worlds" + (
         f" (of {f.worlds}, where it is defined)" if f.defined < f.worlds else ""
     )
     if f.defined == 0:
-        return f"{spec.label}: undefined in every world."
+        return f"{label}: undefined in every world."
     if f.ties == f.defined:
-        return f"{names[0]} and {names[1]} give the same {spec.label} in every world."
+        return f"{names[0]} and {names[1]} give the same {label} in every world."
     if f.majority is None:
         verb = "do better" if spec.direction != "neither" else "are higher"
         return (
-            f"On {spec.label}, {names[0]} and {names[1]} {verb} in as many worlds "
+            f"On {label}, {names[0]} and {names[1]} {verb} in as many worlds "
             f"({f.a_wins} {of} each): depends on the world."
         )
     win, lose = (names[0], names[1]) if f.majority == "A" else (names[1], names[0])
     count = max(f.a_wins, f.b_wins)
     if spec.direction == "neither":
-        claim = f"{win} gives a higher {spec.label} than {lose}"
+        claim = f"{win} gives a higher {label} than {lose}"
     else:
-        claim = f"{win} does better than {lose} on {spec.label}"
+        claim = f"{win} does better than {lose} on {label}"
     few = f" (only {f.defined} worlds: draw more with --worlds)" if f.defined < FEW_WORLDS else ""
     interval = f"{percent(SHARE_INTERVAL)} interval {percent_range(*f.interval)}"
     return f"{claim} in {count} {of} ({percent(f.share)}, {interval}): {f.category}{few}."
@@ -183,6 +185,14 @@ def reconciliation(
     )
 
 
+def reading_label(name: str, outcome: str) -> str:
+    """The outcome's label after its reading's name: without a prefix that repeats it ('value for
+    money: added gain kept per £m' after 'Value for money' is 'added gain kept per £m')."""
+    label = REGISTRY[outcome].label
+    prefix = f"{name.lower()}: "
+    return label[len(prefix) :] if label.lower().startswith(prefix) else label
+
+
 def opening_lines(
     findings: dict[str, Finding],
     table: pd.DataFrame,
@@ -196,7 +206,10 @@ def opening_lines(
     pairs = readings(table)
     if main not in {o for _, o in pairs} and main in findings:
         pairs.append(("Main outcome", main))
-    lines = [f"{name}: {finding_sentence(findings[o], names)}" for name, o in pairs]
+    lines = [
+        f"{name}: {finding_sentence(findings[o], names, reading_label(name, o))}"
+        for name, o in pairs
+    ]
     lines.append(reconciliation(findings, pairs, names))
     for _, o in pairs:
         split = answers.get(o)

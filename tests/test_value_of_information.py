@@ -113,6 +113,8 @@ def test_comparison_md_opens_with_the_readings_and_ranks_the_unknowns_in_plain_w
         "Value for money",
     ]
     assert "in 60 of 60 worlds (100 %, 95 % interval 96-100 %): robust" in opening[0]
+    vfm = "Value for money: reward_heavy does better than ppg_heavy on added gain kept per £m"
+    assert opening[2].startswith(vfm)
     assert opening[3].startswith("The readings differ because ppg_heavy adds more improvement")
     assert opening[4].startswith("Conditional answer on added improvement still there 3 years on")
     text = path.read_text()
