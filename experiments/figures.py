@@ -36,13 +36,15 @@ def performance_over_time(results: Sequence[ScenarioResults]) -> plt.Figure:
         )
         years = wide.index.to_numpy() / QUARTERS_PER_YEAR
         lo, hi = (wide.quantile(q, axis=1).to_numpy() for q in (0.05, 0.95))
-        (line,) = ax.plot(years, wide.mean(axis=1), label=res.scenario.name)
-        ax.fill_between(years, lo, hi, color=line.get_color(), alpha=0.2)
+        (line,) = ax.plot(years, wide.mean(axis=1), label=f"{res.scenario.name} (mean)")
+        ax.fill_between(
+            years, lo, hi, color=line.get_color(), alpha=0.2, label="5-95 % of replications"
+        )
         end_q = res.scenario.scheme.implementation_quarters
     ax.axhline(1.0, color="grey", lw=0.8, ls=":", label="agreed stretch")
     ax.axvline(end_q / QUARTERS_PER_YEAR, color="black", lw=1, ls="--", label="agreement ends")
     ax.set_xlabel("years from the agreement's start")
-    ax.set_ylabel("performance (share of agreed stretch)")
+    ax.set_ylabel("reported performance (share of agreed stretch)")
     ax.set_title("Performance against stretch, and what is left after the agreement ends")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
