@@ -1,5 +1,6 @@
-"""`lpsa toc`: hypotheses as mechanism switches, judged against the patterns, with paired
-intervals."""
+"""`lpsa toc --at-reference`: hypotheses as mechanism switches, judged against the patterns at the
+reference's parameters, with paired intervals (the default `lpsa toc`, model selection, is
+tests/test_model_selection.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ variants:
 def test_toc_report_says_which_variants_reproduce_the_patterns(tmp_path):
     exp = tmp_path / "toc.yaml"
     exp.write_text(SMALL)
-    r = run_cli("toc", str(exp), "--out", str(tmp_path / "out"), "--quiet")
+    r = run_cli("toc", str(exp), "--at-reference", "--out", str(tmp_path / "out"), "--quiet")
     assert r.returncode == 0, r.stderr
     table = pd.read_csv(tmp_path / "out" / "theory_of_change.csv").set_index("variant")
     assert table.loc["evidence", "delta_targets_met_share"] == 0
@@ -40,10 +41,11 @@ def test_toc_report_says_which_variants_reproduce_the_patterns(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_bad_variant_is_reported_with_its_name_and_field(tmp_path):
+@pytest.mark.parametrize("mode", [[], ["--at-reference"]], ids=["select", "at-reference"])
+def test_a_bad_variant_is_reported_with_its_name_and_field(tmp_path, mode):
     exp = tmp_path / "toc.yaml"
     exp.write_text(SMALL.replace("systemic_persistence: false", "systemic_persistance: false"))
-    r = run_cli("toc", str(exp), "--out", str(tmp_path / "out"))
+    r = run_cli("toc", str(exp), *mode, "--out", str(tmp_path / "out"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "H3_off" in r.stderr and "systemic_persistance" in r.stderr
 
