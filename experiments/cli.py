@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, str] = {
     "compare": "lpsa.experiments.compare_command",
     "sweep": "lpsa.experiments.sweep_command",
     "report": "lpsa.experiments.report_command",
+    "design": "lpsa.experiments.design_command",
     "dashboard": "lpsa.viz.serve",
 }
 """Subcommand name -> module with ``main(argv: list[str]) -> int``."""
@@ -46,6 +47,7 @@ EXTRA_OF: dict[str, str] = {
     "distributed": "dask",
     "SALib": "analysis",
     "prim": "analysis",
+    "optuna": "design",
 }
 """A library a command needs beyond the core install -> the extra of ``lpsa-sim`` that brings it
 (``pyproject.toml``)."""
