@@ -79,15 +79,10 @@ from .patterns import (
 from .posterior import effective_size
 from .uncertainty import Uncertain
 
-PREDICTIONS: tuple[str, ...] = (
-    "targets_met_share",
-    "retained_gain_3y",
-    "retained_gain_5y",
-    "additionality_3y_mean",
-)
-"""Outcomes recorded for every particle though no evidence states them: where the evidence cannot
-separate two theories, the one that separates their predictions most is the observation that
-would (``separating_observation``)."""
+PREDICTIONS: tuple[str, ...] = tuple(REGISTRY)
+"""Every registered outcome of a run (``model/outcomes.py``), recorded for every particle though
+no evidence states them: where the evidence cannot separate two theories, the one that separates
+their predictions most is the observation that would (``separating_observation``)."""
 
 UNSEPARATED = 3.0
 """A Bayes factor below this (either way) is 'not worth more than a bare mention' (Kass and
@@ -270,7 +265,7 @@ class TheoryMeasure:
     def __call__(self, m: LPSAModel, twin: LPSAModel | None = None) -> dict[str, float]:
         values = PatternValues(self.rule)(m, twin)
         outcomes = run_outcomes(m, twin)
-        return {**values, **{k: float(outcomes[k]) for k in PREDICTIONS}}
+        return {**values, **{k: float(outcomes.get(k, np.nan)) for k in PREDICTIONS}}
 
 
 def simulate_theory(

@@ -45,6 +45,18 @@ def words(selection: Selection, name: str) -> str:
     return f"{said[0]} (`{name}`: {said[1]})" if said else f"`{name}`"
 
 
+def short(selection: Selection, name: str) -> str:
+    """A theory's name without its gloss: 'the null H0 (`H0_null`)'."""
+    theory = next(t for t in selection.theories if t.name == name)
+    said = THEORY_WORDS.get(theory.hypothesis)
+    return f"{said[0]} (`{name}`)" if said else f"`{name}`"
+
+
+def listed(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def probability(p: float) -> str:
     """A posterior probability: two decimals, or an inequality near 0 or 1."""
     if p < 0.005:
@@ -75,33 +87,53 @@ def pair(selection: Selection, a: str, b: str) -> pd.Series:
 
 def verdict(selection: Selection) -> str:
     """One sentence: the theory the evidence favours with its probability and its Bayes factor
-    over the next, or, when the Bayes factor is below ``UNSEPARATED``, that the evidence cannot
-    separate the two; and which theories it weighs strongly against."""
+    over the next; or, when the Bayes factor of the most probable over others is below
+    ``UNSEPARATED``, that the evidence cannot separate them; and the theories it weighs strongly
+    against (Bayes factor ``STRONG`` or more), with the evidence that separates them."""
     order = ranked(selection)
     top, second = order[0], order[1]
     p = selection.probabilities
     first = pair(selection, top, second)
-    against = [n for n in order[1:] if pair(selection, top, n)["bayes_factor"] >= STRONG]
+    tied = [top] + [
+        n
+        for n in order[1:]
+        if not pair(selection, top, n)["separated"] and not pair(selection, top, n)["lower_bound"]
+    ]
     n = len(order)
-    factor = bayes_text(first["bayes_factor"], first["lower_bound"])
-    if first["separated"]:
-        head = (
-            f"Of {n} theories of change given equal prior weight, each at its own best "
-            f"parameters, the evidence favours {words(selection, top)} (posterior probability "
-            f"{probability(p[top])}; Bayes factor {factor} "
-            f"over the next, {words(selection, second)}: {first['strength']})"
+    head = f"Of {n} theories of change given equal prior weight, each at its own best parameters, "
+    if len(tied) == 1:
+        factor = bayes_text(first["bayes_factor"], first["lower_bound"])
+        head += (
+            f"the evidence favours {words(selection, top)} (posterior probability "
+            f"{probability(p[top])}; Bayes factor {factor} over the next, "
+            f"{words(selection, second)}: {first['strength']})"
         )
-    else:
-        head = (
-            f"Of {n} theories of change given equal prior weight, each at its own best "
-            f"parameters, the evidence cannot separate {words(selection, top)} (posterior "
-            f"probability {probability(p[top])}) from {words(selection, second)} "
+    elif len(tied) == 2:
+        head += (
+            f"the evidence cannot separate {words(selection, top)} (posterior probability "
+            f"{probability(p[top])}) from {words(selection, second)} "
             f"({probability(p[second])}; Bayes factor {bayes_text(first['bayes_factor'], False)}, "
             f"{first['strength']})"
         )
+    else:
+        worst = pair(selection, top, tied[-1])
+        head += (
+            f"the evidence cannot separate {len(tied)} of them, "
+            f"{listed([short(selection, t) for t in tied])} (posterior probabilities "
+            f"{probability(p[tied[-1]])} to {probability(p[top])}; Bayes factors at most "
+            f"{bayes_text(worst['bayes_factor'], False)}, {worst['strength']})"
+        )
+    against = [m for m in order[1:] if pair(selection, top, m)["bayes_factor"] >= STRONG]
     if against:
-        named = ", ".join(f"`{a}`" for a in against)
-        head += f", and weighs strongly against {named} (Bayes factor {STRONG:g} or more)"
+        said = []
+        for m in against:
+            r = pair(selection, top, m)
+            on = f" on {listed(r['independent'].split())}" if r["independent"] else ""
+            said.append(
+                f"{words(selection, m)} (Bayes factor "
+                f"{bayes_text(r['bayes_factor'], r['lower_bound'])}{on})"
+            )
+        head += f", and weighs strongly against {listed(said)}"
     return head + "."
 
 
@@ -187,13 +219,23 @@ HEADER = [
 ]
 
 
+def at_generation(selection: Selection, name: str) -> str:
+    """A theory's column heading: its name, with the generation of its best worlds when that is
+    not the last (a theory that lost every particle earlier)."""
+    g = selection.support.loc[name, "generation"]
+    last = len(selection.generations) - 1
+    if not np.isfinite(g):
+        return f"{name} (none)"
+    return name if int(g) == last else f"{name} (generation {int(g)})"
+
+
 def terminal_text(selection: Selection) -> str:
     """What ``lpsa toc`` prints: the verdict, the table, the pairs it cannot separate."""
     from tabulate import tabulate
 
     lines = [verdict(selection), ""]
     lines.append(tabulate(table_rows(selection), headers=HEADER, disable_numparse=True))
-    extra = unseparated_lines(selection, with_favoured=True)
+    extra = unseparated_lines(selection)
     if extra:
         lines += ["", *extra]
     return "\n".join(lines)
@@ -246,10 +288,16 @@ def write_report(
         "- Every pair of theories it does not reject, it separates."
     ]
     lines += ["", "## Bayes factors (row over column)", ""]
-    bf = selection.bayes_factors.loc[order, order]
+    probs = selection.probabilities
+
+    def cell(row: str, col: str) -> str:
+        if probs[col] == 0 and probs[row] > 0:
+            return bayes_text(probs[row] * selection.population, True)
+        return bayes_text(float(selection.bayes_factors.loc[row, col]), False)
+
     lines.append(
         tabulate(
-            [[n, *(bayes_text(v, False) for v in bf.loc[n])] for n in order],
+            [[n, *(cell(n, m) for m in order)] for n in order],
             headers=["", *order],
             tablefmt="github",
             disable_numparse=True,
@@ -292,7 +340,7 @@ def write_report(
                 ]
                 for p in selection.patterns
             ],
-            headers=["pattern", *order],
+            headers=["pattern", *(at_generation(selection, n) for n in order)],
             tablefmt="github",
             disable_numparse=True,
         )

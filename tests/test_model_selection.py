@@ -106,10 +106,13 @@ def test_a_variant_the_scenario_refuses_is_named_before_anything_runs():
         check_theories(base, [MODEST], "toc.yaml")
 
 
-def constructed_selection(probs: dict[str, float], means: dict[str, float]) -> Selection:
+def constructed_selection(
+    probs: dict[str, float], means: dict[str, float], gain_3y: dict[str, float] | None = None
+) -> Selection:
     """A selection with given probabilities (population 100) and best worlds whose
-    ``retained_gain_5y`` means are ``means`` (standard deviation 0.05); every pattern's
-    within-tolerance share 1."""
+    ``retained_gain_5y`` means are ``means`` and ``retained_gain_3y`` means ``gain_3y`` (default
+    0.5), every prediction with standard deviation 0.05; every pattern's within-tolerance share
+    1."""
     names = list(probs)
     p = pd.Series(probs, dtype=float)
     patterns = judged_patterns()
@@ -124,6 +127,7 @@ def constructed_selection(probs: dict[str, float], means: dict[str, float]) -> S
                 **{k: 0.5 for k in PREDICTIONS},
                 **{f"{k}_sd": 0.05 for k in PREDICTIONS},
                 "retained_gain_5y": means[n],
+                "retained_gain_3y": (gain_3y or {}).get(n, 0.5),
             }
             for n in names
         ]
@@ -152,7 +156,11 @@ def test_bayes_factors_are_ratios_of_probabilities_and_a_theory_with_no_particle
 
 
 def test_the_verdict_says_when_the_evidence_cannot_separate_two_theories_and_which_would():
-    s = constructed_selection({"a": 0.5, "b": 0.45, "c": 0.05}, {"a": 0.6, "b": 0.3, "c": 0.5})
+    s = constructed_selection(
+        {"a": 0.5, "b": 0.45, "c": 0.05},
+        {"a": 0.6, "b": 0.3, "c": 0.5},
+        gain_3y={"a": 0.6, "b": 0.5, "c": 0.5},  # also apart, but by 2 standard deviations
+    )
     line = verdict(s)
     assert "the evidence cannot separate `a` (posterior probability 0.50) from `b` (0.45" in line
     assert "Bayes factor 1.11, not worth more than a bare mention" in line
@@ -172,6 +180,16 @@ def test_a_clear_winner_is_named_with_its_bayes_factor_and_the_theories_it_weigh
         in line
     )
     assert "positive" in line and "weighs strongly against `c`" in line and "`b`," not in line
+
+
+def test_the_verdict_names_every_theory_the_evidence_cannot_separate_from_the_favoured():
+    s = constructed_selection(
+        {"a": 0.3, "b": 0.28, "c": 0.26, "d": 0.16, "e": 0.0}, dict.fromkeys("abcde", 0.5)
+    )
+    line = verdict(s)
+    assert "the evidence cannot separate 4 of them, `a`, `b`, `c` and `d`" in line
+    assert "(posterior probabilities 0.16 to 0.30; Bayes factors at most 1.88" in line
+    assert "weighs strongly against `e` (Bayes factor at least 30)" in line
 
 
 @pytest.mark.slow
