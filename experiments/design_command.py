@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import optuna  # noqa: F401 - the 'design' extra: a missing one is named before anything runs
+
 from lpsa.model import ScenarioError, load_scenario
 
 from . import io, provenance
