@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
 import optuna  # noqa: F401 - the 'design' extra: a missing one is named before anything runs
 
 from lpsa.model import ScenarioError, load_scenario
@@ -39,6 +40,7 @@ from .regime_design import (
     OBJECTIVES,
     REFERENCES,
     Judging,
+    check_identity,
     check_levers,
     collect,
     judge,
@@ -46,7 +48,9 @@ from .regime_design import (
     model_evaluator,
     open_study,
     parse_range,
+    reference_levers,
     search,
+    stored_identity,
 )
 from .regime_design_report import write_report
 
@@ -58,6 +62,11 @@ CONFIRM_RUNS = 1 + len(REFERENCES)
 """Designs run again on fresh seeds after the search: the recommended one and the references."""
 
 STUDY = "study.journal"
+
+
+def fresh_seed(seed_: int) -> int:
+    """The seed of the check after the search: other worlds and other replication seeds."""
+    return int(np.random.SeedSequence([seed_, 1]).generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
 def population_size(text: str) -> int:
@@ -208,10 +217,6 @@ def main(argv: list[str]) -> int:
     check_run_count("--trials", points, args.replications, args.max_runs, twins=True)
     seed_ = args.seed if args.seed is not None else actual.seed
     out = args.out or default_out("design")
-    replace = claim_mode(out, args.resume, args.overwrite)
-    ctx = CommandContext("design", argv, out, overwrite=replace)
-    if args.overwrite:
-        (out / STUDY).unlink(missing_ok=True)
     worlds = posterior.worlds(args.worlds, seed_)
     posterior_sha = sha256_bytes(Path(posterior.path).read_bytes()) if posterior.path else ""
     identity = {
@@ -227,6 +232,12 @@ def main(argv: list[str]) -> int:
         "posterior_sha256": posterior_sha,
         "code": provenance.code_fingerprint(),
     }
+    replace = claim_mode(out, args.resume, args.overwrite)
+    if args.resume:  # before the claim, which replaces the finished manifest: refuse first
+        check_identity(out / STUDY, stored_identity(out / STUDY) or {}, identity)
+    ctx = CommandContext("design", argv, out, overwrite=replace)
+    if args.overwrite:
+        (out / STUDY).unlink(missing_ok=True)
     say = None if args.quiet else print
     study = open_study(out / STUDY, identity)
     with ctx.executor(args) as executor:
@@ -235,12 +246,14 @@ def main(argv: list[str]) -> int:
             bases, worlds, args.replications, seed_, executor, progress, ctx.health
         )
         search(study, levers, evaluate, judging, args.trials, args.population, seed_, say)
-        frame, values = collect(study, levers)
+        known = {name: reference_levers(sc, levers) for name, sc in bases.items()}
+        frame, values = collect(study, levers, known)
         results = judge(frame, values, judging)
         chosen = results.designs.iloc[results.recommended]
         params = {p: float(chosen[p]) for p in levers}
+        fresh = posterior.worlds(args.worlds, fresh_seed(seed_))
         confirm = model_evaluator(
-            bases, worlds, args.replications, seed_ + 1, executor, progress, ctx.health
+            bases, fresh, args.replications, fresh_seed(seed_), executor, progress, ctx.health
         )([("lpsa1_baseline", params), *((name, {}) for name in REFERENCES)])
     headline, report = write_report(out, results, levers, worlds, confirm, identity)
     ctx.record(

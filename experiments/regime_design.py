@@ -429,13 +429,37 @@ def open_study(path: Path, identity: Mapping[str, Any]) -> Any:
     old = study.user_attrs.get("identity")
     if old is None:
         study.set_user_attr("identity", wanted)
-    elif old != wanted:
+    else:
+        check_identity(path, old, wanted)
+    return study
+
+
+def check_identity(path: Path, old: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
+    """Refuse to resume a study whose inputs differ, naming what changed."""
+    wanted = json.loads(json.dumps(dict(wanted), sort_keys=True, default=str))
+    if dict(old) != wanted:
         changed = sorted(k for k in set(old) | set(wanted) if old.get(k) != wanted.get(k))
         raise ScenarioError(
             f"{path}: a design study of other inputs (changed: {', '.join(changed)}); allowed: "
             "the same inputs to resume, another --out, or --overwrite"
         )
-    return study
+
+
+def stored_identity(path: Path) -> dict[str, Any] | None:
+    """The inputs of the study in journal file ``path`` (None: no study there), read only."""
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    if not Path(path).is_file():
+        return None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    try:
+        study = optuna.load_study(study_name="lpsa-design", storage=storage)
+    except KeyError:
+        return None
+    return study.user_attrs.get("identity")
 
 
 def reference_evaluations(study: Any, evaluate: Evaluator) -> dict[str, Evaluation]:
@@ -511,16 +535,34 @@ class Results:
     recommended_reason: str
 
 
-def collect(study: Any, levers: Mapping[str, Lever]) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """The references and the study's completed designs: one row each (kind, name, levers) and
-    their values per objective (rows x worlds)."""
+def reference_levers(scenario: Scenario, levers: Mapping[str, Lever]) -> dict[str, float]:
+    """A reference regime's levers as its scenario sets them (a relative lever: 1, the world's
+    own; the rules' PPG split, which no share names: NaN)."""
+    from .compare import value_at
+
+    tree = scenario.model_dump()
+    out = {}
+    for path, lever in levers.items():
+        value = 1.0 if lever.relative else value_at(tree, path)
+        out[path] = float("nan") if value is None else float(value)
+    return out
+
+
+def collect(
+    study: Any,
+    levers: Mapping[str, Lever],
+    references: Mapping[str, Mapping[str, float]] | None = None,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The references (with their ``references`` levers, when given) and the study's completed
+    designs: one row each (kind, name, levers) and their values per objective (rows x worlds)."""
     from optuna.trial import TrialState
 
     refs = study.user_attrs["references"]
     rows: list[dict[str, Any]] = []
     per: dict[str, list[list[float]]] = {o.name: [] for o in OBJECTIVES}
     for name in REFERENCES:
-        rows.append({"kind": "reference", "name": name, "trial": -1})
+        known = dict((references or {}).get(name, {}))
+        rows.append({"kind": "reference", "name": name, "trial": -1, **known})
         for o in OBJECTIVES:
             per[o.name].append(refs[name][o.name])
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):

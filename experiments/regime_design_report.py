@@ -4,7 +4,7 @@ Writes ``designs.csv`` (every reference and design: levers, every robustness mea
 objective, non-dominated, recommended), ``design_worlds.csv`` (each row's value in each world),
 ``design.md`` (the recommendation in a sentence, the non-dominated designs, the recommended design
 beside the actual rules and the named regimes under every measure, the worlds in which it does
-better with an interval and a robustness word, and the check on fresh seeds) and ``design.png``.
+better with an interval and a robustness word, and the check in other worlds) and ``design.png``.
 The analysis is ``regime_design.py``.
 """
 
@@ -117,8 +117,9 @@ def wins_lines(results: Results) -> list[str]:
 
 
 def confirmation_lines(confirm: Evaluation) -> list[str]:
-    """The recommended design and the references again on fresh seeds: means across worlds and
-    the worlds in which the recommended design beats the actual rules."""
+    """The recommended design and the references run again in other worlds of the posterior on
+    other seeds: means across worlds and the worlds in which the recommended design beats the
+    actual rules."""
     names = ["recommended", *REFERENCES]
     lines = ["| | " + " | ".join(o.label for o in OBJECTIVES) + " |", "|---" * 4 + "|"]
     for i, name in enumerate(names):
@@ -130,7 +131,7 @@ def confirmation_lines(confirm: Evaluation) -> list[str]:
     won = wins_against(confirm.values, 0, actual)
     lines.append("")
     lines.append(
-        "On these seeds the recommended design does better than the actual rules on "
+        "In these worlds the recommended design does better than the actual rules on "
         + "; ".join(f"{o.label} in {share_text(*won[o.name])}" for o in OBJECTIVES)
         + "."
     )
@@ -168,6 +169,8 @@ def markdown_table(frame: pd.DataFrame) -> str:
 def frontier_table(results: Results, levers: Mapping[str, Lever]) -> pd.DataFrame:
     """The non-dominated designs: levers and the chosen measure of every objective."""
     d = results.designs[results.designs["non_dominated"]]
+    d = d.sort_values("recommended", ascending=False, kind="stable")
+    d = d.drop_duplicates(subset=list(levers)).sort_index()  # NSGA-II can draw a design twice
     m = results.judging.measure
     cols = {}
     for p, lever in levers.items():
@@ -278,10 +281,11 @@ def write_report(
         "",
         *wins_lines(results),
         "",
-        "## The same, on fresh seeds",
+        "## The same, in other worlds on other seeds",
         "",
-        "The best of many designs is partly the luckiest on the search's seeds. The recommended "
-        "design and the references run again in the same worlds on other replication seeds:",
+        "The best of many designs is partly the luckiest in the search's worlds and seeds. The "
+        f"recommended design and the references run again in {len(worlds)} other worlds drawn "
+        "from the posterior, on other replication seeds (all four in the same worlds):",
         "",
         *confirmation_lines(confirm),
         "",
