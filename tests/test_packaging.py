@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -36,6 +37,7 @@ def test_the_wheel_ships_scenarios_and_experiments_and_runs_from_another_folder(
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         zf.extractall(tmp_path / "site")
+    compiled_as_in_the_checkout(tmp_path / "site" / "lpsa" / "model")
     assert {
         "lpsa/scenarios/lpsa1_baseline.yaml",
         "lpsa/experiments/ppg_vs_reward.yaml",
@@ -71,6 +73,25 @@ def test_the_wheel_ships_scenarios_and_experiments_and_runs_from_another_folder(
     r = lpsa("lpsa1_baseline", "--replications", "2", "--out", "out", "--no-figures", "--quiet")
     assert r.returncode == 0, r.stderr[-2000:]
     assert (elsewhere / "out" / "summary.csv").is_file()
+
+
+def compiled_as_in_the_checkout(installed: Path) -> None:
+    """Give the installed model the checkout's compiled quarter (numba's cache), as if it had run
+    once, so that the test does not wait for a first compilation (30-60 s; its message is tested
+    elsewhere). numba takes a cached function only where the source file has the same size and
+    modification time as when it was compiled, and its compiled code: a source that differs from
+    the checkout's is compiled afresh, as a user's would be."""
+    cache = ROOT / "model" / "__pycache__"
+    if not cache.is_dir():
+        return
+    (installed / "__pycache__").mkdir(exist_ok=True)
+    for f in [*cache.glob("*.nbi"), *cache.glob("*.nbc")]:
+        shutil.copy2(f, installed / "__pycache__" / f.name)
+    for source in installed.glob("*.py"):
+        checkout = ROOT / "model" / source.name
+        if checkout.is_file() and checkout.read_bytes() == source.read_bytes():
+            stat = checkout.stat()
+            os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 @pytest.mark.slow
