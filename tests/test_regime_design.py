@@ -169,3 +169,39 @@ def test_design_without_its_extra_says_which_to_install(monkeypatch, capsys):
     assert cli.main(["design", "--help"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "pip install 'lpsa-sim[design]'" in err
+
+
+@pytest.mark.slow
+def test_lpsa_design_writes_the_non_dominated_designs_and_resumes(tmp_path, capsys, monkeypatch):
+    """End to end on the shipped posterior, tiny (runs in this process): the tables and the
+    report; --resume with more trials adds designs to the same study; without --resume the
+    folder is refused."""
+    import pandas as pd
+
+    from lpsa.experiments import command_context
+    from lpsa.experiments.runner import InProcessExecutor
+
+    def in_this_process(*args, **kwargs):
+        return InProcessExecutor(), "in process", None
+
+    monkeypatch.setattr(command_context, "make_executor", in_this_process)
+
+    out = tmp_path / "design"
+    small = ["--worlds", "2", "--replications", "1", "--population", "3", "--workers", "1"]
+    assert cli.main(["design", "--trials", "3", *small, "--out", str(out), "--quiet"]) == 0
+    designs = pd.read_csv(out / "designs.csv")
+    assert designs["recommended"].sum() == 1 and designs["non_dominated"].any()
+    assert set(designs["name"][designs["kind"] == "reference"]) == {
+        "lpsa1_baseline",
+        "ppg_heavy",
+        "reward_heavy",
+    }
+    assert "Recommended design" in (out / "design.md").read_text().splitlines()[2]
+    assert cli.main(["design", "--trials", "6", *small, "--out", str(out), "--quiet"]) == 2
+    assert "--resume" in capsys.readouterr().err
+    argv = ["design", "--trials", "6", *small, "--out", str(out), "--quiet", "--resume"]
+    assert cli.main(argv) == 0
+    again = pd.read_csv(out / "designs.csv")
+    assert (again["kind"] == "design").sum() == 6
+    first = designs[designs["kind"] == "design"].drop(columns=list(designs.columns[9:]))
+    pd.testing.assert_frame_equal(first, again[again["kind"] == "design"].head(3)[first.columns])
