@@ -51,7 +51,18 @@ def command_args(command: str, tmp_path: Path) -> list[str]:
     return {
         "run": [str(tiny_scenario(tmp_path)), "--replications", "1", "--no-figures", "--quiet"],
         "validate": ["validate", str(tiny_scenario(tmp_path)), "--replications", "1", "--quiet"],
-        "toc": ["toc", "--quiet"],
+        "toc": [
+            "toc",
+            "--population",
+            "2",
+            "--generations",
+            "1",
+            "--replications",
+            "1",
+            "--max-simulations",
+            "4",
+            "--quiet",
+        ],
         "compare": [
             "compare",
             "ppg_heavy",
@@ -178,6 +189,111 @@ def test_the_main_job_into_a_finished_sweep_keeps_the_sweep_and_overwrite_replac
     assert main([*command_args("run", tmp_path), "--out", str(out)]) == 2
     assert main([*command_args("run", tmp_path), "--out", str(out), "--overwrite"]) == 0
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def held_by_a_job(folder: Path) -> bool:
+    """Whether a job holds ``folder``'s lock: a fresh ``flock`` on its lock file is refused
+    (``filelock`` locks with ``flock``, which conflicts between open files even in one
+    process)."""
+    import fcntl
+    import os
+
+    fd = os.open(folder / ".lpsa.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing the file releases a lock taken here
+    return False
+
+
+def second_job(command: str, args: list[str]) -> None:
+    """``lpsa ARGS`` as another job in this process, by the command's own ``main`` (the command
+    line's ``main`` would release this process's folders as it ends)."""
+    import importlib
+
+    from lpsa.experiments import cli
+
+    if command == "run":
+        cli.main_job(args)
+    else:
+        importlib.import_module(cli.SUBCOMMANDS[args[0]]).main(args[1:])
+
+
+SERIAL = {"validate", "toc", "compare", "sweep"}
+"""Commands with ``--workers``: one worker, so that everything runs in this process."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command",
+    [
+        "run",
+        "validate",
+        "toc",
+        "compare",
+        "calibrate",
+        "sensitivity",
+        "discover",
+        "sweep",
+        "report",
+    ],
+)
+def test_a_job_started_while_another_writes_its_folder_is_refused_and_nothing_mixes(
+    command, tmp_path, monkeypatch
+):
+    """Two jobs started together into one folder: whichever takes the folder first writes every
+    file while it holds the folder's lock, under a manifest naming its command, and the other is
+    refused at once; the folder ends holding only the first job's files, each recorded with its
+    checksum. (Started here as a second job at the first job's first write into the folder, the
+    moment two real processes overlap most; two real processes race in the test below.)"""
+    from lpsa.experiments import cli, io
+
+    out = tmp_path / "shared"
+    if command == "report":
+        assert (
+            cli.main([*command_args("sweep", tmp_path), "--workers", "1", "--out", str(out)]) == 0
+        )
+        args, manifest_name = ["report", str(out), "--no-compare"], "report-manifest.json"
+    else:
+        args = [*command_args(command, tmp_path), "--out", str(out)]
+        args += ["--workers", "1"] if command in SERIAL else []
+        manifest_name = "manifest.json"
+    real_write, writes, refusals = io.atomic_write, [], []
+
+    def watched(path, write):
+        path = Path(path)
+        if out.resolve() in path.resolve().parents and path.name != manifest_name:
+            assert held_by_a_job(out), f"{path.name} written without holding {out}"
+            manifest = json.loads((out / "manifest.json").read_text())
+            mine = manifest_name != "manifest.json" or (
+                manifest["command"] == command and not manifest["finished"]
+            )
+            assert mine, f"{path.name} written under {manifest}"
+            if not writes:
+                with pytest.raises(io.OutputError, match="another lpsa job is writing to this"):
+                    second_job(command, args)
+                refusals.append(path.name)
+            writes.append(path.name)
+        return real_write(path, write)
+
+    monkeypatch.setattr(io, "atomic_write", watched)
+    status = cli.main(args)
+    assert status in ((0, 1) if command in ("validate", "calibrate") else (0,))  # 1: a verdict
+    assert refusals and writes
+    assert not held_by_a_job(out)
+    manifest = json.loads((out / manifest_name).read_text())
+    assert manifest["command"] == command and manifest["finished"]
+    recorded = {**manifest["files"], **manifest.get("chunks", {})}
+    assert io.damaged(out, recorded) == []  # every file recorded is as the job wrote it
+    everything = {
+        str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != ".lpsa.lock"
+    }
+    if command == "report":
+        sweep = json.loads((out / "manifest.json").read_text())
+        everything -= {"manifest.json", *sweep["files"], *sweep["chunks"]}
+    assert everything - {manifest_name} == set(recorded)  # and nothing else is there
 
 
 def start(args: list[str], out: Path) -> subprocess.Popen:
