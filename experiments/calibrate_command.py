@@ -33,7 +33,15 @@ from .calibrate_checks import (
     predictive_check,
 )
 from .calibrate_report import write_fit, write_report
-from .calibrate_run import fit_metadata, generations, mapper, posterior_from, run_abc, silence_pyabc
+from .calibrate_run import (
+    database_error,
+    fit_metadata,
+    generations,
+    mapper,
+    posterior_from,
+    run_abc,
+    silence_pyabc,
+)
 from .calibrate_setup import (
     HELD_OUT,
     NO_HOLD_OUT,
@@ -130,16 +138,6 @@ def settings_of(args: argparse.Namespace) -> CalibrationSettings:
     """The calibration's settings from ``build_parser``'s options."""
     fields = CalibrationSettings.__dataclass_fields__
     return CalibrationSettings(**{name: getattr(args, name) for name in fields})
-
-
-def database_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is the calibration database failing (a full or read-only disk): sqlite's
-    own errors, or SQLAlchemy's, through which pyabc writes it."""
-    import sqlite3
-
-    if isinstance(exc, sqlite3.Error | OSError):
-        return True
-    return any(k.__module__.startswith("sqlalchemy") for k in type(exc).__mro__)
 
 
 def main(argv: list[str]) -> int:

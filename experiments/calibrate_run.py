@@ -135,6 +135,17 @@ def mapper(executor: Executor, health: Callable[[], None] | None) -> Callable[..
     return map_
 
 
+def database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a pyabc database failing (a full or read-only disk): sqlite's own
+    errors, or SQLAlchemy's, through which pyabc writes it. ``lpsa calibrate`` and ``lpsa toc``
+    turn it into one line naming the database."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error | OSError):
+        return True
+    return any(k.__module__.startswith("sqlalchemy") for k in type(exc).__mro__)
+
+
 def silence_pyabc() -> None:
     """Mute pyabc's logger ('ABC') and its children: the command prints its own lines."""
     logging.getLogger(PYABC_LOGGER).setLevel(logging.CRITICAL + 1)

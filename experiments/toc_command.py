@@ -29,7 +29,7 @@ from .arguments import (
     seed,
     whole_number,
 )
-from .calibrate_run import mapper, silence_pyabc
+from .calibrate_run import database_error, mapper, silence_pyabc
 from .calibrate_setup import CalibrationRunFailed
 from .command_context import CommandContext
 from .design import Experiment, check_run_count
@@ -139,16 +139,6 @@ def main(argv: list[str]) -> int:
     if args.at_reference:
         return at_reference(args, argv, exp)
     return model_selection(args, argv, exp)
-
-
-def database_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is the database failing (a full or read-only disk): sqlite's own errors,
-    or SQLAlchemy's, through which pyabc writes it (as ``lpsa calibrate`` tells them)."""
-    import sqlite3
-
-    if isinstance(exc, sqlite3.Error | OSError):
-        return True
-    return any(k.__module__.startswith("sqlalchemy") for k in type(exc).__mro__)
 
 
 def model_selection(args: argparse.Namespace, argv: list[str], exp: Experiment) -> int:

@@ -603,10 +603,30 @@ def test_text_is_legible_from_the_back_of_a_room_in_a_normal_window(visit, scree
     assert smallest[0][0] >= 14, smallest
 
 
+PICTURE_JS = """async img => {
+    for (let i = 0; i < 100; i++) {
+        try {
+            await img.decode();
+            const c = document.createElement('canvas');
+            c.width = img.naturalWidth;
+            c.height = img.naturalHeight;
+            c.getContext('2d').drawImage(img, 0, 0);
+            return c.toDataURL();
+        } catch (e) {
+            await new Promise(r => setTimeout(r, 100));
+        }
+    }
+    throw new Error('the chart never finished loading: ' + img.src);
+}"""
+"""A chart image's pixels as the page decoded them (a PNG data URL). The image is read from the
+page, not fetched again: a chart's next frame lets go of the blob it replaces, so a second fetch
+of it can fail; while a frame is loading, the read waits for it (up to 10 s)."""
+
+
 def chart_picture(v: Visitor, testid: str) -> str:
-    """What a chart's image shows (its SVG)."""
+    """What a chart's image shows, pixel for pixel."""
     image = v.page.locator(f'.lpsa-chart:has([data-testid="{testid}"]) img')
-    return image.evaluate("async img => await (await fetch(img.src)).text()")
+    return image.evaluate(PICTURE_JS)
 
 
 @pytest.mark.browser
