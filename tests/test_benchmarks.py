@@ -60,9 +60,7 @@ def test_throughput_benchmark_prints_every_figure_against_its_target():
 
 @pytest.mark.slow
 def test_dashboard_benchmark_prints_step_and_play_times_against_their_targets():
-    out = bench(
-        "bench_dashboard.py", "--quarters", "2", "--play-quarters", "3", "--sessions", "2"
-    )
+    out = bench("bench_dashboard.py", "--quarters", "2", "--play-quarters", "3", "--sessions", "2")
     assert "Step median" in out and "Play quarter" in out and "Step <= " in out
     assert "2 more tabs opened" in out
 
