@@ -104,12 +104,16 @@ def time_play(rc, quarters: int) -> tuple[float, float]:
     return quarters / wall, cpu * 1000 / quarters
 
 
+CULL_SECONDS = 3
+"""The benchmark's server forgets a gone tab after this long (``serve.CULL_TIMEOUT`` in use)."""
+
+
 def memory_after_sessions(sessions: int = 100, steps: int = 3) -> tuple[float, float, float]:
     """A real server's resident memory [MB] after its first visitor, after ``sessions`` more
     tabs (headless Chromium) each opened, stepped ``steps`` times and closed, and once the
-    server has forgotten them (it culls a gone tab after 3 s here, ``serve.CULL_TIMEOUT`` in
-    use). In process, without a server, Solara keeps every page's state in its default context:
-    only a server shows what a room costs."""
+    server has forgotten them (it culls a gone tab after ``CULL_SECONDS`` here,
+    ``serve.CULL_TIMEOUT`` in use). In process, without a server, Solara keeps every page's
+    state in its default context: only a server shows what a room costs."""
     import os
     import signal
     import socket
@@ -126,7 +130,7 @@ def memory_after_sessions(sessions: int = 100, steps: int = 3) -> tuple[float, f
         port = probe.getsockname()[1]
     server = subprocess.Popen(
         server_command("127.0.0.1", port),
-        env=server_env() | {"SOLARA_KERNEL_CULL_TIMEOUT": "3s"},
+        env=server_env() | {"SOLARA_KERNEL_CULL_TIMEOUT": f"{CULL_SECONDS}s"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -164,13 +168,13 @@ def memory_after_sessions(sessions: int = 100, steps: int = 3) -> tuple[float, f
                 context.close()
 
             one()
-            time.sleep(5)
+            time.sleep(CULL_SECONDS + 1)  # the first visitor's tab is culled
             start = rss()
             for _ in range(sessions):
                 one()
             peak = rss()
             browser.close()
-        time.sleep(10)  # the server culls the last tabs
+        time.sleep(CULL_SECONDS + 2)  # the server culls the last tabs
         return start, peak, rss()
     finally:
         os.killpg(server.pid, signal.SIGTERM)

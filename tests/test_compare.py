@@ -91,11 +91,13 @@ def compare_cli(inputs: dict[str, Path], a: Path, b: Path, out: Path, *more: str
 
 @pytest.fixture(scope="module")
 def compared(inputs, tmp_path_factory) -> dict[int, Path]:
-    """small_ppg vs small_reward, once with one worker and once with two."""
+    """small_ppg vs small_reward, once with one worker and once with two (without the screen of
+    fixed constants, which tests/test_constants.py tests)."""
     outs = {}
     for workers in (1, 2):
         out = tmp_path_factory.mktemp(f"compare-w{workers}")
-        r = compare_cli(inputs, inputs["a"], inputs["b"], out, "--workers", str(workers))
+        more = ("--workers", str(workers), "--no-constants")
+        r = compare_cli(inputs, inputs["a"], inputs["b"], out, *more)
         assert r.returncode == 0, r.stderr
         outs[workers] = out
     return outs

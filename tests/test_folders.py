@@ -50,7 +50,15 @@ def command_args(command: str, tmp_path: Path) -> list[str]:
     """A cheap, valid invocation of ``command`` (without --out)."""
     return {
         "run": [str(tiny_scenario(tmp_path)), "--replications", "1", "--no-figures", "--quiet"],
-        "validate": ["validate", str(tiny_scenario(tmp_path)), "--replications", "1", "--quiet"],
+        "validate": [
+            "validate",
+            str(tiny_scenario(tmp_path)),
+            "--replications",
+            "1",
+            "--prior-worlds",
+            "0",
+            "--quiet",
+        ],  # fmt: skip
         "toc": [
             "toc",
             "--population",
@@ -71,6 +79,7 @@ def command_args(command: str, tmp_path: Path) -> list[str]:
             "1",
             "--replications",
             "1",
+            "--no-constants",
             "--quiet",
         ],
         "calibrate": ["calibrate", "--population", "2", "--generations", "1", "--quiet"],

@@ -285,7 +285,7 @@ def test_validate_measures_the_forecast_by_the_rule_it_is_given_and_says_which(t
         out = tmp_path / margin
         r = run_cli(
             "validate", str(scenario), "--replications", "2", "--forecast-margin", margin,
-            "--out", str(out), "--quiet",
+            "--prior-worlds", "0", "--out", str(out), "--quiet",
         )  # fmt: skip
         assert r.returncode in (0, 1), r.stderr  # 1: some pattern failed at this size
         assert f"trend margin {float(margin):g}" in (out / "validation.md").read_text()
