@@ -79,6 +79,20 @@ def test_each_council_is_one_square_of_its_status_colour():
         assert f"{charts.STATUS[k]} ({(status == k).sum()})" in svg
 
 
+def test_councils_of_one_colour_still_show_as_separate_squares():
+    """At quarter 0 every council is negotiating: the room must still see one square each."""
+    svg = figures.CouncilGrid().draw(Session(Settings(n_authorities=50, seed=3))).decode()
+    (path,) = re.findall(r'<path shape-rendering="crispEdges" d="([^"]*)"', svg)[:1]
+    squares = [
+        [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", s)] for s in path.split("M ")[1:]
+    ]
+    assert len(squares) == 50
+    lefts = sorted({round(s[0], 3) for s in squares})
+    width = squares[0][2] - squares[0][0]
+    pitch = lefts[1] - lefts[0]
+    assert width < 0.9 * pitch  # a gap of at least a tenth of a square between neighbours
+
+
 def test_the_performance_chart_names_its_lines_and_drops_the_pin_when_unpinned():
     s = Session(Settings.for_story("ppg_vs_reward", n_authorities=40, seed=3))
     chart = figures.PerformanceChart()

@@ -404,11 +404,16 @@ class CouncilGrid(Chart):
         cols = int(np.ceil(np.sqrt(n * 1.3)))
         return int(np.ceil(n / cols)), cols
 
-    @staticmethod
-    def _squares(cells: np.ndarray, cols: int) -> Path:
+    HALF = 0.42
+    """Half a square's side, in cells: a gap between neighbours lets a room see each council
+    as its own square even where all have the same colour (at quarter 0, all negotiating)."""
+
+    @classmethod
+    def _squares(cls, cells: np.ndarray, cols: int) -> Path:
         """The squares of ``cells`` (row-major, ``cols`` a row), in data coordinates."""
         r, c = np.divmod(cells, cols)
-        x0, y0, x1, y1 = c - 0.5, r - 0.5, c + 0.5, r + 0.5
+        h = cls.HALF
+        x0, y0, x1, y1 = c - h, r - h, c + h, r + h
         corners = np.stack([x0, y0, x1, y0, x1, y1, x0, y1, x0, y0], axis=1).reshape(-1, 2)
         codes = [Path.MOVETO, *[Path.LINETO] * 3, Path.CLOSEPOLY] * len(cells)
         return Path(corners.astype(float), codes)
@@ -453,12 +458,13 @@ class CouncilGrid(Chart):
     @classmethod
     def frame(cls, size, key) -> Frame:
         fig, ax, paths, texts = cls.build(size, key, None)
-        # squares meet edge to edge: no anti-aliased seam between them
+        # crisp edges: every gap between squares as wide as every other
         frame = Frame(fig, ax, paths, texts, path_style='shape-rendering="crispEdges" ')
         rows, cols = cls._shape(key[0])
         cells = np.arange(key[0])
         r, c = np.divmod(cells, cols)
-        frame.cells = frame.rectangles(c - 0.5, r - 0.5, c + 0.5, r + 0.5)
+        h = cls.HALF
+        frame.cells = frame.rectangles(c - h, r - h, c + h, r + h)
         frame.shown = cls.shown(key[1])
         return frame
 
@@ -503,6 +509,8 @@ class AttainmentChart(Chart):
         ax.set_xlim(0, 1)
         ax.tick_params(axis="y", labelsize=FONT - 1)
         fig.suptitle(f"Targets by area: {label}", fontsize=FONT + 1, x=0.02, ha="left")
+        if not n:
+            ax.set_axis_off()  # nothing assessed yet: the title says so, no empty axes
         if n:
             ax.legend(
                 fontsize=FONT - 1,
