@@ -83,9 +83,7 @@ def test_councils_of_one_colour_still_show_as_separate_squares():
     """At quarter 0 every council is negotiating: the room must still see one square each."""
     svg = figures.CouncilGrid().draw(Session(Settings(n_authorities=50, seed=3))).decode()
     (path,) = re.findall(r'<path shape-rendering="crispEdges" d="([^"]*)"', svg)[:1]
-    squares = [
-        [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", s)] for s in path.split("M ")[1:]
-    ]
+    squares = [[float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", s)] for s in path.split("M ")[1:]]
     assert len(squares) == 50
     lefts = sorted({round(s[0], 3) for s in squares})
     width = squares[0][2] - squares[0][0]
