@@ -45,7 +45,11 @@ def test_memory_benchmark_prints_growth_per_run():
 
 @pytest.mark.slow
 def test_throughput_benchmark_prints_every_figure_against_its_target():
-    out = bench("bench_throughput.py", "--repeats", "1", "--sweep-runs", "4", "--memory-runs", "5")
+    out = bench(
+        "bench_throughput.py",
+        *("--repeats", "1", "--sweep-runs", "4", "--memory-runs", "5"),
+        *("--big-repeats", "1", "--step-quarters", "3"),
+    )
     for figure in (
         "run end to end / kernel",
         "compiled quarters alone / kernel",
