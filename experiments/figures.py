@@ -26,7 +26,7 @@ OUTCOME_COLOURS = {"met": "#2a9d8f", "partly": "#e9c46a", "missed": "#e76f51"}
 
 def performance_over_time(results: Sequence[ScenarioResults]) -> plt.Figure:
     """Mean performance relative to stretch by quarter from the agreement's start; the band holds
-    5-95 % of replications."""
+    5-95 % of replications; with twins, the same councils' business as usual, dashed."""
     fig, ax = plt.subplots(figsize=(9, 5))
     end_q = 0
     for res in results:
@@ -40,6 +40,16 @@ def performance_over_time(results: Sequence[ScenarioResults]) -> plt.Figure:
         ax.fill_between(
             years, lo, hi, color=line.get_color(), alpha=0.2, label="5-95 % of replications"
         )
+        if "bau_performance" in traj and traj["bau_performance"].notna().any():
+            usual = traj.groupby("quarter_from_start")["bau_performance"].mean()
+            ax.plot(
+                usual.index.to_numpy() / QUARTERS_PER_YEAR,
+                usual.to_numpy(),
+                color=line.get_color(),
+                ls="--",
+                lw=1.2,
+                label=f"{res.scenario.name}: business as usual (no-agreement twin)",
+            )
         end_q = res.scenario.scheme.implementation_quarters
     ax.axhline(1.0, color="grey", lw=0.8, ls=":", label="agreed stretch")
     ax.axvline(end_q / QUARTERS_PER_YEAR, color="black", lw=1, ls="--", label="agreement ends")

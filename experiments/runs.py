@@ -55,7 +55,7 @@ def run_tables(model: LPSAModel, twin: LPSAModel | None) -> dict[str, Any]:
         "targets": targets,
         "authorities": authorities,
         "quarters": model.quarters_frame(),
-        "trajectory": model.trajectory_frame(),
+        "trajectory": model.trajectory_frame(twin),
         "ratings": model.ratings_frame(),
     }
     return {**summarise(targets, authorities), "tables": tables}

@@ -371,6 +371,12 @@ TRAJECTORY = (
         "mean reported performance of those targets, signed councils only (empty when there are "
         "none)",
     ),
+    Column(
+        "bau_performance",
+        "share of stretch",
+        "business as usual: the same targets' mean reported performance in the run's "
+        "no-agreement twin (same councils, same quarters from start; empty without twins)",
+    ),
     Column("n_targets", "count", "targets averaged"),
 )
 

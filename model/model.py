@@ -323,8 +323,8 @@ class LPSAModel(mesa.Model):
     def quarters_frame(self) -> pd.DataFrame:
         return outputs.quarters_frame(self)
 
-    def trajectory_frame(self) -> pd.DataFrame:
-        return outputs.trajectory_frame(self)
+    def trajectory_frame(self, twin: LPSAModel | None = None) -> pd.DataFrame:
+        return outputs.trajectory_frame(self, twin)
 
     def ratings_frame(self) -> pd.DataFrame:
         return outputs.ratings_frame(self)

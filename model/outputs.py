@@ -285,7 +285,7 @@ def ratings_frame(m: BuiltModel) -> pd.DataFrame:
     )
 
 
-def trajectory_frame(m: BuiltModel) -> pd.DataFrame:
+def trajectory_frame(m: BuiltModel, twin: BuiltModel | None = None) -> pd.DataFrame:
     """Mean measured performance by quarter relative to each agreement's start, by approach and
     overall.
 
@@ -293,11 +293,14 @@ def trajectory_frame(m: BuiltModel) -> pd.DataFrame:
     ``quarter_from_start`` [quarters, 0 = each agreement's first]; ``quarter_from_end``
     [quarters, 0 = the first after the agreement ends, negative before]; ``approach`` (``all``
     or one of ``scenario.APPROACHES``); ``mean_performance``, reported, over the signed councils'
-    targets [share of stretch; NaN when there are none]; ``n_targets`` [count].
+    targets [share of stretch; NaN when there are none]; ``bau_performance``, the same targets'
+    reported performance in the no-agreement ``twin`` (same councils, same quarters from start:
+    business as usual; NaN without a twin); ``n_targets`` [count].
     """
     a, sc, tg = m.councils, m.params, m.targets
     n_rel = sc.scheme.implementation_quarters + sc.scheme.follow_up_quarters
     perf = m.reported_from_start[:n_rel, a.signed]  # (K, A_signed, T)
+    bau = None if twin is None else twin.reported_from_start[:n_rel, a.signed]
     approach = tg.plan.approach[a.signed]
     frames = []
     for name, mask in [("all", np.ones_like(approach, dtype=bool))] + [
@@ -305,6 +308,7 @@ def trajectory_frame(m: BuiltModel) -> pd.DataFrame:
     ]:
         n = mask.sum()
         mean = (perf * mask).sum(axis=(1, 2)) / n if n else np.full(n_rel, np.nan)
+        usual = (bau * mask).sum(axis=(1, 2)) / n if n and bau is not None else np.nan
         frames.append(
             pd.DataFrame(
                 {
@@ -312,6 +316,7 @@ def trajectory_frame(m: BuiltModel) -> pd.DataFrame:
                     "quarter_from_end": np.arange(n_rel) - sc.scheme.implementation_quarters,
                     "approach": name,
                     "mean_performance": mean,
+                    "bau_performance": usual,
                     "n_targets": int(n),
                 }
             )
