@@ -137,6 +137,20 @@ class ExperimentSpec(BaseModel):
     chunk_size: int = Field(20, ge=1, le=100_000)
     compare: list[str] = Field(default_factory=list, description="scenarios compared in reports")
 
+    @field_validator("seed", "replications", "samples", "chunk_size", mode="before")
+    @classmethod
+    def _no_true_false_for_counts(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # YAML reads `yes` as true, which pydantic would make 1
+            raise ValueError("true/false is not a number; allowed: a whole number")
+        return value
+
+    @field_validator("twins", mode="before")
+    @classmethod
+    def _only_true_false(cls, value: Any) -> Any:
+        if not isinstance(value, bool | np.bool_):
+            raise ValueError(f"{value!r} is not true/false; allowed: true or false")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> ExperimentSpec:
         params = self.parameters()

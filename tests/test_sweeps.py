@@ -188,6 +188,32 @@ def test_bad_sweep_files_get_one_clear_message(tmp_path, body, expected, lpsa):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(
+    "line, written, field",
+    [
+        ("seed: 5", "seed: yes", "seed"),
+        ("replications: 2", "replications: yes", "replications"),
+        ("chunk_size: 2", "chunk_size: yes", "chunk_size"),
+        ("seed: 5", "seed: 5\ntwins: 1", "twins"),
+        (
+            "levers:\n  funding.ppg_share: {values: [0.1, 0.5, 0.9]}\n",
+            "method: lhs\nsamples: yes\nlevers:\n  funding.ppg_share: {low: 0.1, high: 0.9}\n",
+            "samples",
+        ),
+    ],
+)
+def test_true_false_is_not_a_count_and_a_count_is_not_true_false(
+    line, written, field, tmp_path, lpsa
+):
+    """YAML reads ``yes`` as true: a sweep must not run it as 1 (nor 1 as true)."""
+    sweep = tiny_sweep(tmp_path)
+    sweep.write_text(sweep.read_text().replace(line, written))
+    r = lpsa("sweep", str(sweep), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert f"field '{field}'" in r.stderr and "true/false" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("name", [".", "..", ".hidden"])
 def test_a_sweep_name_must_be_a_folder_of_its_own(name, tmp_path, lpsa):
     sweep = tiny_sweep(tmp_path, name="x")
