@@ -112,10 +112,14 @@ def summary_table(results: Sequence[ScenarioResults]) -> pd.DataFrame:
 
 RUN_BYTES_PER_TARGET = 920.0
 """Memory a run holds per target (its build and its history) [bytes]: the linear part of the
-peak measured with tracemalloc at 1,000 to 100,000 councils of 12 targets (13 MB at 1,000,
-341 MB at 20,000, 1.3 GB at 50,000, 4.1 GB at 100,000)."""
-RUN_BYTES_PER_COUNCIL_PAIR = 0.3
-"""The quadratic part of the same fit [bytes per council squared]."""
+peak (tracemalloc at 1,000 to 100,000 councils of 12 targets; peak resident memory agrees)."""
+RUN_BYTES_PER_COUNCIL_PAIR = 3.2
+"""The quadratic part [bytes per council squared], fitted to the peak resident memory of one
+run (``/usr/bin/time``, main job, 1 replication, no twins), less the process: 0.47 GB at 5,000
+councils, 1.68 GB at 20,000, 3.11 GB at 30,000, 7.51 GB at 50,000; 100,000 councils passed 24 GB
+and were killed (a fit gives 2.9, rounded up so that the estimate covers every peak).
+tracemalloc, which misses memory the compiled quarter allocates, had given 0.3, and the
+estimate let 100,000 councils start."""
 TABLE_BYTES_PER_TARGET = 1_100.0
 """The main job's peak memory per target and replication for its tables (kept, copied, stacked
 and converted to Arrow): 1,073 bytes measured over 100 replications of 1,800 targets."""
@@ -131,11 +135,14 @@ SAFETY = 1.3
 
 
 def run_bytes(scenario: Scenario, twins: bool) -> float:
-    """Estimated peak memory of one run of ``scenario`` (with its twin) [bytes]."""
+    """Estimated peak memory of one run of ``scenario`` (with its twin) [bytes]. The twin runs
+    after the run, whose tables are kept: the per-target part doubles, the quadratic part (a
+    run's transient) does not (measured: 2.01 GB with the twin at 20,000 councils, 1.68 GB
+    without)."""
     n = scenario.scheme.n_authorities
     targets = n * scenario.scheme.targets_per_authority
-    one = RUN_BYTES_PER_TARGET * targets + RUN_BYTES_PER_COUNCIL_PAIR * n * n
-    return SAFETY * one * (2 if twins else 1)
+    held = RUN_BYTES_PER_TARGET * targets * (2 if twins else 1)
+    return SAFETY * (held + RUN_BYTES_PER_COUNCIL_PAIR * n * n)
 
 
 def main_job_size(

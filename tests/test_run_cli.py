@@ -168,10 +168,26 @@ def test_a_hundred_thousand_replications_are_refused_before_any_run(tmp_path, lp
 def test_a_hundred_thousand_councils_are_refused_beyond_the_memory_limit(tmp_path, lpsa):
     huge = small(tmp_path, "huge").read_text().replace("30", "100000")
     (tmp_path / "huge.yaml").write_text(huge)
-    r = lpsa(str(tmp_path / "huge.yaml"), "--replications", "1", "--max-memory", "4")
+    # 24 GB: a machine on which one such run, let start, grew past 24 GB and was killed
+    r = lpsa(str(tmp_path / "huge.yaml"), "--replications", "1", "--no-twins", "--max-memory", "24")
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
-    assert "huge x 1 replications with twins needs about" in r.stderr
-    assert "and the limit is 4 GB (--max-memory)" in r.stderr
+    assert "huge x 1 replications needs about" in r.stderr
+    assert "and the limit is 24 GB (--max-memory)" in r.stderr
+
+
+MEASURED_PEAKS_GB = {5_000: 0.47, 20_000: 1.68, 30_000: 3.11, 50_000: 7.51, 100_000: 24.0}
+"""Peak resident memory of one run, no twins (``/usr/bin/time``, 2026-12-05; 100,000 councils
+were killed beyond 24 GB)."""
+
+
+def test_the_memory_estimate_of_a_run_covers_its_measured_peak_at_every_size():
+    from lpsa.experiments.runs import PROCESS_BYTES, run_bytes
+    from lpsa.model import load_scenario
+
+    for councils, peak in MEASURED_PEAKS_GB.items():
+        scenario = load_scenario("lpsa1_baseline", {"scheme": {"n_authorities": councils}})
+        estimate = (PROCESS_BYTES + run_bytes(scenario, twins=False)) / 1e9
+        assert peak <= estimate <= 2 * peak, councils  # neither too low nor absurdly high
 
 
 def test_results_beyond_the_disk_limit_are_refused(tmp_path, lpsa):
