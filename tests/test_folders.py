@@ -86,10 +86,23 @@ def command_args(command: str, tmp_path: Path) -> list[str]:
         "sensitivity": ["sensitivity", "--trajectories", "1", "--sobol-n", "2", "--sobol-top", "1"],
         "discover": ["discover", str(runs_table(tmp_path)), "--outcome", "y", "--below", "0.5"],
         "sweep": ["sweep", str(tiny_sweep_file(tmp_path)), "--quiet"],
+        "design": [
+            "design",
+            "--trials",
+            "2",
+            "--population",
+            "2",
+            "--worlds",
+            "1",
+            "--replications",
+            "1",
+        ],  # fmt: skip
     }[command]
 
 
-COMMANDS = ["run", "validate", "toc", "compare", "calibrate", "sensitivity", "discover", "sweep"]
+COMMANDS = [
+    "run", "validate", "toc", "compare", "calibrate", "sensitivity", "discover", "sweep", "design",
+]  # fmt: skip
 
 
 def finished_folder(folder: Path, command: str) -> dict[str, bytes]:
