@@ -32,7 +32,7 @@ def test_model_benchmark_prints_build_and_run_times_by_size():
 
 @pytest.mark.slow
 def test_sweep_benchmark_prints_throughput_for_every_backend():
-    out = bench("bench_sweep.py", "--runs", "8")
+    out = bench("bench_sweep.py", "--runs", "4")
     for backend in ("1 local worker", "2 local workers", "Dask LocalCluster, 2 workers"):
         assert backend in out
 

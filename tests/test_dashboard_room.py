@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 MB = 1024 * 1024
 SESSIONS = 40
-TABS = 4
+TABS = 2
 """The memory test opens and closes ``SESSIONS`` sessions in ``TABS`` tabs: in each, a session is
 stepped once, then a reload ends it and opens the next; closing the tab ends its last."""
 ROOM = 10
