@@ -132,7 +132,7 @@ def main(argv: list[str]) -> int:
     posterior = load_posterior(args.posterior or base_scenario_name(args.a), base=a)
     check_fits(posterior.particles, b, posterior.path)
     check_shared_parameters(a, b, posterior.parameters)
-    check_run_count("--worlds", len(REGIMES) * args.worlds, args.replications, args.max_runs)
+    check_run_count("--worlds", len(REGIMES) * args.worlds, args.replications, args.max_runs, twins)
     names = display_names(a, b)
     seed_ = args.seed if args.seed is not None else a.seed
     ctx = CommandContext(

@@ -248,6 +248,14 @@ def test_bad_arguments_get_one_message_naming_what_is_allowed(lpsa):
     assert r.returncode == 2 and "happiness" in r.stderr and "retained_gain_3y" in r.stderr
 
 
+def test_the_twins_count_toward_max_runs(lpsa, tmp_path):
+    args = ("compare", "ppg_heavy", "reward_heavy", "--worlds", "3", "--replications", "2")
+    r = lpsa(*args, "--max-runs", "20", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2
+    assert "x 2 (each run with its twin) = 24 runs; allowed: at most 20" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
 # ------------------------------------------------------------------------------------------
 # The arithmetic, on tables built by hand
 
