@@ -1376,8 +1376,8 @@ class AttributionParams(_Section):
             "effort councils put into the targeted services as normal work, agreement or not, as "
             "a share of full agreement effort [0-1]: councils were already working on many of "
             "these services (001:133, 000:230 'might have happened anyway'); assumption, range "
-            "0.05-0.4: at 0.15 about a third of the true improvement is deadweight, between the "
-            "extremes of 001:133"
+            "0-0.4 (0: the projected baseline already counts it): at 0.15 about a third of the "
+            "true improvement is deadweight, between the extremes of 001:133"
         ),
     )
     background_sd: float = Field(
@@ -1385,6 +1385,19 @@ class AttributionParams(_Section):
         ge=0,
         le=3,
         description="log-sd of a target's background trend around its area's trend [log units]",
+    )
+    unprojected_trend: float = Field(
+        1.0,
+        ge=0,
+        le=3,
+        description=(
+            "share of the areas' background trend (other national policies pushing the same way, "
+            "001:133) that the projected baseline missed [ratio]. Stretch is measured above the "
+            "projected no-agreement baseline (EVIDENCE.md:26), so with 0 the projection foresaw "
+            "everything and the no-agreement twin stays at the baseline but for business as "
+            "usual, chance and setbacks; above 0 the gap between them is this national trend, "
+            "missed because trend data were 'inadequate' (001:77); assumption, range 0-2"
+        ),
     )
 
 

@@ -166,6 +166,27 @@ def draw_setbacks(
     return after, size
 
 
+def unprojected_trend(
+    area_trend: np.ndarray, spread: np.ndarray, missed: float, on: bool
+) -> np.ndarray:
+    """Each target's improvement per quarter from other national policies that the projected
+    baseline did not foresee [share of stretch per quarter].
+
+    Other national policies pushed the same way as many targets, 'with considerably more powerful
+    levers' (001:133); the stretch is measured above the *projected* no-agreement baseline
+    (EVIDENCE.md:26), projected from 'inadequate trend data' (001:77). What the projection missed is
+    the part of the area's trend (``area_trend``, x the target's lognormal ``spread``) that moves
+    the indicator above the baseline with or without the agreement: the no-agreement twin's gap
+    from the baseline. ``missed`` is ``attribution.unprojected_trend`` (0: the projection foresaw
+    it all, and the twin stays at the baseline but for business as usual, chance and setbacks);
+    zero with ``mechanisms.background_trend`` off (``on``). The spread is drawn whatever the
+    switch, so the stream stays aligned.
+    """
+    if not on:
+        return np.zeros_like(spread)
+    return area_trend * spread * missed
+
+
 def draw_targets(
     rng: np.random.Generator, sc: Scenario, n_auth: int, setbacks: np.random.Generator
 ) -> Targets:
@@ -175,8 +196,8 @@ def draw_targets(
     from the scenario's area table (001:131, 001:105, 000:349, 000:369, 001:133). Local targets are
     local priorities; a national target is one with chance ``scheme.national_local_priority`` (LPSA1
     required national targets, so 'not all targets were the highest local priorities', 000:385).
-    Reads ``scheme.*``, ``areas``, ``attribution.background_sd``; the trend is zero with
-    ``mechanisms.background_trend`` off. Setbacks come from their own stream (``draw_setbacks``).
+    Reads ``scheme.*``, ``areas``, ``attribution.background_sd``; the trend is
+    ``unprojected_trend``. Setbacks come from their own stream (``draw_setbacks``).
     """
     T = sc.scheme.targets_per_authority
     shape = (n_auth, T)
@@ -192,10 +213,12 @@ def draw_targets(
     q_mean = lookup("indicator_quality_mean")
     k = sc.authorities.trait_concentration
     quality = rng.beta(q_mean * k, (1 - q_mean) * k)
-    spread = sc.attribution.background_sd
-    trend = lookup("background_trend") * rng.lognormal(-(spread**2) / 2, spread, size=shape)
-    if not sc.mechanisms.background_trend:
-        trend = _zeros(shape)
+    trend = unprojected_trend(
+        lookup("background_trend"),
+        rng.lognormal(-(sc.attribution.background_sd**2) / 2, sc.attribution.background_sd, shape),
+        sc.attribution.unprojected_trend,
+        sc.mechanisms.background_trend,
+    )
     national = u[0] < sc.scheme.national_share
     setback_after, setback = draw_setbacks(setbacks, sc, shape)
     traits = TargetTraits(
