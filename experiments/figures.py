@@ -117,13 +117,13 @@ def retained_gain_by_approach(results: Sequence[ScenarioResults]) -> plt.Figure:
 
 
 def ratings_moves_by_year(results: Sequence[ScenarioResults]) -> plt.Figure:
-    """Share of councils rising and falling a star in their annual inspection rating, by year
-    (mean over replications), with adult social care's 2005-06 figures for reference (003:418:
-    25 rose and 16 fell of about 150)."""
+    """Share of councils rising and falling a star in their annual service-level rating (adult
+    social care), by year (mean over replications), with adult social care's 2005-06 figures for
+    reference (003:418: 25 rose and 16 fell of about 150)."""
     fig, ax = plt.subplots(figsize=(9, 5))
     for res in results:
         r = res.ratings
-        yearly = r.groupby(["replication", "year"])["moved"].agg(
+        yearly = r.groupby(["replication", "year"])["service_moved"].agg(
             rise=lambda m: float((m > 0).mean()), fall=lambda m: float((m < 0).mean())
         )
         mean = yearly.groupby("year").mean()
@@ -148,7 +148,7 @@ def ratings_moves_by_year(results: Sequence[ScenarioResults]) -> plt.Figure:
     ax.set_xlabel("year of the assessment")
     ax.set_ylabel("share of councils")
     ax.set_ylim(0, None)
-    ax.set_title("Inspection ratings move both ways every year")
+    ax.set_title("Adult social care star ratings (service level) move both ways every year")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -29,7 +29,7 @@ from lpsa.model.outcomes import Table, average, col, retained, share
 from lpsa.model.outputs import approach_kind, target_columns
 from lpsa.model.scenario import MAX_RATING, QUARTERS_PER_YEAR
 
-from .records import pattern_specs
+from .records import moved_share, pattern_specs
 
 BOOTSTRAP_RESAMPLES = 2000
 DIRECTION_SCALE = 0.05
@@ -85,8 +85,8 @@ INTERIM_EVALUATION = (2004, 3)
 first pilots (April 2001 to March 2004) had ended and the assessment fell in 2004. Assumption:
 the third quarter of 2004 (a quarter either way moves P1a by about two points)."""
 EVIDENCE_RATING_YEARS = (2006, 2007)
-"""Years whose rating moves the evidence counts: adult social care star ratings 2005 to 2006 and
-2006 to 2007 (003:418), children's services 2006/07 (003:438)."""
+"""Years whose service-level rating moves the evidence counts: adult social care star ratings 2005
+to 2006 and 2006 to 2007 (003:418; RECORDS.md), children's services 2006/07 (003:438)."""
 
 
 @dataclass(frozen=True)
@@ -146,20 +146,23 @@ def forecast_columns(m: LPSAModel, rule: ForecastRule = FORECAST) -> dict[str, n
 
 
 def rating_moves(m: LPSAModel) -> pd.DataFrame:
-    """Each council's rating move in the evidence's years: rose or fell a star on the year
-    before."""
+    """Each council's rating moves in every year rated: whether it rose or fell a star on the year
+    before, on the whole-council rating (``rose``, ``fell``: the CPA's kind) and on the
+    service-level rating (``service_rose``, ``service_fell``: adult social care's stars)."""
     return pd.DataFrame(move_columns(m))
 
 
 def move_columns(m: LPSAModel) -> dict[str, np.ndarray]:
     """The columns of ``rating_moves``."""
     rose, fell = m.inspection.moves()
-    first = m.params.inspection.first_year
-    rows = [y - first for y in EVIDENCE_RATING_YEARS if 0 <= y - first < rose.shape[0]]
+    service_rose, service_fell = m.inspection.moves(service=True)
+    years, A = rose.shape
     return {
-        "year": np.repeat(np.array(rows, int) + first, rose.shape[1]),
-        "rose": rose[rows].ravel(),
-        "fell": fell[rows].ravel(),
+        "year": np.repeat(np.arange(years) + m.params.inspection.first_year, A),
+        "rose": rose.ravel(),
+        "fell": fell.ravel(),
+        "service_rose": service_rose.ravel(),
+        "service_fell": service_fell.ravel(),
     }
 
 
@@ -450,8 +453,9 @@ SEED_PATTERNS: list[Pattern] = [
         "P7a",
         "ratings rise in some councils each year: 25 of ~150 (24 the next year)",
         "003:418",
-        "share of councils rising a star, 2006 and 2007",
-        lambda v: share(col(v.moves, "rose")),
+        "share of councils rising a star on the service-level rating (adult social care), 2006 "
+        "and 2007",
+        lambda v: moved_share(v, "service_rose", EVIDENCE_RATING_YEARS),
         0.11,
         0.22,
         "level",
@@ -463,8 +467,9 @@ SEED_PATTERNS: list[Pattern] = [
         "P7b",
         "while others slip back: 16 of ~150 fell a star (15 the next year)",
         "003:418, 003:438",
-        "share of councils falling a star, 2006 and 2007",
-        lambda v: share(col(v.moves, "fell")),
+        "share of councils falling a star on the service-level rating (adult social care), 2006 "
+        "and 2007",
+        lambda v: moved_share(v, "service_fell", EVIDENCE_RATING_YEARS),
         0.05,
         0.16,
         "level",

@@ -28,7 +28,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lpsa.model.outcomes import Table, col
+from lpsa.model.outcomes import Table, col, share
 
 RECORDS_FILE = Path(__file__).with_name("records.yaml")
 CENTRAL = (0.05, 0.95)
@@ -44,10 +44,11 @@ class Record(_Strict):
 
     id: str
     council: str
-    kind: Literal["reward_share", "end_split", "met_share", "scheme"]
+    kind: Literal["reward_share", "end_split", "met_share", "rating_moves", "scheme"]
     value: float | None = Field(None, allow_inf_nan=False)
-    values: dict[Literal["met", "partly", "nothing"], int] | None = None
+    values: dict[Literal["met", "partly", "nothing", "rose", "fell"], int] | None = None
     of: int | None = Field(None, gt=0)
+    year: int | None = Field(None, ge=1990, le=2100)
     bound: Literal["exact", "at_most"] = "exact"
     unit: str
     when: str
@@ -59,6 +60,18 @@ class Record(_Strict):
         if self.kind == "end_split":
             if self.values is None or self.of is None or sum(self.values.values()) != self.of:
                 raise ValueError(f"{self.id}: an end split needs values summing to `of`")
+        elif self.kind == "rating_moves":
+            if (
+                self.values is None
+                or set(self.values) != {"rose", "fell"}
+                or self.of is None
+                or sum(self.values.values()) > self.of
+                or self.year is None
+            ):
+                raise ValueError(
+                    f"{self.id}: rating moves need values rose and fell (at most `of` together), "
+                    "`of` and `year`"
+                )
         elif self.value is None:
             raise ValueError(f"{self.id}: a {self.kind} record needs a value")
         if self.kind in ("reward_share", "met_share") and not 0 <= float(self.value) <= 1:
@@ -137,6 +150,14 @@ def record_statistic(measure: str, value: float) -> Callable[[Any], float]:
     return statistic
 
 
+def moved_share(view: Any, column: str, years: tuple[int, ...]) -> float:
+    """The share of councils whose rating moved as ``column`` of ``view.moves`` says (``rose``,
+    ``fell``: whole-council rating; ``service_rose``, ``service_fell``: service-level) in
+    ``years``; NaN if none of those years was rated."""
+    year = np.asarray(col(view.moves, "year"))
+    return share(np.asarray(col(view.moves, column))[np.isin(year, years)])
+
+
 def median_reward_share(view: Any) -> float:
     """The median council's share of its maximum reward."""
     shares = council_results(view.targets)["reward_share"]
@@ -165,6 +186,9 @@ def pattern_specs(records: Records | None = None) -> list[Mapping[str, Any]]:
         )
     for r in data.records:
         if r.kind == "scheme":
+            continue
+        if r.kind == "rating_moves":
+            specs.extend(rating_move_specs(r))
             continue
         parts: list[tuple[str, str, float]]
         if r.kind == "end_split":
@@ -204,4 +228,39 @@ def pattern_specs(records: Records | None = None) -> list[Mapping[str, Any]]:
                     group=f"R-{r.id}" if r.kind == "end_split" else "",
                 )
             )
+    return specs
+
+
+def rating_move_specs(r: Record) -> list[Mapping[str, Any]]:
+    """A whole-scheme record of rating moves (``kind: rating_moves``) as two level patterns: the
+    share of councils whose whole-council rating rose, and fell, in the record's year. The band is
+    the record's share +- two binomial standard errors of a count over ``of`` councils: the
+    record is one year's count, so chance alone moves it that much."""
+    assert r.values is not None and r.of is not None and r.year is not None
+    specs: list[Mapping[str, Any]] = []
+    for k, words in (("rose", "rose"), ("fell", "fell")):
+        value = r.values[k] / r.of
+        half = 2.0 * float(np.sqrt(value * (1.0 - value) / r.of))
+        specs.append(
+            dict(
+                id=f"R-{r.id}-{k}",
+                evidence=f"{r.council}: {r.values[k]} of {r.of} {words} ({r.when})",
+                source=f"RECORDS.md: {r.source}",
+                statistic=(
+                    f"share of councils whose whole-council rating {words} a star or more in "
+                    f"{r.year} on {r.year - 1}"
+                ),
+                compute=lambda v, k=k, year=r.year: moved_share(v, k, (year,)),
+                low=max(value - half, 0.0),
+                high=min(value + half, 1.0),
+                kind="level",
+                reason=(
+                    f"{r.values[k]} of {r.of}: +- two binomial standard errors ({half:.3f}), what "
+                    "one year's count can tell"
+                ),
+                target=value,
+                group=f"R-{r.id}",
+                encoded_by={"inspection.noise_sd": 0.0},
+            )
+        )
     return specs

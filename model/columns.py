@@ -392,6 +392,18 @@ RATINGS = (
         "moved", "stars", "+1 rose a star or more, -1 fell a star or more, 0 kept the same rating"
     ),
     Column(
+        "service_rating",
+        "stars (1-4)",
+        "the year's service-level rating: adult social care's star rating, scored on the "
+        "council's social care targets (or its untargeted services without one); what the "
+        "evidence's rating moves count (003:418)",
+    ),
+    Column(
+        "service_moved",
+        "stars",
+        "+1 the service-level rating rose a star or more, -1 fell, 0 kept the same rating",
+    ),
+    Column(
         "phase",
         "name",
         "the council's phase at the year's end: negotiation, implementation, follow_up, "

@@ -22,6 +22,10 @@ import numpy as np
 
 from .scenario import QUARTERS_PER_YEAR
 
+RATED_SERVICE = "social_care"
+"""The area of the service-level rating: adult social care, whose star ratings' moves the evidence
+counts (003:418; RECORDS.md). The whole-council rating (the CPA's kind) covers every service."""
+
 
 @dataclass(eq=False)
 class Inspection:
@@ -33,6 +37,8 @@ class Inspection:
     current_rating: np.ndarray  # (A,) latest rating (the prior rating before the first)
     ratings: np.ndarray  # (years, A) int
     scores: np.ndarray  # (years, A)
+    service_error: np.ndarray  # (A,) the service-level rating's assessment error now [stars]
+    service_ratings: np.ndarray  # (years, A) int: adult social care's star rating
     years_rated: int = 0
 
     @classmethod
@@ -48,11 +54,14 @@ class Inspection:
             current_rating=prior.copy(),
             ratings=np.zeros((years, A), dtype=int),
             scores=np.zeros((years, A)),
+            service_error=np.zeros(A),
+            service_ratings=np.zeros((years, A), dtype=int),
         )
 
-    def moves(self) -> tuple[np.ndarray, np.ndarray]:
+    def moves(self, service: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(years, A) booleans: rose a star or more, fell a star or more, against the year before
-        (the first year against the prior rating)."""
-        done = self.ratings[: self.years_rated]
+        (the first year against the prior rating); of the whole-council rating, or with
+        ``service`` of the service-level rating (adult social care)."""
+        done = (self.service_ratings if service else self.ratings)[: self.years_rated]
         before = np.vstack([self.prior[None, :], done[:-1]])
         return done > before, done < before

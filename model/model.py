@@ -44,6 +44,7 @@ STREAMS = (
     "inspection",
     "integration",
     "setbacks",
+    "service_inspection",
 )
 """Independent random streams spawned from the model's seeded generator, one per purpose, so that
 changing one lever (say PPG) leaves every other draw unchanged: common random numbers. A new

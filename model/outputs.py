@@ -258,12 +258,15 @@ def ratings_frame(m: BuiltModel) -> pd.DataFrame:
     Columns (every one's unit and description: ``columns.RATINGS``, ``docs/data.md``):
     ``authority`` [index]; ``year``, the calendar year of the assessment
     (``inspection.first_year`` + years run); ``rating`` and ``previous_rating`` [stars 1-4];
-    ``score`` before rounding [stars]; ``moved`` +1 rose, -1 fell, 0 stayed [stars]; ``phase``
+    ``score`` before rounding [stars]; ``moved`` +1 rose, -1 fell, 0 stayed [stars];
+    ``service_rating``, the service-level rating (adult social care) [stars 1-4], and
+    ``service_moved`` likewise; ``phase``
     at the year's end (``lifecycle.PHASES``); ``signed`` [true/false].
     """
     ins, a = m.inspection, m.councils
     years = ins.years_rated
     rose, fell = ins.moves()
+    service_rose, service_fell = ins.moves(service=True)
     before = np.vstack([a.rating[None, :], ins.ratings[: years - 1]])[:years]
     year_end = QUARTERS_PER_YEAR * (np.arange(years) + 1) - 1
     phase = (
@@ -279,6 +282,8 @@ def ratings_frame(m: BuiltModel) -> pd.DataFrame:
             "score": ins.scores[:years].ravel(),
             "previous_rating": before.ravel(),
             "moved": (rose.astype(int) - fell.astype(int)).ravel(),
+            "service_rating": ins.service_ratings[:years].ravel(),
+            "service_moved": (service_rose.astype(int) - service_fell.astype(int)).ravel(),
             "phase": np.asarray(phase).ravel(),
             "signed": np.tile(a.signed, years),
         }

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from .inspection import RATED_SERVICE
 from .lifecycle import (
     FINISHED,
     FOLLOW_UP,
@@ -167,6 +168,7 @@ class Traits(NamedTuple):
     presentation_gap: np.ndarray  # (A, T)
     max_reward: np.ndarray  # (A,)
     rating_level: np.ndarray  # (A,) inspection score before the scheme
+    in_rated_service: np.ndarray  # (A, T) bool: a target in the service-level rating's service
 
 
 class KeepPlan(NamedTuple):
@@ -210,6 +212,7 @@ class State(NamedTuple):
     attention: np.ndarray  # (A,) bool
     rating_error: np.ndarray  # (A,)
     current_rating: np.ndarray  # (A,) int
+    service_error: np.ndarray  # (A,) the service-level rating's assessment error
 
 
 class AtEnd(NamedTuple):
@@ -241,6 +244,7 @@ class Record(NamedTuple):
     trust_mean: np.ndarray
     ratings: np.ndarray
     scores: np.ndarray
+    service_ratings: np.ndarray
 
 
 class Streams(NamedTuple):
@@ -253,6 +257,7 @@ class Streams(NamedTuple):
     shocks: np.random.Generator
     gaming: np.random.Generator
     inspection: np.random.Generator
+    service_inspection: np.random.Generator
 
 
 # ---------------------------------------------------------------- the mechanisms, in order
@@ -757,6 +762,41 @@ def inspect(par, fl, rng, year, tr, st, ratings, scores):
 
 
 @jit
+def rate_service(par, rng, year, tr, st, ratings):
+    """At the year's end, inspectors also rate one service of every council: adult social care's
+    star rating (``inspection.py``), the rating whose moves the evidence counts (003:418: 25
+    councils rose a star and 16 fell in 2006, 24 and 15 in 2007; RECORDS.md).
+
+    Scored like the whole-council rating (``inspect``): the council's level before the scheme, the
+    national drift and an AR(1) assessment error of its own, plus the performance of that service
+    alone: the mean true outcome of the council's targets in it (``in_rated_service``: social
+    care), or, for a council with no target there, its untargeted services. It is an observation
+    only: the attention that ratings draw follows the whole-council rating (``inspect``), so this
+    rating changes nothing else. Reads ``inspection.*``; its errors come from their own stream.
+    """
+    if year < 0:
+        return
+    A, T = st.true.shape
+    z = rng.standard_normal(A)
+    for i in range(A):
+        st.service_error[i] = par.insp_rho * st.service_error[i] + par.insp_k * z[i]
+        total = 0.0
+        n = 0
+        for j in range(T):
+            if tr.in_rated_service[i, j]:
+                total += st.true[i, j]
+                n += 1
+        services = total / n if n > 0 else st.other_services[i]
+        score = (
+            tr.rating_level[i]
+            + par.national_drift * (year + 1)
+            + par.stars * services
+            + st.service_error[i]
+        )
+        ratings[year, i] = int(min(max(np.rint(score), 1.0), float(MAX_RATING)))
+
+
+@jit
 def record(t, phase, sch, st, rec):
     """The quarter is recorded: reported and true figures of every target of councils between
     their agreement's start and the end of their follow-up, the mean effort of councils
@@ -897,6 +937,7 @@ def quarter(t, par, fl, sch, tr, keep, st, end, rec, rng, phase, agreement_gain)
     assess(par, t, sch, tr, keep, st, end)
     pay_rewards(par, fl, t, sch, end, st.reinvest_share, st.continuation, rec.reward_paid)
     inspect(par, fl, rng.inspection, sch.year_of_quarter[t], tr, st, rec.ratings, rec.scores)
+    rate_service(par, rng.service_inspection, sch.year_of_quarter[t], tr, st, rec.service_ratings)
     record(t, phase, sch, st, rec)
 
 
@@ -1066,7 +1107,8 @@ def dynamics(model: BuiltModel) -> Dynamics:
     _own(c, ["ff_broken"], np.int64)
     _own(d, ["shifts"], np.int64)
     _own(ins, ["error"])
-    _own(ins, ["current_rating", "ratings"], np.int64)
+    _own(ins, ["current_rating", "ratings", "service_ratings"], np.int64)
+    _own(ins, ["service_error"])
     _own(p, ["on_targets", "effort"])
     Q, (A, T) = model.n_quarters, tg.shape
     year = np.full(Q, -1, np.int64)  # the year rated at the end of quarter t, or -1
@@ -1116,6 +1158,7 @@ def dynamics(model: BuiltModel) -> Dynamics:
         presentation_gap=_dense(pl.presentation_gap, (A, T)),
         max_reward=c.max_reward,
         rating_level=ins.level,
+        in_rated_service=tr.area == list(model.params.areas).index(RATED_SERVICE),
     )
     keep = KeepPlan(
         **{name: _dense(plan[name], (A, T), plan[name].dtype) for name in plan},
@@ -1143,6 +1186,7 @@ def dynamics(model: BuiltModel) -> Dynamics:
         attention=c.attention,
         rating_error=ins.error,
         current_rating=ins.current_rating,
+        service_error=ins.service_error,
     )
     at_end = AtEnd(**{name: getattr(e, name) for name in AtEnd._fields})
     rec = Record(
@@ -1153,6 +1197,7 @@ def dynamics(model: BuiltModel) -> Dynamics:
         trust_mean=model.trust_mean,
         ratings=ins.ratings,
         scores=ins.scores,
+        service_ratings=ins.service_ratings,
     )
     st = model.streams
     rng = Streams(**{name: st[name] for name in Streams._fields})

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from lpsa.experiments.patterns import PATTERNS, RECORD_PATTERNS, RunView
+from lpsa.experiments.patterns import PATTERNS, RECORD_PATTERNS, RunView, move_columns
 from lpsa.experiments.records import (
     RECORDS_FILE,
     Records,
@@ -74,6 +74,8 @@ def test_the_records_are_patterns_that_validation_and_calibration_judge():
         "R-banes_reward_share",
         "R-york_reward_share",
         "R-york_met_share",
+        "R-cpa_2003_moves-rose",
+        "R-cpa_2003_moves-fell",
     } == ids
     assert ids <= {p.id for p in PATTERNS}
     assert all(p.source for p in RECORD_PATTERNS)
@@ -83,7 +85,7 @@ def _record_values(**overrides) -> dict[str, float]:
     values: dict[str, list[float]] = {p.id: [] for p in RECORD_PATTERNS}
     for seed in range(3):
         m = LPSAModel(seed=seed, **overrides).run()
-        view = RunView(target_columns(m), {}, {})
+        view = RunView(target_columns(m), {}, move_columns(m))
         for p in RECORD_PATTERNS:
             values[p.id].append(p.compute(view))
     return {k: float(np.mean(v)) for k, v in values.items()}

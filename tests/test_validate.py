@@ -162,7 +162,7 @@ def test_the_forecast_under_each_margin_is_judged_as_the_patterns_are():
 
 
 def _view(forecast: pd.DataFrame) -> RunView:
-    return RunView(pd.DataFrame(), forecast, pd.DataFrame({"rose": [], "fell": []}))
+    return RunView(pd.DataFrame(), forecast, pd.DataFrame({"year": [], "rose": [], "fell": []}))
 
 
 def test_p4_fails_when_targets_forecast_missed_have_not_moved():
@@ -182,12 +182,48 @@ def test_p4_fails_when_targets_forecast_missed_have_not_moved():
 
 
 def test_rating_moves_fail_p7_when_no_council_ever_slips_back():
-    view = RunView(
-        pd.DataFrame(), pd.DataFrame(), pd.DataFrame({"rose": [1, 0, 0, 0] * 5, "fell": [0] * 20})
+    moves = pd.DataFrame(
+        {
+            "year": [2006] * 20,
+            "service_rose": [1, 0, 0, 0] * 5,
+            "service_fell": [0] * 20,
+            "rose": [0] * 20,
+            "fell": [1] * 20,
+        }
     )
+    view = RunView(pd.DataFrame(), pd.DataFrame(), moves)
     assert BY_ID["P7b"].compute(view) == 0.0
     assert not BY_ID["P7b"].passes(0.0, 0.0, 0.0)
     assert BY_ID["P7a"].passes(0.25 - 0.1, 0.1, 0.2)
+
+
+def test_p7_counts_the_service_level_rating_in_the_evidence_s_years_only():
+    moves = pd.DataFrame(
+        {
+            "year": [2005] * 4 + [2006] * 4 + [2007] * 4,
+            "service_rose": [1, 1, 1, 1] + [1, 0, 0, 0] + [0, 0, 0, 0],
+            "service_fell": [0] * 12,
+            "rose": [1] * 12,
+            "fell": [0] * 12,
+        }
+    )
+    assert BY_ID["P7a"].compute(RunView(pd.DataFrame(), pd.DataFrame(), moves)) == 1 / 8
+
+
+def test_the_cpa_record_counts_the_whole_council_rating_in_2003():
+    moves = pd.DataFrame(
+        {
+            "year": [2002] * 4 + [2003] * 4,
+            "rose": [1, 1, 1, 1] + [1, 0, 0, 0],
+            "fell": [0] * 4 + [0, 1, 1, 0],
+            "service_rose": [0] * 8,
+            "service_fell": [0] * 8,
+        }
+    )
+    view = RunView(pd.DataFrame(), pd.DataFrame(), moves)
+    assert BY_ID["R-cpa_2003_moves-rose"].compute(view) == 0.25
+    assert BY_ID["R-cpa_2003_moves-fell"].compute(view) == 0.5
+    assert BY_ID["R-cpa_2003_moves-rose"].target == 26 / 150
 
 
 @pytest.mark.parametrize("pattern", [p for p in PATTERNS if not p.emergent], ids=lambda p: p.id)
