@@ -217,7 +217,8 @@ def draw_targets(
     local priorities; a national target is one with chance ``scheme.national_local_priority`` (LPSA1
     required national targets, so 'not all targets were the highest local priorities', 000:385).
     Councils then choose their local targets (``choose_local_targets``: ``negotiation.*``, off with
-    ``mechanisms.target_choice``), from their own stream ``choice``, drawn whatever the switch.
+    ``mechanisms.target_choice``), from their own stream ``choice``, drawn whatever the switch:
+    the offered area, two uniforms and the offered area's indicator quality for every target.
     Reads ``scheme.*``, ``areas``, ``attribution.background_sd``; the trend is zero with
     ``mechanisms.background_trend`` off. Setbacks come from their own stream (``draw_setbacks``).
     """
@@ -227,13 +228,17 @@ def draw_targets(
     ar = [sc.areas[n] for n in names]
     w = np.array([a.weight for a in ar], dtype=float)
     area = rng.choice(len(names), size=shape, p=w / w.sum())
+    q_by_area = np.array([a.indicator_quality_mean for a in ar], dtype=float)
+    k = sc.authorities.trait_concentration
     offered = choice.choice(len(names), size=shape, p=w / w.sum())
     v = choice.random((2, *shape))
+    offered_quality = choice.beta(q_by_area[offered] * k, (1 - q_by_area[offered]) * k)
 
     def lookup(attr: str, dtype: type = float) -> np.ndarray:
         return np.array([getattr(a, attr) for a in ar], dtype=dtype)[area]
 
     u = rng.random((5, *shape))
+    drawn_area = area
     national = u[0] < sc.scheme.national_share
     area_partnership_prob = np.array([a.partnership_prob for a in ar], dtype=float)
     partnership = u[1] < area_partnership_prob[area]
@@ -249,9 +254,11 @@ def draw_targets(
             sc.negotiation.easy_area_preference,
             sc.negotiation.partnership_avoidance,
         )
-    q_mean = lookup("indicator_quality_mean")
-    k = sc.authorities.trait_concentration
+    # the targets stream draws quality for the drawn area whatever the choice, so that its later
+    # draws (the trend) stay; a target moved to the offered area takes the offered area's quality
+    q_mean = q_by_area[drawn_area]
     quality = rng.beta(q_mean * k, (1 - q_mean) * k)
+    quality = np.where(area == drawn_area, quality, offered_quality)
     spread = sc.attribution.background_sd
     trend = lookup("background_trend") * rng.lognormal(-(spread**2) / 2, spread, size=shape)
     if not sc.mechanisms.background_trend:

@@ -41,6 +41,9 @@ def test_preferring_easy_areas_raises_the_tractability_of_local_targets_only():
         assert easy.tractability[local].mean() > base.tractability[local].mean() + 0.02
         assert np.array_equal(easy.area[national], base.area[national])
         assert np.array_equal(easy.tractability[national], base.tractability[national])
+        # common random numbers: national targets' other draws stay as they were
+        for name in ("quality", "trend", "partnership", "cohort", "visible"):
+            assert np.array_equal(getattr(easy, name)[national], getattr(base, name)[national])
 
 
 def test_target_choice_switched_off_equals_no_choice():
