@@ -45,6 +45,7 @@ STREAMS = (
     "integration",
     "setbacks",
     "service_inspection",
+    "choice",
 )
 """Independent random streams spawned from the model's seeded generator, one per purpose, so that
 changing one lever (say PPG) leaves every other draw unchanged: common random numbers. A new
@@ -121,7 +122,9 @@ class LPSAModel(mesa.Model):
         self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS))))
         n = sc.scheme.n_authorities
 
-        self.targets = draw_targets(self.streams["targets"], sc, n, self.streams["setbacks"])
+        self.targets = draw_targets(
+            self.streams["targets"], sc, n, self.streams["setbacks"], self.streams["choice"]
+        )
         self.setting = setting = Setting(sc, self.streams, self.targets)
         self.councils = Councils.draw(setting, self.streams["population"], n)
         self.departments = Departments.draw(setting, self.streams["population"])

@@ -1131,6 +1131,33 @@ DEFAULT_AREAS: dict[str, dict] = {
 }
 
 
+class NegotiationParams(_Section):
+    """How councils choose their local targets at negotiation (001:105, 000:115); national
+    targets are imposed and not chosen (001:63). Defaults: no choice (targets as drawn)."""
+
+    partnership_avoidance: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description=(
+            "share of would-be partnership local targets a council swaps for single-agency ones "
+            "[0-1]; 'many authorities tried to avoid partnership targets in their first LPSA' "
+            "(001:105); 0 = no avoidance (default), range 0-0.6"
+        ),
+    )
+    easy_area_preference: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description=(
+            "chance that a council, offered a second area for a local target, takes whichever is "
+            "more tractable [0-1]; councils chose areas where performance was already "
+            "satisfactory 'simply out of convenience' (000:115); 0 = no preference (default), "
+            "range 0-0.8"
+        ),
+    )
+
+
 class Mechanisms(_Section):
     """Switches: each mechanism can be turned off to test a theory-of-change hypothesis."""
 
@@ -1219,6 +1246,13 @@ class Mechanisms(_Section):
     )
     reward_reinvestment: bool = Field(
         True, description="part of the reward is put back into target areas (000:385)"
+    )
+    target_choice: bool = Field(
+        True,
+        description=(
+            "councils choose their local targets: avoid partnership targets, prefer tractable "
+            "areas (001:105, 000:115; negotiation.*); off = targets as drawn"
+        ),
     )
     negotiation_capacity: bool = Field(
         True,
@@ -1645,6 +1679,7 @@ class Scenario(_Section):
     departments: DepartmentParams = Field(default_factory=DepartmentParams)
     partners: PartnerParams = Field(default_factory=PartnerParams)
     stretch: StretchParams = Field(default_factory=StretchParams)
+    negotiation: NegotiationParams = Field(default_factory=NegotiationParams)
     implementation: ImplementationParams = Field(default_factory=ImplementationParams)
     approach: ApproachParams = Field(default_factory=ApproachParams)
     sustainability: SustainabilityParams = Field(default_factory=SustainabilityParams)

@@ -187,8 +187,49 @@ def unprojected_trend(
     return area_trend * spread * missed
 
 
+def choose_local_targets(
+    area: np.ndarray,
+    offered: np.ndarray,
+    national: np.ndarray,
+    area_tractability: np.ndarray,
+    area_partnership_prob: np.ndarray,
+    partnership_draw: np.ndarray,
+    u: np.ndarray,
+    easy_area_preference: float,
+    partnership_avoidance: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Councils choose their local targets: an easier area, and single-agency over partnership.
+
+    Convenience (000:115): 'authorities chose to pursue improvement in service areas where
+    performance was already satisfactory, or above average, simply out of convenience or because
+    they were led towards those areas by Government departments'. Each local target is also offered
+    a second area (``offered``, drawn with the same area weights); with chance
+    ``easy_area_preference`` the council takes whichever of the two has the higher tractability
+    (``area_tractability``, by area: the potential multiplier, 001:131).
+
+    Risk (001:105): 'many authorities tried to avoid partnership targets in their first LPSA -
+    rightly perceiving these as more risky'. A target in the chosen area would be a partnership
+    target when ``partnership_draw`` (uniform) is below the area's ``area_partnership_prob``; with
+    chance ``partnership_avoidance`` a local one is agreed as a single-agency target instead.
+
+    National targets are imposed (001:63) and keep their area and partnership. ``u`` holds two
+    uniform draws per target, ``u[0]`` for the area and ``u[1]`` for the partnership; with both
+    parameters 0 nothing changes. Returns the chosen (area, partnership).
+    """
+    local = ~national
+    easier = area_tractability[offered] > area_tractability[area]
+    chosen = np.where(local & easier & (u[0] < easy_area_preference), offered, area)
+    partnership = partnership_draw < area_partnership_prob[chosen]
+    avoided = local & partnership & (u[1] < partnership_avoidance)
+    return chosen, partnership & ~avoided
+
+
 def draw_targets(
-    rng: np.random.Generator, sc: Scenario, n_auth: int, setbacks: np.random.Generator
+    rng: np.random.Generator,
+    sc: Scenario,
+    n_auth: int,
+    setbacks: np.random.Generator,
+    choice: np.random.Generator,
 ) -> Targets:
     """Draw each agreement's basket of targets: areas, national or local, partnership, cohort ...
 
@@ -196,6 +237,9 @@ def draw_targets(
     from the scenario's area table (001:131, 001:105, 000:349, 000:369, 001:133). Local targets are
     local priorities; a national target is one with chance ``scheme.national_local_priority`` (LPSA1
     required national targets, so 'not all targets were the highest local priorities', 000:385).
+    Councils then choose their local targets (``choose_local_targets``: ``negotiation.*``, off with
+    ``mechanisms.target_choice``), from their own stream ``choice``, drawn whatever the switch:
+    the offered area, two uniforms and the offered area's indicator quality for every target.
     Reads ``scheme.*``, ``areas``, ``attribution.background_sd``; the trend is
     ``unprojected_trend``. Setbacks come from their own stream (``draw_setbacks``).
     """
@@ -205,21 +249,43 @@ def draw_targets(
     ar = [sc.areas[n] for n in names]
     w = np.array([a.weight for a in ar], dtype=float)
     area = rng.choice(len(names), size=shape, p=w / w.sum())
+    q_by_area = np.array([a.indicator_quality_mean for a in ar], dtype=float)
+    k = sc.authorities.trait_concentration
+    offered = choice.choice(len(names), size=shape, p=w / w.sum())
+    v = choice.random((2, *shape))
+    offered_quality = choice.beta(q_by_area[offered] * k, (1 - q_by_area[offered]) * k)
 
     def lookup(attr: str, dtype: type = float) -> np.ndarray:
         return np.array([getattr(a, attr) for a in ar], dtype=dtype)[area]
 
     u = rng.random((5, *shape))
-    q_mean = lookup("indicator_quality_mean")
-    k = sc.authorities.trait_concentration
+    drawn_area = area
+    national = u[0] < sc.scheme.national_share
+    area_partnership_prob = np.array([a.partnership_prob for a in ar], dtype=float)
+    partnership = u[1] < area_partnership_prob[area]
+    if sc.mechanisms.target_choice:
+        area, partnership = choose_local_targets(
+            area,
+            offered,
+            national,
+            np.array([a.tractability for a in ar], dtype=float),
+            area_partnership_prob,
+            u[1],
+            v,
+            sc.negotiation.easy_area_preference,
+            sc.negotiation.partnership_avoidance,
+        )
+    # the targets stream draws quality for the drawn area whatever the choice, so that its later
+    # draws (the trend) stay; a target moved to the offered area takes the offered area's quality
+    q_mean = q_by_area[drawn_area]
     quality = rng.beta(q_mean * k, (1 - q_mean) * k)
+    quality = np.where(area == drawn_area, quality, offered_quality)
     trend = unprojected_trend(
         lookup("background_trend"),
         rng.lognormal(-(sc.attribution.background_sd**2) / 2, sc.attribution.background_sd, shape),
         sc.attribution.unprojected_trend,
         sc.mechanisms.background_trend,
     )
-    national = u[0] < sc.scheme.national_share
     setback_after, setback = draw_setbacks(setbacks, sc, shape)
     traits = TargetTraits(
         area=area,
@@ -227,7 +293,7 @@ def draw_targets(
         partner_type=np.array([PARTNER_TYPES.index(a.partner) for a in ar])[area],
         national=national,
         local_priority=~national | (u[4] < sc.scheme.national_local_priority),
-        partnership=u[1] < lookup("partnership_prob"),
+        partnership=partnership,
         cohort=u[2] < lookup("cohort_prob"),
         visible=u[3] < lookup("visibility_prob"),
         quality=quality,
@@ -279,6 +345,7 @@ __all__ = [
     "TargetState",
     "TargetTraits",
     "Targets",
+    "choose_local_targets",
     "classify_attainment",
     "draw_setbacks",
     "draw_targets",

@@ -390,6 +390,9 @@ def test_negotiations_are_staggered_by_central_capacity():
 def test_every_mechanism_switch_changes_the_run(switch):
     # the calibrated baseline's corporate drift is almost nil: test at the schema's default rate
     rate = {"sustainability": {"corporate_drift_rate": 0.04}}
+    # target choice does nothing at its defaults (no evidence sizes it): test it switched on
+    if switch == "target_choice":
+        rate["negotiation"] = {"partnership_avoidance": 0.3, "easy_area_preference": 0.5}
     on = LPSAModel.from_scenario("lpsa1_baseline", seed=11, **rate).run()
     off = LPSAModel.from_scenario(
         "lpsa1_baseline", seed=11, mechanisms={switch: False}, **rate

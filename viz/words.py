@@ -185,6 +185,10 @@ MECHANISM_LABELS: dict[str, tuple[str, str]] = {
         "Setbacks outside the council's control",
         "Switched off, no target meets a setback the council does not control.",
     ),
+    "target_choice": (
+        "Councils choose their local targets",
+        "Switched off, councils take local targets as offered: no dodging risk or hard areas.",
+    ),
 }
 """Mechanism switch -> (label of at most 40 characters, what switching it off means)."""
 
