@@ -82,7 +82,7 @@ def corporate_pull(valued_reward: np.ndarray, strength: float) -> np.ndarray:
 
     'At corporate level delivering improvements in relation to strategic goals is the main
     driver, with reward grant as a powerful incentive; at service delivery level the emphasis is
-    more on sustained improvement in outcomes' (001:55), and 'reward grant was generally the
+    more on sustained improvement in outcomes' (001:57), and 'reward grant was generally the
     condition for participation' (001:91): the reward moves the corporate centre, not staff
     (001:77), which gives the targets priority and focus. ``valued_reward`` is the reward weight
     as the council values it (:func:`risk_valued_reward`), ``strength`` is
@@ -333,7 +333,7 @@ class Councils:
           reward is at risk, partnership targets most (001:91, 001:105; :func:`reward_at_risk`,
           :func:`risk_valued_reward`, ``reward_risk_aversion``); PPG is certain.
         - The corporate centre's pull: reward makes the corporate centre push the targets, a
-          factor on the agreement's effort (001:55, 001:91; :func:`corporate_pull`,
+          factor on the agreement's effort (001:57, 001:91; :func:`corporate_pull`,
           ``reward_corporate_pull``).
         - Capacity: corporate capacity (less in cash-strapped councils, which fire-fight, 000:133)
           plus PPG spent on the target, saturating; dissipated over too many targets (001:89,

@@ -630,7 +630,7 @@ class ImplementationParams(_Section):
         description=(
             "extra agreement effort from the corporate centre's push per unit of reward weight "
             "(max_reward / T / reward_reference_gbp, as the council values it) [ratio]: 'at "
-            "corporate level ... reward grant as a powerful incentive' (001:55), 'reward grant was "
+            "corporate level ... reward grant as a powerful incentive' (001:57), 'reward grant was "
             "generally the condition for participation' (001:91); 0 = no effect (default), "
             "assumption, plausible up to 0.3 (a reward at the reference makes the centre raise "
             "the agreement's effort by up to 30%)"
@@ -1357,7 +1357,7 @@ class Mechanisms(_Section):
     reward_corporate_pull: bool = Field(
         True,
         description=(
-            "reward makes the corporate centre push the targets (001:55, 001:91); strength "
+            "reward makes the corporate centre push the targets (001:57, 001:91); strength "
             "implementation.reward_corporate_pull"
         ),
     )

@@ -1,4 +1,4 @@
-"""Reward's pull on the corporate centre (001:55, 001:91) and the risk councils bear on the reward
+"""Reward's pull on the corporate centre (001:57, 001:91) and the risk councils bear on the reward
 (001:91, 001:105): the direction of each, and each switch off equals its parameter at no effect.
 
 Plans are fixed at signing (``Councils.plan_effort``, run when the model is built), so most checks
@@ -25,7 +25,7 @@ def effort(m: LPSAModel) -> np.ndarray:
 
 
 def test_reward_pulls_the_corporate_centre_toward_the_targets():
-    # 001:55: at corporate level 'reward grant as a powerful incentive'.
+    # 001:57: at corporate level 'reward grant as a powerful incentive'.
     def mean_effort(pull: float, reward_share: float, implementation: dict) -> float:
         im = {**implementation, "reward_corporate_pull": pull}
         m = planned(implementation=im, funding={"reward_share_of_nbr": reward_share})
