@@ -40,6 +40,57 @@ def allocate_types(sc: Scenario, n: int) -> np.ndarray:
     return np.repeat(np.arange(len(AUTHORITY_TYPES)), whole)
 
 
+def reward_at_risk(
+    potential: np.ndarray,
+    partnership: np.ndarray,
+    payout_floor: float,
+    payout_cap: float,
+) -> np.ndarray:
+    """The share of each target's reward a council sees at risk when it signs [0-1], same shape.
+
+    The reward is paid only if the target is met: nothing below ``payout_floor`` of the stretch,
+    pro rata up to ``payout_cap`` (scheme rules). A target whose potential at full effort falls
+    short of the cap puts the missing share at risk (all of it at or below the floor). A
+    partnership target is wholly at risk: its outcome rests on partners the council does not
+    control, and councils avoided them, 'rightly perceiving these as more risky' (001:105).
+    Reads nothing from the scenario: its caller passes ``funding.payout_floor, payout_cap``.
+    """
+    span = max(payout_cap - payout_floor, 1e-12)
+    own = np.clip((payout_cap - potential) / span, 0.0, 1.0)
+    return np.where(partnership, 1.0, own)
+
+
+def risk_valued_reward(
+    reward_weight: np.ndarray, at_risk: np.ndarray, aversion: np.ndarray
+) -> np.ndarray:
+    """(n, T) the reward weight as a risk-averse council values it: less than its face value.
+
+    A council bears the risk of the reward, paid only if the target is met, while PPG is paid
+    whatever happens and is not discounted. Government 'should consider shifting the balance
+    between reward grant and pump priming grant to bring about a more equitable distribution of
+    risk between centre and localities' on risky targets (001:91); councils shunned partnership
+    targets as 'more risky' (001:105). The certainty equivalent is the face value times
+    ``1 - aversion x at_risk``: ``reward_weight`` (n,) is ``max_reward / T /
+    funding.reward_reference_gbp``, ``at_risk`` (n, T) from :func:`reward_at_risk`, ``aversion``
+    (n,) is ``authorities.risk_aversion x (1 - risk_tolerance)`` in [0, 1] (0: face value).
+    """
+    return reward_weight[:, None] * (1.0 - aversion[:, None] * at_risk)
+
+
+def corporate_pull(valued_reward: np.ndarray, strength: float) -> np.ndarray:
+    """(n, T) the factor by which the corporate centre's push raises the agreement's effort.
+
+    'At corporate level delivering improvements in relation to strategic goals is the main
+    driver, with reward grant as a powerful incentive; at service delivery level the emphasis is
+    more on sustained improvement in outcomes' (001:57), and 'reward grant was generally the
+    condition for participation' (001:91): the reward moves the corporate centre, not staff
+    (001:77), which gives the targets priority and focus. ``valued_reward`` is the reward weight
+    as the council values it (:func:`risk_valued_reward`), ``strength`` is
+    ``implementation.reward_corporate_pull`` (extra effort per unit of reward weight; 0: none).
+    """
+    return 1.0 + strength * valued_reward
+
+
 @dataclass(eq=False)
 class Councils:
     """Every council's traits and state, arrays of shape (A,), and the decisions councils take."""
@@ -278,6 +329,12 @@ class Councils:
         - Will: plus a little bought by reward, scaled by trust (001:87, 001:77;
           ``will_and_reward``), minus the motivation that reward crowds out in staff who work
           for outcomes, not reward (001:77, 003:496; ``motivation_crowding``).
+        - The reward as a risk-averse council values it: less than face value on targets whose
+          reward is at risk, partnership targets most (001:91, 001:105; :func:`reward_at_risk`,
+          :func:`risk_valued_reward`, ``reward_risk_aversion``); PPG is certain.
+        - The corporate centre's pull: reward makes the corporate centre push the targets, a
+          factor on the agreement's effort (001:57, 001:91; :func:`corporate_pull`,
+          ``reward_corporate_pull``).
         - Capacity: corporate capacity (less in cash-strapped councils, which fire-fight, 000:133)
           plus PPG spent on the target, saturating; dissipated over too many targets (001:89,
           001:91; ``capacity_constraint``, ``ppg_enables``). The share of the resources that PPG
@@ -288,17 +345,31 @@ class Councils:
         The agreement's effort is the larger of its own and business as usual. The ceiling is the
         potential of the chosen approach: more for a successful systemic change, less for a failed
         one (003:739), scaled by the agreement's focus (none in the no-agreement twin). Reads
-        ``implementation.*``, ``funding.*_reference_gbp``, ``attribution.*``.
+        ``implementation.*``, ``funding.*_reference_gbp, payout_floor, payout_cap``,
+        ``authorities.risk_aversion``, ``attribution.*``.
         """
         sc, tg = self.setting.params, self.setting.targets
         im, mech, T = sc.implementation, sc.mechanisms, tg.shape[1]
         reward_weight = self.max_reward[idx] / T / sc.funding.reward_reference_gbp
-        will = self.will[idx].copy()
+        at_risk = reward_at_risk(
+            tg.plan.potential[idx],
+            tg.traits.partnership[idx] & mech.partnerships,
+            sc.funding.payout_floor,
+            sc.funding.payout_cap,
+        )
+        averse = sc.authorities.risk_aversion * (1.0 - self.risk_tolerance[idx])
+        if not mech.reward_risk_aversion:
+            averse = np.zeros(idx.size)
+        valued = risk_valued_reward(reward_weight, at_risk, averse)  # (n, T); PPG is certain
+        will = np.broadcast_to(self.will[idx, None], (idx.size, T)).copy()
         if mech.will_and_reward:
-            will += im.reward_will_effect * reward_weight * self.trust[idx]
-        if mech.motivation_crowding:
-            will -= im.reward_crowding_out * reward_weight
-        will = np.clip(will, 0.0, 1.0)[:, None]
+            will += im.reward_will_effect * valued * self.trust[idx, None]
+        if mech.motivation_crowding:  # staff see the reward as it is, not its risk
+            will -= im.reward_crowding_out * reward_weight[:, None]
+        will = np.clip(will, 0.0, 1.0)
+        pull = corporate_pull(
+            valued, im.reward_corporate_pull if mech.reward_corporate_pull else 0.0
+        )
         own_will = self.will[idx, None]
         if mech.capacity_constraint:
             own = (
@@ -320,7 +391,9 @@ class Councils:
         at = sc.attribution
         usual = at.business_as_usual_effort if mech.business_as_usual else 0.0
         tg.plan.usual_effort[idx] = np.clip(usual * own_will * usual_capacity, 0.0, 1.0)
-        agreement = np.clip(will * capacity * tg.plan.morale[idx] * at.agreement_focus, 0.0, 1.0)
+        agreement = np.clip(
+            will * capacity * tg.plan.morale[idx] * at.agreement_focus * pull, 0.0, 1.0
+        )
         tg.plan.base_effort[idx] = np.maximum(agreement, tg.plan.usual_effort[idx])
         systemic = tg.plan.approach[idx] == SYSTEMIC
         success = tg.plan.systemic_success[idx]

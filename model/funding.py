@@ -4,7 +4,7 @@ The rules are the first-generation scheme's (EVIDENCE.md 'Scheme rules', outside
 PPG is a flat sum plus an amount per head; the maximum reward is a share of the net budget
 requirement, split equally across targets; a target pays the share of its stretch achieved,
 capped, and nothing below a floor; reward is paid in equal yearly instalments after the end.
-Seeds 001:55 and 001:91 describe the roles of the two grants.
+Seeds 001:57 and 001:91 describe the roles of the two grants.
 """
 
 from __future__ import annotations

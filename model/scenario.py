@@ -304,6 +304,18 @@ class AuthorityParams(_Section):
         le=0.98,
         description="tolerance of risk and experiment [0-1] (000:144, 001:101)",
     )
+    risk_aversion: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description=(
+            "how far a council discounts the reward for the risk of missing the target [0-1]: "
+            "the certainty equivalent is the reward times 1 - risk_aversion x (1 - risk "
+            "tolerance) x share at risk; PPG is certain (001:91 'a more equitable distribution "
+            "of risk between centre and localities', 001:105 partnership targets 'more risky'); "
+            "0 = no effect (default), assumption, range 0-1"
+        ),
+    )
     thinking_time_climate_weight: float = Field(
         0.6,
         ge=0,
@@ -609,6 +621,19 @@ class ImplementationParams(_Section):
         description=(
             "will added by a maximum reward at the reward reference, scaled by trust [0-1]; small: "
             "staff are motivated by outcomes, not reward (001:77)"
+        ),
+    )
+    reward_corporate_pull: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description=(
+            "extra agreement effort from the corporate centre's push per unit of reward weight "
+            "(max_reward / T / reward_reference_gbp, as the council values it) [ratio]: 'at "
+            "corporate level ... reward grant as a powerful incentive' (001:57), 'reward grant was "
+            "generally the condition for participation' (001:91); 0 = no effect (default), "
+            "assumption, plausible up to 0.3 (a reward at the reference makes the centre raise "
+            "the agreement's effort by up to 30%)"
         ),
     )
     reward_crowding_out: float = Field(
@@ -1361,6 +1386,20 @@ class Mechanisms(_Section):
         description=(
             "a low or falling star rating raises attention and slows fall-back, in both worlds "
             "(003:203, 003:418-438); off = ratings are recorded but have no effect"
+        ),
+    )
+    reward_corporate_pull: bool = Field(
+        True,
+        description=(
+            "reward makes the corporate centre push the targets (001:57, 001:91); strength "
+            "implementation.reward_corporate_pull"
+        ),
+    )
+    reward_risk_aversion: bool = Field(
+        True,
+        description=(
+            "risk-averse councils value the uncertain reward below its face value, more on risky "
+            "targets; PPG is certain (001:91, 001:105); strength authorities.risk_aversion"
         ),
     )
     motivation_crowding: bool = Field(

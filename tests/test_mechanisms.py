@@ -386,13 +386,18 @@ def test_negotiations_are_staggered_by_central_capacity():
     assert len(np.unique(at_once.councils.start)) == 1
 
 
+STRENGTH_WHERE_DEFAULT_IS_NO_EFFECT = {  # mechanisms shipped at no effect: test them switched on
+    "reward_corporate_pull": {"implementation": {"reward_corporate_pull": 0.3}},
+    "reward_risk_aversion": {"authorities": {"risk_aversion": 0.8}},
+    "target_choice": {"negotiation": {"partnership_avoidance": 0.3, "easy_area_preference": 0.5}},
+}
+
+
 @pytest.mark.parametrize("switch", list(Mechanisms.model_fields))
 def test_every_mechanism_switch_changes_the_run(switch):
     # the calibrated baseline's corporate drift is almost nil: test at the schema's default rate
     rate = {"sustainability": {"corporate_drift_rate": 0.04}}
-    # target choice does nothing at its defaults (no evidence sizes it): test it switched on
-    if switch == "target_choice":
-        rate["negotiation"] = {"partnership_avoidance": 0.3, "easy_area_preference": 0.5}
+    rate |= STRENGTH_WHERE_DEFAULT_IS_NO_EFFECT.get(switch, {})
     on = LPSAModel.from_scenario("lpsa1_baseline", seed=11, **rate).run()
     off = LPSAModel.from_scenario(
         "lpsa1_baseline", seed=11, mechanisms={switch: False}, **rate

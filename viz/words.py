@@ -173,6 +173,14 @@ MECHANISM_LABELS: dict[str, tuple[str, str]] = {
         "Reward crowds out staff motivation",
         "Switched off, reward does not weaken the drive of staff who work for better outcomes.",
     ),
+    "reward_corporate_pull": (
+        "Reward moves the corporate centre",
+        "Switched off, reward does not make the corporate centre push the targets harder.",
+    ),
+    "reward_risk_aversion": (
+        "Councils bear the reward's risk",
+        "Switched off, councils value the reward at face value, however risky the target.",
+    ),
     "diversion": (
         "Other services lose a little",
         "Switched off, services outside the agreement lose nothing while the targets gain.",

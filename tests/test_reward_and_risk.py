@@ -1,0 +1,79 @@
+"""Reward's pull on the corporate centre (001:57, 001:91) and the risk councils bear on the reward
+(001:91, 001:105): the direction of each, and each switch off equals its parameter at no effect.
+
+Plans are fixed at signing (``Councils.plan_effort``, run when the model is built), so most checks
+read the planned agreement effort of every council's targets on common random numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lpsa.model import LPSAModel
+
+SEED = 4
+QUIET = {"reward_crowding_out": 0.0, "reward_will_effect": 0.0}  # reward acts only by the pull
+
+
+def planned(scenario: str = "lpsa1_baseline", **overrides) -> LPSAModel:
+    return LPSAModel.from_scenario(scenario, seed=SEED, **overrides)
+
+
+def effort(m: LPSAModel) -> np.ndarray:
+    """(A, T) each target's planned effort under the agreement."""
+    return m.targets.plan.base_effort
+
+
+def test_reward_pulls_the_corporate_centre_toward_the_targets():
+    # 001:57: at corporate level 'reward grant as a powerful incentive'.
+    def mean_effort(pull: float, reward_share: float, implementation: dict) -> float:
+        im = {**implementation, "reward_corporate_pull": pull}
+        m = planned(implementation=im, funding={"reward_share_of_nbr": reward_share})
+        return float(effort(m).mean())
+
+    more, less = 0.05, 0.025  # the reward doubled
+    assert mean_effort(0.3, more, QUIET) > mean_effort(0.3, less, QUIET) + 0.01
+    assert mean_effort(0.0, more, QUIET) == mean_effort(0.0, less, QUIET)
+    # At the shipped point, without the pull, more reward buys no more effort (crowding out).
+    assert mean_effort(0.0, more, {}) <= mean_effort(0.0, less, {})
+
+
+def test_risk_averse_councils_value_the_uncertain_reward_below_its_face_value():
+    # 001:91: shift the balance toward PPG on risky targets 'to bring about a more equitable
+    # distribution of risk'; 001:105: partnership targets 'rightly' seen as 'more risky'.
+    im = {**QUIET, "reward_corporate_pull": 0.3}
+
+    def drop(scenario: str) -> np.ndarray:
+        neutral = planned(scenario, implementation=im)
+        averse = planned(scenario, implementation=im, authorities={"risk_aversion": 1.0})
+        return effort(neutral) - effort(averse), neutral
+
+    loss, m = drop("lpsa1_baseline")
+    assert (loss >= 0).all() and loss.mean() > 0.005
+    risky = m.targets.traits.partnership
+    assert loss[risky].mean() > 2 * loss[~risky].mean()
+    ppg_heavy, _ = drop("ppg_heavy")
+    reward_heavy, _ = drop("reward_heavy")
+    assert ppg_heavy.mean() < reward_heavy.mean()
+
+
+def test_each_switch_off_equals_its_parameter_at_no_effect():
+    strong = {
+        "implementation": {"reward_corporate_pull": 0.3},
+        "authorities": {"risk_aversion": 0.8},
+    }
+    none = planned()
+    assert not np.array_equal(effort(planned(**strong)), effort(none))
+    for switch in ("reward_corporate_pull", "reward_risk_aversion"):
+        off = planned(**strong, mechanisms={switch: False})
+        at_zero = planned(
+            implementation={
+                "reward_corporate_pull": 0.0 if switch == "reward_corporate_pull" else 0.3
+            },
+            authorities={"risk_aversion": 0.0 if switch == "reward_risk_aversion" else 0.8},
+        )
+        assert np.array_equal(effort(off), effort(at_zero))
+    both_off = planned(
+        **strong, mechanisms={"reward_corporate_pull": False, "reward_risk_aversion": False}
+    ).run()
+    assert both_off.summary() == none.run().summary()
