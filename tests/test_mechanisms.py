@@ -417,16 +417,23 @@ def approach_shares(res) -> pd.Series:
     return res.targets["approach"].value_counts(normalize=True)
 
 
+PPG_SHAPES_APPROACH = {"ppg_coordination_weight": 1.0, "ppg_frontline_weight": 1.0}
+"""The hypothesis that how PPG is spent shapes the approach (000:347, 000:326, 000:380) at the
+schema's weights: tested with the channel on (it holds) and off (it does not), not as a settled
+fact about the shipped model (``mechanisms.ppg_shapes_approach``)."""
+
+
 def test_ppg_on_coordination_makes_systemic_change_likelier_and_front_line_ppg_more_of_the_same():
     # 000:347: a PPG-funded post that plans and co-ordinates avoids 'more of the same'.
-    planners = approach_shares(run_variant({"approach": {"ppg_coordination_share_mean": 0.9}}))
-    front_line = approach_shares(run_variant({"approach": {"ppg_coordination_share_mean": 0.1}}))
+    def shares(coordination: float, overrides: dict | None = None) -> pd.Series:
+        approach = {**PPG_SHAPES_APPROACH, "ppg_coordination_share_mean": coordination}
+        return approach_shares(run_variant({**(overrides or {}), "approach": approach}))
+
+    planners, front_line = shares(0.9), shares(0.1)
     assert planners["systemic"] > front_line["systemic"] + 0.02
     assert planners["more_of_same"] < front_line["more_of_same"] - 0.05
     off = {"mechanisms": {"ppg_shapes_approach": False}}
-    a = approach_shares(run_variant({**off, "approach": {"ppg_coordination_share_mean": 0.9}}))
-    b = approach_shares(run_variant({**off, "approach": {"ppg_coordination_share_mean": 0.1}}))
-    pd.testing.assert_series_equal(a, b)
+    pd.testing.assert_series_equal(shares(0.9, off), shares(0.1, off))
 
 
 def test_a_larger_ppg_means_more_of_the_approach_it_pays_for():
@@ -436,8 +443,8 @@ def test_a_larger_ppg_means_more_of_the_approach_it_pays_for():
         return rich["more_of_same"] - poor["more_of_same"]
 
     # At the default split (40 % co-ordination) front-line money dominates: more of the same
-    # (measured +0.11; with the mechanism off, +0.001 from who signs).
-    split = {"approach": {"ppg_coordination_share_mean": 0.4}}
+    # (measured +0.07 at the schema's weights; with the mechanism off, +0.001 from who signs).
+    split = {"approach": {**PPG_SHAPES_APPROACH, "ppg_coordination_share_mean": 0.4}}
     assert extra_more_of_same(split) > 0.05
     assert abs(extra_more_of_same({**split, "mechanisms": {"ppg_shapes_approach": False}})) < 0.02
 
@@ -617,7 +624,9 @@ def test_reward_crowds_out_the_motivation_of_staff_who_work_for_outcomes():
     heavy = {"funding": {"ppg_share": 0.05}, "implementation": {"reward_crowding_out": 0.1}}
     crowded = run_variant(heavy)
     spared = run_variant({**heavy, "mechanisms": {"motivation_crowding": False}})
-    assert mean_share(crowded.targets) < mean_share(spared.targets)
+    # by at least two points of the stretch (measured 5.1): a crowding-out shrunk a thousandfold
+    # would not pass
+    assert mean_share(crowded.targets) < mean_share(spared.targets) - 0.02
 
 
 def test_untargeted_services_lose_a_little_while_targets_gain():

@@ -31,13 +31,29 @@ def test_a_ppg_condition_is_a_funding_parameter_with_a_range() -> None:
         load_scenario("ppg_heavy", {"funding": {"ppg_coordination_min": 1.5}})
 
 
-def _more_of_the_same(minimum: float) -> float:
-    sc = load_scenario("ppg_heavy", {"funding": {"ppg_coordination_min": minimum}})
+PPG_SHAPES_APPROACH = {"ppg_coordination_weight": 1.0, "ppg_frontline_weight": 1.0}
+"""The hypothesis that how PPG is spent shapes the approach (000:347: 'without such focussed
+attention the temptation is to do more of the same'; 000:326, 000:380), at the schema's weights:
+a hypothesis with a switch (``mechanisms.ppg_shapes_approach``), not a settled fact."""
+
+
+def _more_of_the_same(minimum: float, channel: bool = True) -> float:
+    sc = load_scenario(
+        "ppg_heavy",
+        {
+            "funding": {"ppg_coordination_min": minimum},
+            "approach": PPG_SHAPES_APPROACH,
+            "mechanisms": {"ppg_shapes_approach": channel},
+        },
+    )
     model = LPSAModel(sc, seed=5).run()
     signed = model.councils.signed
     return float((model.targets.plan.approach[signed] == MORE_OF_SAME).mean())
 
 
 def test_ppg_reserved_for_co_ordination_leads_councils_away_from_more_of_the_same() -> None:
-    # the same council draws (seed 5): only how PPG is spent differs
+    # the same council draws (seed 5): only how PPG is spent differs. Where PPG shapes the
+    # approach, the condition leads away from more of the same ...
     assert _more_of_the_same(1.0) < _more_of_the_same(0.0) - 0.02
+    # ... and where it does not (the channel switched off), the condition changes no approach
+    assert _more_of_the_same(1.0, channel=False) == _more_of_the_same(0.0, channel=False)
