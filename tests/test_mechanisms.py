@@ -386,10 +386,16 @@ def test_negotiations_are_staggered_by_central_capacity():
     assert len(np.unique(at_once.councils.start)) == 1
 
 
+SWITCH_STRENGTH = {"authority_learning": {"authorities": {"learning_rate": 0.02}}}
+"""Switches whose mechanism's strength defaults to no effect, with a strength inside its range."""
+
+
 @pytest.mark.parametrize("switch", list(Mechanisms.model_fields))
 def test_every_mechanism_switch_changes_the_run(switch):
     # the calibrated baseline's corporate drift is almost nil: test at the schema's default rate
     rate = {"sustainability": {"corporate_drift_rate": 0.04}}
+    # a mechanism whose strength defaults to "no effect" is tested inside its range
+    rate.update(SWITCH_STRENGTH.get(switch, {}))
     on = LPSAModel.from_scenario("lpsa1_baseline", seed=11, **rate).run()
     off = LPSAModel.from_scenario(
         "lpsa1_baseline", seed=11, mechanisms={switch: False}, **rate
