@@ -92,7 +92,9 @@ def test_learning_keeps_more_of_the_gains_three_years_after_the_end() -> None:
     kept0, share0 = _retained(0.0)
     kept1, share1 = _retained(RATE)
     assert kept1 > kept0
-    assert share1 > share0 + 0.005
+    # the higher effort alone raises the share kept a little (0.766 to 0.773 on this seed); the
+    # slower fall-back raises it to 0.801
+    assert share1 > share0 + 0.02
 
 
 def test_the_no_agreement_twin_learns_nothing() -> None:
@@ -131,3 +133,11 @@ def test_the_default_changes_nothing(name: str) -> None:
     assert np.array_equal(default.reported_from_start, off.reported_from_start)
     assert np.array_equal(default.effort_mean, off.effort_mean, equal_nan=True)
     assert repr(default.summary()) == repr(off.summary())
+
+
+def test_with_learning_stepping_runs_the_same_as_running() -> None:
+    """Learning is state the quarter carries (``State.learned``): a model stepped one quarter at a
+    time ends where a run does, bit for bit."""
+    from test_quarter import both_ways
+
+    assert both_ways(_scenario(RATE), SEED) == []
