@@ -120,6 +120,7 @@ class Councils:
     budget_factor: np.ndarray  # effort multiplier left by budget cuts during the agreement
     other_services: np.ndarray  # untargeted services' change [share of stretch] (001:95)
     attention: np.ndarray  # bool: a low or falling rating draws attention (003:203)
+    learned: np.ndarray  # capacity learned from the agreement, 0..1 (001:97-103)
     ff_granted: np.ndarray  # int: freedoms and flexibilities granted (001:81)
     ff_refused: np.ndarray  # int: requests refused
     ff_broken: np.ndarray  # int: requests promised and not delivered (so far)
@@ -188,6 +189,7 @@ class Councils:
             budget_factor=np.ones(n),
             other_services=zeros.copy(),
             attention=none.copy(),
+            learned=zeros.copy(),
             ff_granted=np.zeros(n, dtype=int),
             ff_refused=np.zeros(n, dtype=int),
             ff_broken=np.zeros(n, dtype=int),

@@ -39,10 +39,10 @@ TWIN_OVERRIDES = {
         "ppg_share": None,
     },
     "attribution": {"agreement_focus": 0.0},
-    "mechanisms": {"participation": False},
+    "mechanisms": {"participation": False, "authority_learning": False},
 }
 """All agreement levers at zero; every council tracked (participation off) so every target has a
-twin."""
+twin; the twin learns nothing from an agreement it does not have (authority_learning off)."""
 
 
 def twin_scenario(scenario: Scenario) -> Scenario:

@@ -97,6 +97,7 @@ class Parameters(NamedTuple):
     national_drift: float
     stars: float
     low_rating: float
+    learning_rate: float
 
 
 class Switches(NamedTuple):
@@ -116,6 +117,7 @@ class Switches(NamedTuple):
     gaming_ratchet: bool
     reward_reinvestment: bool
     inspection: bool
+    authority_learning: bool
 
 
 class Schedule(NamedTuple):
@@ -213,6 +215,7 @@ class State(NamedTuple):
     rating_error: np.ndarray  # (A,)
     current_rating: np.ndarray  # (A,) int
     service_error: np.ndarray  # (A,) the service-level rating's assessment error
+    learned: np.ndarray  # (A,) capacity learned from the agreement, 0..1
 
 
 class AtEnd(NamedTuple):
@@ -410,6 +413,29 @@ def respond_to_turnover(par, fl, rng, phase, leadership, turnover, champion):
 
 
 @jit
+def learn_from_agreement(par, fl, phase, learned):
+    """Councils in implementation learn from their agreement: a capacity that grows each quarter
+    and saturates, ``learned += learning_rate x (1 - learned)``; it stays after the end.
+
+    'LPSAs are contributing to the development of increased capacity within local authorities,
+    although this contribution varies widely ... and must be seen in the context of other factors
+    pushing in the same direction' (001:97); they 'have led to a better understanding of the
+    barriers to improvement and the range of possible options ... a stimulus for practice exchange
+    and learning' (001:99); they are 'one factor amongst several contributing to a tightening up of
+    performance management and instilling a "performance culture". The impact has been greatest
+    within target areas ... (although CPA has been a more significant driver)' (001:103). What is
+    learned raises the agreement's effort on its targets (``target_effort``) and, after the end,
+    slows the fall-back of its gains (``sustain``). Reads ``authorities.learning_rate``; off with
+    ``mechanisms.authority_learning``. The no-agreement twin learns nothing (``counterfactual``).
+    """
+    if not fl.authority_learning or par.learning_rate <= 0.0:
+        return
+    for i in range(learned.size):
+        if phase[i] == IMPLEMENTATION:
+            learned[i] += par.learning_rate * (1.0 - learned[i])
+
+
+@jit
 def target_effort(par, fl, t, tr, st, i, j, trust_keep, attended):
     """(effort, business-as-usual part) on target (i, j) this quarter, 0..1.
 
@@ -422,7 +448,10 @@ def target_effort(par, fl, t, tr, st, i, j, trust_keep, attended):
     which follows central priority on single-agency targets (000:173; ``priority_shifts``), and
     by what budget cuts left (000:133; ``budget_pressure``). A council whose rating is low or fell
     (``attended``) closes part of the gap to full effort (003:203; ``inspection``); that attention
-    counts with business as usual. Reads ``implementation.no_champion_penalty``,
+    counts with business as usual. What the council has learned from the agreement
+    (``learn_from_agreement``) closes the share ``learned`` of the gap to full effort once the
+    agreement's work has started, before attention, and counts as the agreement's own effort
+    (001:97-103; ``authority_learning``). Reads ``implementation.no_champion_penalty``,
     ``departments.shift_local_effect, trust_effort_effect``, ``inspection.attention_effort``,
     ``gaming.ratchet_effort_cut``.
     """
@@ -441,6 +470,8 @@ def target_effort(par, fl, t, tr, st, i, j, trust_keep, attended):
         scale = 1.0 - par.shift_local * (1.0 - st.central_priority[i, j])
     scale = scale * st.budget_factor[i]
     e = min(max((tr.usual_effort[i, j] + extra) * scale, 0.0), 1.0)
+    if fl.authority_learning and st.learned[i] > 0.0 and started > 0.0:
+        e = e + st.learned[i] * (1.0 - e)
     attention = par.attention_effort * (1.0 - e) * attended
     usual = min(tr.usual_effort[i, j] * scale, e) + attention
     return e + attention, usual
@@ -551,24 +582,30 @@ def kept_share(par, end, i, j, funding, integrated):
 
 
 @jit
-def sustain(par, phase, integrated, attention, on_targets, continuation, end, core):
+def sustain(par, fl, phase, integrated, attention, learned, on_targets, continuation, end, core):
     """After the end, every target drifts toward the floor of what it can keep (``kept_share``).
 
     For partnership targets the floor also moves with partners' withdrawal after central priority
     shifts (000:171, 000:357). A council whose rating is low or fell slows its fall-back:
-    external challenge is 'a safeguard against slipping back' (003:203; ``inspection``). Reads
-    ``inspection.attention_decay_slowdown``.
+    external challenge is 'a safeguard against slipping back' (003:203; ``inspection``). What a
+    council learned from its agreement (``learn_from_agreement``) slows the fall-back by the share
+    ``learned``: the tightened performance management and 'performance culture', greatest 'within
+    target areas' (001:103), keep watching the indicators after the reward is paid
+    (``authority_learning``). Reads ``inspection.attention_decay_slowdown``.
     """
     A, T = core.shape
     for i in range(A):
         if phase[i] != FOLLOW_UP:
             continue
         slow = par.decay_slowdown * (1.0 if attention[i] else 0.0)
+        learned_keep = (1.0 - learned[i]) if (fl.authority_learning and learned[i] > 0.0) else 1.0
         for j in range(T):
             withdrawn = min(1.0, on_targets[i, j] / end.partner_effort[i, j])
             kept = kept_share(par, end, i, j, continuation[i, j], integrated[i])
             floor = end.core[i, j] * (kept * withdrawn if end.partner_dependent[i, j] else kept)
             rate = end.decay_rate[i, j] * (1.0 - slow)
+            if learned_keep < 1.0:
+                rate = rate * learned_keep
             core[i, j] = floor + (core[i, j] - floor) * (1.0 - rate)
 
 
@@ -872,6 +909,7 @@ QUARTER = (
     ("promised freedoms fall due and are broken", keep_promises),
     ("councils meet mainstream budget pressure", face_budget_pressure),
     ("champions leave, hand over or are replaced", respond_to_turnover),
+    ("councils in implementation learn from the agreement", learn_from_agreement),
     ("councils in implementation work on their targets", implement),
     ("untargeted services lose a little, and recover after the end", divert_from_other_services),
     ("after the end, the corporate centre drifts", corporate_drift),
@@ -916,10 +954,22 @@ def quarter(t, par, fl, sch, tr, keep, st, end, rec, rng, phase, agreement_gain)
     keep_promises(par, t, sch.promise_ptr, sch.promise_idx, st.trust, st.ff_broken)
     face_budget_pressure(par, fl, rng.budget, phase, tr.climate, st.budget_factor, st.continuation)
     respond_to_turnover(par, fl, rng.turnover, phase, tr.leadership, tr.turnover, st.champion)
+    learn_from_agreement(par, fl, phase, st.learned)
     implement(par, fl, t, phase, tr, st, agreement_gain)
     divert_from_other_services(par, fl, phase, agreement_gain, st.other_services)
     corporate_drift(par, fl, rng.post, phase, tr.integrated, st.continuation)
-    sustain(par, phase, tr.integrated, st.attention, st.on_targets, st.continuation, end, st.core)
+    sustain(
+        par,
+        fl,
+        phase,
+        tr.integrated,
+        st.attention,
+        st.learned,
+        st.on_targets,
+        st.continuation,
+        end,
+        st.core,
+    )
     true_outcomes(
         par,
         rng.shocks,
@@ -1042,6 +1092,7 @@ def parameters(model: BuiltModel) -> tuple[Parameters, Switches]:
         national_drift=p.national_drift,
         stars=p.stars_per_stretch,
         low_rating=p.low_rating,
+        learning_rate=sc.authorities.learning_rate,
     )
     par = Parameters(**{name: float(value) for name, value in vals.items()})
     flags = dict(
@@ -1059,6 +1110,7 @@ def parameters(model: BuiltModel) -> tuple[Parameters, Switches]:
         gaming_ratchet=mech.gaming_ratchet,
         reward_reinvestment=mech.reward_reinvestment,
         inspection=mech.inspection,
+        authority_learning=mech.authority_learning,
     )
     fl = Switches(**{name: bool(value) for name, value in flags.items()})
     return par, fl
@@ -1103,7 +1155,7 @@ def dynamics(model: BuiltModel) -> Dynamics:
     )
     _own(tg.state)
     _own(tg.end)
-    _own(c, ["trust", "budget_factor", "other_services", "reinvest_share", "attention"])
+    _own(c, ["trust", "budget_factor", "other_services", "reinvest_share", "attention", "learned"])
     _own(c, ["ff_broken"], np.int64)
     _own(d, ["shifts"], np.int64)
     _own(ins, ["error"])
@@ -1187,6 +1239,7 @@ def dynamics(model: BuiltModel) -> Dynamics:
         rating_error=ins.error,
         current_rating=ins.current_rating,
         service_error=ins.service_error,
+        learned=c.learned,
     )
     at_end = AtEnd(**{name: getattr(e, name) for name in AtEnd._fields})
     rec = Record(

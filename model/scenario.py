@@ -285,6 +285,19 @@ class AuthorityParams(_Section):
             "Beta concentration of all 0-1 traits (higher = authorities more alike) [dimensionless]"
         ),
     )
+    learning_rate: float = Field(
+        0.0,
+        ge=0,
+        le=0.1,
+        description=(
+            "share of the remaining room a council's capacity learned from its agreement grows by "
+            "each quarter of implementation [1/quarter]; what is learned closes that share of the "
+            "gap to full effort on the targets and slows the fall-back of gains after the end by "
+            "it (001:97, 001:99, 001:103); 0 = councils learn nothing (default); plausible range "
+            "0-0.02, modest as LPSA is 'one factor amongst several' and CPA 'a more significant "
+            "driver' (001:103)"
+        ),
+    )
     budget_climate_mean: float = Field(
         0.5, ge=0.02, le=0.98, description="0 cash-strapped .. 1 affluent (000:133) [0-1]"
     )
@@ -1411,6 +1424,13 @@ class Mechanisms(_Section):
     diversion: bool = Field(
         True,
         description="untargeted services lose a little while the targets gain (001:95)",
+    )
+    authority_learning: bool = Field(
+        True,
+        description=(
+            "councils learn from implementing the agreement: capacity that raises effort on the "
+            "targets and slows the fall-back after the end (001:97-103); off = nothing is learned"
+        ),
     )
     improvement_agenda: bool = Field(
         True,

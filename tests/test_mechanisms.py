@@ -390,6 +390,7 @@ STRENGTH_WHERE_DEFAULT_IS_NO_EFFECT = {  # mechanisms shipped at no effect: test
     "reward_corporate_pull": {"implementation": {"reward_corporate_pull": 0.3}},
     "reward_risk_aversion": {"authorities": {"risk_aversion": 0.8}},
     "target_choice": {"negotiation": {"partnership_avoidance": 0.3, "easy_area_preference": 0.5}},
+    "authority_learning": {"authorities": {"learning_rate": 0.02}},
 }
 
 

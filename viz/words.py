@@ -189,6 +189,11 @@ MECHANISM_LABELS: dict[str, tuple[str, str]] = {
         "Built into the wider improvement plan",
         "Switched off, no council builds the agreement into its wider plans, so none keeps extra.",
     ),
+    "authority_learning": (
+        "Councils learn from their agreement",
+        "Switched off, councils learn nothing from their agreement: no extra effort, no slower "
+        "fall-back.",
+    ),
     "setbacks": (
         "Setbacks outside the council's control",
         "Switched off, no target meets a setback the council does not control.",
