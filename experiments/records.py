@@ -259,7 +259,6 @@ def rating_move_specs(r: Record) -> list[Mapping[str, Any]]:
                     "one year's count can tell"
                 ),
                 target=value,
-                group=f"R-{r.id}",
                 encoded_by={"inspection.noise_sd": 0.0},
             )
         )

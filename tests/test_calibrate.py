@@ -411,5 +411,7 @@ def test_the_calibration_fits_the_forecast_as_its_rule_measures_it(tmp_path):
         r = calibrate_cli(params, out, "--hold-out", "none", "--forecast-margin", margin)
         assert r.returncode == 0, r.stderr
         assert f"trend margin {float(margin):g}" in (out / "calibration.md").read_text()
-        posteriors.append((out / "posterior.csv").read_bytes())
+        posteriors.append(pd.read_csv(out / "generations.csv")["epsilon"].dropna().tolist())
+    # the margin reaches the distance: the same particles lie at other distances (with ten
+    # particles and one parameter the accepted ones may coincide, so the posterior may not differ)
     assert posteriors[0] != posteriors[1]
