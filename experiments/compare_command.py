@@ -39,6 +39,7 @@ from .compare_report import how_it_was_made, write_report, write_tables
 from .constants import screen_constants
 from .design import check_run_count, scenario_hash, sha256_bytes
 from .posterior import check_fits, load_posterior
+from .uncertainty import load_uncertain
 
 DEFAULT_WORLDS = 50
 
@@ -169,6 +170,11 @@ def main(argv: list[str]) -> int:
                 twins,
                 executor,
                 None if args.quiet else "constants",
+                {
+                    p.path: (p.low, p.high)
+                    for p in load_uncertain()[1]
+                    if p.path not in posterior.parameters
+                },
             )
     outcomes = outcome_names(twins)
     per_world = world_table(runs, outcomes, worlds)

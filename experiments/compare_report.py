@@ -613,9 +613,11 @@ def constants_lines(constants: pd.DataFrame, heads: list[str], names: tuple[str,
     lines = [
         "## Fixed constants that move the headline",
         "",
-        "The worlds vary only the uncertain parameters (`experiments/uncertain_parameters.yaml`). "
-        "Every other behavioural assumption was run at half and one and a half times its value "
-        f"in the posterior's central world; a constant *moves* a headline when it flips the sign "
+        "The worlds vary only the posterior's parameters. Every other behavioural assumption was "
+        "run at half and one and a half times its value in the posterior's central world, and "
+        "an uncertain parameter the posterior does not cover (added to "
+        "`experiments/uncertain_parameters.yaml` after it was fitted) at the ends of its range; "
+        f"a constant *moves* a headline when it flips the sign "
         f"of {names[0]} - {names[1]} or moves it by more than {percent(MOVES)} of its size "
         "(`constants.csv`).",
         "",

@@ -10,9 +10,11 @@ median particle) it runs both regimes on common random numbers with each candida
 and at one and a half times its value (within the schema's bounds), and measures how far the
 paired difference A - B of each headline outcome moves. A constant *moves the headline* when
 either setting flips the sign of the difference or moves it by more than ``MOVES`` of its size.
-Candidates are the behavioural assumptions (``SECTIONS``), nonzero floats, not in the uncertain
-set, and not set differently by the two regimes (those are the regimes' own levers). Scheme rules
-(``funding``, ``scheme``, ``areas``) are facts of the scheme, not candidates.
+Candidates are the behavioural assumptions (``SECTIONS``), nonzero floats, not in the posterior,
+and not set differently by the two regimes (those are the regimes' own levers). A parameter of
+``uncertain_parameters.yaml`` that the posterior does not cover (added after it was fitted) is a
+constant in every world: it is a candidate, run at the ends of its documented range, even at 0.
+Scheme rules (``funding``, ``scheme``, ``areas``) are facts of the scheme, not candidates.
 
 Pure: no files. ``compare_command`` runs it and ``compare_report`` writes ``constants.csv`` and the
 report's section.
@@ -72,21 +74,31 @@ def _within(section: str, name: str, value: float, wanted: float) -> float:
     return float(wanted)
 
 
-def candidates(a: Scenario, b: Scenario, uncertain: Sequence[str]) -> list[dict[str, Any]]:
-    """The constants to screen: path, value and the two perturbed values."""
+def candidates(
+    a: Scenario,
+    b: Scenario,
+    uncertain: Sequence[str],
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+) -> list[dict[str, Any]]:
+    """The constants to screen: path, value and the perturbed values. A constant with a documented
+    range (``ranges``: the uncertain-parameters file's, for a parameter the posterior does not
+    cover) is run at the ends of that range, so that one held at 0, a mechanism shipped at no
+    effect, is screened too; any other at ``FACTORS`` times its value."""
     da, db = a.model_dump(), b.model_dump()
+    ranges = ranges or {}
     out = []
     for section in SECTIONS:
         for name, value in da[section].items():
             path = f"{section}.{name}"
             if (
                 not isinstance(value, float)
-                or value == 0.0
+                or (value == 0.0 and path not in ranges)
                 or path in uncertain
                 or db[section].get(name) != value
             ):
                 continue
-            moved = sorted({_within(section, name, value, value * f) for f in FACTORS} - {value})
+            wanted = ranges[path] if path in ranges else [value * f for f in FACTORS]
+            moved = sorted({_within(section, name, value, w) for w in wanted} - {value})
             if moved:
                 out.append({"path": path, "value": value, "settings": moved})
     return out
@@ -103,11 +115,13 @@ def screen_constants(
     twins: bool,
     executor: Executor | None = None,
     progress: str | None = None,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     """One row per candidate constant and setting: the A - B difference of each of ``outcomes``
     at the central ``world`` (``d_<outcome>``), the difference with the constant at its value
-    (``base_<outcome>``) and whether the setting moves it (``moves_<outcome>``)."""
-    cands = candidates(a, b, uncertain)
+    (``base_<outcome>``) and whether the setting moves it (``moves_<outcome>``). ``ranges``: as
+    for :func:`candidates`."""
+    cands = candidates(a, b, uncertain, ranges)
     settings: list[dict[str, Any]] = [{"path": "", "value": np.nan, "setting": np.nan}]
     settings += [
         {"path": c["path"], "value": c["value"], "setting": s} for c in cands for s in c["settings"]

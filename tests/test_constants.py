@@ -47,3 +47,17 @@ def test_nothing_moves_when_every_candidate_is_uncertain(small):
     everything = UNCERTAIN + [c["path"] for c in constants.candidates(a, b, [])]
     table = constants.screen_constants(a, b, {}, everything, ["targets_met_share"], 2, 3, False)
     assert table.empty and constants.moving_constants(table, "targets_met_share") == []
+
+
+def test_a_parameter_the_posterior_does_not_cover_is_screened_over_its_range_even_at_zero():
+    # a mechanism shipped at no effect (0) and added to the uncertain parameters after the
+    # posterior was fitted is a constant in every world: it is screened at its range's ends
+    a, b = load_scenario("ppg_heavy"), load_scenario("reward_heavy")
+    pull = "implementation.reward_corporate_pull"
+    assert a.implementation.reward_corporate_pull == 0.0
+    covered = [p for p in UNCERTAIN if p != pull]
+    assert pull not in {c["path"] for c in constants.candidates(a, b, covered)}
+    found = {c["path"]: c for c in constants.candidates(a, b, covered, {pull: (0.0, 0.3)})}
+    assert found[pull]["settings"] == [0.3]
+    # in the posterior, it is not a constant
+    assert pull not in {c["path"] for c in constants.candidates(a, b, UNCERTAIN, {pull: (0, 0.3)})}
