@@ -765,6 +765,19 @@ def pay_rewards(par, fl, t, sch, end, reinvest_share, continuation, reward_paid)
 
 
 @jit
+def star_score(par, year, level, services, error):
+    """An inspection score [stars]: the council's level before the scheme, the national drift to
+    year ``year`` (003:416), the assessed services' performance and the assessment's error."""
+    return level + par.national_drift * (year + 1) + par.stars * services + error
+
+
+@jit
+def stars_of(score):
+    """A score rounded to a rating of 1 to ``MAX_RATING`` stars."""
+    return int(min(max(np.rint(score), 1.0), float(MAX_RATING)))
+
+
+@jit
 def inspect(par, fl, rng, year, tr, st, ratings, scores):
     """At the year's end, inspectors score and rate every council (``inspection.py``).
 
@@ -784,13 +797,8 @@ def inspect(par, fl, rng, year, tr, st, ratings, scores):
         services = (
             par.targets_w * (np_sum(st.true[i], 0, T) / T) + par.other_w * (st.other_services[i])
         )
-        score = (
-            tr.rating_level[i]
-            + par.national_drift * (year + 1)
-            + par.stars * services
-            + st.rating_error[i]
-        )
-        rating = int(min(max(np.rint(score), 1.0), float(MAX_RATING)))
+        score = star_score(par, year, tr.rating_level[i], services, st.rating_error[i])
+        rating = stars_of(score)
         fell = rating < st.current_rating[i]
         st.attention[i] = fl.inspection and ((rating <= par.low_rating) or fell)
         scores[year, i] = score
@@ -824,13 +832,9 @@ def rate_service(par, rng, year, tr, st, ratings):
                 total += st.true[i, j]
                 n += 1
         services = total / n if n > 0 else st.other_services[i]
-        score = (
-            tr.rating_level[i]
-            + par.national_drift * (year + 1)
-            + par.stars * services
-            + st.service_error[i]
+        ratings[year, i] = stars_of(
+            star_score(par, year, tr.rating_level[i], services, st.service_error[i])
         )
-        ratings[year, i] = int(min(max(np.rint(score), 1.0), float(MAX_RATING)))
 
 
 @jit
