@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -117,6 +118,9 @@ def start_held(hold: Path, after_chunks: int, *args: str, **popen: Any) -> subpr
     hold.mkdir(parents=True, exist_ok=True)
     kwargs: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
     command = [sys.executable, str(Path(__file__)), str(hold), str(after_chunks), *args]
+    # a command started under nohup rightly ignores hangups; the tests kill it as a terminal
+    # would, so it starts with the default handling of SIGHUP whatever the test runner inherited
+    kwargs["preexec_fn"] = lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL)
     return subprocess.Popen(command, cwd=ROOT, **{**kwargs, **popen})
 
 
