@@ -470,7 +470,7 @@ def target_effort(par, fl, t, tr, st, i, j, trust_keep, attended):
         scale = 1.0 - par.shift_local * (1.0 - st.central_priority[i, j])
     scale = scale * st.budget_factor[i]
     e = min(max((tr.usual_effort[i, j] + extra) * scale, 0.0), 1.0)
-    if fl.authority_learning and st.learned[i] > 0.0 and started > 0.0:
+    if started > 0.0:  # learned is 0 unless the council learns (``learn_from_agreement``)
         e = e + st.learned[i] * (1.0 - e)
     attention = par.attention_effort * (1.0 - e) * attended
     usual = min(tr.usual_effort[i, j] * scale, e) + attention
@@ -582,7 +582,7 @@ def kept_share(par, end, i, j, funding, integrated):
 
 
 @jit
-def sustain(par, fl, phase, integrated, attention, learned, on_targets, continuation, end, core):
+def sustain(par, phase, integrated, attention, learned, on_targets, continuation, end, core):
     """After the end, every target drifts toward the floor of what it can keep (``kept_share``).
 
     For partnership targets the floor also moves with partners' withdrawal after central priority
@@ -598,14 +598,13 @@ def sustain(par, fl, phase, integrated, attention, learned, on_targets, continua
         if phase[i] != FOLLOW_UP:
             continue
         slow = par.decay_slowdown * (1.0 if attention[i] else 0.0)
-        learned_keep = (1.0 - learned[i]) if (fl.authority_learning and learned[i] > 0.0) else 1.0
+        learned_keep = 1.0 - learned[i]  # 1 unless the council learned (``learn_from_agreement``)
         for j in range(T):
             withdrawn = min(1.0, on_targets[i, j] / end.partner_effort[i, j])
             kept = kept_share(par, end, i, j, continuation[i, j], integrated[i])
             floor = end.core[i, j] * (kept * withdrawn if end.partner_dependent[i, j] else kept)
             rate = end.decay_rate[i, j] * (1.0 - slow)
-            if learned_keep < 1.0:
-                rate = rate * learned_keep
+            rate = rate * learned_keep
             core[i, j] = floor + (core[i, j] - floor) * (1.0 - rate)
 
 
@@ -765,6 +764,14 @@ def pay_rewards(par, fl, t, sch, end, reinvest_share, continuation, reward_paid)
 
 
 @jit
+def assessment_error(par, previous, z):
+    """This year's assessment error [stars]: AR(1) on last year's, persistence
+    ``score_persistence``, stationary sd ``noise_sd`` (``insp_k`` = noise_sd x sqrt(1 - rho^2));
+    ``z`` a standard normal draw."""
+    return par.insp_rho * previous + par.insp_k * z
+
+
+@jit
 def star_score(par, year, level, services, error):
     """An inspection score [stars]: the council's level before the scheme, the national drift to
     year ``year`` (003:416), the assessed services' performance and the assessment's error."""
@@ -793,7 +800,7 @@ def inspect(par, fl, rng, year, tr, st, ratings, scores):
     A, T = st.true.shape
     z = rng.standard_normal(A)
     for i in range(A):
-        st.rating_error[i] = par.insp_rho * st.rating_error[i] + par.insp_k * z[i]
+        st.rating_error[i] = assessment_error(par, st.rating_error[i], z[i])
         services = (
             par.targets_w * (np_sum(st.true[i], 0, T) / T) + par.other_w * (st.other_services[i])
         )
@@ -824,7 +831,7 @@ def rate_service(par, rng, year, tr, st, ratings):
     A, T = st.true.shape
     z = rng.standard_normal(A)
     for i in range(A):
-        st.service_error[i] = par.insp_rho * st.service_error[i] + par.insp_k * z[i]
+        st.service_error[i] = assessment_error(par, st.service_error[i], z[i])
         total = 0.0
         n = 0
         for j in range(T):
@@ -964,7 +971,6 @@ def quarter(t, par, fl, sch, tr, keep, st, end, rec, rng, phase, agreement_gain)
     corporate_drift(par, fl, rng.post, phase, tr.integrated, st.continuation)
     sustain(
         par,
-        fl,
         phase,
         tr.integrated,
         st.attention,
