@@ -23,7 +23,13 @@ from .calibrate_checks import (
     held_out_verdict,
     prior_shares,
 )
-from .calibrate_setup import DEFENSIVE_SHARE, NAN_DISTANCE, CalibrationSettings
+from .calibrate_setup import (
+    CORE_WIDEN,
+    NAN_DISTANCE,
+    TAIL_SHARE,
+    TAIL_WIDEN,
+    CalibrationSettings,
+)
 from .design import shown_path
 from .formatting import fixed, pct, significant, span
 from .patterns import ForecastRule, describe_rule
@@ -78,8 +84,9 @@ def headline(ident: pd.DataFrame, check: pd.DataFrame, ess: float, population: i
 def method_text(opts: CalibrationSettings, fitted: Sequence[str], held: Sequence[str]) -> str:
     """The report's method section for ``opts``, the fitted and the held-out patterns."""
     proposal = (
-        f"{pct(DEFENSIVE_SHARE)} of proposals from the prior, the rest from independent normals "
-        "with each parameter's weighted mean and spread in the last population"
+        "a normal with the last population's weighted mean and covariance, each principal "
+        f"variance times {CORE_WIDEN:g} and at most the prior's; {pct(TAIL_SHARE)} of proposals "
+        f"from the same normal with variances times {TAIL_WIDEN:g}"
     )
     return f"""\
 ABC-SMC (approximate Bayesian computation by sequential Monte Carlo, pyabc {pyabc.__version__}).

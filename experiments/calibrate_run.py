@@ -1,7 +1,7 @@
 """The calibration's ABC-SMC run with pyabc, reproducible, and the posterior it leaves.
 
 A prior sample sets the first epsilon; each generation proposes particles
-(``calibrate_setup.DefensiveGaussian``), accepts those closer than epsilon and weights them by
+(``calibrate_setup.ShapedGaussian``), accepts those closer than epsilon and weights them by
 prior over proposal density; the next epsilon is the median distance of the accepted. It stops at
 ``generations``, ``min_epsilon`` or ``max_simulations``; the last population, with its weights, is
 the posterior ensemble (``posterior_from``).
@@ -38,10 +38,10 @@ from . import provenance
 from .calibrate_setup import (
     NAN_DISTANCE,
     CalibrationSettings,
-    DefensiveGaussian,
     ParameterSpace,
     PatternDistance,
     PatternModel,
+    ShapedGaussian,
     evidence_values,
 )
 from .design import shown_path
@@ -170,7 +170,7 @@ def run_abc(
         space.prior(),
         PatternDistance(fitted),
         population_size=settings.population,
-        transitions=DefensiveGaussian(),
+        transitions=ShapedGaussian(),
         eps=pyabc.MedianEpsilon(),
         sampler=sampler,
     )
@@ -238,7 +238,7 @@ def fit_metadata(
     and fitted patterns, the forecast rule, the effective sample size and the fit's time."""
     done = gens[gens["generation"] >= 0]
     return {
-        "method": f"ABC-SMC (pyabc {pyabc.__version__}): median epsilon, defensive Gaussian "
+        "method": f"ABC-SMC (pyabc {pyabc.__version__}): median epsilon, shaped Gaussian "
         "proposal on the probit scale, seeded mapping sampler",
         "command": command,
         "seed": settings.seed,

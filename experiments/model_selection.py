@@ -216,16 +216,16 @@ class PriorProposal(Transition):
     probit scale, ``ParameterSpace``), whatever the last population.
 
     A theory's probability is the sum of its particles' importance weights (prior over proposal
-    density). A proposal fitted to the last population, as the calibration's
-    ``DefensiveGaussian``, narrows in each of 40-odd dimensions from a few dozen particles, and
-    the density ratio then spans many orders of magnitude: measured on six theories, 60
-    particles, half the draws from the prior, one theory's probability came out 0.00007 from
-    particles that fitted as well as the others'; with a tenth from the prior, one theory took
-    0.9997. Drawn from the prior, every particle of a theory in a generation has the same weight
-    (pyabc's model factor), so its probability is its share of accepted particles corrected for
-    how often it was proposed: sequential rejection ABC over the theories, at the cost of
-    acceptance falling faster with epsilon. Draws use numpy's global generator, which the
-    seeded sampler seeds per task."""
+    density). A proposal fitted to the last population, as the calibration's former
+    ``DefensiveGaussian`` (diagonal normals, a tenth of draws from the prior), narrows in each of
+    40-odd dimensions from a few dozen particles, and the density ratio then spans many orders of
+    magnitude: measured on six theories, 60 particles, half the draws from the prior, one theory's
+    probability came out 0.00007 from particles that fitted as well as the others'; with a tenth
+    from the prior, one theory took 0.9997. Drawn from the prior, every particle of a theory in a
+    generation has the same weight (pyabc's model factor), so its probability is its share of
+    accepted particles corrected for how often it was proposed: sequential rejection ABC over the
+    theories, at the cost of acceptance falling faster with epsilon. Draws use numpy's global
+    generator, which the seeded sampler seeds per task."""
 
     def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
         self.columns = list(X.columns)

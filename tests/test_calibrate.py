@@ -415,3 +415,52 @@ def test_the_calibration_fits_the_forecast_as_its_rule_measures_it(tmp_path):
     # the margin reaches the distance: the same particles lie at other distances (with ten
     # particles and one parameter the accepted ones may coincide, so the posterior may not differ)
     assert posteriors[0] != posteriors[1]
+
+
+def proposal_fitted_to(population: np.ndarray) -> calibrate_setup.ShapedGaussian:
+    columns = [f"p{i}" for i in range(population.shape[1])]
+    proposal = calibrate_setup.ShapedGaussian()
+    proposal.fit(pd.DataFrame(population, columns=columns), np.ones(len(population)))
+    return proposal
+
+
+def proposals(proposal: calibrate_setup.ShapedGaussian, n: int) -> pd.DataFrame:
+    np.random.seed(5)
+    return pd.DataFrame([proposal.rvs_single() for _ in range(n)])
+
+
+def test_where_the_population_is_the_prior_the_proposal_is_the_prior_and_weights_stay_even():
+    """55 parameters none of which the fit narrowed: a proposal wider or narrower than the prior
+    in any direction multiplies into uneven importance weights (prior / proposal density)."""
+    population = np.random.default_rng(1).standard_normal((400, 55))
+    proposal = proposal_fitted_to(population)
+    z = proposals(proposal, 4000)
+    log_w = -0.5 * np.sum(z.to_numpy() ** 2, axis=1) - 27.5 * np.log(2 * np.pi)
+    w = np.exp(log_w - np.log(proposal.pdf(z)))
+    assert 1 / np.sum((w / w.sum()) ** 2) > 0.6 * len(w)
+
+
+def test_the_proposal_follows_the_populations_correlations():
+    """Two parameters the fit trades off against each other (as setback probability and size):
+    proposals keep the trade-off, and the others stay at the prior's spread."""
+    rng = np.random.default_rng(2)
+    shared = rng.standard_normal(400)
+    population = rng.standard_normal((400, 10))
+    population[:, 0] = 1.0 + 0.3 * shared + 0.05 * rng.standard_normal(400)
+    population[:, 1] = -0.5 - 0.3 * shared + 0.05 * rng.standard_normal(400)
+    z = proposals(proposal_fitted_to(population), 3000).to_numpy()
+    assert np.corrcoef(z[:, 0], z[:, 1])[0, 1] < -0.4
+    assert np.all(np.abs(z[:, 2:].std(axis=0) - 1.0) < 0.1)
+
+
+def test_the_proposal_density_is_the_density_of_its_draws():
+    """``pdf`` must match ``rvs_single``: the mean over draws of f / pdf is 1 for any density f
+    inside the proposal's support (here a normal a little wider than the population, so that the
+    wide tail component counts)."""
+    population = np.random.default_rng(3).normal([0.5, -1.0, 0.0], [0.3, 0.5, 1.0], (400, 3))
+    proposal = proposal_fitted_to(population)
+    z = proposals(proposal, 20000)
+    x = z.to_numpy()
+    f = np.exp(-0.5 * np.sum(((x - [0.5, -1.0, 0.0]) / [0.55, 0.9, 1.0]) ** 2, axis=1))
+    f /= (2 * np.pi) ** 1.5 * 0.55 * 0.9
+    assert np.mean(f / proposal.pdf(z)) == pytest.approx(1.0, abs=0.05)
