@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from .funding import coordination_share, grant_envelopes
-from .scenario import AUTHORITY_TYPES, MAX_RATING, Scenario
+from .funding import coordination_share, grant_envelopes, payout_share
+from .scenario import AUTHORITY_TYPES, MAX_RATING, FundingParams, Scenario
 from .targets import MORE_OF_SAME, SYSTEMIC
 
 if TYPE_CHECKING:
@@ -40,24 +40,17 @@ def allocate_types(sc: Scenario, n: int) -> np.ndarray:
     return np.repeat(np.arange(len(AUTHORITY_TYPES)), whole)
 
 
-def reward_at_risk(
-    potential: np.ndarray,
-    partnership: np.ndarray,
-    payout_floor: float,
-    payout_cap: float,
-) -> np.ndarray:
+def reward_at_risk(potential: np.ndarray, partnership: np.ndarray, f: FundingParams) -> np.ndarray:
     """The share of each target's reward a council sees at risk when it signs [0-1], same shape.
 
-    The reward is paid only if the target is met: nothing below ``payout_floor`` of the stretch,
-    pro rata up to ``payout_cap`` (scheme rules). A target whose potential at full effort falls
-    short of the cap puts the missing share at risk (all of it at or below the floor). A
-    partnership target is wholly at risk: its outcome rests on partners the council does not
-    control, and councils avoided them, 'rightly perceiving these as more risky' (001:105).
-    Reads nothing from the scenario: its caller passes ``funding.payout_floor, payout_cap``.
+    The reward is paid as the scheme pays it (:func:`funding.payout_share`): nothing below
+    ``payout_floor`` of the stretch, the share achieved up to ``payout_cap``. A target whose
+    potential at full effort falls short of the cap puts the unpaid share at risk (all of it
+    below the floor). A partnership target is wholly at risk: its outcome rests on partners the
+    council does not control, and councils avoided them, 'rightly perceiving these as more risky'
+    (001:105). Reads ``funding.payout_floor, payout_cap`` from ``f``.
     """
-    span = max(payout_cap - payout_floor, 1e-12)
-    own = np.clip((payout_cap - potential) / span, 0.0, 1.0)
-    return np.where(partnership, 1.0, own)
+    return np.where(partnership, 1.0, 1.0 - payout_share(potential, f))
 
 
 def risk_valued_reward(
@@ -356,8 +349,7 @@ class Councils:
         at_risk = reward_at_risk(
             tg.plan.potential[idx],
             tg.traits.partnership[idx] & mech.partnerships,
-            sc.funding.payout_floor,
-            sc.funding.payout_cap,
+            sc.funding,
         )
         averse = sc.authorities.risk_aversion * (1.0 - self.risk_tolerance[idx])
         if not mech.reward_risk_aversion:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lpsa.model import LPSAModel
+from lpsa.model import LPSAModel, load_scenario
+from lpsa.model.councils import reward_at_risk
 
 SEED = 4
 QUIET = {"reward_crowding_out": 0.0, "reward_will_effect": 0.0}  # reward acts only by the pull
@@ -77,3 +78,15 @@ def test_each_switch_off_equals_its_parameter_at_no_effect():
         **strong, mechanisms={"reward_corporate_pull": False, "reward_risk_aversion": False}
     ).run()
     assert both_off.summary() == none.run().summary()
+
+
+def test_the_reward_at_risk_is_what_the_schemes_payout_rule_would_not_pay():
+    """Below the floor all of the reward is at risk; above it the share the council would not
+    reach (paid pro rata, 001:91's risk); at or above the cap none; a partnership target all."""
+    funding = load_scenario("lpsa1_baseline").funding
+    floor, cap = funding.payout_floor, funding.payout_cap
+    potential = np.array([floor - 0.01, floor + 0.5 * (cap - floor), cap, cap + 0.2, cap])
+    partnership = np.array([False, False, False, False, True])
+    at_risk = reward_at_risk(potential, partnership, funding)
+    middle = 1.0 - (floor + 0.5 * (cap - floor)) / cap
+    assert np.allclose(at_risk, [1.0, middle, 0.0, 0.0, 1.0])
