@@ -126,6 +126,12 @@ def main() -> None:
     p.add_argument("--sweep-runs", type=int, default=4000)
     p.add_argument("--memory-runs", type=int, default=10_000)
     p.add_argument("--big-repeats", type=int, default=7, help="runs timed at 1,000 and 10,000")
+    p.add_argument(
+        "--big-councils",
+        type=int,
+        default=10_000,
+        help="councils of the large run (default 10,000, the size its target is set for)",
+    )
     p.add_argument("--step-quarters", type=int, default=40, help="dashboard Steps timed")
     args = p.parse_args()
 
@@ -134,9 +140,13 @@ def main() -> None:
     step = step_ms(args.step_quarters)
     rates = {label: rate for label, _, rate in throughput(args.sweep_runs, BACKENDS[:2])}
     growth = memory_growth(args.memory_runs)
-    big = {n: time_phases(scenario_of_size(n), args.big_repeats) for n in (1_000, 10_000)}
+    n_big = args.big_councils
+    big = {n: time_phases(scenario_of_size(n), args.big_repeats) for n in (1_000, n_big)}
     without_huge_pages()
-    big["lpsa"] = time_phases(scenario_of_size(10_000), args.big_repeats)
+    big["lpsa"] = time_phases(scenario_of_size(n_big), args.big_repeats)
+    big_target = "at most 0.3 s" if n_big == 10_000 else "(the 0.3 s target is for 10,000)"
+    if n_big == 10_000:
+        big_target += " (met)" if big["lpsa"]["one run"] <= 0.3 else " (not met)"
     for t in big.values():
         t["one run"] = t["build"] + t["run"]
 
@@ -186,16 +196,14 @@ def main() -> None:
             spread(big[1_000], args.big_repeats),
         ),
         (
-            "10,000 councils, one run, numpy's huge pages",
-            f"{big[10_000]['one run']:.2f} s",
-            spread(big[10_000], args.big_repeats),
+            f"{n_big:,} councils, one run, numpy's huge pages",
+            f"{big[n_big]['one run']:.2f} s",
+            spread(big[n_big], args.big_repeats),
         ),
         (
-            "10,000 councils, one run, as lpsa runs it",
+            f"{n_big:,} councils, one run, as lpsa runs it",
             f"{big['lpsa']['one run']:.2f} s",
-            "at most 0.3 s"
-            + (" (met)" if big["lpsa"]["one run"] <= 0.3 else " (not met)")
-            + f"; {spread(big['lpsa'], args.big_repeats)}",
+            f"{big_target}; {spread(big['lpsa'], args.big_repeats)}",
         ),
     ]
     width = max(len(r[0]) for r in rows)
