@@ -281,6 +281,12 @@ AUTHORITIES = (
     Column("turnover", "chance per quarter", "chance that a target's champion leaves, a quarter"),
     Column("trust_at_signing", "0-1", "trust in central government when the agreement was signed"),
     Column("trust", "0-1", "trust in central government at the run's end"),
+    Column(
+        "learned_capacity",
+        "0-1",
+        "share of the gap to full effort the council learned to close through its agreement "
+        "(001:97-103), at the run's end; 0 unless authorities.learning_rate > 0",
+    ),
     Column("rating", "stars (1-4)", "service rating before the scheme"),
     INTEGRATED,
     SIGNED,

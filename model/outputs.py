@@ -231,6 +231,7 @@ def authority_columns(m: BuiltModel) -> LazyColumns:
             "turnover": lambda: a.turnover,
             "trust_at_signing": lambda: a.trust_at_signing,
             "trust": lambda: a.trust,
+            "learned_capacity": lambda: a.learned,
             "rating": lambda: a.rating,
             "integrated": lambda: a.integrated,
             "signed": lambda: a.signed,

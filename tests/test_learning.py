@@ -141,3 +141,12 @@ def test_with_learning_stepping_runs_the_same_as_running() -> None:
     from test_quarter import both_ways
 
     assert both_ways(_scenario(RATE), SEED) == []
+
+
+def test_what_each_council_learned_is_reported_and_only_councils_that_signed_learn():
+    learned = LPSAModel(_scenario(RATE), seed=3).run().authorities_frame()
+    signed = learned["signed"].astype(bool)
+    assert (learned.loc[signed, "learned_capacity"] > 0.05).all()
+    assert (learned.loc[~signed, "learned_capacity"] == 0).all()
+    nothing = LPSAModel(_scenario(0.0), seed=3).run().authorities_frame()
+    assert (nothing["learned_capacity"] == 0).all()
