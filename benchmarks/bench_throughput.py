@@ -144,11 +144,10 @@ def main() -> None:
     big = {n: time_phases(scenario_of_size(n), args.big_repeats) for n in (1_000, n_big)}
     without_huge_pages()
     big["lpsa"] = time_phases(scenario_of_size(n_big), args.big_repeats)
-    big_target = "at most 0.3 s" if n_big == 10_000 else "(the 0.3 s target is for 10,000)"
-    if n_big == 10_000:
-        big_target += " (met)" if big["lpsa"]["one run"] <= 0.3 else " (not met)"
     for t in big.values():
         t["one run"] = t["build"] + t["run"]
+    verdict = " (met)" if big["lpsa"]["one run"] <= 0.3 else " (not met)"
+    big_target = "at most 0.3 s" + (verdict if n_big == 10_000 else " at 10,000: not judged here")
 
     rows = [
         ("one default run: build", f"{one['build']:.1f} ms", ""),
