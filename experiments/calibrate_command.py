@@ -13,7 +13,6 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import BrokenExecutor
 
 import numpy as np
 
@@ -34,7 +33,7 @@ from .calibrate_checks import (
 )
 from .calibrate_report import write_fit, write_report
 from .calibrate_run import (
-    database_error,
+    abc_failures,
     fit_metadata,
     generations,
     mapper,
@@ -55,9 +54,7 @@ from .calibrate_setup import (
 from .command_context import CommandContext
 from .design import check_run_count
 from .formatting import pct, significant
-from .io import OutputError
 from .patterns import PatternValues
-from .runner import WorkersLost
 from .uncertainty import load_uncertain
 
 
@@ -178,32 +175,20 @@ def main(argv: list[str]) -> int:
     clock = time.perf_counter()
     with ctx.executor(args) as executor:
         try:
-            history = run_abc(
-                base,
-                params,
-                fitted,
-                settings,
-                out / "abc.db",
-                mapper(executor, ctx.health),
-                report,
-                measure,
-            )
+            with abc_failures("the calibration", out / "abc.db"):
+                history = run_abc(
+                    base,
+                    params,
+                    fitted,
+                    settings,
+                    out / "abc.db",
+                    mapper(executor, ctx.health),
+                    report,
+                    measure,
+                )
         except CalibrationRunFailed as exc:
             print(f"error: calibration stopped: {exc}", file=sys.stderr)
             return 1
-        except BrokenExecutor as exc:
-            raise WorkersLost(
-                f"a worker process died during the calibration ({type(exc).__name__}); "
-                "pyabc cannot resume a generation: run again"
-            ) from None
-        except Exception as exc:
-            if not database_error(exc):
-                raise
-            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
-            raise OutputError(
-                f"{out / 'abc.db'}: cannot write the calibration's database ({reason}); allowed: "
-                "a folder on a disk with room (another --out)"
-            ) from None
         finally:
             ctx.note(out / "abc.db")
         seconds = time.perf_counter() - clock

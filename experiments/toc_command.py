@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from concurrent.futures import BrokenExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -29,16 +28,14 @@ from .arguments import (
     seed,
     whole_number,
 )
-from .calibrate_run import database_error, mapper, silence_pyabc
+from .calibrate_run import abc_failures, mapper, silence_pyabc
 from .calibrate_setup import CalibrationRunFailed
 from .command_context import CommandContext
 from .design import Experiment, check_run_count
 from .formatting import fixed, pct, significant
-from .io import OutputError
 from .model_selection import SelectionSettings, check_theories, select, theories
 from .model_selection_report import terminal_text, verdict
 from .model_selection_report import write_report as write_selection
-from .runner import WorkersLost
 from .theory_of_change import DEFAULT_FILE, load_experiment, run_experiment, summarise_experiment
 from .theory_of_change_report import write_report
 from .uncertainty import UNCERTAIN_FILE, load_uncertain
@@ -183,25 +180,13 @@ def model_selection(args: argparse.Namespace, argv: list[str], exp: Experiment) 
     db = out / DATABASE
     with ctx.executor(args) as executor:
         try:
-            selection = select(
-                exp.base, models, settings, db, mapper(executor, ctx.health), report, rule
-            )
+            with abc_failures("the model selection", db):
+                selection = select(
+                    exp.base, models, settings, db, mapper(executor, ctx.health), report, rule
+                )
         except CalibrationRunFailed as exc:
             print(f"error: model selection stopped: {exc}", file=sys.stderr)
             return 1
-        except BrokenExecutor as exc:
-            raise WorkersLost(
-                f"a worker process died during the model selection ({type(exc).__name__}); "
-                "pyabc cannot resume a generation: run again"
-            ) from None
-        except Exception as exc:
-            if not database_error(exc):
-                raise
-            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
-            raise OutputError(
-                f"{db}: cannot write the model selection's database ({reason}); allowed: "
-                "a folder on a disk with room (another --out)"
-            ) from None
         finally:
             ctx.note(db)
     path = write_selection(out, selection, settings, argv, str(exp.path.name))

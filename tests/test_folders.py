@@ -348,22 +348,51 @@ def test_two_jobs_started_together_into_one_folder_one_runs_and_nothing_mixes(co
     assert io.damaged(out, manifest["files"]) == []  # every file is the finished job's own
 
 
-def test_a_full_disk_under_the_calibration_database_is_one_line(tmp_path, lpsa, monkeypatch):
+ABC_RUNS = {  # command: (its module, the pyabc run it calls, its database, the run's name)
+    "calibrate": ("calibrate_command", "run_abc", "abc.db", "the calibration"),
+    "toc": ("toc_command", "select", "model_selection.db", "the model selection"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(ABC_RUNS))
+def test_a_full_disk_under_a_pyabc_database_is_one_line_naming_it(
+    command, tmp_path, lpsa, monkeypatch
+):
     pytest.importorskip("pyabc")
+    import importlib
     import sqlite3
 
     from sqlalchemy.exc import OperationalError
 
-    from lpsa.experiments import calibrate_command
+    module, function, db, what = ABC_RUNS[command]
 
     def disk_full(*args, **kwargs):
         raise OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
 
-    monkeypatch.setattr(calibrate_command, "run_abc", disk_full)
-    out = tmp_path / "cal"
-    r = lpsa(*command_args("calibrate", tmp_path), "--out", str(out))
+    monkeypatch.setattr(importlib.import_module(f"lpsa.experiments.{module}"), function, disk_full)
+    out = tmp_path / "out"
+    r = lpsa(*command_args(command, tmp_path), "--out", str(out))
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
-    assert (
-        f"{out / 'abc.db'}: cannot write the calibration's database (database or disk is full)"
-        in r.stderr
+    assert f"{out / db}: cannot write {what}'s database (database or disk is full)" in r.stderr
+
+
+@pytest.mark.parametrize("command", sorted(ABC_RUNS))
+def test_a_worker_lost_under_a_pyabc_run_is_one_line_saying_run_again(
+    command, tmp_path, lpsa, monkeypatch
+):
+    pytest.importorskip("pyabc")
+    import importlib
+    from concurrent.futures.process import BrokenProcessPool
+
+    module, function, _, what = ABC_RUNS[command]
+
+    def worker_killed(*args, **kwargs):
+        raise BrokenProcessPool("a process in the pool was terminated abruptly")
+
+    monkeypatch.setattr(
+        importlib.import_module(f"lpsa.experiments.{module}"), function, worker_killed
     )
+    r = lpsa(*command_args(command, tmp_path), "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert f"a worker process died during {what} (BrokenProcessPool)" in r.stderr
+    assert "run again" in r.stderr
