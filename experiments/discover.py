@@ -11,12 +11,9 @@ largest coverage among those with at least the required density. Pure: the repor
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from lpsa.model import ScenarioError
 from lpsa.model.outcomes import REGISTRY
 
 NOT_INPUTS = {
@@ -35,28 +32,6 @@ NOT_INPUTS = {
     "replications",
 }
 """Identifier columns; outcome columns (the registry's) are not inputs either."""
-
-
-def load_runs(path: Path) -> pd.DataFrame:
-    """The runs table from a sweep folder or a Parquet/CSV file."""
-    if path.is_dir():
-        candidates = [path / "runs.parquet", path / "runs.csv"]
-        found = next((c for c in candidates if c.is_file()), None)
-        if found is None:
-            raise ScenarioError(
-                f"{path}: no runs.parquet or runs.csv in this folder; allowed: a sweep results "
-                "folder or a table file"
-            )
-        path = found
-    if not path.is_file():
-        raise ScenarioError(
-            f"{path}: not found; allowed: a sweep results folder or a .parquet/.csv table"
-        )
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix == ".csv":
-        return pd.read_csv(path)
-    raise ScenarioError(f"{path}: unknown table type {path.suffix!r}; allowed: .parquet, .csv")
 
 
 def default_inputs(runs: pd.DataFrame, outcome: str) -> list[str]:
