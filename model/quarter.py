@@ -436,7 +436,7 @@ def learn_from_agreement(par, fl, phase, learned):
 
 
 @jit
-def target_effort(par, fl, t, tr, st, i, j, trust_keep, attended):
+def target_effort(par, fl, t, tr, st, i, j, trust_keep, attended, learned):
     """(effort, business-as-usual part) on target (i, j) this quarter, 0..1.
 
     Business-as-usual effort (``TargetPlan.usual_effort``) goes on from the start; the agreement's
@@ -454,6 +454,12 @@ def target_effort(par, fl, t, tr, st, i, j, trust_keep, attended):
     (001:97-103; ``authority_learning``). Reads ``implementation.no_champion_penalty``,
     ``departments.shift_local_effect, trust_effort_effect``, ``inspection.attention_effort``,
     ``gaming.ratchet_effort_cut``.
+
+    ``learned`` is the council's learned capacity, passed as a number by ``implement``. Keep this
+    helper small: it runs once per target and quarter, and when it read ``st.learned[i]`` itself
+    LLVM stopped inlining it, so every call passed the quarter's NamedTuples of arrays by value
+    (with a reference count per array): a whole run took 5-10 times as long (2026-12-05; the run
+    / kernel figure of ``benchmarks/bench_throughput.py`` shows such a loss).
     """
     started = 1.0 if t >= tr.work_start[i, j] else 0.0
     extra = (tr.base_effort[i, j] - tr.usual_effort[i, j]) * started
@@ -471,7 +477,7 @@ def target_effort(par, fl, t, tr, st, i, j, trust_keep, attended):
     scale = scale * st.budget_factor[i]
     e = min(max((tr.usual_effort[i, j] + extra) * scale, 0.0), 1.0)
     if started > 0.0:  # learned is 0 unless the council learns (``learn_from_agreement``)
-        e = e + st.learned[i] * (1.0 - e)
+        e = e + learned * (1.0 - e)
     attention = par.attention_effort * (1.0 - e) * attended
     usual = min(tr.usual_effort[i, j] * scale, e) + attention
     return e + attention, usual
@@ -504,8 +510,9 @@ def implement(par, fl, t, phase, tr, st, agreement_gain):
         lost = max(tr.trust_at_signing[i] - st.trust[i], 0.0)
         trust_keep = min(max(1.0 - par.trust_effort * lost, 0.0), 1.0)
         attended = 1.0 if st.attention[i] else 0.0
+        learned = st.learned[i]
         for j in range(T):
-            e, usual = target_effort(par, fl, t, tr, st, i, j, trust_keep, attended)
+            e, usual = target_effort(par, fl, t, tr, st, i, j, trust_keep, attended, learned)
             room = max(tr.ceiling[i, j] - st.core[i, j] - st.background[i, j], 0.0)
             gain = par.improvement_rate * e * room
             own = gain * ((1.0 - usual / max(e, 1e-12)) if e > 0 else 0.0)
