@@ -92,6 +92,7 @@ class Parameters(NamedTuple):
     ongoing_years: float
     insp_rho: float
     insp_k: float
+    service_k: float
     targets_w: float
     other_w: float
     national_drift: float
@@ -771,11 +772,12 @@ def pay_rewards(par, fl, t, sch, end, reinvest_share, continuation, reward_paid)
 
 
 @jit
-def assessment_error(par, previous, z):
+def assessment_error(par, k, previous, z):
     """This year's assessment error [stars]: AR(1) on last year's, persistence
-    ``score_persistence``, stationary sd ``noise_sd`` (``insp_k`` = noise_sd x sqrt(1 - rho^2));
-    ``z`` a standard normal draw."""
-    return par.insp_rho * previous + par.insp_k * z
+    ``score_persistence``; ``k`` = the error's stationary sd x sqrt(1 - rho^2) (``insp_k`` for the
+    whole-council rating, ``service_k`` for the service-level one); ``z`` a standard normal
+    draw."""
+    return par.insp_rho * previous + k * z
 
 
 @jit
@@ -807,7 +809,7 @@ def inspect(par, fl, rng, year, tr, st, ratings, scores):
     A, T = st.true.shape
     z = rng.standard_normal(A)
     for i in range(A):
-        st.rating_error[i] = assessment_error(par, st.rating_error[i], z[i])
+        st.rating_error[i] = assessment_error(par, par.insp_k, st.rating_error[i], z[i])
         services = (
             par.targets_w * (np_sum(st.true[i], 0, T) / T) + par.other_w * (st.other_services[i])
         )
@@ -829,16 +831,19 @@ def rate_service(par, rng, year, tr, st, ratings):
     Scored like the whole-council rating (``inspect``): the council's level before the scheme, the
     national drift and an AR(1) assessment error of its own, plus the performance of that service
     alone: the mean true outcome of the council's targets in it (``in_rated_service``: social
-    care), or, for a council with no target there, its untargeted services. It is an observation
-    only: the attention that ratings draw follows the whole-council rating (``inspect``), so this
-    rating changes nothing else. Reads ``inspection.*``; its errors come from their own stream.
+    care), or, for a council with no target there, its untargeted services. Another inspectorate
+    made it (the CSCI, 003:430; the whole-council CPA is the Audit Commission's, 003:357), so its
+    error's sd is the whole-council one's times ``inspection.service_noise_ratio`` (1: the same).
+    It is an observation only: the attention that ratings draw follows the whole-council rating
+    (``inspect``), so this rating changes nothing else. Reads ``inspection.*``; its errors come
+    from their own stream.
     """
     if year < 0:
         return
     A, T = st.true.shape
     z = rng.standard_normal(A)
     for i in range(A):
-        st.service_error[i] = assessment_error(par, st.service_error[i], z[i])
+        st.service_error[i] = assessment_error(par, par.service_k, st.service_error[i], z[i])
         total = 0.0
         n = 0
         for j in range(T):
@@ -1104,6 +1109,7 @@ def parameters(model: BuiltModel) -> tuple[Parameters, Switches]:
         * (sc.scheme.follow_up_quarters / QUARTERS_PER_YEAR),
         insp_rho=irho,
         insp_k=p.noise_sd * np.sqrt(1.0 - irho**2),
+        service_k=p.noise_sd * np.sqrt(1.0 - irho**2) * p.service_noise_ratio,
         targets_w=p.targets_weight,
         other_w=1.0 - p.targets_weight,
         national_drift=p.national_drift,

@@ -1612,6 +1612,17 @@ class InspectionParams(_Section):
             "an input, not evidence"
         ),
     )
+    service_noise_ratio: float = Field(
+        1.0,
+        ge=0,
+        le=3,
+        description=(
+            "sd of the service-level rating's assessment error (adult social care stars, made by "
+            "the CSCI: 003:418, 003:430) as a multiple of the whole-council rating's (the CPA, "
+            "made by the Audit Commission, 003:357) [ratio]; assumption, range 0.5-2: two "
+            "inspectorates with their own methods; 1 = the same error"
+        ),
+    )
     score_persistence: float = Field(
         0.3,
         ge=0,

@@ -111,3 +111,22 @@ def test_councils_whose_services_improve_more_are_rated_higher():
         small(**{"inspection.noise_sd": 0.0, "inspection.stars_per_stretch": 2.0}), seed=1
     ).run()
     assert (better.inspection.scores[year] - m.inspection.scores[year])[signed].mean() > 0.05
+
+
+def test_the_service_rating_has_an_assessment_error_of_its_own_size():
+    # 003:357, 003:418, 003:430: the CPA (Audit Commission) and adult social care's stars (CSCI)
+    # were two inspectorates' ratings. Mutation: quarter.rate_service drawing its error with
+    # par.insp_k (the whole-council rating's) instead of par.service_k.
+    def moves(ratio: float) -> tuple[float, float]:
+        shares = []
+        for seed in range(4):
+            r = LPSAModel(small(**{"inspection.service_noise_ratio": ratio}), seed=seed).run()
+            frame = r.ratings_frame()
+            shares.append(((frame["service_moved"] != 0).mean(), (frame["moved"] != 0).mean()))
+        return tuple(np.mean(shares, axis=0))
+
+    same_service, same_council = moves(1.0)
+    noisier_service, council = moves(2.0)
+    quieter_service, council_again = moves(0.5)
+    assert council == council_again == same_council  # the whole-council rating is untouched
+    assert noisier_service > same_service + 0.05 > quieter_service + 0.1
