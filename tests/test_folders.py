@@ -354,24 +354,32 @@ ABC_RUNS = {  # command: (its module, the pyabc run it calls, its database, the 
 }
 
 
+def _abc_run_raising(command, exc, tmp_path, lpsa, monkeypatch):
+    """``lpsa COMMAND`` with its pyabc run raising ``exc``: (the finished command, its --out)."""
+    import importlib
+
+    module, function, _, _ = ABC_RUNS[command]
+
+    def failing(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(importlib.import_module(f"lpsa.experiments.{module}"), function, failing)
+    out = tmp_path / "out"
+    return lpsa(*command_args(command, tmp_path), "--out", str(out)), out
+
+
 @pytest.mark.parametrize("command", sorted(ABC_RUNS))
 def test_a_full_disk_under_a_pyabc_database_is_one_line_naming_it(
     command, tmp_path, lpsa, monkeypatch
 ):
     pytest.importorskip("pyabc")
-    import importlib
     import sqlite3
 
     from sqlalchemy.exc import OperationalError
 
-    module, function, db, what = ABC_RUNS[command]
-
-    def disk_full(*args, **kwargs):
-        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
-
-    monkeypatch.setattr(importlib.import_module(f"lpsa.experiments.{module}"), function, disk_full)
-    out = tmp_path / "out"
-    r = lpsa(*command_args(command, tmp_path), "--out", str(out))
+    full = OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
+    r, out = _abc_run_raising(command, full, tmp_path, lpsa, monkeypatch)
+    _, _, db, what = ABC_RUNS[command]
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert f"{out / db}: cannot write {what}'s database (database or disk is full)" in r.stderr
 
@@ -381,18 +389,11 @@ def test_a_worker_lost_under_a_pyabc_run_is_one_line_saying_run_again(
     command, tmp_path, lpsa, monkeypatch
 ):
     pytest.importorskip("pyabc")
-    import importlib
     from concurrent.futures.process import BrokenProcessPool
 
-    module, function, _, what = ABC_RUNS[command]
-
-    def worker_killed(*args, **kwargs):
-        raise BrokenProcessPool("a process in the pool was terminated abruptly")
-
-    monkeypatch.setattr(
-        importlib.import_module(f"lpsa.experiments.{module}"), function, worker_killed
-    )
-    r = lpsa(*command_args(command, tmp_path), "--out", str(tmp_path / "out"))
+    lost = BrokenProcessPool("a process in the pool was terminated abruptly")
+    r, _ = _abc_run_raising(command, lost, tmp_path, lpsa, monkeypatch)
+    _, _, _, what = ABC_RUNS[command]
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert f"a worker process died during {what} (BrokenProcessPool)" in r.stderr
     assert "run again" in r.stderr
