@@ -50,9 +50,10 @@ def test_nothing_moves_when_every_candidate_is_uncertain(small):
 
 
 def test_a_parameter_the_posterior_does_not_cover_is_screened_over_its_range_even_at_zero():
-    # a mechanism shipped at no effect (0) and added to the uncertain parameters after the
+    # a mechanism held at no effect (0) and added to the uncertain parameters after the
     # posterior was fitted is a constant in every world: it is screened at its range's ends
-    a, b = load_scenario("ppg_heavy"), load_scenario("reward_heavy")
+    no_pull = {"implementation": {"reward_corporate_pull": 0.0}}
+    a, b = load_scenario("ppg_heavy", no_pull), load_scenario("reward_heavy", no_pull)
     pull = "implementation.reward_corporate_pull"
     assert a.implementation.reward_corporate_pull == 0.0
     covered = [p for p in UNCERTAIN if p != pull]

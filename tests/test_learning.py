@@ -13,7 +13,7 @@ import pytest
 
 from lpsa.model import LPSAModel
 from lpsa.model.counterfactual import attribution_columns, twin_scenario
-from lpsa.model.scenario import load_scenario
+from lpsa.model.scenario import Scenario, load_scenario
 
 SEED = 5
 N = 40
@@ -118,17 +118,13 @@ def test_switch_off_equals_no_learning() -> None:
 
 @pytest.mark.parametrize("name", ["lpsa1_baseline", "lpsa2_local"])
 def test_the_default_changes_nothing(name: str) -> None:
-    """With the default rate (0), switching learning off changes nothing, bit for bit."""
-    default = LPSAModel(load_scenario(name, {"scheme": {"n_authorities": N}}), seed=SEED).run()
-    assert default.params.authorities.learning_rate == 0.0
+    """With the schema's default rate (0), switching learning off changes nothing, bit for bit
+    (whatever rate a scenario's calibrated point gives it)."""
+    schema_rate = Scenario().authorities.learning_rate
+    assert schema_rate == 0.0
+    default = LPSAModel(_scenario(schema_rate, name=name), seed=SEED).run()
     assert default.params.mechanisms.authority_learning
-    off = LPSAModel(
-        load_scenario(
-            name,
-            {"scheme": {"n_authorities": N}, "mechanisms": {"authority_learning": False}},
-        ),
-        seed=SEED,
-    ).run()
+    off = LPSAModel(_scenario(schema_rate, on=False, name=name), seed=SEED).run()
     assert np.array_equal(default.true_from_start, off.true_from_start)
     assert np.array_equal(default.reported_from_start, off.reported_from_start)
     assert np.array_equal(default.effort_mean, off.effort_mean, equal_nan=True)

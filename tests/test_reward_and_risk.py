@@ -16,6 +16,12 @@ SEED = 4
 QUIET = {"reward_crowding_out": 0.0, "reward_will_effect": 0.0}  # reward acts only by the pull
 
 
+AT_NO_EFFECT = {  # both mechanisms at no effect, whatever the baseline's calibrated point says
+    "implementation": {"reward_corporate_pull": 0.0},
+    "authorities": {"risk_aversion": 0.0},
+}
+
+
 def planned(scenario: str = "lpsa1_baseline", **overrides) -> LPSAModel:
     return LPSAModel.from_scenario(scenario, seed=SEED, **overrides)
 
@@ -63,7 +69,7 @@ def test_each_switch_off_equals_its_parameter_at_no_effect():
         "implementation": {"reward_corporate_pull": 0.3},
         "authorities": {"risk_aversion": 0.8},
     }
-    none = planned()
+    none = planned(**AT_NO_EFFECT)
     assert not np.array_equal(effort(planned(**strong)), effort(none))
     for switch in ("reward_corporate_pull", "reward_risk_aversion"):
         off = planned(**strong, mechanisms={switch: False})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lpsa.model import LPSAModel
+from lpsa.model import LPSAModel, Scenario
 from lpsa.model.targets import TargetTraits
 
 SEEDS = (1, 2, 3)
@@ -14,8 +14,15 @@ EASY = {"negotiation.easy_area_preference": 0.8}
 OFF = {"mechanisms.target_choice": False}
 
 
+NO_CHOICE = {  # the schema's defaults, whatever a scenario's calibrated point gives
+    "negotiation.partnership_avoidance": Scenario().negotiation.partnership_avoidance,
+    "negotiation.easy_area_preference": Scenario().negotiation.easy_area_preference,
+}
+
+
 def _traits(seed: int, **overrides: object) -> TargetTraits:
-    return LPSAModel("lpsa1_baseline", seed=seed, **overrides).targets.traits
+    """The baseline's basket with the schema's default choice unless ``overrides`` say."""
+    return LPSAModel("lpsa1_baseline", seed=seed, **{**NO_CHOICE, **overrides}).targets.traits
 
 
 def _share(flag: np.ndarray, where: np.ndarray) -> float:
@@ -55,7 +62,8 @@ def test_target_choice_switched_off_equals_no_choice():
 
 
 def test_default_target_choice_changes_nothing():
-    # defaults (no avoidance, no preference) give the same basket as the switch off
+    # the schema's defaults (no avoidance, no preference) give the same basket as the switch off
+    assert set(NO_CHOICE.values()) == {0.0}
     for seed in SEEDS:
         on, off = _traits(seed), _traits(seed, **OFF)
         for name in ("area", "partnership", "national", "tractability", "quality", "trend"):
