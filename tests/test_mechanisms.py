@@ -31,8 +31,8 @@ def test_more_ppg_raises_attainment():
 
 
 def test_the_money_split_matters_only_through_its_named_channels():
-    # PPG enables; reward draws councils in, adds a little will, is partly reinvested and invites
-    # gaming.
+    # PPG enables; reward draws councils in, adds a little will, pulls the corporate centre, is a
+    # risk a council weighs, is partly reinvested and invites gaming.
     off = {
         "mechanisms": {
             "ppg_enables": False,
@@ -46,6 +46,8 @@ def test_the_money_split_matters_only_through_its_named_channels():
             "ppg_shapes_approach": False,
             "ppg_bought_gains": False,
             "motivation_crowding": False,
+            "reward_corporate_pull": False,
+            "reward_risk_aversion": False,
         }
     }
     a = run_variant({**off, "funding": {"ppg_share": 0.6}})
