@@ -33,7 +33,6 @@ from .calibrate_checks import (
 )
 from .calibrate_report import write_fit, write_report
 from .calibrate_run import (
-    abc_failures,
     fit_metadata,
     generations,
     mapper,
@@ -51,7 +50,7 @@ from .calibrate_setup import (
     fitted_patterns,
     parse_hold_out,
 )
-from .command_context import CommandContext
+from .command_context import CommandContext, abc_failures
 from .design import check_run_count
 from .formatting import pct, significant
 from .patterns import PatternValues

@@ -20,9 +20,8 @@ import functools
 import logging
 import pickle
 import random
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, wait
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,6 @@ from lpsa.model import Scenario
 from . import provenance
 from .calibrate_setup import (
     NAN_DISTANCE,
-    CalibrationRunFailed,
     CalibrationSettings,
     ParameterSpace,
     PatternDistance,
@@ -47,10 +45,8 @@ from .calibrate_setup import (
     evidence_values,
 )
 from .design import shown_path
-from .io import OutputError
 from .patterns import ForecastRule, PatternValues, pattern_values
 from .posterior import Posterior, effective_size
-from .runner import WorkersLost
 from .uncertainty import Uncertain
 
 PYABC_LOGGER = "ABC"
@@ -137,41 +133,6 @@ def mapper(executor: Executor, health: Callable[[], None] | None) -> Callable[..
         return [f.result() for f in futures]
 
     return map_
-
-
-def database_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is a pyabc database failing (a full or read-only disk): sqlite's own
-    errors, or SQLAlchemy's, through which pyabc writes it. ``lpsa calibrate`` and ``lpsa toc``
-    turn it into one line naming the database."""
-    import sqlite3
-
-    if isinstance(exc, sqlite3.Error | OSError):
-        return True
-    return any(k.__module__.startswith("sqlalchemy") for k in type(exc).__mro__)
-
-
-@contextmanager
-def abc_failures(what: str, db: Path) -> Iterator[None]:
-    """Turn what ends a pyabc run from outside it into the commands' one-line errors (exit 2):
-    a worker process that died (``WorkersLost``: pyabc cannot resume a generation) and a database
-    that cannot be written (``OutputError`` naming ``db``). ``what`` names the run ("the
-    calibration", "the model selection"). A particle's run that raised
-    (``CalibrationRunFailed``) passes through: it is the model's failure, not the machine's."""
-    try:
-        yield
-    except BrokenExecutor as exc:
-        raise WorkersLost(
-            f"a worker process died during {what} ({type(exc).__name__}); "
-            "pyabc cannot resume a generation: run again"
-        ) from None
-    except Exception as exc:
-        if isinstance(exc, CalibrationRunFailed) or not database_error(exc):
-            raise
-        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
-        raise OutputError(
-            f"{db}: cannot write {what}'s database ({reason}); allowed: "
-            "a folder on a disk with room (another --out)"
-        ) from None
 
 
 def silence_pyabc() -> None:

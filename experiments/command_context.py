@@ -21,14 +21,14 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import BrokenExecutor, Executor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 from . import io, provenance
 from .arguments import default_out, make_executor
-from .runner import Health
+from .runner import Health, WorkersLost
 
 
 class CommandContext:
@@ -138,6 +138,40 @@ class CommandContext:
             return io.write_json(self.out / name, self._manifest(fields, finished=True))
         finally:
             self.close()
+
+
+def database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a pyabc database failing (a full or read-only disk): sqlite's own
+    errors, or SQLAlchemy's, through which pyabc writes it."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error | OSError):
+        return True
+    return any(k.__module__.startswith("sqlalchemy") for k in type(exc).__mro__)
+
+
+@contextmanager
+def abc_failures(what: str, db: Path) -> Iterator[None]:
+    """Turn what ends a pyabc run from outside it (``lpsa calibrate``, ``lpsa toc``) into one-line
+    errors (exit 2): a worker process that died (``WorkersLost``: pyabc cannot resume a
+    generation) and a database that cannot be written (``io.OutputError`` naming ``db``). ``what``
+    names the run ("the calibration", "the model selection"). Anything else, a particle's run that
+    raised included, passes through."""
+    try:
+        yield
+    except BrokenExecutor as exc:
+        raise WorkersLost(
+            f"a worker process died during {what} ({type(exc).__name__}); "
+            "pyabc cannot resume a generation: run again"
+        ) from None
+    except Exception as exc:
+        if not database_error(exc):
+            raise
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
+        raise io.OutputError(
+            f"{db}: cannot write {what}'s database ({reason}); allowed: "
+            "a folder on a disk with room (another --out)"
+        ) from None
 
 
 _held: list[io.JobFolder] = []

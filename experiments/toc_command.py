@@ -28,9 +28,9 @@ from .arguments import (
     seed,
     whole_number,
 )
-from .calibrate_run import abc_failures, mapper, silence_pyabc
+from .calibrate_run import mapper, silence_pyabc
 from .calibrate_setup import CalibrationRunFailed
-from .command_context import CommandContext
+from .command_context import CommandContext, abc_failures
 from .design import Experiment, check_run_count
 from .formatting import fixed, pct, significant
 from .model_selection import SelectionSettings, check_theories, select, theories

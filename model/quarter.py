@@ -1056,6 +1056,7 @@ def parameters(model: BuiltModel) -> tuple[Parameters, Switches]:
     mech = sc.mechanisms
     rho = im.shock_persistence
     irho = p.score_persistence
+    insp_k = p.noise_sd * np.sqrt(1.0 - irho**2)  # the whole-council rating's error
     gain = (
         d.shift_gain_share * d.shift_size * d.shift_breadth / (1.0 - d.shift_breadth)
         if d.shift_breadth < 1.0
@@ -1108,8 +1109,8 @@ def parameters(model: BuiltModel) -> tuple[Parameters, Switches]:
         ongoing_years=s.ongoing_cost_reference_gbp
         * (sc.scheme.follow_up_quarters / QUARTERS_PER_YEAR),
         insp_rho=irho,
-        insp_k=p.noise_sd * np.sqrt(1.0 - irho**2),
-        service_k=p.noise_sd * np.sqrt(1.0 - irho**2) * p.service_noise_ratio,
+        insp_k=insp_k,
+        service_k=insp_k * p.service_noise_ratio,
         targets_w=p.targets_weight,
         other_w=1.0 - p.targets_weight,
         national_drift=p.national_drift,

@@ -397,3 +397,21 @@ def test_a_worker_lost_under_a_pyabc_run_is_one_line_saying_run_again(
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert f"a worker process died during {what} (BrokenProcessPool)" in r.stderr
     assert "run again" in r.stderr
+
+
+@pytest.mark.parametrize("command", sorted(ABC_RUNS))
+def test_a_particle_whose_run_fails_stops_the_pyabc_run_with_status_1_naming_it(
+    command, tmp_path, lpsa, monkeypatch
+):
+    # the model's failure, not the disk's or a worker's: never reported as either
+    pytest.importorskip("pyabc")
+    from lpsa.experiments.calibrate_setup import CalibrationRunFailed
+
+    failed = CalibrationRunFailed("a run failed at capacity_half=0.5, replication 0 (seed 1)")
+    r, _ = _abc_run_raising(command, failed, tmp_path, lpsa, monkeypatch)
+    _, _, _, what = ABC_RUNS[command]
+    assert r.returncode == 1, r.stderr
+    assert f"error: {what.removeprefix('the ')} stopped: a run failed at capacity_half=0.5" in (
+        r.stderr
+    )
+    assert "database" not in r.stderr and "worker" not in r.stderr
