@@ -107,8 +107,16 @@ def parameter_words(path: str) -> str:
     info = Schema.model_fields.get(section)
     fields = getattr(info.annotation, "model_fields", {}) if info is not None else {}
     text = (fields[leaf].description or "") if leaf in fields else ""
-    text = text.split("[")[0].split("; assumption")[0].split(" (0")[0].strip().rstrip(";,:")
-    return text or path
+    text = text.split("[")[0].split("; assumption")[0].split(" (0")[0].split(": ")[0]
+    return text.strip().rstrip(";,:") or path
+
+
+def the_parameter(path: str) -> str:
+    """``parameter_words`` as the subject of 'is above about': 'the will to improve', or 'the
+    measure of how far ...' where the description is a question ('how far ...')."""
+    words = parameter_words(path)
+    question = words.split(" ", 1)[0] in ("how", "whether", "what", "which")
+    return f"the measure of {words}" if question else f"the {words}"
 
 
 def split_sentence(split: Split, outcome: str, names: tuple[str, str]) -> str:
@@ -119,7 +127,7 @@ def split_sentence(split: Split, outcome: str, names: tuple[str, str]) -> str:
     verb = "gives the higher" if spec.direction == "neither" else "does better on"
     above, below = winner_name(split.above, names), winner_name(split.below, names)
     text = (
-        f"If the {parameter_words(split.parameter)} (`{split.parameter}`) is above about "
+        f"If {the_parameter(split.parameter)} (`{split.parameter}`) is above about "
         f"{significant(split.threshold, 2)}, {above} {verb} {spec.label} ({split.above_wins} of "
         f"{split.above_worlds} worlds); "
     )
@@ -138,7 +146,7 @@ def conditional_sentence(split: Split, outcome: str, names: tuple[str, str]) -> 
     otherwise B.'"""
     above, below = winner_name(split.above, names), winner_name(split.below, names)
     text = (
-        f"{above} if the {parameter_words(split.parameter)} is above about "
+        f"{above} if {the_parameter(split.parameter)} is above about "
         f"{significant(split.threshold, 2)} ({split.above_wins} of {split.above_worlds} worlds); "
         f"otherwise {below} ({split.below_wins} of {split.below_worlds})"
     )

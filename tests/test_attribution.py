@@ -63,13 +63,23 @@ def test_the_twins_councils_do_business_as_usual_work_less_than_the_agreements()
     assert np.all(idle.targets.state.core == 0.0)
 
 
-def test_additionality_is_most_of_the_gain_and_deadweight_comes_from_pushes_and_normal_work():
+def test_deadweight_comes_from_national_pushes_and_normal_work_and_grows_with_them():
     # Setbacks (external events) hit the twin too and can make the mean deadweight negative (at
-    # the calibrated point of 2026-12-04 it is -0.12 of the stretch): what the agreement's work
-    # and national pushes leave is judged with them off.
+    # the calibrated point of 2026-12-04 it was -0.12 of the stretch): what the agreement's work
+    # and national pushes leave is judged with them off. How large deadweight is against
+    # additionality is not a mechanism but the calibrated point's answer (001:133 says outcomes
+    # were 'strongly influenced by external factors'): at run K's point, with business as usual
+    # at 0.39 of full effort and the unprojected trend at 1.7, deadweight is 0.60 of the stretch
+    # and additionality 0.34. The test holds both sources at stated values.
     res = run_variant({"mechanisms": {"setbacks": False}}, twins=True, replications=3)
     s = res.summary()
-    assert 0 < s["deadweight_mean"] < s["additionality_mean"]
+    assert 0 < s["deadweight_mean"] and 0 < s["additionality_mean"]
+    more = {"attribution": {"business_as_usual_effort": 0.4, "unprojected_trend": 2.0}}
+    less = {"attribution": {"business_as_usual_effort": 0.0, "unprojected_trend": 0.5}}
+    heavy = run_variant({**more, "mechanisms": {"setbacks": False}}, twins=True, replications=3)
+    light = run_variant({**less, "mechanisms": {"setbacks": False}}, twins=True, replications=3)
+    assert heavy.summary()["deadweight_mean"] > light.summary()["deadweight_mean"] + 0.1
+    assert light.summary()["deadweight_mean"] < light.summary()["additionality_mean"]
     pushed = res.targets.groupby("area")["deadweight"].mean()
     assert (
         pushed["environment"] > pushed["transport"]

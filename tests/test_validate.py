@@ -292,14 +292,12 @@ def test_the_shipped_baseline_matches_the_records_and_the_discrimination_names_v
     checks = pd.read_csv(tmp_path / "validation.csv").set_index("pattern")
     judged = checks[~checks["role"].isin(["observation", "expectation"])]
     failed = set(judged.index[~judged["passed"]])
-    # councils' records are reproduced; the interim forecast's 'likely missed' and 'uncertain'
-    # shares are what they contradict (docs/ODD.md, Known limitations). The CPA's 2003 moves
-    # joined the records after the shipped posterior was fitted, and the calibrated point has too
-    # many councils falling a category (docs/calibration.md): that record may fail until the
-    # posterior is refitted. Nothing else may fail.
-    cpa = {"R-cpa_2003_moves-rose", "R-cpa_2003_moves-fell"}
-    assert not {p for p in failed if p.startswith("R-")} - cpa, failed
-    assert failed <= {"P1b", "P1c"} | cpa, failed
+    # councils' records are reproduced at the shipped point. The interim forecast's 'likely
+    # missed' and 'uncertain' shares pass there but fail in some worlds of the posterior (P1b in
+    # 5 of 30, P1c in 11: docs/ODD.md, Known limitations), so a few replications may tip them.
+    # Nothing else may fail.
+    assert not {p for p in failed if p.startswith("R-")}, failed
+    assert failed <= {"P1b", "P1c"}, failed
     assert r.returncode == (1 if failed else 0), r.stdout
     table = pd.read_csv(tmp_path / "discrimination.csv").set_index("variant")
     assert {"verdict", "emergent_failed", "P1a", "P1a_pass"} <= set(table.columns)
