@@ -41,6 +41,10 @@ from .uncertainty import load_uncertain
 TOC_FILE = Path(__file__).resolve().parent / "theory_of_change.yaml"
 
 
+WILL_IS_THE_BARRIER = "capacity_constraint off"
+"""Government's implicit assumption on its own (001:87): capacity and resources do not limit
+effort, only will does. H1 adds that will is low and reward buys it."""
+
 REJECTED_BY_EVIDENCE = {
     "H0_null": (
         "authorities with an LPSA target on exam results improved more than those without "
@@ -48,6 +52,10 @@ REJECTED_BY_EVIDENCE = {
     ),
     "H1_will_and_reward": (
         "the evaluation found the barriers 'much more varied and complex' than will (001:87-89)"
+    ),
+    WILL_IS_THE_BARRIER: (
+        "the barriers included 'the lack of opportunity to think about new approaches and a lack "
+        "of resources' (001:89), not will alone (001:87)"
     ),
 }
 """Theory-of-change variants that the evaluation's text rejects outright, with the reason. Every
@@ -146,8 +154,9 @@ def judge(vs: list[dict[str, Any]], runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-REFIT_THEORIES = ("H0_null", "H1_will_and_reward")
-"""Theories judged at their own best parameters (``refit``): the null and the government's."""
+REFIT_THEORIES = ("H0_null", "H1_will_and_reward", WILL_IS_THE_BARRIER)
+"""Theories judged at their own best parameters (``refit``): the null, the government's, and will
+is the barrier (a mechanism-off variant of ``variants``)."""
 
 REFIT_WORLDS = 200
 """Worlds drawn from the prior for each theory's re-fit."""
@@ -165,7 +174,7 @@ def independent_key(pattern_id: str) -> str:
         if pattern_id == "R-boyne_chen":
             return pattern_id
         if "reward_share" in pattern_id:
-            return "R-reward shares"
+            return "R-reward_shares"
         return pattern_id.rsplit("-", 1)[0] if "end_split" in pattern_id else pattern_id
     p = next(p for p in PATTERNS if p.id == pattern_id)
     return p.group or pattern_id.rstrip("ab")
@@ -189,13 +198,23 @@ def refit(
     ``best`` worlds nearest the evidence (``calibrate_setup.pattern_distance`` over every judged
     pattern) are the theory's re-fitted parameters (rejection ABC). A pattern *rejects* the
     theory when its mean over those worlds lies outside its tolerance and it fails in most of
-    them. One row per theory: the distance of its best worlds, the patterns and the independent
-    pieces of evidence (``independent_key``) that reject it, and each pattern's share of best
-    worlds within tolerance."""
+    them. A pattern that rejects the re-fitted reference too cannot tell the theory from it: it
+    is listed (``also_rejects_reference``) but does not count. One row per theory: the distance of
+    its best worlds, the patterns that reject it, the independent pieces of evidence
+    (``independent_key``) among those that do not reject the reference, and each pattern's share
+    of best worlds within tolerance."""
     _, params = load_uncertain()
     spec = Experiment(toc_file).spec
-    by_name = {v.name: v for v in spec.variants}
+    overrides_of = {v["variant"]: v["overrides"] for v in variants(scenario, toc_file)}
+    overrides_of[spec.reference] = next(
+        v.overrides for v in spec.variants if v.name == spec.reference
+    )
     names = [spec.reference, *theories]
+    missing = [n for n in names if n not in overrides_of]
+    if missing:
+        raise ValueError(
+            f"no variant named {missing[0]!r} to re-fit (variants: {list(overrides_of)})"
+        )
     u = np.random.default_rng([seed, 5]).random((worlds, len(params)))
     order = np.argsort(np.random.default_rng([seed, 6]).random((worlds, len(params))), 0)
     draws = [
@@ -204,7 +223,7 @@ def refit(
     ]
     points = []
     for name in names:
-        overrides = by_name[name].overrides
+        overrides = overrides_of[name]
         fixed = {
             f"{s}.{k}"
             for s, section in overrides.items()
@@ -222,6 +241,7 @@ def refit(
     judged = PATTERNS + TWIN_PATTERNS
     means = runs.groupby("point")[[p.id for p in judged]].mean()
     rows = []
+    reference_rejected: list[str] = []
     for k, name in enumerate(names):
         world = means.iloc[k * worlds : (k + 1) * worlds]
         distance = np.array([pattern_distance(r, ids) for r in world.to_dict("records")])
@@ -230,11 +250,17 @@ def refit(
         rejecting = [
             p.id for p in judged if not p.within(float(top[p.id].mean())) and within[p.id] < 0.5
         ]
+        if k == 0:
+            reference_rejected = rejecting
+        telling = rejecting if k == 0 else [p for p in rejecting if p not in reference_rejected]
         row: dict[str, Any] = {
             "theory": name,
             "best_distance": float(np.sort(distance)[:best].mean()),
             "rejected_by": " ".join(rejecting),
-            "independent": " ".join(dict.fromkeys(independent_key(p) for p in rejecting)),
+            "also_rejects_reference": " ".join(
+                p for p in rejecting if k and p in reference_rejected
+            ),
+            "independent": " ".join(dict.fromkeys(independent_key(p) for p in telling)),
         }
         row.update({f"{pid}_within": share for pid, share in within.items()})
         rows.append(row)

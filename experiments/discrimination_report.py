@@ -10,28 +10,31 @@ import pandas as pd
 from lpsa.model import Scenario
 
 from . import io
-from .discrimination import REJECTED_BY_EVIDENCE
+from .discrimination import REJECTED_BY_EVIDENCE, WILL_IS_THE_BARRIER
 from .formatting import fixed
 from .patterns import PATTERNS
 
-WHY_NO_PATTERN = {
-    "H1_will_and_reward": (
-        "The evaluation rejects this theory from what councils and departments said held them "
-        "back: no time to think about new approaches, no resources to develop them, no "
-        "performance culture, weak partnerships, not knowing the root causes (001:89). Those "
-        "statements are the evidence for the model's mechanisms (capacity, PPG, late start), not "
-        "outcome patterns. The outcome patterns the seeds give (the interim forecast's shares, "
-        "improvement among likely misses, the partnership gap) are levels and orderings that a "
-        "will-driven model also produces once its will and reward effect are set within their "
-        "ranges. A pattern that could reject it would relate attainment to capacity, thinking "
-        "time or PPG across councils (001:91: PPG 'most significant in enabling'), and the seeds "
-        "give no such figures."
-    ),
-}
+WILL_DRIVEN_WHY = (
+    "The evaluation rejects a will-driven theory from what councils and departments said held them "
+    "back: no time to think about new approaches, no resources to develop them, no "
+    "performance culture, weak partnerships, not knowing the root causes (001:89). Those "
+    "statements are the evidence for the model's mechanisms (capacity, PPG, late start), not "
+    "outcome patterns. The outcome patterns the seeds give (the interim forecast's shares, "
+    "improvement among likely misses, the partnership gap) are levels and orderings that a "
+    "will-driven model also produces once its will and reward effect are set within their "
+    "ranges. A pattern that could reject it would relate attainment to capacity, thinking "
+    "time or PPG across councils (001:91: PPG 'most significant in enabling'), and the seeds "
+    "give no such figures."
+)
+WHY_NO_PATTERN = {"H1_will_and_reward": WILL_DRIVEN_WHY, WILL_IS_THE_BARRIER: WILL_DRIVEN_WHY}
 """Where no emergent pattern rejects a variant the evidence rejects, why none can."""
 
 
-THEORY_NAMES = {"H0_null": "The null theory", "H1_will_and_reward": "The government's theory"}
+THEORY_NAMES = {
+    "H0_null": "The null theory",
+    "H1_will_and_reward": "The government's theory",
+    WILL_IS_THE_BARRIER: "Will is the barrier",
+}
 """How the report names the theories that the evidence rejects outright."""
 
 VERDICTS = {
@@ -54,17 +57,32 @@ def refit_lines(theories: pd.DataFrame) -> list[str]:
             else "**fewer than two independent pieces of evidence reject it**"
             + (f" (only {pieces[0]})" if pieces else "")
         )
+        shared = r.get("also_rejects_reference", "")
+        shared = shared if isinstance(shared, str) else ""
         lines.append(
             f"- **{r['theory']}** at its own best parameters (distance {r['best_distance']:.2f}; "
             f"the reference's {theories.iloc[0]['best_distance']:.2f}): {verdict}; patterns "
-            f"failed: {r['rejected_by'] or 'none'}."
+            f"failed: {r['rejected_by'] or 'none'}"
+            + (
+                f" ({shared}: the re-fitted reference fails it too, so it does not count)."
+                if shared
+                else "."
+            )
         )
+    reference = theories.iloc[0]
     return lines + [
         "",
         "Each theory was re-fitted: the same worlds drawn from the prior run under it, and its "
         "nearest to the evidence kept (rejection ABC); a pattern rejects it when it fails in most "
         "of them and on their mean (`discrimination.refit`, `theories.csv`). Parts of one "
-        "statement, or figures of the same councils, count as one piece of evidence.",
+        "statement, or figures of the same councils, count as one piece of evidence. The "
+        f"reference (`{reference['theory']}`), re-fitted the same way, "
+        + (
+            f"fails {reference['rejected_by']}: a theory those patterns reject is not told apart "
+            "from the reference by them."
+            if isinstance(reference["rejected_by"], str) and reference["rejected_by"]
+            else "fails no pattern."
+        ),
         "",
     ]
 

@@ -306,8 +306,9 @@ def test_the_shipped_baseline_matches_the_records_and_the_discrimination_names_v
     assert report.startswith("# Discrimination")
     # the rival theories re-fitted come first, each with what rejects it
     theories = pd.read_csv(tmp_path / "theories.csv").set_index("theory")
-    assert {"H0_null", "H1_will_and_reward"} <= set(theories.index)
+    assert {"H0_null", "H1_will_and_reward", "capacity_constraint off"} <= set(theories.index)
     assert report.index("**H0_null** at its own best parameters") < report.index("variants fail")
+    assert "**capacity_constraint off** at its own best parameters" in report  # will is the barrier
     # the government's theory is rejected by an emergent pattern, or the report says why none can
     assert (
         table.loc["H1_will_and_reward", "verdict"] == "rejected"
