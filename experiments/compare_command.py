@@ -36,7 +36,7 @@ from .compare import (
     world_table,
 )
 from .compare_report import how_it_was_made, write_report, write_tables
-from .constants import screen_constants
+from .constants import SCREEN_REPLICATIONS, screen_constants
 from .design import check_run_count, scenario_hash, sha256_bytes
 from .posterior import check_fits, load_posterior
 from .uncertainty import load_uncertain
@@ -132,7 +132,9 @@ def main(argv: list[str]) -> int:
     check_outcome(args.outcome, twins)
     posterior = load_posterior(args.posterior or base_scenario_name(args.a), base=a)
     check_fits(posterior.particles, b, posterior.path)
-    check_shared_parameters(a, b, posterior.parameters)
+    unfitted = [p for p in load_uncertain()[1] if p.path not in posterior.parameters]
+    uncertain = [*posterior.parameters, *(p.path for p in unfitted)]
+    check_shared_parameters(a, b, uncertain)
     check_run_count("--worlds", len(REGIMES) * args.worlds, args.replications, args.max_runs, twins)
     names = display_names(a, b)
     seed_ = args.seed if args.seed is not None else a.seed
@@ -144,7 +146,7 @@ def main(argv: list[str]) -> int:
         overwrite=args.overwrite,
     )
     out = ctx.out
-    worlds = posterior.worlds(args.worlds, seed_)
+    worlds = posterior.worlds(args.worlds, seed_, unfitted)
     with ctx.executor(args) as executor:
         runs = run_worlds(
             a,
@@ -163,27 +165,24 @@ def main(argv: list[str]) -> int:
                 a,
                 b,
                 posterior.quantiles(0.5).to_dict(),
-                posterior.parameters,
+                uncertain,
                 headline_candidates(args.outcome, twins),
-                2,
+                SCREEN_REPLICATIONS,
                 seed_,
                 twins,
                 executor,
                 None if args.quiet else "constants",
-                {
-                    p.path: (p.low, p.high)
-                    for p in load_uncertain()[1]
-                    if p.path not in posterior.parameters
-                },
             )
     outcomes = outcome_names(twins)
     per_world = world_table(runs, outcomes, worlds)
     table = comparison_table(per_world, outcomes, names)
     write_tables(out, table, per_world, runs, a, b)
     posterior_sha = sha256_bytes(Path(posterior.path).read_bytes()) if posterior.path else ""
-    made = how_it_was_made(a, b, posterior, args.worlds, args.replications, seed_, len(runs), twins)
+    made = how_it_was_made(
+        a, b, posterior, args.worlds, args.replications, seed_, len(runs), twins, unfitted
+    )
     headline, report = write_report(
-        out, table, per_world, posterior.parameters, args.outcome, names, made, constants, seed_
+        out, table, per_world, uncertain, args.outcome, names, made, constants, seed_
     )
     ctx.record(
         scenarios=[a.name, b.name],

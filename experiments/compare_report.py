@@ -32,7 +32,7 @@ from .compare import (
     what_flips,
     wins,
 )
-from .constants import MOVES, moving_constants
+from .constants import MOVES, NOISE, SCREEN_REPLICATIONS, moving_constants
 from .formatting import (
     labelled,
     percent,
@@ -44,6 +44,7 @@ from .formatting import (
     unit_words,
 )
 from .posterior import Posterior
+from .uncertainty import Uncertain
 from .value_of_information import (
     LEVERS,
     TOP,
@@ -621,13 +622,14 @@ def constants_lines(constants: pd.DataFrame, heads: list[str], names: tuple[str,
     lines = [
         "## Fixed constants that move the headline",
         "",
-        "The worlds vary only the posterior's parameters. Every other behavioural assumption was "
-        "run at half and one and a half times its value in the posterior's central world, and "
-        "an uncertain parameter the posterior does not cover (added to "
-        "`experiments/uncertain_parameters.yaml` after it was fitted) at the ends of its range; "
+        "The worlds vary the uncertain parameters of `experiments/uncertain_parameters.yaml` "
+        "(the posterior's, and any it does not cover drawn from their prior). Every other "
+        "behavioural assumption was run at half and one and a half times its value in the "
+        "posterior's central world; "
         f"a constant *moves* a headline when it flips the sign "
-        f"of {names[0]} - {names[1]} or moves it by more than {percent(MOVES)} of its size "
-        "(`constants.csv`).",
+        f"of {names[0]} - {names[1]} or moves it by more than {percent(MOVES)} of its size, "
+        f"and the shift is beyond the {percent(NOISE)} interval of its replications' noise "
+        f"({SCREEN_REPLICATIONS} replications on common random numbers; `constants.csv`).",
         "",
     ]
     for o in heads:
@@ -664,9 +666,11 @@ def how_it_was_made(
     seed: int,
     runs: int,
     twins: bool,
+    unfitted: Sequence[Uncertain] = (),
 ) -> dict[str, Any]:
     """The report's "How this was made": the regimes, the worlds and the posterior they come
-    from, the runs (``runs`` of them) and the files."""
+    from (with ``unfitted``, the uncertain parameters drawn from their prior), the runs (``runs``
+    of them) and the files."""
     return {
         "A": f"`{a.name}` ({a.description or 'no description'})",
         "B": f"`{b.name}` ({b.description or 'no description'})",
@@ -674,7 +678,14 @@ def how_it_was_made(
         f"`{posterior.path}` ({len(posterior.particles)} particles, effective size "
         f"{posterior.effective_size:.0f}, made for base scenario `{posterior.base}`"
         f"{fitted_with(posterior)}), seed {seed}",
-        "world parameters": ", ".join(f"`{p}`" for p in posterior.parameters),
+        "world parameters": ", ".join(f"`{p}`" for p in posterior.parameters)
+        + (
+            "; drawn in each world from their prior, uniform over their documented range, as the "
+            "posterior does not cover them (added to `experiments/uncertain_parameters.yaml` "
+            "after it was fitted): " + ", ".join(f"`{p.path}`" for p in unfitted)
+            if unfitted
+            else ""
+        ),
         "replications": replications,
         "runs": f"{runs} ({len(REGIMES)} regimes x {worlds} worlds x "
         f"{replications} replications{', each with its no-agreement twin' if twins else ''}"

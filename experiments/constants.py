@@ -12,8 +12,8 @@ paired difference A - B of each headline outcome moves. A constant *moves the he
 either setting flips the sign of the difference or moves it by more than ``MOVES`` of its size.
 Candidates are the behavioural assumptions (``SECTIONS``), nonzero floats, not in the posterior,
 and not set differently by the two regimes (those are the regimes' own levers). A parameter of
-``uncertain_parameters.yaml`` that the posterior does not cover (added after it was fitted) is a
-constant in every world: it is a candidate, run at the ends of its documented range, even at 0.
+``uncertain_parameters.yaml`` that the posterior does not cover (added after it was fitted) is
+not a candidate: ``compare`` draws it in each world from its prior (``Posterior.worlds``).
 Scheme rules (``funding``, ``scheme``, ``areas``) are facts of the scheme, not candidates.
 
 Pure: no files. ``compare_command`` runs it and ``compare_report`` writes ``constants.csv`` and the
@@ -55,7 +55,17 @@ FACTORS = (0.5, 1.5)
 
 MOVES = 0.5
 """A constant moves the headline when it moves the A - B difference by more than half its size
-(or flips its sign)."""
+(or flips its sign), by more than replication noise (``NOISE``)."""
+
+NOISE = 0.95
+"""...and the shift is beyond this two-sided Student t interval of its mean over the
+replications: paired by replication (common random numbers), a shift the replications cannot
+tell from zero is noise, which a small A - B (a 'depends on the world' headline) would otherwise
+count as a move."""
+
+SCREEN_REPLICATIONS = 4
+"""Replications of each setting in ``lpsa compare``'s screen: enough for the noise criterion's
+t interval (3 degrees of freedom) to be usable."""
 
 
 def _within(section: str, name: str, value: float, wanted: float) -> float:
@@ -78,27 +88,22 @@ def candidates(
     a: Scenario,
     b: Scenario,
     uncertain: Sequence[str],
-    ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The constants to screen: path, value and the perturbed values. A constant with a documented
-    range (``ranges``: the uncertain-parameters file's, for a parameter the posterior does not
-    cover) is run at the ends of that range, so that one held at 0, a mechanism shipped at no
-    effect, is screened too; any other at ``FACTORS`` times its value."""
+    """The constants to screen: path, value and the perturbed values (``FACTORS`` times its
+    value, within the schema's bounds)."""
     da, db = a.model_dump(), b.model_dump()
-    ranges = ranges or {}
     out = []
     for section in SECTIONS:
         for name, value in da[section].items():
             path = f"{section}.{name}"
             if (
                 not isinstance(value, float)
-                or (value == 0.0 and path not in ranges)
+                or value == 0.0
                 or path in uncertain
                 or db[section].get(name) != value
             ):
                 continue
-            wanted = ranges[path] if path in ranges else [value * f for f in FACTORS]
-            moved = sorted({_within(section, name, value, w) for w in wanted} - {value})
+            moved = sorted({_within(section, name, value, value * f) for f in FACTORS} - {value})
             if moved:
                 out.append({"path": path, "value": value, "settings": moved})
     return out
@@ -115,13 +120,11 @@ def screen_constants(
     twins: bool,
     executor: Executor | None = None,
     progress: str | None = None,
-    ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     """One row per candidate constant and setting: the A - B difference of each of ``outcomes``
     at the central ``world`` (``d_<outcome>``), the difference with the constant at its value
-    (``base_<outcome>``) and whether the setting moves it (``moves_<outcome>``). ``ranges``: as
-    for :func:`candidates`."""
-    cands = candidates(a, b, uncertain, ranges)
+    (``base_<outcome>``) and whether the setting moves it (``moves_<outcome>``)."""
+    cands = candidates(a, b, uncertain)
     settings: list[dict[str, Any]] = [{"path": "", "value": np.nan, "setting": np.nan}]
     settings += [
         {"path": c["path"], "value": c["value"], "setting": s} for c in cands for s in c["settings"]
@@ -134,18 +137,32 @@ def screen_constants(
         points += [Point(params, "A", "A"), Point(params, "B", "B")]
     design = Design({"A": a, "B": b}, points, replications, seed, twins)
     runs = require_success(run_table(design, None, executor, progress=progress))
-    means = runs.groupby("point")[list(outcomes)].mean()
-    diff = means.iloc[0::2].to_numpy() - means.iloc[1::2].to_numpy()  # A - B per setting
     table = pd.DataFrame(settings)
-    for k, outcome in enumerate(outcomes):
-        base = diff[0, k]
-        d = diff[:, k]
+    for outcome in outcomes:
+        # (settings, replications): A - B of each replication, on common random numbers
+        by = runs.set_index(["point", "replication"])[outcome].astype(float).unstack()
+        values = by.reindex(range(len(points))).to_numpy()
+        per_rep = values[0::2] - values[1::2]
+        base, d = np.nanmean(per_rep[0]), np.nanmean(per_rep, axis=1)
         table[f"base_{outcome}"] = base
         table[f"d_{outcome}"] = d
-        table[f"moves_{outcome}"] = (np.sign(d) != np.sign(base)) | (
-            np.abs(d - base) > MOVES * abs(base)
-        )
+        table[f"noise_{outcome}"] = shift_noise(per_rep - per_rep[0])
+        table[f"moves_{outcome}"] = (
+            (np.sign(d) != np.sign(base)) | (np.abs(d - base) > MOVES * abs(base))
+        ) & (np.abs(d - base) > table[f"noise_{outcome}"])
     return table.iloc[1:].reset_index(drop=True)
+
+
+def shift_noise(shifts: np.ndarray) -> np.ndarray:
+    """(settings,) half-width of the ``NOISE`` Student t interval of each row's mean of
+    ``shifts`` (settings, replications); 0 with fewer than two replications (no criterion)."""
+    from scipy.stats import t
+
+    n = shifts.shape[1]
+    if n < 2:
+        return np.zeros(shifts.shape[0])
+    sd = shifts.std(axis=1, ddof=1)
+    return t.ppf(0.5 + NOISE / 2, n - 1) * sd / np.sqrt(n)
 
 
 def moving_constants(table: pd.DataFrame, outcome: str) -> list[str]:

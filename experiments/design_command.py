@@ -53,6 +53,7 @@ from .regime_design import (
     stored_identity,
 )
 from .regime_design_report import write_report
+from .uncertainty import load_uncertain
 
 DEFAULT_TRIALS = 160
 DEFAULT_POPULATION = 32
@@ -212,12 +213,13 @@ def main(argv: list[str]) -> int:
     posterior = load_posterior(args.posterior or ACTUAL, base=actual)
     for sc in bases.values():
         check_fits(posterior.particles, sc, posterior.path)
-    check_levers(levers, posterior.parameters)
+    unfitted = [p for p in load_uncertain()[1] if p.path not in posterior.parameters]
+    check_levers(levers, [*posterior.parameters, *(p.path for p in unfitted)])
     points = (args.trials + len(REFERENCES) + CONFIRM_RUNS) * args.worlds
     check_run_count("--trials", points, args.replications, args.max_runs, twins=True)
     seed_ = args.seed if args.seed is not None else actual.seed
     out = args.out or default_out("design")
-    worlds = posterior.worlds(args.worlds, seed_)
+    worlds = posterior.worlds(args.worlds, seed_, unfitted)
     posterior_sha = sha256_bytes(Path(posterior.path).read_bytes()) if posterior.path else ""
     identity = {
         "seed": seed_,
@@ -251,7 +253,7 @@ def main(argv: list[str]) -> int:
         results = judge(frame, values, judging)
         chosen = results.designs.iloc[results.recommended]
         params = {p: float(chosen[p]) for p in levers}
-        fresh = posterior.worlds(args.worlds, fresh_seed(seed_))
+        fresh = posterior.worlds(args.worlds, fresh_seed(seed_), unfitted)
         confirm = model_evaluator(
             bases, fresh, args.replications, fresh_seed(seed_), executor, progress, ctx.health
         )([("lpsa1_baseline", params), *((name, {}) for name in REFERENCES)])

@@ -54,8 +54,9 @@ def refit_lines(theories: pd.DataFrame) -> list[str]:
         verdict = (
             f"rejected by {len(pieces)} independent pieces of evidence ({', '.join(pieces)})"
             if len(pieces) >= 2
-            else "**fewer than two independent pieces of evidence reject it**"
-            + (f" (only {pieces[0]})" if pieces else "")
+            else f"**fewer than two independent pieces of evidence reject it** (only {pieces[0]})"
+            if pieces
+            else "**no independent piece of evidence rejects it** (fewer than two)"
         )
         shared = r.get("also_rejects_reference", "")
         shared = shared if isinstance(shared, str) else ""
@@ -64,7 +65,12 @@ def refit_lines(theories: pd.DataFrame) -> list[str]:
             f"the reference's {theories.iloc[0]['best_distance']:.2f}): {verdict}; patterns "
             f"failed: {r['rejected_by'] or 'none'}"
             + (
-                f" ({shared}: the re-fitted reference fails it too, so it does not count)."
+                f" ({shared}: the re-fitted reference fails "
+                + (
+                    "them too, so they do not count)."
+                    if " " in shared
+                    else "it too, so it does not count)."
+                )
                 if shared
                 else "."
             )

@@ -21,6 +21,7 @@ generator seeded by the caller, so the same seed gives the same worlds.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from lpsa.model import Scenario, ScenarioError, load_scenario
 from lpsa.model.scenario import parameter_overrides
 
 from . import io
+from .uncertainty import Uncertain
 
 POSTERIOR_DIR = Path(__file__).resolve().parent / "posteriors"
 MAX_PARTICLES = 100_000
@@ -62,13 +64,24 @@ class Posterior:
         """Kish's effective sample size of the weights."""
         return effective_size(self.weights)
 
-    def worlds(self, n: int, seed: int) -> pd.DataFrame:
+    def worlds(self, n: int, seed: int, unfitted: Sequence[Uncertain] = ()) -> pd.DataFrame:
         """``n`` worlds drawn with probability proportional to weight (with replacement); one row
-        per world, a ``particle`` column naming the row of the posterior it came from."""
+        per world, a ``particle`` column naming the row of the posterior it came from.
+
+        Each parameter of ``unfitted`` that the posterior does not cover (an uncertain parameter
+        added after it was fitted) is drawn in each world from its prior, uniform over its
+        documented range (stream ``[seed, 1]``; the posterior's columns are drawn as without
+        it). The evidence identifies few parameters: one it was not fitted to would most likely
+        have a posterior as wide as its prior (run L, docs/calibration.md), and drawing it keeps
+        its uncertainty in the worlds instead of fixing it at the scenario's value."""
         rng = np.random.default_rng(seed)
         rows = rng.choice(len(self.particles), size=n, replace=True, p=self.weights)
         drawn = self.particles.iloc[rows].reset_index(drop=True)
         drawn.insert(0, "particle", rows)
+        prior = np.random.default_rng([seed, 1])
+        for p in unfitted:
+            if p.path not in drawn:
+                drawn[p.path] = p.low + (p.high - p.low) * prior.random(n)
         return drawn
 
     def quantiles(self, q: float) -> pd.Series:

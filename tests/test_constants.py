@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import lpsa.experiments.constants as constants
@@ -35,11 +36,15 @@ def small(monkeypatch):
 def test_a_constant_that_moves_the_difference_is_named(small):
     a, b = small
     fixed = [p for p in UNCERTAIN if p != "stretch.ambition"]
-    table = constants.screen_constants(a, b, {}, fixed, ["targets_met_share"], 2, 3, False)
+    reps = constants.SCREEN_REPLICATIONS
+    table = constants.screen_constants(a, b, {}, fixed, ["targets_met_share"], reps, 3, False)
     assert set(table["path"]) == {
         c["path"] for c in constants.candidates(a, b, fixed)
     }  # every candidate, at each of its settings
     assert "stretch.ambition" in constants.moving_constants(table, "targets_met_share")
+    shift = (table["d_targets_met_share"] - table["base_targets_met_share"]).abs()
+    moved = table["moves_targets_met_share"]
+    assert (shift[moved] > table["noise_targets_met_share"][moved]).all()  # beyond noise
 
 
 def test_nothing_moves_when_every_candidate_is_uncertain(small):
@@ -49,16 +54,20 @@ def test_nothing_moves_when_every_candidate_is_uncertain(small):
     assert table.empty and constants.moving_constants(table, "targets_met_share") == []
 
 
-def test_a_parameter_the_posterior_does_not_cover_is_screened_over_its_range_even_at_zero():
-    # a mechanism held at no effect (0) and added to the uncertain parameters after the
-    # posterior was fitted is a constant in every world: it is screened at its range's ends
-    no_pull = {"implementation": {"reward_corporate_pull": 0.0}}
-    a, b = load_scenario("ppg_heavy", no_pull), load_scenario("reward_heavy", no_pull)
+def test_no_uncertain_parameter_is_screened_as_a_constant():
+    # compare's worlds vary every uncertain parameter (the posterior's, and those it does not
+    # cover drawn from their prior), so none of them is a constant
+    a, b = load_scenario("ppg_heavy"), load_scenario("reward_heavy")
+    found = {c["path"] for c in constants.candidates(a, b, UNCERTAIN)}
+    assert found and not found & set(UNCERTAIN)
     pull = "implementation.reward_corporate_pull"
-    assert a.implementation.reward_corporate_pull == 0.0
-    covered = [p for p in UNCERTAIN if p != pull]
-    assert pull not in {c["path"] for c in constants.candidates(a, b, covered)}
-    found = {c["path"]: c for c in constants.candidates(a, b, covered, {pull: (0.0, 0.3)})}
-    assert found[pull]["settings"] == [0.3]
-    # in the posterior, it is not a constant
-    assert pull not in {c["path"] for c in constants.candidates(a, b, UNCERTAIN, {pull: (0, 0.3)})}
+    assert pull in {c["path"] for c in constants.candidates(a, b, [])}  # nonzero at the baseline
+
+
+def test_a_shift_the_replications_cannot_tell_from_zero_is_noise():
+    # paired by replication, a shift of +-0.01 around 0.001 is noise; a steady 0.01 is not
+    shifts = np.array([[0.011, -0.009, 0.012, -0.010], [0.010, 0.011, 0.009, 0.010]])
+    noise = constants.shift_noise(shifts)
+    assert abs(shifts[0].mean()) < noise[0]
+    assert abs(shifts[1].mean()) > noise[1]
+    assert constants.shift_noise(shifts[:, :1]).tolist() == [0.0, 0.0]  # one replication

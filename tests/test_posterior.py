@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from lpsa.experiments.posterior import POSTERIOR_DIR, Posterior, load_posterior, save_posterior
+from lpsa.experiments.uncertainty import Uncertain
 from lpsa.model import ScenarioError
 
 
@@ -36,6 +37,18 @@ def test_worlds_are_drawn_by_weight_and_the_same_seed_draws_the_same_worlds(tmp_
     assert mixed.worlds(50, seed=9).equals(mixed.worlds(50, seed=9))
     assert not mixed.worlds(50, seed=9).equals(mixed.worlds(50, seed=10))
     assert q.effective_size == 1.0
+
+
+def test_a_parameter_the_posterior_does_not_cover_is_drawn_from_its_prior_in_each_world(tmp_path):
+    p = load_posterior(save_posterior(tmp_path / "p.csv", posterior()))
+    pull = Uncertain("implementation.reward_corporate_pull", 0.0, 0.3, "test")
+    covered = Uncertain("implementation.capacity_half", 0.0, 1.0, "test")
+    worlds = p.worlds(400, seed=4, unfitted=[pull, covered])
+    plain = p.worlds(400, seed=4)
+    assert worlds[plain.columns].equals(plain)  # the posterior's own draws are unchanged
+    drawn = worlds[pull.path]
+    assert drawn.between(0.0, 0.3).all() and drawn.std() > 0.07  # uniform: sd 0.087
+    assert worlds.equals(p.worlds(400, seed=4, unfitted=[pull, covered]))
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from conftest import run_variant
 
 from lpsa.experiments.design import Experiment
 from lpsa.experiments.discrimination import TOC_FILE, independent_key, refit
+from lpsa.experiments.discrimination_report import refit_lines
 from lpsa.experiments.patterns import PATTERNS, RECORD_PATTERNS, SEED_PATTERNS, pattern_values
 from lpsa.model import LPSAModel, load_scenario
 
@@ -86,3 +87,20 @@ def test_a_pattern_that_rejects_the_refitted_reference_too_does_not_count_agains
         rejected = set(r["rejected_by"].split())
         assert set(r["also_rejects_reference"].split()) == rejected & reference
         assert set(r["independent"].split()) == {independent_key(p) for p in rejected - reference}
+
+
+def test_the_report_says_first_when_fewer_than_two_pieces_of_evidence_reject_a_theory():
+    theories = pd.DataFrame(
+        {
+            "theory": ["evidence", "H0_null", "H1_will_and_reward", "capacity_constraint off"],
+            "best_distance": [0.5, 0.9, 0.55, 0.56],
+            "rejected_by": ["P1c", "P1a P1c R-boyne_chen", "P1b P1c", "P1c"],
+            "also_rejects_reference": ["", "P1c", "P1c", "P1c"],
+            "independent": ["P1", "P1 R-boyne_chen", "P1", ""],
+        }
+    )
+    null, h1, will = refit_lines(theories)[:3]
+    assert "rejected by 2 independent pieces of evidence (P1, R-boyne_chen)" in null
+    assert "**fewer than two independent pieces of evidence reject it** (only P1)" in h1
+    assert "**no independent piece of evidence rejects it**" in will
+    assert "(P1c: the re-fitted reference fails it too, so it does not count)" in will
