@@ -109,6 +109,8 @@ def parameter_words(path: str) -> str:
     fields = getattr(info.annotation, "model_fields", {}) if info is not None else {}
     text = (fields[leaf].description or "") if leaf in fields else ""
     text = text.split("[")[0].split("; assumption")[0].split(" (0")[0].split(": ")[0]
+    if text.count("(") > text.count(")"):  # the cut left a parenthesis open: drop it
+        text = text[: text.rindex("(")]
     return text.strip().rstrip(";,:") or path
 
 
