@@ -148,6 +148,19 @@ def add_overwrite(ap: argparse.ArgumentParser) -> None:
     )
 
 
+def add_unfitted(ap: argparse.ArgumentParser) -> None:
+    """``--unfitted``: what the worlds do with an uncertain parameter the posterior does not cover
+    (``Posterior.worlds``)."""
+    ap.add_argument(
+        "--unfitted",
+        choices=("prior", "scenario"),
+        default="prior",
+        help="an uncertain parameter the posterior does not cover (added to "
+        "experiments/uncertain_parameters.yaml after it was fitted): drawn in each world from its "
+        "prior (default), or held at the scenario's value",
+    )
+
+
 def gigabytes(text: str) -> float:
     """``--max-memory``, ``--max-disk``: a size in GB, above 0."""
     try:

@@ -20,6 +20,7 @@ from .arguments import (
     add_executor_arguments,
     add_max_runs,
     add_overwrite,
+    add_unfitted,
     replications,
     seed,
     whole_number,
@@ -38,8 +39,7 @@ from .compare import (
 from .compare_report import how_it_was_made, write_report, write_tables
 from .constants import SCREEN_REPLICATIONS, screen_constants
 from .design import check_run_count, scenario_hash, sha256_bytes
-from .posterior import check_fits, load_posterior
-from .uncertainty import load_uncertain
+from .posterior import check_fits, load_posterior, unfitted_parameters
 
 DEFAULT_WORLDS = 50
 
@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="output folder (default results/compare-A-vs-B-<time>)"
     )
     add_overwrite(ap)
+    add_unfitted(ap)
     ap.add_argument(
         "--no-constants",
         action="store_true",
@@ -132,7 +133,7 @@ def main(argv: list[str]) -> int:
     check_outcome(args.outcome, twins)
     posterior = load_posterior(args.posterior or base_scenario_name(args.a), base=a)
     check_fits(posterior.particles, b, posterior.path)
-    unfitted = [p for p in load_uncertain()[1] if p.path not in posterior.parameters]
+    unfitted = unfitted_parameters(posterior, args.unfitted)
     uncertain = [*posterior.parameters, *(p.path for p in unfitted)]
     check_shared_parameters(a, b, uncertain)
     check_run_count("--worlds", len(REGIMES) * args.worlds, args.replications, args.max_runs, twins)
@@ -190,6 +191,7 @@ def main(argv: list[str]) -> int:
         posterior=str(posterior.path),
         posterior_sha256=posterior_sha,
         worlds=args.worlds,
+        unfitted=[p.path for p in unfitted],
         seed=seed_,
         replications=args.replications,
         twins=twins,

@@ -25,6 +25,7 @@ from .arguments import (
     Parser,
     add_executor_arguments,
     add_max_runs,
+    add_unfitted,
     default_out,
     positive_int,
     replications,
@@ -33,7 +34,7 @@ from .arguments import (
 )
 from .command_context import CommandContext
 from .design import check_run_count, scenario_hash, sha256_bytes
-from .posterior import check_fits, load_posterior
+from .posterior import check_fits, load_posterior, unfitted_parameters
 from .regime_design import (
     ACTUAL,
     MEASURES,
@@ -53,7 +54,6 @@ from .regime_design import (
     stored_identity,
 )
 from .regime_design_report import write_report
-from .uncertainty import load_uncertain
 
 DEFAULT_TRIALS = 160
 DEFAULT_POPULATION = 32
@@ -163,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="narrow a lever's range (repeatable), e.g. funding.ppg_share=0.05:0.6",
     )
     ap.add_argument("--posterior", help="posterior CSV or shipped name (default: the baseline's)")
+    add_unfitted(ap)
     ap.add_argument("--seed", type=seed, help="master seed (default: the baseline's)")
     ap.add_argument("--out", type=Path, help="output folder (default results/design-<time>)")
     ap.add_argument(
@@ -213,7 +214,7 @@ def main(argv: list[str]) -> int:
     posterior = load_posterior(args.posterior or ACTUAL, base=actual)
     for sc in bases.values():
         check_fits(posterior.particles, sc, posterior.path)
-    unfitted = [p for p in load_uncertain()[1] if p.path not in posterior.parameters]
+    unfitted = unfitted_parameters(posterior, args.unfitted)
     check_levers(levers, [*posterior.parameters, *(p.path for p in unfitted)])
     points = (args.trials + len(REFERENCES) + CONFIRM_RUNS) * args.worlds
     check_run_count("--trials", points, args.replications, args.max_runs, twins=True)
@@ -224,6 +225,7 @@ def main(argv: list[str]) -> int:
     identity = {
         "seed": seed_,
         "worlds": worlds["particle"].tolist(),
+        "unfitted": [p.path for p in unfitted],
         "replications": args.replications,
         "population": args.population,
         "levers": {p: [lv.low, lv.high] for p, lv in levers.items()},

@@ -33,7 +33,7 @@ from lpsa.model import Scenario, ScenarioError, load_scenario
 from lpsa.model.scenario import parameter_overrides
 
 from . import io
-from .uncertainty import Uncertain
+from .uncertainty import Uncertain, load_uncertain
 
 POSTERIOR_DIR = Path(__file__).resolve().parent / "posteriors"
 MAX_PARTICLES = 100_000
@@ -114,6 +114,15 @@ class Posterior:
         """Particle ``index`` as scenario overrides by dotted path, each value rounded to
         ``digits`` significant digits (as a scenario file writes it)."""
         return {k: float(f"{v:.{digits}g}") for k, v in self.particles.iloc[index].items()}
+
+
+def unfitted_parameters(posterior: Posterior, mode: str = "prior") -> list[Uncertain]:
+    """The uncertain parameters (``experiments/uncertain_parameters.yaml``) that ``posterior``
+    does not cover, for ``Posterior.worlds`` to draw from their prior; none with ``mode``
+    "scenario" (they stay at the scenario's values)."""
+    if mode == "scenario":
+        return []
+    return [p for p in load_uncertain()[1] if p.path not in posterior.parameters]
 
 
 def shipped(name: str) -> Path:
