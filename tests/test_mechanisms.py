@@ -25,9 +25,9 @@ def mean_share(targets: pd.DataFrame) -> float:
 
 
 def test_more_ppg_raises_attainment():
-    # 001:91: PPG most significant in enabling. The size follows the calibrated point (+0.023 of
-    # targets met at run K's); with `ppg_enables` off it is -0.035, since
-    # a reward-heavy split then draws in more will and nothing is lost: the margin tells them apart.
+    # 001:91: PPG 'most significant in enabling'. The size follows the calibrated point (+0.023
+    # of targets met at run K's); with `ppg_enables` off it is -0.035, since a reward-heavy split
+    # then draws in more will and loses nothing: the margin tells the two apart.
     ppg_heavy = run_variant({"funding": {"ppg_share": 0.6}})
     reward_heavy = run_variant({"funding": {"ppg_share": 0.05}})
     assert met(ppg_heavy) > met(reward_heavy) + 0.01
@@ -673,7 +673,7 @@ def test_councils_that_build_the_agreement_into_their_improvement_agenda_keep_mo
         )
         return kept[True] - kept[False]
 
-    # The strength is held at 0.4 of its documented range (0.1-0.5), not read from the
+    # The strength is held at 0.4, inside its documented range (0.1-0.5), not read from the
     # calibrated point.
     effect = {"sustainability": {"integration_keep": 0.4}}
     no_effect = {"sustainability": {"integration_keep": 0.0, "integration_drift_protection": 0.0}}
