@@ -252,14 +252,13 @@ def refit(
         ]
         if k == 0:
             reference_rejected = rejecting
-        telling = rejecting if k == 0 else [p for p in rejecting if p not in reference_rejected]
+        shared = [p for p in rejecting if k and p in reference_rejected]
+        telling = [p for p in rejecting if p not in shared]
         row: dict[str, Any] = {
             "theory": name,
             "best_distance": float(np.sort(distance)[:best].mean()),
             "rejected_by": " ".join(rejecting),
-            "also_rejects_reference": " ".join(
-                p for p in rejecting if k and p in reference_rejected
-            ),
+            "also_rejects_reference": " ".join(shared),
             "independent": " ".join(dict.fromkeys(independent_key(p) for p in telling)),
         }
         row.update({f"{pid}_within": share for pid, share in within.items()})
