@@ -19,6 +19,11 @@ process loads it in well under a second.
 
 A draw is made whether or not the mechanism using it is switched on, and in shapes that follow
 the schedule alone: switching one mechanism off leaves every other random number unchanged.
+
+Speed: a loop over targets reads the named tuples' arrays into local names first
+(``true = st.true``). Taken from the tuple inside the loop, an array the loop also writes costs
+reference counting at every access: ``report_figures`` alone took 0.84 ms of a 3.1 ms run that
+way, 0.14 ms with locals (``benchmarks/bench_throughput.py``, 2026-12-06).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from .lifecycle import (
     sustainability_plan,
 )
 from .scenario import MAX_RATING, QUARTERS_PER_YEAR
-from .sums import jit, np_sum
+from .sums import jit, np_sum, row_sum
 
 if TYPE_CHECKING:
     from .built import BuiltModel
@@ -502,11 +507,13 @@ def implement(par, fl, t, phase, tr, st, agreement_gain):
     agreement_gain[:] = 0.0
     if not any_in(phase, IMPLEMENTATION):
         return
+    core, effort, background = st.core, st.effort, st.background
+    ceiling, work_start, innovation = tr.ceiling, tr.work_start, tr.innovation
     for i in range(A):
         if phase[i] != IMPLEMENTATION:
             for j in range(T):
-                st.core[i, j] += 0.0  # as numpy's np.where(active, gain, 0.0): -0.0 becomes 0.0
-                st.effort[i, j] = 0.0
+                core[i, j] += 0.0  # as numpy's np.where(active, gain, 0.0): -0.0 becomes 0.0
+                effort[i, j] = 0.0
             continue
         lost = max(tr.trust_at_signing[i] - st.trust[i], 0.0)
         trust_keep = min(max(1.0 - par.trust_effort * lost, 0.0), 1.0)
@@ -514,16 +521,16 @@ def implement(par, fl, t, phase, tr, st, agreement_gain):
         learned = st.learned[i]
         for j in range(T):
             e, usual = target_effort(par, fl, t, tr, st, i, j, trust_keep, attended, learned)
-            room = max(tr.ceiling[i, j] - st.core[i, j] - st.background[i, j], 0.0)
+            room = max(ceiling[i, j] - core[i, j] - background[i, j], 0.0)
             gain = par.improvement_rate * e * room
             own = gain * ((1.0 - usual / max(e, 1e-12)) if e > 0 else 0.0)
             if fl.innovation_dip:
-                worked = t - tr.work_start[i, j]
-                if tr.innovation[i, j] and worked >= 0 and worked < par.dip_quarters:
+                worked = t - work_start[i, j]
+                if innovation[i, j] and worked >= 0 and worked < par.dip_quarters:
                     gain = par.dip
                     own = par.dip
-            st.core[i, j] += gain
-            st.effort[i, j] = e
+            core[i, j] += gain
+            effort[i, j] = e
             agreement_gain[i, j] = own
 
 
@@ -541,7 +548,7 @@ def divert_from_other_services(par, fl, phase, agreement_gain, other_services):
         return
     A, T = agreement_gain.shape
     for i in range(A):
-        other_services[i] -= par.diversion_share * (np_sum(agreement_gain[i], 0, T) / T)
+        other_services[i] -= par.diversion_share * (row_sum(agreement_gain, i) / T)
         if phase[i] == FOLLOW_UP:
             other_services[i] = other_services[i] * par.diversion_keep
 
@@ -630,6 +637,7 @@ def true_outcomes(par, rng, t, start, end, tr, core, background, shock, true):
     out harder; 001:133, 001:75, 001:77) lowers the outcome from its quarter on, for good. Reads
     ``implementation.shock_sd, shock_persistence``; the setbacks were drawn with the targets.
     """
+    trend, exposure, setback_after, setback = tr.trend, tr.exposure, tr.setback_after, tr.setback
     A, T = core.shape
     z = rng.standard_normal((A, T))
     for i in range(A):
@@ -637,10 +645,10 @@ def true_outcomes(par, rng, t, start, end, tr, core, background, shock, true):
         for j in range(T):
             shock[i, j] = par.shock_rho * shock[i, j] + par.shock_k * z[i, j]
             if in_period:
-                background[i, j] = background[i, j] + tr.trend[i, j]
-            true[i, j] = core[i, j] + background[i, j] + tr.exposure[i, j] * shock[i, j]
-            if t >= start[i] + tr.setback_after[i, j]:
-                true[i, j] = true[i, j] - tr.setback[i, j]
+                background[i, j] = background[i, j] + trend[i, j]
+            true[i, j] = core[i, j] + background[i, j] + exposure[i, j] * shock[i, j]
+            if t >= start[i] + setback_after[i, j]:
+                true[i, j] = true[i, j] - setback[i, j]
 
 
 @jit
@@ -655,7 +663,9 @@ def report_figures(par, fl, rng, t, phase, sch, tr, st):
     After the end nothing is at stake and the gap fades at ``gap_decay``. Reads ``gaming.*``,
     ``funding.payout_floor``.
     """
-    A, T = st.true.shape
+    core, true, gap_now, measured = st.core, st.true, st.gap, st.measured
+    per_gain, presentation, gaming = tr.cohort_gap_per_gain, tr.presentation_gap, tr.gaming
+    A, T = true.shape
     if any_ending(sch, t):
         u = rng.random((A, T))
     else:
@@ -663,17 +673,17 @@ def report_figures(par, fl, rng, t, phase, sch, tr, st):
     for i in range(A):
         ending = sch.signed[i] and (sch.end[i] - 1 == t)
         for j in range(T):
-            gap = max(st.core[i, j], 0.0) * tr.cohort_gap_per_gain[i, j] + tr.presentation_gap[i, j]
+            gap = max(core[i, j], 0.0) * per_gain[i, j] + presentation[i, j]
             if fl.gaming_threshold and ending:
-                figure = st.true[i, j] + gap
+                figure = true[i, j] + gap
                 if figure < par.payout_floor and figure >= par.floor_minus_band:
-                    if u[i, j] < min(tr.gaming[i, j], 1.0):
-                        gap = par.payout_floor - st.true[i, j] + 1e-9
+                    if u[i, j] < min(gaming[i, j], 1.0):
+                        gap = par.payout_floor - true[i, j] + 1e-9
             if phase[i] == IMPLEMENTATION:
-                st.gap[i, j] = gap
+                gap_now[i, j] = gap
             elif phase[i] == FOLLOW_UP:
-                st.gap[i, j] = st.gap[i, j] * par.gap_keep
-            st.measured[i, j] = st.true[i, j] + st.gap[i, j]
+                gap_now[i, j] = gap_now[i, j] * par.gap_keep
+            measured[i, j] = true[i, j] + gap_now[i, j]
 
 
 @jit
@@ -749,7 +759,7 @@ def pay_rewards(par, fl, t, sch, end, reinvest_share, continuation, reward_paid)
     for m in range(k0, k1):
         i = sch.instalment_idx[m]
         if sch.signed[i]:
-            amounts[n_due] = np_sum(end.reward[i], 0, T) / par.reward_instalments
+            amounts[n_due] = row_sum(end.reward, i) / par.reward_instalments
             n_due += 1
     reward_paid[t] += np_sum(amounts, 0, n_due)
     if not fl.reward_reinvestment:
@@ -810,9 +820,7 @@ def inspect(par, fl, rng, year, tr, st, ratings, scores):
     z = rng.standard_normal(A)
     for i in range(A):
         st.rating_error[i] = assessment_error(par, par.insp_k, st.rating_error[i], z[i])
-        services = (
-            par.targets_w * (np_sum(st.true[i], 0, T) / T) + par.other_w * (st.other_services[i])
-        )
+        services = par.targets_w * (row_sum(st.true, i) / T) + par.other_w * (st.other_services[i])
         score = star_score(par, year, tr.rating_level[i], services, st.rating_error[i])
         rating = stars_of(score)
         fell = rating < st.current_rating[i]
@@ -861,14 +869,21 @@ def record(t, phase, sch, st, rec):
     """The quarter is recorded: reported and true figures of every target of councils between
     their agreement's start and the end of their follow-up, the mean effort of councils
     implementing, the mean trust."""
-    A, T = st.effort.shape
-    window = rec.reported_from_start.shape[0]
+    reported, true_record, measured, true = (
+        rec.reported_from_start,
+        rec.true_from_start,
+        st.measured,
+        st.true,
+    )
+    effort = st.effort
+    A, T = effort.shape
+    window = reported.shape[0]
     for i in range(A):
         k = t - sch.start[i]
         if 0 <= k < window:
             for j in range(T):
-                rec.reported_from_start[k, i, j] = st.measured[i, j]
-                rec.true_from_start[k, i, j] = st.true[i, j]
+                reported[k, i, j] = measured[i, j]
+                true_record[k, i, j] = true[i, j]
     signed = sch.signed
     n_work = 0
     for i in range(A):
@@ -880,7 +895,7 @@ def record(t, phase, sch, st, rec):
         for i in range(A):
             if phase[i] == IMPLEMENTATION and signed[i]:
                 for j in range(T):
-                    working[m] = st.effort[i, j]
+                    working[m] = effort[i, j]
                     m += 1
         rec.effort_mean[t] = np_sum(working, 0, m) / m
     rec.trust_mean[t] = np_sum(st.trust, 0, A) / A

@@ -214,3 +214,18 @@ def test_without_numba_the_same_source_runs_as_python_with_the_same_outcomes():
         outcomes[jit_off] = out.stdout
     assert outcomes["0"] == outcomes["1"]  # the same JSON text: every outcome, NaN or not
     assert 0 < json.loads(outcomes["0"])["participation_rate"] <= 1
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 12, 20, 127, 128, 129, 300, 1_000])
+def test_the_quarters_sums_round_as_numpys_sum(n):
+    """The quarter's means (diversion, inspection, rewards, the recorded means) sum as numpy does
+    (pairwise, ``model/sums.py``), so a mean taken in the quarter equals ``numpy.mean`` of the
+    arrays the run leaves: a running sum rounds differently."""
+    from lpsa.model.sums import np_sum, row_sum
+
+    a = np.random.default_rng(n).normal(size=(3, n)) * 10.0 ** np.arange(-3, 0)[:, None]
+    for i in range(3):
+        assert np_sum(a[i], 0, n) == a[i].sum()
+        assert np_sum(a[i], 1, n - 1) == a[i, 1:].sum()
+        if n <= 128:  # a council's targets: at most 20
+            assert row_sum(a, i) == a[i].sum()
