@@ -176,10 +176,10 @@ TARGETS = (
         "quarters after the agreement's start before its extra work on the target began",
     ),
     Column(
-        "usual_share",
-        "0-1",
-        "share of the effort at the end that was business as usual (kept afterwards as normal "
-        "work)",
+        "usual_gain",
+        "share of stretch",
+        "what business-as-usual effort alone had built by the end (the no-agreement path; kept "
+        "afterwards as normal work)",
     ),
     Column(
         "authority_rating",

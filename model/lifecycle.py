@@ -38,11 +38,11 @@ def sustainability_plan(
     sc: Scenario, traits: TargetTraits, plan: TargetPlan
 ) -> dict[str, np.ndarray]:
     """(A, T) what each target can keep once the agreement's money and attention stop: the fields
-    of ``targets.EndOfAgreement`` from ``keep_persistent`` to ``decay_rate``, taken up when each
-    agreement ends (``quarter.assess``). It reads only what is fixed at signing.
+    of ``targets.EndOfAgreement`` from ``keep_persistent`` to ``decay_rate`` but ``usual_core``,
+    taken up when each agreement ends (``quarter.assess``). It reads only what is fixed at signing.
 
-    The gain is split into what business-as-usual effort produced, which normal work keeps, and
-    the agreement's part, by approach (000:90-93, 000:296-333):
+    What business-as-usual effort alone built by the end is kept by normal work
+    (``quarter.sustain``); of the agreement's own part, by approach (000:90-93, 000:296-333):
     - successful systemic change keeps ``systemic_persistence_share`` whatever happens: it 'may be
       irreversible' (000:290) but it is 'too soon to say' and new processes 'may be more costly
       than the old ones' (000:367), so the rest needs funding like new working
@@ -79,7 +79,6 @@ def sustainability_plan(
     if mech.cohort_focus:
         rest = rest * np.where(traits.cohort, 1.0 - s.cohort_loss, 1.0)
     bought = np.where(mots, 0.0, s.ppg_bought_loss * plan.ppg_part)
-    base = plan.base_effort
     rate = np.where(mots, s.decay_rate_more_of_same, s.decay_rate_new_working)
     if mech.raised_expectations:
         rate = np.where(traits.visible, rate * (1.0 - s.expectations_strength), rate)
@@ -89,7 +88,6 @@ def sustainability_plan(
         "keep_fixed": np.broadcast_to(fixed * rest, shape).astype(float),
         "keep_per_funding": np.broadcast_to(per_funding * rest, shape).astype(float),
         "ppg_loss": np.broadcast_to(bought if mech.ppg_bought_gains else 0.0, shape).astype(float),
-        "usual_share": np.where(base > 0, plan.usual_effort / np.maximum(base, 1e-12), 1.0),
         "partner_dependent": traits.partnership.astype(bool),
         "decay_rate": np.broadcast_to(rate, shape).astype(float),
     }

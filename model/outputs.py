@@ -167,7 +167,7 @@ def target_columns(m: BuiltModel) -> LazyColumns:
         "ppg_gbp": lambda: per_target(plan.ppg),
         "ppg_part": lambda: per_target(plan.ppg_part),
         "start_delay": lambda: per_target(plan.delay),
-        "usual_share": lambda: per_target(end.usual_share),
+        "usual_gain": lambda: per_target(end.usual_core),
         "authority_rating": lambda: per_council(a.rating),
         "integrated": lambda: per_council(a.integrated),
         "start_quarter": lambda: per_council(a.start),

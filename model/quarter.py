@@ -167,6 +167,7 @@ class Traits(NamedTuple):
     gaming: np.ndarray  # (A, T) gaming strength
     partnership: np.ndarray  # (A, T) bool
     ceiling: np.ndarray  # (A, T)
+    potential: np.ndarray  # (A, T) the ceiling without the agreement's approach (the twin's)
     innovation: np.ndarray  # (A, T) bool
     trend: np.ndarray  # (A, T)
     exposure: np.ndarray  # (A, T)
@@ -189,7 +190,6 @@ class KeepPlan(NamedTuple):
     keep_fixed: np.ndarray
     keep_per_funding: np.ndarray
     ppg_loss: np.ndarray
-    usual_share: np.ndarray
     partner_dependent: np.ndarray
     decay_rate: np.ndarray
     continuation: np.ndarray
@@ -209,6 +209,7 @@ class State(NamedTuple):
     continuation: np.ndarray  # (A, T)
     champion: np.ndarray  # (A, T) bool
     core: np.ndarray  # (A, T)
+    usual_core: np.ndarray  # (A, T) what business as usual alone would have built (``implement``)
     effort: np.ndarray  # (A, T)
     background: np.ndarray  # (A, T)
     shock: np.ndarray  # (A, T)
@@ -236,7 +237,7 @@ class AtEnd(NamedTuple):
     keep_fixed: np.ndarray
     keep_per_funding: np.ndarray
     ppg_loss: np.ndarray
-    usual_share: np.ndarray
+    usual_core: np.ndarray
     partner_dependent: np.ndarray
     decay_rate: np.ndarray
 
@@ -502,17 +503,29 @@ def implement(par, fl, t, phase, tr, st, agreement_gain):
     proportion to the agreement's focus. Reads ``implementation.improvement_rate, dip_quarters,
     dip_depth``, ``attribution.agreement_focus``; the dip is off with
     ``mechanisms.innovation_risk``.
+
+    Beside it, ``usual_core`` follows what the business-as-usual part of the effort would have
+    built alone, toward the target's ``potential`` (the ceiling without the agreement's
+    approach): the no-agreement twin's path, as far as the council's own run can know it (it
+    gains nothing in the dip's quarters, as the twin, whose dip the focus of 0 scales to
+    nothing). Normal work keeps it after the end (``sustain``; 001:133, 000:230).
     """
     A, T = agreement_gain.shape
     agreement_gain[:] = 0.0
     if not any_in(phase, IMPLEMENTATION):
         return
-    core, effort, background = st.core, st.effort, st.background
-    ceiling, work_start, innovation = tr.ceiling, tr.work_start, tr.innovation
+    core, usual_core, effort, background = st.core, st.usual_core, st.effort, st.background
+    ceiling, potential, work_start, innovation = (
+        tr.ceiling,
+        tr.potential,
+        tr.work_start,
+        tr.innovation,
+    )
     for i in range(A):
         if phase[i] != IMPLEMENTATION:
             for j in range(T):
                 core[i, j] += 0.0  # as numpy's np.where(active, gain, 0.0): -0.0 becomes 0.0
+                usual_core[i, j] += 0.0
                 effort[i, j] = 0.0
             continue
         lost = max(tr.trust_at_signing[i] - st.trust[i], 0.0)
@@ -524,12 +537,16 @@ def implement(par, fl, t, phase, tr, st, agreement_gain):
             room = max(ceiling[i, j] - core[i, j] - background[i, j], 0.0)
             gain = par.improvement_rate * e * room
             own = gain * ((1.0 - usual / max(e, 1e-12)) if e > 0 else 0.0)
+            usual_room = max(potential[i, j] - usual_core[i, j] - background[i, j], 0.0)
+            usual_gain = par.improvement_rate * usual * usual_room
             if fl.innovation_dip:
                 worked = t - work_start[i, j]
                 if innovation[i, j] and worked >= 0 and worked < par.dip_quarters:
                     gain = par.dip
                     own = par.dip
+                    usual_gain = 0.0
             core[i, j] += gain
+            usual_core[i, j] += usual_gain
             effort[i, j] = e
             agreement_gain[i, j] = own
 
@@ -579,34 +596,36 @@ def corporate_drift(par, fl, rng, phase, integrated, continuation):
 
 @jit
 def kept_share(par, end, i, j, funding, integrated):
-    """The share of target (i, j)'s end gain it can keep now (``lifecycle.sustainability_plan``).
+    """The share of the agreement's own part of target (i, j)'s end gain that it can keep now
+    (``lifecycle.sustainability_plan``).
 
-    usual + (1 - usual) x [persistent + (fixed + per_funding x c) x (1 - ppg_loss x (1 - c))], c
-    the continuation funding (cut by corporate drift and budget cuts); a council that built the
-    agreement into its wider improvement agenda keeps ``integration_keep`` of what it would lose
-    (004:38, 000:189-208; ``improvement_agenda``).
+    persistent + (fixed + per_funding x c) x (1 - ppg_loss x (1 - c)), c the continuation funding
+    (cut by corporate drift and budget cuts); a council that built the agreement into its wider
+    improvement agenda keeps ``integration_keep`` of what it would lose (004:38, 000:189-208;
+    ``improvement_agenda``).
     """
     rest = (end.keep_fixed[i, j] + end.keep_per_funding[i, j] * funding) * (
         1.0 - end.ppg_loss[i, j] * (1.0 - funding)
     )
-    kept = end.usual_share[i, j] + (1.0 - end.usual_share[i, j]) * (
-        end.keep_persistent[i, j] + rest
-    )
+    kept = end.keep_persistent[i, j] + rest
     bonus = par.integration_keep * (1.0 if integrated else 0.0)
     return kept + bonus * (1.0 - kept)
 
 
 @jit
 def sustain(par, phase, integrated, attention, learned, on_targets, continuation, end, core):
-    """After the end, every target drifts toward the floor of what it can keep (``kept_share``).
+    """After the end, every target drifts toward the floor of what it can keep.
 
-    For partnership targets the floor also moves with partners' withdrawal after central priority
-    shifts (000:171, 000:357). A council whose rating is low or fell slows its fall-back:
-    external challenge is 'a safeguard against slipping back' (003:203; ``inspection``). What a
-    council learned from its agreement (``learn_from_agreement``) slows the fall-back by the share
-    ``learned``: the tightened performance management and 'performance culture', greatest 'within
-    target areas' (001:103), keep watching the indicators after the reward is paid
-    (``authority_learning``). Reads ``inspection.attention_decay_slowdown``.
+    The floor is what business as usual alone had built by the end (``implement``'s
+    ``usual_core``: normal work keeps it, as the no-agreement twin keeps its own), plus the share
+    ``kept_share`` of the agreement's own difference from it (a failed innovation's shortfall
+    fades the same way). For partnership targets the floor also moves with partners' withdrawal
+    after central priority shifts (000:171, 000:357). A council whose rating is low or fell slows
+    its fall-back: external challenge is 'a safeguard against slipping back' (003:203;
+    ``inspection``). What a council learned from its agreement (``learn_from_agreement``) slows
+    the fall-back by the share ``learned``: the tightened performance management and 'performance
+    culture', greatest 'within target areas' (001:103), keep watching the indicators after the
+    reward is paid (``authority_learning``). Reads ``inspection.attention_decay_slowdown``.
     """
     A, T = core.shape
     for i in range(A):
@@ -617,7 +636,10 @@ def sustain(par, phase, integrated, attention, learned, on_targets, continuation
         for j in range(T):
             withdrawn = min(1.0, on_targets[i, j] / end.partner_effort[i, j])
             kept = kept_share(par, end, i, j, continuation[i, j], integrated[i])
-            floor = end.core[i, j] * (kept * withdrawn if end.partner_dependent[i, j] else kept)
+            usual = end.usual_core[i, j]
+            floor = usual + (end.core[i, j] - usual) * kept
+            if end.partner_dependent[i, j]:
+                floor = floor * withdrawn
             rate = end.decay_rate[i, j] * (1.0 - slow)
             rate = rate * learned_keep
             core[i, j] = floor + (core[i, j] - floor) * (1.0 - rate)
@@ -734,7 +756,7 @@ def assess(par, t, sch, tr, keep, st, end):
             end.keep_fixed[i, j] = keep.keep_fixed[i, j]
             end.keep_per_funding[i, j] = keep.keep_per_funding[i, j]
             end.ppg_loss[i, j] = keep.ppg_loss[i, j]
-            end.usual_share[i, j] = keep.usual_share[i, j]
+            end.usual_core[i, j] = st.usual_core[i, j]
             end.partner_dependent[i, j] = keep.partner_dependent[i, j]
             end.decay_rate[i, j] = keep.decay_rate[i, j]
             st.continuation[i, j] = keep.continuation[i, j]
@@ -1240,6 +1262,7 @@ def dynamics(model: BuiltModel) -> Dynamics:
         gaming=pl.gaming,
         partnership=tr.partnership,
         ceiling=pl.ceiling,
+        potential=pl.potential,
         innovation=pl.innovation,
         trend=tr.trend,
         exposure=tr.exposure,
@@ -1266,6 +1289,7 @@ def dynamics(model: BuiltModel) -> Dynamics:
         continuation=s.continuation,
         champion=s.champion,
         core=s.core,
+        usual_core=s.usual_core,
         effort=s.effort,
         background=s.background,
         shock=s.shock,

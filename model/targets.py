@@ -84,6 +84,7 @@ class TargetState:
     shock: np.ndarray  # AR(1) external shock state
     background: np.ndarray  # background improvement accumulated since the agreement's start
     core: np.ndarray  # improvement the council's own work produced [share of stretch]
+    usual_core: np.ndarray  # what its business-as-usual effort alone would have built [same]
     true: np.ndarray  # true outcome: core + background + exposure x shock [share of stretch]
     gap: np.ndarray  # reported minus true [share of stretch]
     measured: np.ndarray  # reported performance: true + gap [share of stretch]
@@ -99,7 +100,7 @@ class EndOfAgreement:
     measured: np.ndarray  # reported at the end (assessed and paid on)
     partner_effort: np.ndarray  # partner effort at the end, reference for later withdrawal
     reward: np.ndarray  # reward earned by the target [GBP]
-    usual_share: np.ndarray  # share of the effort that was business as usual: kept as normal work
+    usual_core: np.ndarray  # what business as usual alone had built by the end: kept as normal work
     keep_persistent: np.ndarray  # share of the agreement's gain kept whatever happens (systemic)
     keep_fixed: np.ndarray  # share of the rest kept whatever the funding
     keep_per_funding: np.ndarray  # extra share of the rest kept per unit of continuation funding

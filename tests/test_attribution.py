@@ -9,6 +9,7 @@ from conftest import run_variant
 
 from lpsa.model import LPSAModel, load_scenario
 from lpsa.model.counterfactual import TWIN_OVERRIDES, twin_scenario
+from lpsa.model.outputs import performance_after_end
 
 GAMING_OFF = {
     "gaming_threshold": False,
@@ -101,6 +102,46 @@ def test_deadweight_comes_from_national_pushes_and_normal_work_and_grows_with_th
     }
     without_any = run_variant({"mechanisms": nothing_anyway}, twins=True, replications=3)
     assert without_any.summary()["deadweight_mean"] == pytest.approx(0.0, abs=0.02)
+
+
+def test_once_the_agreements_own_gain_is_gone_a_target_is_back_on_its_no_agreement_path():
+    """After the end normal work keeps what business as usual built (``quarter.sustain``), so an
+    agreement that keeps nothing of its own gain leaves each target on its no-agreement twin's
+    path, not below it. Here nothing of the agreement's own part is kept (no persistence, no
+    residuals, no continuation funding, no integration) and it is lost in the first quarter after
+    the end (decay rate 1); inspection and learning are off, so both worlds work alike."""
+    overrides = dict(
+        scheme__n_authorities=40,
+        mechanisms__inspection=False,
+        mechanisms__authority_learning=False,
+        mechanisms__improvement_agenda=False,
+        mechanisms__systemic_persistence=False,
+        mechanisms__reward_reinvestment=False,
+        mechanisms__raised_expectations=False,
+        sustainability__more_of_same_residual=0.0,
+        sustainability__failed_innovation_residual=0.0,
+        sustainability__continuation_cash_strapped=0.0,
+        sustainability__continuation_affluent=0.0,
+        sustainability__decay_rate_more_of_same=1.0,
+        sustainability__decay_rate_new_working=1.0,
+    )
+    factual = LPSAModel("lpsa1_baseline", seed=5, **overrides).run()
+    twin = LPSAModel(twin_scenario(factual.params), seed=5).run()
+    signed = factual.councils.signed
+    assert signed.sum() > 30
+    ended = factual.targets.end.core[signed]
+    for years in (1, 3, 5):
+        f = performance_after_end(factual, years, true=True)[signed]
+        t = performance_after_end(twin, years, true=True)[signed]
+        assert np.abs(f - t).max() < 1e-12
+    assert (ended > factual.targets.end.usual_core[signed] + 0.05).mean() > 0.5  # it had gained
+    # and that path is what business as usual built: the twin keeps all of its own end core
+    # (partnership targets also move with their partners' effort, in both worlds alike)
+    single = signed[:, None] & ~factual.targets.traits.partnership
+    twin_end = twin.targets.end.core[single]
+    assert np.abs(twin.targets.state.core[single] - twin_end).max() < 1e-12
+    assert np.abs(factual.targets.state.core[single] - twin_end).max() < 1e-12
+    assert twin_end.mean() > 0.1
 
 
 def test_additionality_falls_back_after_the_end():

@@ -140,7 +140,8 @@ def test_comparison_has_one_row_per_outcome_and_counts_every_world(compared):
     )
     assert "gain kept" in first[0] and "still there 3 years on" in first[1]
     assert report.index("What flips it") < report.index("All outcomes")
-    table_rows = [line for line in report.splitlines() if line.startswith("| ")]
+    all_outcomes = report[report.index("## All outcomes") :].split("\n## ")[0]
+    table_rows = [line for line in all_outcomes.splitlines() if line.startswith("| ")]
     assert len(table_rows) == 1 + len(outcome_names(twins=True))  # a header and one per outcome
     assert not any("retained_gain_3y" in line for line in table_rows)  # labels, not names
     reward = next(line for line in table_rows if REGISTRY["reward_paid"].label in line)
