@@ -110,8 +110,8 @@ LEVERS: dict[str, Lever] = {
             "funding.payout_cap",
             *_schema_range(FundingParams, "payout_cap"),
             _schema_range(FundingParams, "payout_cap"),
-            meaning="reward taper: share of stretch at which the whole reward is paid (pro rata "
-            "from the floor)",
+            meaning="reward taper: share of stretch at which the whole reward is paid (from the "
+            "floor up to it, the share achieved over it)",
         ),
     ]
 }

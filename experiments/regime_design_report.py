@@ -53,7 +53,8 @@ def measure_label(measure: str, q: float) -> str:
 
 
 def lever_text(levers: Mapping[str, Lever], row: Mapping[str, Any]) -> str:
-    """A design's levers in words."""
+    """A design's levers in words. A taper at or below the floor does not bind (a target at the
+    floor is already paid in full, ``model.funding.payout_share``), and the words say so."""
     parts = []
     for p, lever in levers.items():
         v = float(row[p])
@@ -63,6 +64,8 @@ def lever_text(levers: Mapping[str, Lever], row: Mapping[str, Any]) -> str:
             parts.append(f"ambition {v:.2f} x LPSA1's")
         else:
             parts.append(f"{SHORT[p].lower()} {v:.2f}")
+            if p == "funding.payout_cap" and v <= float(row.get("funding.payout_floor", -1.0)):
+                parts[-1] += " (does not bind: the whole reward from the floor)"
     return ", ".join(parts)
 
 

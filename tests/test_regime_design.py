@@ -60,6 +60,18 @@ def run_search(path: Path, trials: int, evaluate: Constructed, seed: int = 3) ->
     return [t.params for t in study.get_trials()]
 
 
+def test_a_taper_below_the_floor_is_said_not_to_bind():
+    """``payout_share`` pays min(share, taper) / taper from the floor up, so a taper at or below
+    the floor pays the whole reward from the floor: the design's words must not suggest a taper."""
+    from lpsa.experiments.regime_design_report import lever_text
+
+    design = {p: 0.5 for p in LEVERS} | {"scheme.targets_per_authority": 12}
+    high_floor = design | {"funding.payout_floor": 0.97, "funding.payout_cap": 0.7}
+    low_floor = design | {"funding.payout_floor": 0.6, "funding.payout_cap": 1.0}
+    assert "does not bind" in lever_text(LEVERS, high_floor)
+    assert "does not bind" not in lever_text(LEVERS, low_floor)
+
+
 def test_the_non_dominated_designs_are_those_no_other_beats_on_every_objective():
     """Objectives: higher-is-better, lower-is-better. Row 1 dominates row 0; rows 1, 2 and 3
     trade off; row 4 equals row 3 (neither dominates the other); row 5 has a NaN."""
