@@ -88,8 +88,9 @@ def pair(selection: Selection, a: str, b: str) -> pd.Series:
 def verdict(selection: Selection) -> str:
     """One sentence: the theory the evidence favours with its probability and its Bayes factor
     over the next; or, when the Bayes factor of the most probable over others is below
-    ``UNSEPARATED``, that the evidence cannot separate them; and the theories it weighs strongly
-    against (Bayes factor ``STRONG`` or more), with the evidence that separates them."""
+    ``UNSEPARATED``, that the evidence cannot separate them; and the other theories it weighs
+    against, with the strength of that evidence below ``STRONG`` (positive), strongly from
+    ``STRONG`` on, and the evidence that separates them."""
     order = ranked(selection)
     top, second = order[0], order[1]
     p = selection.probabilities
@@ -123,17 +124,26 @@ def verdict(selection: Selection) -> str:
             f"{probability(p[tied[-1]])} to {probability(p[top])}; Bayes factors at most "
             f"{bayes_text(worst['bayes_factor'], False)}, {worst['strength']})"
         )
-    against = [m for m in order[1:] if pair(selection, top, m)["bayes_factor"] >= STRONG]
-    if against:
-        said = []
-        for m in against:
-            r = pair(selection, top, m)
-            on = f" on {listed(r['independent'].split())}" if r["independent"] else ""
-            said.append(
-                f"{words(selection, m)} (Bayes factor "
-                f"{bayes_text(r['bayes_factor'], r['lower_bound'])}{on})"
-            )
-        head += f", and weighs strongly against {listed(said)}"
+    named = set(tied) | ({second} if len(tied) == 1 else set())  # already in the sentence
+    against: dict[bool, list[str]] = {False: [], True: []}  # strongly or not
+    for m in order[1:]:
+        r = pair(selection, top, m)
+        if m in named or not (r["separated"] or r["lower_bound"]):
+            continue
+        strong = r["bayes_factor"] >= STRONG
+        on = f" on {listed(r['independent'].split())}" if r["independent"] else ""
+        kind = "" if strong else f", {r['strength']}"
+        against[strong].append(
+            f"{words(selection, m)} (Bayes factor "
+            f"{bayes_text(r['bayes_factor'], r['lower_bound'])}{kind}{on})"
+        )
+    clauses = [
+        f"weighs {'strongly ' if strong else ''}against {listed(said)}"
+        for strong, said in sorted(against.items())
+        if said
+    ]
+    if clauses:
+        head += ", and " + " and ".join(clauses)
     return head + "."
 
 

@@ -170,6 +170,9 @@ def test_the_verdict_says_when_the_evidence_cannot_separate_two_theories_and_whi
     assert ab["observation_d"] == pytest.approx(6.0)  # 0.3 apart, pooled sd 0.05
     ac = s.pairs.set_index(["favoured", "other"]).loc[("a", "c")]
     assert ac["separated"] and ac["bayes_factor"] == pytest.approx(10.0)
+    # a theory the evidence weighs against, but not strongly, is still named, with how strongly
+    assert "and weighs against `c` (Bayes factor 10, positive" in line
+    assert "strongly" not in line
 
 
 def test_a_clear_winner_is_named_with_its_bayes_factor_and_the_theories_it_weighs_against():
