@@ -39,7 +39,7 @@ from .compare import (
 from .compare_report import how_it_was_made, write_report, write_tables
 from .constants import SCREEN_REPLICATIONS, screen_constants
 from .design import check_run_count, scenario_hash, sha256_bytes
-from .posterior import check_fits, load_posterior, unfitted_parameters
+from .posterior import check_fits, load_posterior, unfitted_parameters, world_parameters
 
 DEFAULT_WORLDS = 50
 
@@ -134,7 +134,7 @@ def main(argv: list[str]) -> int:
     posterior = load_posterior(args.posterior or base_scenario_name(args.a), base=a)
     check_fits(posterior.particles, b, posterior.path)
     unfitted = unfitted_parameters(posterior, args.unfitted)
-    uncertain = [*posterior.parameters, *(p.path for p in unfitted)]
+    uncertain = world_parameters(posterior, unfitted)
     check_shared_parameters(a, b, uncertain)
     check_run_count("--worlds", len(REGIMES) * args.worlds, args.replications, args.max_runs, twins)
     names = display_names(a, b)

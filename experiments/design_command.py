@@ -34,7 +34,7 @@ from .arguments import (
 )
 from .command_context import CommandContext
 from .design import check_run_count, scenario_hash, sha256_bytes
-from .posterior import check_fits, load_posterior, unfitted_parameters
+from .posterior import check_fits, load_posterior, unfitted_parameters, world_parameters
 from .regime_design import (
     ACTUAL,
     MEASURES,
@@ -215,7 +215,7 @@ def main(argv: list[str]) -> int:
     for sc in bases.values():
         check_fits(posterior.particles, sc, posterior.path)
     unfitted = unfitted_parameters(posterior, args.unfitted)
-    check_levers(levers, [*posterior.parameters, *(p.path for p in unfitted)])
+    check_levers(levers, world_parameters(posterior, unfitted))
     points = (args.trials + len(REFERENCES) + CONFIRM_RUNS) * args.worlds
     check_run_count("--trials", points, args.replications, args.max_runs, twins=True)
     seed_ = args.seed if args.seed is not None else actual.seed

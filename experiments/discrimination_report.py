@@ -60,20 +60,18 @@ def refit_lines(theories: pd.DataFrame) -> list[str]:
         )
         shared = r.get("also_rejects_reference", "")
         shared = shared if isinstance(shared, str) else ""
+        several = " " in shared
+        not_counted = (
+            f" ({shared}: the re-fitted reference fails "
+            f"{'them' if several else 'it'} too, so {'they do' if several else 'it does'} not "
+            "count)."
+            if shared
+            else "."
+        )
         lines.append(
             f"- **{r['theory']}** at its own best parameters (distance {r['best_distance']:.2f}; "
             f"the reference's {theories.iloc[0]['best_distance']:.2f}): {verdict}; patterns "
-            f"failed: {r['rejected_by'] or 'none'}"
-            + (
-                f" ({shared}: the re-fitted reference fails "
-                + (
-                    "them too, so they do not count)."
-                    if " " in shared
-                    else "it too, so it does not count)."
-                )
-                if shared
-                else "."
-            )
+            f"failed: {r['rejected_by'] or 'none'}{not_counted}"
         )
     reference = theories.iloc[0]
     return lines + [

@@ -125,7 +125,7 @@ def verdict(selection: Selection) -> str:
             f"{bayes_text(worst['bayes_factor'], False)}, {worst['strength']})"
         )
     named = set(tied) | ({second} if len(tied) == 1 else set())  # already in the sentence
-    against: dict[bool, list[str]] = {False: [], True: []}  # strongly or not
+    against, strongly = [], []
     for m in order[1:]:
         r = pair(selection, top, m)
         if m in named or not (r["separated"] or r["lower_bound"]):
@@ -133,15 +133,12 @@ def verdict(selection: Selection) -> str:
         strong = r["bayes_factor"] >= STRONG
         on = f" on {listed(r['independent'].split())}" if r["independent"] else ""
         kind = "" if strong else f", {r['strength']}"
-        against[strong].append(
+        (strongly if strong else against).append(
             f"{words(selection, m)} (Bayes factor "
             f"{bayes_text(r['bayes_factor'], r['lower_bound'])}{kind}{on})"
         )
-    clauses = [
-        f"weighs {'strongly ' if strong else ''}against {listed(said)}"
-        for strong, said in sorted(against.items())
-        if said
-    ]
+    clauses = [f"weighs against {listed(against)}"] if against else []
+    clauses += [f"weighs strongly against {listed(strongly)}"] if strongly else []
     if clauses:
         head += ", and " + " and ".join(clauses)
     return head + "."

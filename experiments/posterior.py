@@ -116,6 +116,14 @@ class Posterior:
         return {k: float(f"{v:.{digits}g}") for k, v in self.particles.iloc[index].items()}
 
 
+def world_parameters(posterior: Posterior, unfitted: Sequence[Uncertain]) -> list[str]:
+    """The paths ``Posterior.worlds`` varies: the posterior's parameters, then ``unfitted``."""
+    return [
+        *posterior.parameters,
+        *(p.path for p in unfitted if p.path not in posterior.parameters),
+    ]
+
+
 def unfitted_parameters(posterior: Posterior, mode: str = "prior") -> list[Uncertain]:
     """The uncertain parameters (``experiments/uncertain_parameters.yaml``) that ``posterior``
     does not cover, for ``Posterior.worlds`` to draw from their prior; none with ``mode``

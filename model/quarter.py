@@ -525,7 +525,6 @@ def implement(par, fl, t, phase, tr, st, agreement_gain):
         if phase[i] != IMPLEMENTATION:
             for j in range(T):
                 core[i, j] += 0.0  # as numpy's np.where(active, gain, 0.0): -0.0 becomes 0.0
-                usual_core[i, j] += 0.0
                 effort[i, j] = 0.0
             continue
         lost = max(tr.trust_at_signing[i] - st.trust[i], 0.0)

@@ -104,3 +104,17 @@ def test_the_report_says_first_when_fewer_than_two_pieces_of_evidence_reject_a_t
     assert "**fewer than two independent pieces of evidence reject it** (only P1)" in h1
     assert "**no independent piece of evidence rejects it**" in will
     assert "(P1c: the re-fitted reference fails it too, so it does not count)" in will
+
+
+def test_patterns_the_re_fitted_reference_also_fails_are_named_in_the_plural_when_several():
+    theories = pd.DataFrame(
+        {
+            "theory": ["evidence", "H1_will_and_reward"],
+            "best_distance": [0.5, 0.55],
+            "rejected_by": ["P1b P1c", "P1b P1c"],
+            "also_rejects_reference": ["", "P1b P1c"],
+            "independent": ["P1", ""],
+        }
+    )
+    (h1,) = refit_lines(theories)[:1]
+    assert "(P1b P1c: the re-fitted reference fails them too, so they do not count)" in h1
