@@ -41,7 +41,7 @@ from .lifecycle import (
     NOT_SIGNED,
     sustainability_plan,
 )
-from .scenario import MAX_RATING, QUARTERS_PER_YEAR
+from .scenario import MAX_RATING, QUARTERS_PER_YEAR, Scenario
 from .sums import jit, np_sum, row_sum
 
 if TYPE_CHECKING:
@@ -499,16 +499,19 @@ def implement(par, fl, t, phase, tr, st, agreement_gain):
     Each quarter closes a share of the gap to the target's ceiling (``Councils.plan_effort``)
     proportional to effort (``target_effort``). Improvement that other national policies bring
     anyway uses up part of that potential (001:133: where other policies push the same way,
-    additionality is hard to show). A real innovation first dips, then rises (003:739), in
-    proportion to the agreement's focus. Reads ``implementation.improvement_rate, dip_quarters,
-    dip_depth``, ``attribution.agreement_focus``; the dip is off with
-    ``mechanisms.innovation_risk``.
+    additionality is hard to show). A real innovation first dips, then rises (003:739): in its
+    first ``dip_quarters`` of work the service loses ground in proportion to the agreement's
+    focus instead of gaining, while staff 'come to terms with new ways of working'. Reads
+    ``implementation.improvement_rate, dip_quarters, dip_depth``, ``attribution.agreement_focus``;
+    the dip is off with ``mechanisms.innovation_risk`` and where nothing is agreed
+    (``innovation_dips``).
 
     Beside it, ``usual_core`` follows what the business-as-usual part of the effort would have
     built alone, toward the target's ``potential`` (the ceiling without the agreement's
-    approach): the no-agreement twin's path, as far as the council's own run can know it (it
-    gains nothing in the dip's quarters, as the twin, whose dip the focus of 0 scales to
-    nothing). Normal work keeps it after the end (``sustain``; 001:133, 000:230).
+    approach): the no-agreement twin's path, as far as the council's own run can know it. The
+    twin innovates nothing, so its normal work goes on through the quarters of the factual
+    run's dip, and so does ``usual_core``. Normal work keeps it after the end (``sustain``;
+    001:133, 000:230).
     """
     A, T = agreement_gain.shape
     agreement_gain[:] = 0.0
@@ -543,7 +546,6 @@ def implement(par, fl, t, phase, tr, st, agreement_gain):
                 if innovation[i, j] and worked >= 0 and worked < par.dip_quarters:
                     gain = par.dip
                     own = par.dip
-                    usual_gain = 0.0
             core[i, j] += gain
             usual_core[i, j] += usual_gain
             effort[i, j] = e
@@ -1163,7 +1165,7 @@ def parameters(model: BuiltModel) -> tuple[Parameters, Switches]:
         budget_climate=mech.budget_climate,
         champions_turnover=mech.champions_turnover,
         freedoms_over_time=mech.freedoms_over_time,
-        innovation_dip=mech.innovation_risk and im.dip_quarters > 0,
+        innovation_dip=innovation_dips(sc),
         diversion=mech.diversion,
         corporate_drift=mech.corporate_drift,
         gaming_threshold=mech.gaming_threshold,
@@ -1200,6 +1202,22 @@ def _own(group: object, names: list[str] | None = None, dtype: type | None = Non
     for name in names if names is not None else list(vars(group)):
         value = getattr(group, name)
         setattr(group, name, np.array(value, dtype=dtype or np.asarray(value).dtype, order="C"))
+
+
+def innovation_dips(sc: Scenario) -> bool:
+    """Whether a real innovation's first quarters dip (``implement``; 003:739 'even successful
+    innovations often produce a short term dip in performance ... for staff to ... come to terms
+    with new ways of working').
+
+    Only where an agreement focuses effort on its targets (``attribution.agreement_focus`` > 0):
+    with no agreement (the no-agreement twin, the null theory) nobody adopts a new way of working,
+    so normal work goes on in those quarters and nothing dips. Off with
+    ``mechanisms.innovation_risk`` or ``implementation.dip_quarters`` 0.
+    """
+    im = sc.implementation
+    return (
+        sc.mechanisms.innovation_risk and im.dip_quarters > 0 and sc.attribution.agreement_focus > 0
+    )
 
 
 def dynamics(model: BuiltModel) -> Dynamics:

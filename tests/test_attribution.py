@@ -144,6 +144,24 @@ def test_once_the_agreements_own_gain_is_gone_a_target_is_back_on_its_no_agreeme
     assert twin_end.mean() > 0.1
 
 
+def test_the_no_agreement_twin_innovates_nothing_so_its_normal_work_never_dips():
+    """An innovation's dip (003:739) comes with the new way of working the agreement brought; the
+    twin has none, so however deep and long the factual run's dip, the twin's path is the same
+    quarter by quarter. (That the factual run's ``usual_core`` follows the twin through the dip is
+    ``test_once_the_agreements_own_gain_is_gone_a_target_is_back_on_its_no_agreement_path``.)"""
+    deep = {"implementation": {"dip_quarters": 4, "dip_depth": 0.5}}
+    none = {"implementation": {"dip_quarters": 0}}
+    twins = [
+        LPSAModel(twin_scenario(load_scenario("lpsa1_baseline", o)), seed=3) for o in (deep, none)
+    ]
+    factuals = [LPSAModel(load_scenario("lpsa1_baseline", o), seed=3) for o in (deep, none)]
+    assert (factuals[0].targets.plan.innovation & factuals[0].councils.signed[:, None]).sum() > 20
+    for model in (*twins, *factuals):
+        model.run()
+    assert np.array_equal(twins[0].true_from_start, twins[1].true_from_start)
+    assert factuals[0].targets.end.core.mean() < factuals[1].targets.end.core.mean() - 0.01
+
+
 def test_additionality_falls_back_after_the_end():
     s = run_variant(twins=True, replications=3).summary()
     assert s["additionality_retained_5y"] < s["additionality_retained_1y"] < 1.0
