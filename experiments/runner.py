@@ -7,8 +7,7 @@ given) and yields one list of rows per chunk as chunks finish; :func:`run_table`
 one tidy table, one row per run.
 
 Replication ``r`` of every point runs on ``replication_seed(seed, r)`` (common random numbers), and
-a
-run's result depends only on its point and seed, so tables are identical bit for bit whatever the
+a run's result depends only on its point and seed, so tables are identical bit for bit whatever the
 executor, the number of workers or the chunk size. A run that raises becomes a row with
 ``status == "failed"`` and its error; a lost executor raises :class:`WorkersLost`.
 """
@@ -28,6 +27,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from lpsa.model import LPSAModel, Scenario, ScenarioError, load_scenario, replication_seed, run_pair
+from lpsa.model.counterfactual import twin_scenario
 from lpsa.model.outcomes import outcome_names
 from lpsa.model.scenario import parameter_overrides
 from lpsa.model.single_run import run_outcomes
@@ -138,6 +138,7 @@ def run_chunk(
     fail = _inject_faults(run_ids)
     rows = []
     scenarios: dict[int, Scenario] = {}
+    twins: dict[int, Scenario] = {}  # each point's no-agreement twin, made once
     for run_id in run_ids:
         point_id, r = divmod(run_id, design.replications)
         point = points[point_id]
@@ -157,7 +158,9 @@ def run_chunk(
             row["name"] = point.name or sc.name
             if run_id in fail:
                 raise RuntimeError(f"injected failure ({FAIL_HOOK})")
-            factual, twin = run_pair(sc, seed, design.twins)
+            if design.twins and point_id not in twins:
+                twins[point_id] = twin_scenario(sc)
+            factual, twin = run_pair(sc, seed, design.twins, twins.get(point_id))
             row.update(measure(factual, twin))
             for model in (factual, twin):
                 if model is not None:

@@ -52,6 +52,10 @@ class ScenarioError(Exception):
     """A scenario (or sweep) file or argument is wrong; the message is meant for the user as is."""
 
 
+_PLAIN = frozenset({float, int, str, type(None)})
+"""Types that neither are nor hold true/false (``bool`` is its own type, not ``int``)."""
+
+
 class _Section(BaseModel):
     """Every section of a scenario: unknown fields refused, every number finite (NaN and infinity
     are refused wherever a number is declared, in lists and tables too), and true/false never
@@ -62,6 +66,8 @@ class _Section(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_true_false_for_numbers(cls, value: Any, info: Any) -> Any:
+        if type(value) in _PLAIN:  # most values, at once: a scenario has hundreds of them
+            return value
         field = cls.model_fields.get(info.field_name) if info.field_name else None
         if field is not None and _holds_bool(value) and _numbers_only(field.annotation):
             raise ValueError("true/false is not a number; allowed: a number")

@@ -38,13 +38,17 @@ def replication_seed(master_seed: int, replication: int) -> int:
 
 
 def run_pair(
-    scenario: Scenario, seed: int, twins: bool = False
+    scenario: Scenario, seed: int, twins: bool = False, twin: Scenario | None = None
 ) -> tuple[LPSAModel, LPSAModel | None]:
     """Build and run ``scenario`` on ``seed``; with ``twins``, also its no-agreement twin on the
-    same seed (``counterfactual.py``), which shares every random draw with the factual run."""
+    same seed (``counterfactual.py``), which shares every random draw with the factual run.
+    ``twin``: the twin's scenario, ``twin_scenario(scenario)``, when the caller made it already
+    (the runner makes it once a point: validating it costs about a third of a run)."""
     factual = LPSAModel(scenario, seed=seed).run()
-    twin = LPSAModel(twin_scenario(scenario), seed=seed).run() if twins else None
-    return factual, twin
+    if not twins:
+        return factual, None
+    twin_model = LPSAModel(twin or twin_scenario(scenario), seed=seed).run()
+    return factual, twin_model
 
 
 def target_columns_with_twin(factual: LPSAModel, twin: LPSAModel | None = None) -> Columns:
