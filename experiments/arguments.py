@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import multiprocessing
 import os
 import re
@@ -56,6 +57,22 @@ def whole_number(text: str, low: int, high: int, allowed: str) -> int:
         raise argparse.ArgumentTypeError(f"got {text[:50]!r}; allowed: {allowed}") from None
     if not low <= value <= high:
         raise argparse.ArgumentTypeError(f"got {value}; allowed: {allowed}")
+    return value
+
+
+def population_size(text: str) -> int:
+    """``--population``: a whole number from 2 to 1,000,000."""
+    return whole_number(text, 2, 1_000_000, "a whole number from 2 to 1,000,000")
+
+
+def non_negative_float(text: str) -> float:
+    """``--min-epsilon``: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text[:50]!r}; allowed: a number >= 0") from None
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"got {value}; allowed: a finite number >= 0")
     return value
 
 

@@ -21,8 +21,9 @@ from .arguments import (
     add_analysis_arguments,
     add_forecast_arguments,
     forecast_rule,
+    non_negative_float,
+    population_size,
     positive_int,
-    whole_number,
 )
 from .calibrate_checks import (
     LOW_ESS_SHARE,
@@ -55,22 +56,6 @@ from .design import check_run_count
 from .formatting import pct, significant
 from .patterns import PatternValues
 from .uncertainty import load_uncertain
-
-
-def non_negative_float(text: str) -> float:
-    """``--min-epsilon``: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"got {text[:50]!r}; allowed: a number >= 0") from None
-    if not 0 <= value < np.inf:
-        raise argparse.ArgumentTypeError(f"got {value}; allowed: a finite number >= 0")
-    return value
-
-
-def population_size(text: str) -> int:
-    """``--population``: a whole number from 2 to 1,000,000."""
-    return whole_number(text, 2, 1_000_000, "a whole number from 2 to 1,000,000")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -70,7 +70,7 @@ def fresh_seed(seed_: int) -> int:
     return int(np.random.SeedSequence([seed_, 1]).generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
-def population_size(text: str) -> int:
+def generation_size(text: str) -> int:
     """``--population``: NSGA-II's generation size, 2 to 1,000."""
     return whole_number(text, 2, 1000, "a whole number from 2 to 1,000")
 
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--population",
-        type=population_size,
+        type=generation_size,
         default=DEFAULT_POPULATION,
         help=f"designs per NSGA-II generation (default {DEFAULT_POPULATION})",
     )

@@ -23,10 +23,11 @@ from .arguments import (
     add_max_runs,
     add_overwrite,
     forecast_rule,
+    non_negative_float,
+    population_size,
     positive_int,
     replications,
     seed,
-    whole_number,
 )
 from .calibrate_run import mapper, silence_pyabc
 from .calibrate_setup import CalibrationRunFailed
@@ -42,22 +43,6 @@ from .uncertainty import UNCERTAIN_FILE, load_uncertain
 
 DATABASE = "model_selection.db"
 """pyabc's database of the model selection, in the job's own folder."""
-
-
-def population_size(text: str) -> int:
-    """``--population``: a whole number from 2 to 1,000,000."""
-    return whole_number(text, 2, 1_000_000, "a whole number from 2 to 1,000,000")
-
-
-def non_negative_float(text: str) -> float:
-    """``--min-epsilon``: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"got {text[:50]!r}; allowed: a number >= 0") from None
-    if not 0 <= value < np.inf:
-        raise argparse.ArgumentTypeError(f"got {value}; allowed: a finite number >= 0")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -321,13 +323,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def dashboard_url():
+@contextmanager
+def running_dashboard(env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A dashboard server of its own, as ``lpsa dashboard`` starts it (with ``env`` added to its
+    environment): (its address, its process); stopped at the end."""
     port = _free_port()
     proc = subprocess.Popen(
         server_command("127.0.0.1", port),
         cwd=ROOT,
-        env=server_env(),
+        env=server_env() | (env or {}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -347,7 +351,7 @@ def dashboard_url():
                         f"{' '.join(server_command('127.0.0.1', port))}"
                     ) from None
                 time.sleep(0.5)
-        yield url
+        yield url, proc
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -355,13 +359,27 @@ def dashboard_url():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
+def dashboard_url():
+    with running_dashboard() as (url, _):
+        yield url
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=HANG_MS)
-        yield b
-        b.close()
+
+def chromium_fixture():
+    """A module's ``browser`` fixture: one headless Chromium for the module's tests."""
+
+    @pytest.fixture(scope="module", name="browser")
+    def browser_fixture():
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=HANG_MS)
+            yield b
+            b.close()
+
+    return browser_fixture
+
+
+browser = chromium_fixture()
 
 
 class Visitor:

@@ -7,8 +7,8 @@ wait only for what happens, bounded by ``HANG_SECONDS`` against a hang."""
 
 from __future__ import annotations
 
+import json
 import os
-import signal
 import subprocess
 import time
 import urllib.request
@@ -16,65 +16,34 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import HANG_SECONDS
-from test_dashboard import CHROMIUM, CHROMIUM_ARGS, HANG_MS, PROJECTOR, _free_port, need_chromium
+from test_dashboard import HANG_MS, PROJECTOR, chromium_fixture, need_chromium, running_dashboard
 
 from lpsa.viz.serve import (
     CULL_TIMEOUT,
     network_warning,
     open_to_the_network,
-    server_command,
     server_env,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 MB = 1024 * 1024
-SESSIONS = 40
+SESSIONS = 12
 TABS = 2
 """The memory test opens and closes ``SESSIONS`` sessions in ``TABS`` tabs: in each, a session is
 stepped once, then a reload ends it and opens the next; closing the tab ends its last."""
+MEMORY_ALLOWANCE = 200 * MB
 ROOM = 10
 
 
 @pytest.fixture(scope="module")
 def server():
     """A dashboard server that forgets a gone tab after 3 s: (its address, its process)."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        server_command("127.0.0.1", port),
-        cwd=ROOT,
-        env=server_env() | {"SOLARA_KERNEL_CULL_TIMEOUT": "3s"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + HANG_SECONDS
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the dashboard server did not start") from None
-                time.sleep(0.5)
-        yield url, proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=HANG_SECONDS)
+    with running_dashboard({"SOLARA_KERNEL_CULL_TIMEOUT": "3s"}) as started:
+        yield started
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=HANG_MS)
-        yield b
-        b.close()
+browser = chromium_fixture()
 
 
 def open_tab(browser, url: str, wait: bool = True):
@@ -97,6 +66,12 @@ def shows(page, text: str) -> None:
     from playwright.sync_api import expect
 
     expect(quarter(page)).to_have_text(text, timeout=HANG_MS)
+
+
+def live_sessions(url: str) -> int:
+    """How many sessions (Solara's kernels) the dashboard server holds, from its ``/resourcez``."""
+    with urllib.request.urlopen(url + "resourcez", timeout=HANG_SECONDS) as r:
+        return int(json.load(r)["kernels"]["total"])
 
 
 def server_memory(proc: subprocess.Popen) -> int:
@@ -139,7 +114,14 @@ def test_ten_visitors_pressing_step_at_once_all_move_on(server, browser):
 
 @pytest.mark.browser
 @need_chromium
-def test_the_server_gives_back_the_memory_of_sessions_that_have_gone(server, browser):
+def test_the_server_forgets_sessions_that_have_gone_and_gives_back_their_memory(server, browser):
+    """Every session that has gone (a tab reloaded or closed) is forgotten: Solara's count of
+    live kernels (its ``/resourcez`` page) falls back to none once the tabs have gone. A reload
+    ends its session at once; a closed tab's is kept for the cull timeout, so with Solara's
+    default of 24 hours the closed tabs' sessions stay (measured: 3 left) and this fails. The
+    server's memory then stays within ``MEMORY_ALLOWANCE`` of where it was after the first
+    visitor: a bound, not the discriminating check (forgotten or not, a session here is about
+    2 MB, which Python keeps for reuse rather than handing back)."""
     url, proc = server
     context, page = open_tab(browser, url)  # the first visitor loads what every one shares
     page.get_by_role("button", name="Step", exact=True).click()
@@ -157,16 +139,17 @@ def test_the_server_gives_back_the_memory_of_sessions_that_have_gone(server, bro
         context.close()
     peak = server_memory(proc)
     deadline = time.monotonic() + HANG_SECONDS
-    while server_memory(proc) > start + 200 * MB and time.monotonic() < deadline:
-        time.sleep(1)
-    end = server_memory(proc)
+    while live_sessions(url) > 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    left, end = live_sessions(url), server_memory(proc)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "dashboard-memory.txt").write_text(
         f"server memory: {start / MB:.0f} MB after the first visitor, {peak / MB:.0f} MB after "
         f"{SESSIONS} more sessions ({TABS} tabs, each session stepped, then reloaded or closed), "
-        f"{end / MB:.0f} MB once they were culled\n"
+        f"{end / MB:.0f} MB once they were forgotten ({left} sessions left)\n"
     )
-    assert end <= start + 200 * MB, (start / MB, peak / MB, end / MB)
+    assert left == 0
+    assert end <= start + MEMORY_ALLOWANCE, (start / MB, peak / MB, end / MB)
 
 
 # ------------------------------------------------------------------ in process
