@@ -58,6 +58,18 @@ def test_a_released_model_is_freed_at_once_not_by_the_cyclic_collector():
         gc.enable()
 
 
+def test_a_model_whose_agents_were_looked_at_can_still_be_freed():
+    """Mesa before 3.4.2 numbers agents in a class-level dict keyed by the model, which would keep
+    every model whose agents were made alive for the life of the process
+    (``model.release_agent_numbering``); Mesa 3.4.2 and later have no such dict."""
+    model = LPSAModel(SMALL, seed=1).run()
+    assert len(model.agents) > 0  # the agents are made the first time anyone looks
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+
+
 def test_the_runner_frees_every_run_and_twin_once_measured(models_made):
     run_table(design(twins=True), chunk_size=4)
     assert len(models_made) == 18 and not [r for r in models_made if r() is not None]

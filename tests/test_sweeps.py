@@ -774,7 +774,9 @@ def test_a_sweep_workers_memory_stays_flat_over_a_long_sweep():
         runs = run_table(design, worker_rss_mb, one_worker, chunk_size=100)
     rss = runs["rss_mb"].to_numpy()
     growth = rss[-100:].max() - rss[300:400].min()
-    # Without release_agent_numbering a 12-council run leaks ~0.2 MB: ~230 MB over these runs.
+    # A run makes no Mesa agents unless someone looks at them (test_runner.py has the test of
+    # freeing a model whose agents were made); this bounds what any other leak could keep: 25 MB
+    # over 1,200 runs is about 20 kB a run.
     assert growth < 25, f"worker memory grew {growth:.1f} MB from run 300 to run 1,500"
 
 
