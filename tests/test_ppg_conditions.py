@@ -57,3 +57,18 @@ def test_ppg_reserved_for_co_ordination_leads_councils_away_from_more_of_the_sam
     assert _more_of_the_same(1.0) < _more_of_the_same(0.0) - 0.02
     # ... and where it does not (the channel switched off), the condition changes no approach
     assert _more_of_the_same(1.0, channel=False) == _more_of_the_same(0.0, channel=False)
+
+
+def test_more_of_the_same_takes_a_larger_slice_of_a_councils_ppg() -> None:
+    """PPG spent on more of the same buys extra activity (000:326): a council spreads its PPG
+    over its targets with ``approach.ppg_more_of_same_weight`` times as much on each
+    more-of-the-same target as on each other, and spends all of it."""
+    model = LPSAModel("lpsa1_baseline", seed=4, approach__ppg_more_of_same_weight=3.0)
+    plan, ppg = model.targets.plan, model.councils.ppg
+    mots = plan.approach == MORE_OF_SAME
+    mixed = mots.any(axis=1) & ~mots.all(axis=1) & (ppg > 0)
+    assert mixed.sum() > 50
+    for i in np.flatnonzero(mixed):
+        assert plan.ppg[i][mots[i]] == pytest.approx(3.0 * plan.ppg[i][~mots[i]][0])
+        assert plan.ppg[i][~mots[i]] == pytest.approx(plan.ppg[i][~mots[i]][0])
+    assert plan.ppg.sum(axis=1) == pytest.approx(ppg)
