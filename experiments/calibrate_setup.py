@@ -21,7 +21,7 @@ fix, not a particle to reject quietly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,14 @@ import pyabc
 from pyabc.transition import Transition
 from scipy.special import ndtr
 
-from lpsa.model import Scenario, ScenarioError, load_scenario, replication_seed, run_pair
+from lpsa.model import (
+    LPSAModel,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    replication_seed,
+    run_pair,
+)
 from lpsa.model.scenario import parameter_overrides
 
 from .formatting import assignments
@@ -320,12 +327,14 @@ def simulate(
     point: Mapping[str, float],
     replications: int,
     seed: int,
-    measure: PatternValues = pattern_values,
+    measure: Callable[[LPSAModel, LPSAModel | None], dict[str, float]] = pattern_values,
+    twins: bool = False,
 ) -> dict[str, float]:
     """Every pattern statistic at ``point`` (dotted path -> value), as ``measure`` takes them,
     averaged over ``replications`` runs on common random numbers (replication ``r`` on
-    ``replication_seed(seed, r)``); a statistic undefined in some runs is the mean of the others,
-    NaN if undefined in all. A failure raises :class:`CalibrationRunFailed`."""
+    ``replication_seed(seed, r)``), each with its no-agreement twin when ``twins``; a statistic
+    undefined in some runs is the mean of the others, NaN if undefined in all. A failure raises
+    :class:`CalibrationRunFailed`."""
     try:
         scenario = load_scenario(base, parameter_overrides(point))
     except ScenarioError as exc:
@@ -334,9 +343,11 @@ def simulate(
     for r in range(replications):
         s = replication_seed(seed, r)
         try:
-            model, _ = run_pair(scenario, s)
-            runs.append(measure(model, None))
-            model.release()
+            model, twin = run_pair(scenario, s, twins)
+            runs.append(measure(model, twin))
+            for run in (model, twin):
+                if run is not None:
+                    run.release()
         except Exception as exc:
             reason = " ".join(str(exc).split())[:300]
             raise CalibrationRunFailed(

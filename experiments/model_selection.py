@@ -51,22 +51,20 @@ import pyabc
 from pyabc.transition import Transition
 from scipy.stats import norm
 
-from lpsa.model import LPSAModel, Scenario, ScenarioError, load_scenario, replication_seed
+from lpsa.model import LPSAModel, Scenario, ScenarioError, load_scenario
 from lpsa.model.outcomes import REGISTRY
 from lpsa.model.scenario import parameter_overrides
-from lpsa.model.single_run import run_outcomes, run_pair
+from lpsa.model.single_run import run_outcomes
 
 from .calibrate_run import Report, SeededMappingSampler
 from .calibrate_setup import (
     NAN_DISTANCE,
-    CalibrationRunFailed,
     ParameterSpace,
     distance_weights,
-    finite_mean,
+    simulate,
 )
 from .design import Experiment
 from .discrimination import independent_key
-from .formatting import assignments
 from .patterns import (
     FORECAST,
     OBSERVATIONS,
@@ -279,24 +277,7 @@ def simulate_theory(
     """Mean statistics of a theory at ``point`` over ``replications`` runs, each with its twin, on
     common random numbers (replication ``r`` on ``replication_seed(seed, r)``), as the
     calibration's ``simulate`` takes them. A failed run raises ``CalibrationRunFailed``."""
-    values = {**fixed, **point}
-    try:
-        scenario = load_scenario(base, parameter_overrides(values))
-    except ScenarioError as exc:
-        raise CalibrationRunFailed(f"parameters {assignments(values)}: {exc}") from None
-    runs = []
-    for r in range(replications):
-        s = replication_seed(seed, r)
-        try:
-            model, twin = run_pair(scenario, s, twins=True)
-            runs.append(measure(model, twin))
-        except Exception as exc:
-            reason = " ".join(str(exc).split())[:300]
-            raise CalibrationRunFailed(
-                f"a run failed at {assignments(values)}, replication {r} (seed {s}): "
-                f"{type(exc).__name__}: {reason}"
-            ) from None
-    return {k: finite_mean(run[k] for run in runs) for k in runs[0]}
+    return simulate(base, {**fixed, **point}, replications, seed, measure, twins=True)
 
 
 class TheoryModel(pyabc.Model):
