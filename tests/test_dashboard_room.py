@@ -114,7 +114,7 @@ def test_ten_visitors_pressing_step_at_once_all_move_on(server, browser):
 
 @pytest.mark.browser
 @need_chromium
-def test_the_server_forgets_sessions_that_have_gone_and_gives_back_their_memory(server, browser):
+def test_the_server_forgets_sessions_that_have_gone_and_its_memory_stays_bounded(server, browser):
     """Every session that has gone (a tab reloaded or closed) is forgotten: Solara's count of
     live kernels (its ``/resourcez`` page) falls back to none once the tabs have gone. A reload
     ends its session at once; a closed tab's is kept for the cull timeout, so with Solara's
