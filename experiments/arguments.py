@@ -65,15 +65,21 @@ def population_size(text: str) -> int:
     return whole_number(text, 2, 1_000_000, "a whole number from 2 to 1,000,000")
 
 
-def non_negative_float(text: str) -> float:
-    """``--min-epsilon``: a finite number >= 0."""
+def number_in(text: str, low: float, high: float, allowed: str) -> float:
+    """A finite number from ``low`` to ``high``, or argparse's one-line refusal naming the value
+    and what is ``allowed`` (the float counterpart of ``whole_number``)."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"got {text[:50]!r}; allowed: a number >= 0") from None
-    if not 0 <= value < math.inf:
-        raise argparse.ArgumentTypeError(f"got {value}; allowed: a finite number >= 0")
+        raise argparse.ArgumentTypeError(f"got {text[:50]!r}; allowed: {allowed}") from None
+    if not (math.isfinite(value) and low <= value <= high):
+        raise argparse.ArgumentTypeError(f"got {value:g}; allowed: {allowed}")
     return value
+
+
+def non_negative_float(text: str) -> float:
+    """``--min-epsilon``: a finite number >= 0."""
+    return number_in(text, 0.0, math.inf, "a finite number >= 0")
 
 
 def positive_int(text: str) -> int:

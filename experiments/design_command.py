@@ -27,6 +27,7 @@ from .arguments import (
     add_max_runs,
     add_unfitted,
     default_out,
+    number_in,
     positive_int,
     replications,
     seed,
@@ -77,13 +78,7 @@ def generation_size(text: str) -> int:
 
 def percentile(text: str) -> float:
     """``--percentile``: from 0 to 50."""
-    try:
-        q = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"got {text[:30]!r}; allowed: 0 to 50") from None
-    if not 0 <= q <= 50:
-        raise argparse.ArgumentTypeError(f"got {q:g}; allowed: 0 to 50")
-    return q
+    return number_in(text, 0.0, 50.0, "0 to 50")
 
 
 def parse_threshold(text: str) -> tuple[str, float]:

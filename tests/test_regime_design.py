@@ -217,3 +217,20 @@ def test_lpsa_design_writes_the_non_dominated_designs_and_resumes(tmp_path, caps
     assert (again["kind"] == "design").sum() == 6
     first = designs[designs["kind"] == "design"].drop(columns=list(designs.columns[9:]))
     pd.testing.assert_frame_equal(first, again[again["kind"] == "design"].head(3)[first.columns])
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["design", "--percentile", "60"], "--percentile: got 60; allowed: 0 to 50"),
+        (["design", "--percentile", "nan"], "--percentile: got nan; allowed: 0 to 50"),
+        (["design", "--percentile", "ten"], "--percentile: got 'ten'; allowed: 0 to 50"),
+        (["calibrate", "--min-epsilon", "-1"], "got -1; allowed: a finite number >= 0"),
+        (["calibrate", "--min-epsilon", "inf"], "got inf; allowed: a finite number >= 0"),
+        (["toc", "--min-epsilon", "x"], "got 'x'; allowed: a finite number >= 0"),
+    ],
+)
+def test_a_number_out_of_its_range_is_refused_in_one_line_naming_it(lpsa, args, named):
+    done = lpsa(*args)
+    assert done.returncode == 2
+    assert named in done.stderr and "Traceback" not in done.stderr
